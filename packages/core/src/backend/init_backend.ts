@@ -1,0 +1,122 @@
+import { env, getBackend, ready, setBackend, version_core } from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { BnlabError } from '../errors.js';
+import { registerWasmTrainingKernels } from '../kernels/register.js';
+
+/** The backends bnlab runs on. */
+export type BackendName = 'wasm' | 'cpu';
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** The backend to start. @default 'wasm' */
+  backend?: BackendName;
+  /**
+   * Throw instead of falling back to `cpu` when wasm cannot start.
+   * @default false
+   */
+  strict?: boolean;
+  /**
+   * Where the `.wasm` binaries are, for browsers: a path or URL prefix ending in `/`, or a
+   * map from file name to URL (as tfjs's `setWasmPaths`). In Node they are read from the
+   * installed `@tensorflow/tfjs-backend-wasm` package and this is normally left unset.
+   */
+  wasmPaths?: string | Record<string, string>;
+  /**
+   * Number of wasm threads, where the platform allows them (browsers that are
+   * cross-origin isolated; tfjs disables wasm threads in Node).
+   */
+  threads?: number;
+  /** Receives the warning when bnlab falls back to cpu. @default console.warn */
+  onWarning?: (message: string) => void;
+}
+
+/** What {@link initBackend} started. */
+export interface BackendInfo {
+  backend: BackendName;
+  /** WebAssembly SIMD in use. */
+  simd: boolean;
+  /** wasm threads in use (1 when single-threaded or on cpu). */
+  threads: number;
+  /** tfjs-core version. */
+  version: string;
+  /** tfjs-backend-wasm version. */
+  wasmVersion: string;
+  /** Kernels bnlab registered for this backend. */
+  kernels: string[];
+}
+
+let wasmPathsSet = false;
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+}
+
+/**
+ * Starts the TensorFlow.js backend bnlab trains on: the SIMD WebAssembly backend by
+ * default, with bnlab's training kernels registered, falling back to the pure-JS `cpu`
+ * backend (with a warning) only when wasm cannot start.
+ *
+ * @example
+ * ```ts
+ * const info = await initBackend();          // { backend: 'wasm', simd: true, threads: 1, … }
+ * await initBackend({ strict: true });        // throws BACKEND_UNAVAILABLE instead of falling back
+ * await initBackend({ wasmPaths: '/static/tfjs-wasm/' });  // browsers
+ * ```
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const wanted = options.backend ?? 'wasm';
+  if (wanted !== 'wasm' && wanted !== 'cpu') {
+    throw new BnlabError('INVALID_ARGUMENT', `backend must be 'wasm' or 'cpu', got '${String(wanted)}'`, {
+      where: 'backend',
+    });
+  }
+  const warn = options.onWarning ?? ((m: string) => console.warn(m));
+
+  if (wanted === 'wasm') {
+    if (options.wasmPaths !== undefined && !wasmPathsSet) {
+      setWasmPaths(options.wasmPaths);
+      wasmPathsSet = true;
+    }
+    if (options.threads !== undefined && !isNode()) setThreadsCount(options.threads);
+    let started = false;
+    let cause: unknown;
+    try {
+      started = await setBackend('wasm');
+    } catch (e) {
+      cause = e;
+    }
+    if (started) {
+      await ready();
+      const kernels = registerWasmTrainingKernels();
+      return describe('wasm', kernels);
+    }
+    const reason = cause instanceof Error ? cause.message : 'the wasm module did not initialize';
+    if (options.strict) {
+      throw new BnlabError('BACKEND_UNAVAILABLE', `the wasm backend could not start: ${reason}`, { cause });
+    }
+    warn(`bnlab: the wasm backend could not start (${reason}); falling back to the slower cpu backend`);
+  }
+
+  if (!(await setBackend('cpu'))) {
+    throw new BnlabError('BACKEND_UNAVAILABLE', 'neither the wasm nor the cpu backend could start');
+  }
+  await ready();
+  return describe('cpu', []);
+}
+
+function describe(backend: BackendName, kernels: string[]): BackendInfo {
+  const flags = env();
+  const simd = backend === 'wasm' && flags.getBool('WASM_HAS_SIMD_SUPPORT');
+  let threads = 1;
+  if (backend === 'wasm' && flags.getBool('WASM_HAS_MULTITHREAD_SUPPORT')) {
+    const b = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+    threads = b?.hardwareConcurrency ?? 1;
+  }
+  return { backend, simd, threads, version: version_core, wasmVersion: version_wasm, kernels };
+}
+
+/** The name of the active backend, as tfjs reports it. */
+export function activeBackend(): string {
+  return getBackend();
+}

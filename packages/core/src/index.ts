@@ -1,0 +1,32 @@
+/**
+ * `@bnlab/core`: the ground the other bnlab packages stand on.
+ *
+ * - {@link initBackend} starts the SIMD WebAssembly backend (cpu fallback) and registers the
+ *   training kernels tfjs-backend-wasm lacks, so CNNs train on wasm.
+ * - Shared types: {@link Dataset}, {@link NormalizationSpec}, {@link ModelSpec},
+ *   {@link TrainingRecord} / {@link MetricsSink}, {@link ProgressReporter}.
+ * - {@link BnlabError} with stable codes, and a seeded {@link Rng}.
+ *
+ * @packageDocumentation
+ */
+export { initBackend, activeBackend } from './backend/init_backend.js';
+export type { BackendInfo, BackendName, InitBackendOptions } from './backend/init_backend.js';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register.js';
+export { BnlabError, isBnlabError, ERROR_CODES } from './errors.js';
+export type { BnlabErrorCode, BnlabErrorOptions } from './errors.js';
+export { Rng } from './rng.js';
+export type {
+  NormalizationType,
+  NormalizationCommonOptions,
+  BatchNormSpec,
+  LayerNormSpec,
+  GroupNormSpec,
+  InstanceNormSpec,
+  NoNormSpec,
+  NormalizationSpec,
+} from './types/normalization.js';
+export type { NormPosition, NormPlacement, ArchitectureName, ModelSpec } from './types/model.js';
+export type { Batch, BatchOptions, Dataset, DatasetSplits } from './types/dataset.js';
+export type { RunStatus, BatchRecord, EpochRecord, TrainingRecord, MetricsSink } from './types/metrics.js';
+export type { ProgressReporter } from './types/progress.js';
+export { silentProgress } from './types/progress.js';

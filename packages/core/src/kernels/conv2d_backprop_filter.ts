@@ -1,0 +1,69 @@
+import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
+
+/**
+ * Gradient of a 2-D convolution with respect to its filter, on the wasm backend.
+ *
+ * The filter gradient is itself a convolution, so it runs on the backend's fast XNNPACK
+ * `Conv2D`:
+ *
+ *   dW[kh, kw, ci, co] = Σ_{b, oh, ow} x[b, oh·s + kh − pad, ow·s + kw − pad, ci] · dy[b, oh, ow, co]
+ *
+ * is a convolution of `x` seen as `[ci, H, W, b]` (input channels as the batch, the batch
+ * as channels) with `dy` seen as the filter `[OH, OW, b, co]`, where the forward stride
+ * becomes the dilation and the output is `[ci, KH, KW, co]`.
+ */
+const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = asWasmBackend(anyBackend);
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const channelsFirst = backend_util.convertConv2DDataFormat(dataFormat) === 'channelsFirst';
+
+  // Work in NHWC: the wasm Conv2D kernel supports only channels-last.
+  const xNhwc = channelsFirst ? transpose(backend, x, [0, 2, 3, 1]) : x;
+  const dyNhwc = channelsFirst ? transpose(backend, dy, [0, 2, 3, 1]) : dy;
+  const info = backend_util.computeConv2DInfo(
+    xNhwc.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  // Pad the far side so the "output" of the transposed convolution is exactly KH × KW;
+  // when the forward pass left input rows unused, the result is larger and is cropped.
+  const bottom = Math.max(0, kh + (outHeight - 1) * strideHeight - inHeight - top);
+  const right = Math.max(0, kw + (outWidth - 1) * strideWidth - inWidth - left);
+
+  const xT = transpose(backend, xNhwc, [3, 1, 2, 0]);
+  const dyT = transpose(backend, dyNhwc, [1, 2, 0, 3]);
+  const conv = runWasmKernel(
+    'Conv2D',
+    backend,
+    { x: xT, filter: dyT },
+    {
+      strides: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [strideHeight, strideWidth],
+      dimRoundingMode: undefined,
+    } as never,
+  );
+  let cropped = conv;
+  if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+    cropped = runWasmKernel('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] });
+  }
+  const dW = transpose(backend, cropped, [1, 2, 0, 3]);
+  disposeAll(backend, [xT, dyT, conv, cropped === conv ? null : cropped]);
+  if (channelsFirst) disposeAll(backend, [xNhwc, dyNhwc]);
+  return dW;
+};
+
+export const conv2DBackpropFilterConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilter,
+};
