@@ -1,5 +1,8 @@
 import { env, getBackend, ready, setBackend, version_core } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle (and its ESM
+// entry, for bundlers) registers all of them into tfjs's global registry. Training needs them.
+import '@tensorflow/tfjs-layers';
 import { setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BnlabError } from '../errors.js';
 import { registerWasmTrainingKernels } from '../kernels/register.js';

@@ -1,29 +1,44 @@
-import { getKernel, registerKernel } from '@tensorflow/tfjs-core';
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterConfig } from './conv2d_backprop_filter.js';
 import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from './depthwise_conv2d_backprop.js';
+import { maxPoolGradConfig } from './max_pool_grad.js';
 
-/** The training kernels bnlab adds to tfjs-backend-wasm. */
-export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+/** Training kernels tfjs-backend-wasm 4.22 lacks. */
+const ADDED: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 ];
 
+/** tfjs-backend-wasm kernels bnlab replaces, because they are wrong (see each kernel's doc). */
+const REPLACED: readonly KernelConfig[] = [maxPoolGradConfig];
+
+/** Every kernel bnlab registers for the `wasm` backend. */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...ADDED, ...REPLACED];
+
+const ours = new Set(WASM_TRAINING_KERNELS.map((k) => k.kernelFunc));
+
 /**
- * Registers bnlab's training kernels for the `wasm` backend. Idempotent; a kernel the
- * installed tfjs-backend-wasm already provides is left alone (a future tfjs release may
- * add them). Returns the names registered by this call.
+ * Registers bnlab's training kernels for the `wasm` backend. Idempotent. A missing kernel
+ * that the installed tfjs-backend-wasm already provides (a later release may add them) is
+ * left alone; kernels bnlab replaces for correctness are always swapped in. Returns the
+ * names of the kernels registered by this call.
  */
 export function registerWasmTrainingKernels(): string[] {
-  const added: string[] = [];
+  const registered: string[] = [];
   for (const config of WASM_TRAINING_KERNELS) {
-    if (getKernel(config.kernelName, 'wasm')) continue;
+    const existing = getKernel(config.kernelName, 'wasm');
+    if (existing && ours.has(existing.kernelFunc)) continue;
+    if (existing) {
+      if (!REPLACED.includes(config)) continue;
+      unregisterKernel(config.kernelName, 'wasm');
+    }
     registerKernel(config);
-    added.push(config.kernelName);
+    registered.push(config.kernelName);
   }
-  return added;
+  return registered;
 }
