@@ -1,4 +1,4 @@
-import { env, getBackend, ready, setBackend, version_core } from '@tensorflow/tfjs-core';
+import { backend, env, getBackend, ready, setBackend, version_core } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle (and its ESM
 // entry, for bundlers) registers all of them into tfjs's global registry. Training needs them.
@@ -105,18 +105,21 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     throw new BnlabError('BACKEND_UNAVAILABLE', 'neither the wasm nor the cpu backend could start');
   }
   await ready();
+  // The cpu backend's first write prints advice to install tfjs-node; bnlab's answer to
+  // "faster" is the wasm backend, and the fallback warning above already says so.
+  (backend() as unknown as { firstUse?: boolean }).firstUse = false;
   return describe('cpu', []);
 }
 
-function describe(backend: BackendName, kernels: string[]): BackendInfo {
+function describe(name: BackendName, kernels: string[]): BackendInfo {
   const flags = env();
-  const simd = backend === 'wasm' && flags.getBool('WASM_HAS_SIMD_SUPPORT');
+  const simd = name === 'wasm' && flags.getBool('WASM_HAS_SIMD_SUPPORT');
   let threads = 1;
-  if (backend === 'wasm' && flags.getBool('WASM_HAS_MULTITHREAD_SUPPORT')) {
+  if (name === 'wasm' && flags.getBool('WASM_HAS_MULTITHREAD_SUPPORT')) {
     const b = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
     threads = b?.hardwareConcurrency ?? 1;
   }
-  return { backend, simd, threads, version: version_core, wasmVersion: version_wasm, kernels };
+  return { backend: name, simd, threads, version: version_core, wasmVersion: version_wasm, kernels };
 }
 
 /** The name of the active backend, as tfjs reports it. */

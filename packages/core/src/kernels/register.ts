@@ -6,6 +6,7 @@ import {
   depthwiseConv2dNativeBackpropInputConfig,
 } from './depthwise_conv2d_backprop.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
+import { conv2DBackpropInputConfig, setStockConv2DBackpropInput } from './conv2d_backprop_input.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -14,8 +15,11 @@ const ADDED: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
 ];
 
-/** tfjs-backend-wasm kernels bnlab replaces, because they are wrong (see each kernel's doc). */
-const REPLACED: readonly KernelConfig[] = [maxPoolGradConfig];
+/**
+ * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
+ * `Conv2DBackpropInput` because it is slow (see each kernel's doc).
+ */
+const REPLACED: readonly KernelConfig[] = [maxPoolGradConfig, conv2DBackpropInputConfig];
 
 /** Every kernel bnlab registers for the `wasm` backend. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...ADDED, ...REPLACED];
@@ -35,6 +39,7 @@ export function registerWasmTrainingKernels(): string[] {
     if (existing && ours.has(existing.kernelFunc)) continue;
     if (existing) {
       if (!REPLACED.includes(config)) continue;
+      if (config === conv2DBackpropInputConfig) setStockConv2DBackpropInput(existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
     }
     registerKernel(config);
