@@ -16,6 +16,7 @@ module.exports = function jestConfig(dir, overrides = {}) {
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 60000,
+    passWithNoTests: true,
     ...overrides,
   };
 };
