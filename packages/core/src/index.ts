@@ -11,7 +11,8 @@
  */
 export { initBackend, activeBackend } from './backend/init_backend.js';
 export type { BackendInfo, BackendName, InitBackendOptions } from './backend/init_backend.js';
-export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register.js';
+export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register.js';
+export type { RegisterKernelsOptions } from './kernels/register.js';
 export { BnlabError, isBnlabError, ERROR_CODES } from './errors.js';
 export type { BnlabErrorCode, BnlabErrorOptions } from './errors.js';
 export { Rng } from './rng.js';

@@ -7,6 +7,7 @@ import {
 } from './depthwise_conv2d_backprop.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { conv2DBackpropInputConfig, setStockConv2DBackpropInput } from './conv2d_backprop_input.js';
+import { tileConfig } from './tile.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -17,28 +18,43 @@ const ADDED: readonly KernelConfig[] = [
 
 /**
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
- * `Conv2DBackpropInput` because it is slow (see each kernel's doc).
+ * `Conv2DBackpropInput` and `Tile` because they are slow (see each kernel's doc).
  */
-const REPLACED: readonly KernelConfig[] = [maxPoolGradConfig, conv2DBackpropInputConfig];
+const REPLACED: readonly KernelConfig[] = [maxPoolGradConfig, conv2DBackpropInputConfig, tileConfig];
 
 /** Every kernel bnlab registers for the `wasm` backend. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...ADDED, ...REPLACED];
 
 const ours = new Set(WASM_TRAINING_KERNELS.map((k) => k.kernelFunc));
 
+const stock = new Map<string, KernelConfig>();
+
+/** Options of {@link registerWasmTrainingKernels}. */
+export interface RegisterKernelsOptions {
+  /**
+   * Also swap in bnlab's replacements of tfjs-backend-wasm kernels that are wrong or slow.
+   * `false` registers only the missing kernels: "stock tfjs-wasm made able to train", the
+   * baseline of bnlab's benchmark. @default true
+   */
+  replace?: boolean;
+}
+
 /**
  * Registers bnlab's training kernels for the `wasm` backend. Idempotent. A missing kernel
  * that the installed tfjs-backend-wasm already provides (a later release may add them) is
- * left alone; kernels bnlab replaces for correctness are always swapped in. Returns the
+ * left alone; kernels bnlab replaces are swapped in unless `replace` is false. Returns the
  * names of the kernels registered by this call.
  */
-export function registerWasmTrainingKernels(): string[] {
+export function registerWasmTrainingKernels(options: RegisterKernelsOptions = {}): string[] {
+  const replace = options.replace ?? true;
   const registered: string[] = [];
   for (const config of WASM_TRAINING_KERNELS) {
+    if (!replace && REPLACED.includes(config)) continue;
     const existing = getKernel(config.kernelName, 'wasm');
     if (existing && ours.has(existing.kernelFunc)) continue;
     if (existing) {
       if (!REPLACED.includes(config)) continue;
+      stock.set(config.kernelName, existing);
       if (config === conv2DBackpropInputConfig) setStockConv2DBackpropInput(existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
     }
@@ -46,4 +62,19 @@ export function registerWasmTrainingKernels(): string[] {
     registered.push(config.kernelName);
   }
   return registered;
+}
+
+/**
+ * Undoes {@link registerWasmTrainingKernels}: removes the kernels bnlab added and puts
+ * tfjs-backend-wasm's own kernels back where bnlab replaced them. For benchmarks that
+ * compare bnlab with stock tfjs in one process.
+ */
+export function unregisterWasmTrainingKernels(): void {
+  for (const config of WASM_TRAINING_KERNELS) {
+    const existing = getKernel(config.kernelName, 'wasm');
+    if (!existing || !ours.has(existing.kernelFunc)) continue;
+    unregisterKernel(config.kernelName, 'wasm');
+    const original = stock.get(config.kernelName);
+    if (original) registerKernel(original);
+  }
 }

@@ -34,3 +34,22 @@ describe('initBackend', () => {
     await expect(initBackend({ backend: 'webgl' as never })).rejects.toBeInstanceOf(BnlabError);
   });
 });
+
+describe('registering and unregistering the kernels', () => {
+  it('restores the stock kernels and registers only the missing ones without replace', async () => {
+    const { registerWasmTrainingKernels, unregisterWasmTrainingKernels } = await import('../../src/kernels/register.js');
+    await initBackend();
+    const ours = tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc;
+    unregisterWasmTrainingKernels();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    const stock = tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc;
+    expect(stock).toBeDefined();
+    expect(stock).not.toBe(ours);
+    expect(registerWasmTrainingKernels({ replace: false }).sort()).toEqual(
+      ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+    );
+    expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(stock);
+    expect(registerWasmTrainingKernels().sort()).toEqual(['Conv2DBackpropInput', 'MaxPoolGrad', 'Tile']);
+    expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(ours);
+  });
+});
