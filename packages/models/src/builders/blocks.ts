@@ -1,0 +1,71 @@
+import type { ArchitectureName } from '@bnlab/core';
+import { DEFAULTS } from '../spec/defaults.js';
+import type {
+  BlockSpec,
+  ConvNet4Options,
+  CustomOptions,
+  KerasCnnOptions,
+  MlpOptions,
+  SimpleCnnOptions,
+} from '../spec/types.js';
+
+/** The options type of each architecture. */
+export interface ArchitectureOptions {
+  mlp: MlpOptions;
+  simpleCnn: SimpleCnnOptions;
+  kerasCnn: KerasCnnOptions;
+  convNet4: ConvNet4Options;
+  custom: CustomOptions;
+}
+
+/** The blocks (before the classifier) an architecture is made of, given its validated options. */
+export function architectureBlocks<A extends ArchitectureName>(architecture: A, options: ArchitectureOptions[A]): BlockSpec[] {
+  switch (architecture) {
+    case 'mlp': {
+      const o = options as MlpOptions;
+      const hidden = o.hiddenUnits ?? DEFAULTS.mlp.hiddenUnits;
+      return [{ type: 'flatten' }, ...hidden.map((units) => ({ type: 'dense' as const, units }))];
+    }
+    case 'simpleCnn': {
+      const o = options as SimpleCnnOptions;
+      const d = DEFAULTS.simpleCnn;
+      const kernelSize = o.kernelSize ?? d.kernelSize;
+      return [
+        ...(o.filters ?? d.filters).flatMap((f) => [
+          { type: 'conv' as const, filters: f, kernelSize },
+          { type: 'maxPool' as const, poolSize: 2 },
+        ]),
+        { type: 'dense', units: o.denseUnits ?? d.denseUnits },
+      ];
+    }
+    case 'kerasCnn': {
+      const o = options as KerasCnnOptions;
+      const d = DEFAULTS.kerasCnn;
+      const filters = o.filters ?? d.filters;
+      const kernelSize = o.kernelSize ?? d.kernelSize;
+      const blocks: BlockSpec[] = [];
+      filters.forEach((f, i) => {
+        blocks.push({ type: 'conv', filters: f, kernelSize });
+        if (i < filters.length - 1) blocks.push({ type: 'maxPool', poolSize: 2 });
+      });
+      blocks.push({ type: 'dense', units: o.denseUnits ?? d.denseUnits });
+      return blocks;
+    }
+    case 'convNet4': {
+      const o = options as ConvNet4Options;
+      const d = DEFAULTS.convNet4;
+      const seedLayout = (o.layout ?? d.layout) === 'seed';
+      const blocks: BlockSpec[] = [];
+      (o.filters ?? d.filters).forEach((f, i) => {
+        // Seed 002's code pads the 1st and 3rd convolutions 'same' and normalizes them after pooling.
+        const padding = i % 2 === 0 ? 'same' : 'valid';
+        blocks.push({ type: 'conv', filters: f, kernelSize: 3, padding, normAfterPool: seedLayout && i % 2 === 0 });
+        blocks.push({ type: 'maxPool', poolSize: 2, padding: 'same' });
+      });
+      blocks.push({ type: 'dense', units: o.denseUnits ?? d.denseUnits });
+      return blocks;
+    }
+    default:
+      return [...(options as CustomOptions).blocks];
+  }
+}

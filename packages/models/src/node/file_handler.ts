@@ -1,0 +1,253 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { basename, join, resolve } from 'node:path';
+import { io } from '@tensorflow/tfjs-core';
+import { BnlabError, isBnlabError } from '@bnlab/core';
+import { fileOps } from './file_ops.js';
+
+/** Name of the topology file in a saved-model folder (as tfjs's own `file://` handler). */
+export const MODEL_JSON = 'model.json';
+
+const WEIGHTS_FILE = /^weights\.[0-9a-f]{16}\.bin$/;
+const TEMP_FILE = /^(model\.json|weights\.[0-9a-f]{16}\.bin)\.tmp-[0-9a-f]+$/;
+
+const BYTES_PER_ELEMENT: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  complex64: 8,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
+
+// Saves to one folder run one after another within this process: a save's clean-up must not
+// delete the weights file a concurrent save has written but not yet published.
+const queues = new Map<string, Promise<unknown>>();
+
+function serialized<T>(dir: string, task: () => Promise<T>): Promise<T> {
+  const previous = queues.get(dir) ?? Promise.resolve();
+  const run = previous.then(task, task);
+  const tail = run.catch(() => undefined);
+  queues.set(dir, tail);
+  void tail.then(() => {
+    if (queues.get(dir) === tail) queues.delete(dir);
+  });
+  return run;
+}
+
+function code(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function ioError(message: string, where: string, cause: unknown): BnlabError {
+  const reason = cause instanceof Error ? `: ${cause.message}` : '';
+  return new BnlabError('IO_ERROR', `${message}${reason}`, { where, cause });
+}
+
+/** Bytes the weights described by `specs` take, or `null` when a string weight makes it variable. */
+function expectedBytes(specs: io.WeightsManifestEntry[]): number | null {
+  let total = 0;
+  for (const spec of specs) {
+    const dtype = spec.quantization?.dtype ?? spec.dtype;
+    const size = BYTES_PER_ELEMENT[dtype];
+    if (size === undefined) return null;
+    total += spec.shape.reduce((p, d) => p * d, 1) * size;
+  }
+  return total;
+}
+
+async function save(dir: string, artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
+  if (artifacts.modelTopology instanceof ArrayBuffer || artifacts.modelTopology == null) {
+    throw new BnlabError('INVALID_ARGUMENT', 'saveModel: only layers models with a JSON topology can be saved', {
+      where: dir,
+    });
+  }
+  const weights = new Uint8Array(io.CompositeArrayBuffer.join(artifacts.weightData ?? []));
+  const weightsName = `weights.${createHash('sha256').update(weights).digest('hex').slice(0, 16)}.bin`;
+  const modelJson: io.ModelJSON = {
+    modelTopology: artifacts.modelTopology,
+    format: artifacts.format,
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy,
+    weightsManifest: [{ paths: [weightsName], weights: artifacts.weightSpecs ?? [] }],
+  };
+  if (artifacts.trainingConfig != null) modelJson.trainingConfig = artifacts.trainingConfig;
+  if (artifacts.signature != null) modelJson.signature = artifacts.signature;
+  if (artifacts.userDefinedMetadata != null) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+  if (artifacts.modelInitializer != null) modelJson.modelInitializer = artifacts.modelInitializer;
+  if (artifacts.initializerSignature != null) modelJson.initializerSignature = artifacts.initializerSignature;
+
+  try {
+    await fileOps.mkdirp(dir);
+  } catch (e) {
+    throw ioError(`saveModel: cannot create the folder ${dir}`, dir, e);
+  }
+  const suffix = `.tmp-${randomBytes(6).toString('hex')}`;
+  const temps = [join(dir, weightsName + suffix), join(dir, MODEL_JSON + suffix)];
+  let step = 'write';
+  let target = temps[0]!;
+  try {
+    // 1. The weights, under a name derived from their content, so that they never replace the
+    //    file the current model.json points to (unless the content is identical).
+    await fileOps.writeFileDurable(temps[0]!, weights);
+    step = 'rename';
+    target = join(dir, weightsName);
+    await fileOps.rename(temps[0]!, target);
+    // 2. model.json, published by one atomic rename: before it the folder holds the previous
+    //    save, after it the new one, and at no moment a mix of the two.
+    step = 'write';
+    target = temps[1]!;
+    await fileOps.writeFileDurable(temps[1]!, JSON.stringify(modelJson));
+    step = 'rename';
+    target = join(dir, MODEL_JSON);
+    await fileOps.rename(temps[1]!, target);
+    await fileOps.syncDir(dir);
+  } catch (e) {
+    await Promise.all(temps.map((t) => fileOps.unlinkIfExists(t).catch(() => undefined)));
+    throw ioError(
+      `saveModel: could not ${step} ${target}; the previous save in ${dir}, if any, is unchanged`,
+      target,
+      e,
+    );
+  }
+  // 3. Remove weights no model.json points to any more, and temp files of crashed saves.
+  try {
+    for (const name of await fileOps.readdir(dir)) {
+      if ((WEIGHTS_FILE.test(name) && name !== weightsName) || TEMP_FILE.test(name)) {
+        await fileOps.unlinkIfExists(join(dir, name));
+      }
+    }
+  } catch {
+    // Left-over files do no harm: model.json names the weights it uses.
+  }
+  return { modelArtifactsInfo: io.getModelArtifactsInfoForJSON(artifacts) };
+}
+
+function parseModelJson(text: string, path: string): io.ModelJSON {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new BnlabError('DATA_FORMAT', `loadModel: ${path} is not valid JSON: ${(e as Error).message}`, {
+      where: path,
+      cause: e,
+    });
+  }
+  const fail = (field: string, rule: string): never => {
+    throw new BnlabError('DATA_FORMAT', `loadModel: ${path}: \`${field}\` ${rule}`, { where: `${path}#${field}` });
+  };
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) fail('(root)', 'must be a JSON object');
+  const m = json as Record<string, unknown>;
+  if (m['modelTopology'] === null || typeof m['modelTopology'] !== 'object') {
+    fail('modelTopology', 'must be an object (the Keras model config)');
+  }
+  const manifest = m['weightsManifest'];
+  if (!Array.isArray(manifest)) fail('weightsManifest', 'must be a list of {paths, weights} groups');
+  (manifest as unknown[]).forEach((group, i) => {
+    const g = group as { paths?: unknown; weights?: unknown } | null;
+    if (g === null || typeof g !== 'object' || !Array.isArray(g.paths) || !Array.isArray(g.weights)) {
+      fail(`weightsManifest[${i}]`, 'must be an object {paths: string[], weights: object[]}');
+    }
+    for (const p of g!.paths as unknown[]) {
+      // Weights must sit beside model.json: a path that leaves the folder is refused.
+      if (typeof p !== 'string' || p === '' || basename(p) !== p || p === '.' || p === '..') {
+        fail(`weightsManifest[${i}].paths`, `must hold plain file names in the model's folder, got ${JSON.stringify(p)}`);
+      }
+    }
+  });
+  return json as io.ModelJSON;
+}
+
+async function readWeights(dir: string, modelJsonPath: string, manifest: io.WeightsManifestConfig): Promise<[io.WeightsManifestEntry[], ArrayBuffer]> {
+  const specs = io.getWeightSpecs(manifest);
+  const buffers: Uint8Array[] = [];
+  for (const group of manifest) {
+    for (const p of group.paths) {
+      const path = join(dir, p);
+      try {
+        buffers.push(await fileOps.readFile(path));
+      } catch (e) {
+        if (code(e) === 'ENOENT') {
+          throw new BnlabError('DATA_MISSING', `loadModel: ${path}, listed in ${modelJsonPath}, does not exist`, {
+            where: path,
+            cause: e,
+          });
+        }
+        throw ioError(`loadModel: cannot read ${path}`, path, e);
+      }
+    }
+  }
+  const total = buffers.reduce((s, b) => s + b.byteLength, 0);
+  const expected = expectedBytes(specs);
+  if (expected !== null && expected !== total) {
+    throw new BnlabError(
+      'DATA_FORMAT',
+      `loadModel: the weights files of ${modelJsonPath} hold ${total} bytes, but its weightsManifest describes ${expected}`,
+      { where: modelJsonPath },
+    );
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    out.set(b, offset);
+    offset += b.byteLength;
+  }
+  return [specs, out.buffer];
+}
+
+async function load(dir: string): Promise<io.ModelArtifacts> {
+  const modelJsonPath = join(dir, MODEL_JSON);
+  // A save running concurrently can replace model.json and delete the weights it pointed to
+  // between our two reads; reading model.json again then finds the new, complete save.
+  for (let attempt = 0; ; attempt++) {
+    let text: string;
+    try {
+      text = (await fileOps.readFile(modelJsonPath)).toString('utf8');
+    } catch (e) {
+      if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') {
+        throw new BnlabError('DATA_MISSING', `loadModel: no saved model in ${dir} (${modelJsonPath} does not exist)`, {
+          where: modelJsonPath,
+          cause: e,
+        });
+      }
+      throw ioError(`loadModel: cannot read ${modelJsonPath}`, modelJsonPath, e);
+    }
+    const modelJson = parseModelJson(text, modelJsonPath);
+    try {
+      return await io.getModelArtifactsForJSON(modelJson, (manifest) => readWeights(dir, modelJsonPath, manifest));
+    } catch (e) {
+      if (attempt === 0 && isBnlabError(e, 'DATA_MISSING')) continue;
+      throw e;
+    }
+  }
+}
+
+/**
+ * A tfjs `IOHandler` that saves a model to, and loads it from, a folder on the local file
+ * system: `model.json` (tfjs's layers-model format) beside one `weights.<hash>.bin`. For Node
+ * only; in browsers use tfjs's own `indexeddb://` handler.
+ *
+ * Saving is atomic: the weights go to a new file named after their content, then `model.json`
+ * is replaced by a single rename, so a crash at any point leaves either the previous save or the
+ * new one, never a mix; weights no longer referenced are removed afterwards. Saves to one folder
+ * from one process run one after another; do not save to the same folder from two processes at
+ * once.
+ *
+ * @example
+ * ```ts
+ * await model.save(nodeFileHandler('runs/cnn'));
+ * const again = await tfl.loadLayersModel(nodeFileHandler('runs/cnn'));
+ * ```
+ */
+export function nodeFileHandler(dir: string): io.IOHandler {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new BnlabError('INVALID_ARGUMENT', `the model folder must be a non-empty path, got ${JSON.stringify(dir)}`, {
+      where: 'dir',
+    });
+  }
+  const folder = resolve(dir);
+  return {
+    save: (artifacts) => serialized(folder, () => save(folder, artifacts)),
+    load: () => load(folder),
+  };
+}

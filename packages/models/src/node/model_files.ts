@@ -1,0 +1,67 @@
+import type { io } from '@tensorflow/tfjs-core';
+import { loadLayersModel } from '@tensorflow/tfjs-layers';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+// Registers the bnlab normalization layers, so models using them deserialize.
+import '@bnlab/layers';
+import { BnlabError, isBnlabError } from '@bnlab/core';
+import { MODEL_JSON, nodeFileHandler } from './file_handler.js';
+
+/** Options of {@link saveModel}. */
+export interface SaveModelOptions {
+  /**
+   * Also save the training configuration and the optimizer's state (the model must be compiled),
+   * so that {@link loadModel} returns a compiled model that resumes training where it stopped.
+   * @default false
+   */
+  includeOptimizer?: boolean;
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** Require every weight of the model to be in the files, and no other. @default true */
+  strict?: boolean;
+}
+
+/**
+ * Saves `model` to the folder `dir` (created if needed) as `model.json` plus one weights file,
+ * atomically: if the save fails or the process dies part-way, the previous save in `dir` stays
+ * intact and loadable. Node only (the `@bnlab/models/node` entry point); in browsers use
+ * `model.save('indexeddb://name')`.
+ *
+ * @example
+ * ```ts
+ * import { saveModel, loadModel } from '@bnlab/models/node';
+ * await saveModel(model, 'runs/cnn-bn');
+ * const restored = await loadModel('runs/cnn-bn');
+ * ```
+ * @throws BnlabError `IO_ERROR` naming the file that could not be written.
+ */
+export async function saveModel(model: LayersModel, dir: string, options: SaveModelOptions = {}): Promise<io.SaveResult> {
+  return model.save(nodeFileHandler(dir), { includeOptimizer: options.includeOptimizer ?? false });
+}
+
+/**
+ * Loads a model saved by {@link saveModel} (or any tfjs layers model in `model.json` + weights
+ * form) from the folder `dir`. Models that use bnlab's normalization layers load without further
+ * setup: importing this module registers them.
+ *
+ * @throws BnlabError `DATA_MISSING` when `dir` holds no model.json or a weights file is missing,
+ *   `DATA_FORMAT` when model.json or the weights are malformed or name an unknown layer class.
+ */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<LayersModel> {
+  const handler = nodeFileHandler(dir);
+  try {
+    return await loadLayersModel(handler, { strict: options.strict ?? true });
+  } catch (e) {
+    if (isBnlabError(e)) throw e;
+    const message = (e as Error).message ?? String(e);
+    throw new BnlabError(
+      'DATA_FORMAT',
+      `loadModel: the model in ${dir}/${MODEL_JSON} cannot be rebuilt: ${message}` +
+        (/Unknown (layer|initializer|regularizer|constraint)/.test(message)
+          ? ' (a custom class is not registered: import the package that defines it before loading)'
+          : ''),
+      { where: `${dir}/${MODEL_JSON}`, cause: e },
+    );
+  }
+}
