@@ -13,6 +13,7 @@ module.exports = function jestConfig(dir, overrides = {}) {
     },
     moduleNameMapper: {
       '^@bnlab/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+      '^@bnlab/([a-z-]+)/node$': path.join(__dirname, 'packages/$1/src/node.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 60000,
