@@ -1,0 +1,181 @@
+import { BnlabError } from '@bnlab/core';
+import { decodeImage } from '../formats/image.js';
+import type { Inflate } from '../formats/png.js';
+import { ImageDataset } from './image_dataset.js';
+
+/** Options of an image-folder dataset (torchvision `ImageFolder` layout, one folder per split). */
+export interface ImageFolderOptions {
+  /** Names of the split folders; each becomes a dataset. @default ['train', 'test'] */
+  splits?: readonly string[];
+  /** 1 for gray, 3 for RGB (others are converted). @default 3 */
+  channels?: 1 | 3;
+  /**
+   * Class folder names in label order. @default the class folders found, sorted (as ImageFolder
+   * does)
+   */
+  classNames?: readonly string[];
+  /** `[height, width]` every image must have. @default the first image's size */
+  imageSize?: readonly [number, number];
+  /** Dataset name prefix (`<name>/<split>`). @default 'images' */
+  name?: string;
+}
+
+/** File name endings read as images (case-insensitive). */
+export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
+
+interface Item {
+  file: string;
+  className: string;
+  bytes: Uint8Array;
+}
+
+const DEFAULTS = { splits: ['train', 'test'] as readonly string[], channels: 3 as 1 | 3, name: 'images' };
+
+/** Code-point order, as Python's `sorted` on strings (what ImageFolder uses). */
+function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Gathers image files in the torchvision `ImageFolder` layout, `<root>/<split>/<class>/<file>`
+ * (`.jpg`, `.jpeg`, `.png`), from a folder walk or a tar stream, and builds one
+ * {@link ImageDataset} per split. Paths are relative to the folder or archive; a common top
+ * folder (as in `cifar10-jpeg/train/…`) is found by itself. Classes are the sorted class folder
+ * names (or `classNames`), files are sorted within a class, and the encoded bytes are kept until
+ * {@link ImageFolderAssembler.finish} decodes them straight into the dataset's byte array.
+ */
+export class ImageFolderAssembler {
+  private readonly options: Required<Omit<ImageFolderOptions, 'classNames' | 'imageSize'>> &
+    Pick<ImageFolderOptions, 'classNames' | 'imageSize'>;
+  private readonly items = new Map<string, Item[]>();
+  private prefix: string[] | undefined;
+
+  /**
+   * @param where the folder, archive or URL, for messages
+   * @param inflate zlib decompression, for PNG files
+   */
+  constructor(private readonly where: string, private readonly inflate: Inflate, options: ImageFolderOptions = {}) {
+    this.options = { ...DEFAULTS, ...options };
+    if (this.options.splits.length === 0) {
+      throw new BnlabError('INVALID_ARGUMENT', 'splits must name at least one split folder', { where: 'splits' });
+    }
+    if (this.options.channels !== 1 && this.options.channels !== 3) {
+      throw new BnlabError('INVALID_ARGUMENT', `channels must be 1 or 3, got ${String(this.options.channels)}`, {
+        where: 'channels',
+      });
+    }
+    for (const split of this.options.splits) this.items.set(split, []);
+  }
+
+  /** True when `path` names an image file (by its extension). */
+  wants(path: string): boolean {
+    const lower = path.toLowerCase();
+    return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
+  }
+
+  /** Adds a file by its `/`-separated relative path; files outside `<split>/<class>/` are ignored. */
+  add(path: string, bytes: Uint8Array): void {
+    if (!this.wants(path)) return;
+    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+    if (this.prefix === undefined) {
+      const at = parts.findIndex((p, i) => this.items.has(p) && i <= parts.length - 3);
+      if (at < 0) return;
+      this.prefix = parts.slice(0, at);
+    }
+    const prefix = this.prefix;
+    if (parts.length < prefix.length + 3 || !prefix.every((p, i) => parts[i] === p)) return;
+    const list = this.items.get(parts[prefix.length] as string);
+    if (list === undefined) return;
+    list.push({ file: parts.join('/'), className: parts[prefix.length + 1] as string, bytes });
+  }
+
+  /** Decodes every image and builds the datasets, keyed by split name. */
+  async finish(): Promise<Record<string, ImageDataset>> {
+    const { splits, channels, name } = this.options;
+    const root = this.prefix === undefined || this.prefix.length === 0 ? '' : `${this.prefix.join('/')}/`;
+    const classNames = this.resolveClasses(root);
+    const result: Record<string, ImageDataset> = {};
+    let size = this.options.imageSize;
+    for (const split of splits) {
+      const items = this.items.get(split) as Item[];
+      const classIndex = new Map(classNames.map((c, i) => [c, i] as const));
+      items.sort(
+        (a, b) =>
+          (classIndex.get(a.className) as number) - (classIndex.get(b.className) as number) ||
+          byCodePoint(a.file, b.file)
+      );
+      let images: Uint8Array | undefined;
+      const labels = new Uint8Array(items.length);
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i] as Item;
+        const source = `${this.where}: ${item.file}`;
+        const image = await decodeImage(item.bytes, source, channels, this.inflate);
+        if (size === undefined) size = [image.height, image.width];
+        if (image.height !== size[0] || image.width !== size[1]) {
+          throw new BnlabError(
+            'DATA_FORMAT',
+            `${source}: is ${image.height}×${image.width} pixels; every image must be ${size[0]}×${size[1]} ` +
+              '(the size of the first one, or imageSize)',
+            { where: source }
+          );
+        }
+        images ??= new Uint8Array(items.length * size[0] * size[1] * channels);
+        images.set(image.data, i * image.data.length);
+        labels[i] = classIndex.get(item.className) as number;
+        items[i] = { ...item, bytes: new Uint8Array(0) }; // drop the encoded bytes as we go
+      }
+      const [h, w] = size as readonly [number, number];
+      result[split] = new ImageDataset({
+        name: `${name}/${split}`,
+        images: images as Uint8Array,
+        labels,
+        imageShape: [h, w, channels],
+        classNames,
+      });
+    }
+    this.items.clear();
+    return result;
+  }
+
+  private resolveClasses(root: string): string[] {
+    const found = new Map<string, string[]>();
+    for (const [split, items] of this.items) {
+      const classes = [...new Set(items.map((i) => i.className))].sort(byCodePoint);
+      if (classes.length === 0) {
+        throw new BnlabError(
+          'DATA_MISSING',
+          `${this.where}: no images (${IMAGE_EXTENSIONS.join(', ')}) under ${root}${split}/<class>/`,
+          { where: this.where }
+        );
+      }
+      found.set(split, classes);
+    }
+    const wanted = this.options.classNames;
+    const [firstSplit, firstClasses] = [...found][0] as [string, string[]];
+    for (const [split, classes] of found) {
+      const reference = wanted === undefined ? firstClasses : [...wanted].sort(byCodePoint);
+      const missing = reference.filter((c) => !classes.includes(c));
+      const extra = classes.filter((c) => !reference.includes(c));
+      if (missing.length > 0 || extra.length > 0) {
+        const against = wanted === undefined ? `the classes of ${root}${firstSplit}/` : 'classNames';
+        throw new BnlabError(
+          'DATA_FORMAT',
+          `${this.where}: the class folders of ${root}${split}/ must match ${against}` +
+            (missing.length > 0 ? `; missing: ${missing.join(', ')}` : '') +
+            (extra.length > 0 ? `; unexpected: ${extra.join(', ')}` : ''),
+          { where: this.where }
+        );
+      }
+    }
+    if (wanted !== undefined && wanted.length > 256) {
+      throw new BnlabError(
+        'INVALID_ARGUMENT',
+        `classNames has ${wanted.length} names; at most 256 fit in byte labels`,
+        {
+          where: 'classNames',
+        }
+      );
+    }
+    return wanted === undefined ? firstClasses : [...wanted];
+  }
+}

@@ -1,0 +1,68 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createGunzip, gunzipSync, inflateSync } from 'node:zlib';
+import { BnlabError } from '@bnlab/core';
+import { isGzip } from '../formats/gzip.js';
+
+/** Decompresses a whole gzip file in memory; a corrupt or truncated one throws `DATA_FORMAT` naming `source`. */
+export function gunzipNode(bytes: Uint8Array, source: string): Uint8Array {
+  try {
+    return gunzipSync(bytes);
+  } catch (e) {
+    throw new BnlabError('DATA_FORMAT', `${source}: is not a complete gzip file (${(e as Error).message})`, {
+      where: source,
+      cause: e,
+    });
+  }
+}
+
+/** Decompresses zlib-wrapped deflate data (PNG). */
+export function inflateNode(bytes: Uint8Array): Uint8Array {
+  return inflateSync(bytes);
+}
+
+/**
+ * A `.tar` or `.tar.gz` file (told apart by its first bytes) as a stream of decompressed chunks,
+ * read with bounded memory. Read errors throw `IO_ERROR`, corrupt gzip data `DATA_FORMAT`, both
+ * naming `path`.
+ */
+export async function* archiveChunksNode(path: string): AsyncGenerator<Uint8Array> {
+  let head: Uint8Array;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      head = new Uint8Array(2);
+      const { bytesRead } = await handle.read(head, 0, 2, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    throw new BnlabError('IO_ERROR', `${path}: cannot be read (${(e as Error).message})`, { where: path, cause: e });
+  }
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  let readError: Error | undefined;
+  file.on('error', (e) => {
+    readError = e;
+  });
+  const gzip = isGzip(head);
+  const stream = gzip ? file.pipe(createGunzip()) : file;
+  if (gzip) file.on('error', (e) => stream.destroy(e));
+  try {
+    for await (const chunk of stream as AsyncIterable<Uint8Array>) yield chunk;
+  } catch (e) {
+    if (readError !== undefined) {
+      throw new BnlabError('IO_ERROR', `${path}: cannot be read (${readError.message})`, {
+        where: path,
+        cause: readError,
+      });
+    }
+    throw new BnlabError('DATA_FORMAT', `${path}: is not a complete gzip file (${(e as Error).message})`, {
+      where: path,
+      cause: e,
+    });
+  } finally {
+    file.destroy();
+    stream.destroy();
+  }
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { isBnlabError } from '@bnlab/core';
+import { decodePng } from '../../src/formats/png.js';
+import {
+  PATTERN_HEIGHT,
+  PATTERN_WIDTH,
+  patternGray,
+  patternGray2,
+  patternImage,
+  patternRgb,
+} from '../support/patterns.js';
+
+// Fixtures written by ImageMagick 6 and OptiPNG (libpng), see fixtures/images/make_fixtures.sh.
+const fixture = (name: string) => new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'images', name)));
+const inflate = (b: Uint8Array) => inflateSync(b);
+
+describe('PNG decoder', () => {
+  const rgb = patternImage(3, patternRgb);
+
+  it.each([0, 1, 2, 3, 4])('decodes 8-bit RGB rows written with filter %i', async (filter) => {
+    const image = await decodePng(fixture(`rgb8-filter${filter}.png`), 'f.png', inflate);
+    expect([image.width, image.height, image.channels]).toEqual([PATTERN_WIDTH, PATTERN_HEIGHT, 3]);
+    expect(Array.from(image.data)).toEqual(Array.from(rgb));
+  });
+
+  it.each([
+    ['rgb8-interlaced.png', 'Adam7 interlaced RGB'],
+    ['rgba8.png', 'RGBA (alpha dropped)'],
+    ['palette8.png', 'a palette image'],
+    ['rgb16.png', '16-bit RGB (high bytes)'],
+  ])('decodes %s: %s', async (name) => {
+    const image = await decodePng(fixture(name), name, inflate);
+    expect(image.channels).toBe(3);
+    expect(Array.from(image.data)).toEqual(Array.from(rgb));
+  });
+
+  it.each([
+    ['gray8.png', patternGray],
+    ['graya8.png', patternGray],
+    ['gray2.png', patternGray2],
+  ])('decodes gray %s to one channel', async (name, pixel) => {
+    const image = await decodePng(fixture(name), name, inflate);
+    expect([image.width, image.height, image.channels]).toEqual([PATTERN_WIDTH, PATTERN_HEIGHT, 1]);
+    expect(Array.from(image.data)).toEqual(Array.from(patternImage(1, pixel)));
+  });
+
+  it('rejects a bad signature, a bad CRC and a truncated file, naming the file', async () => {
+    const good = fixture('rgb8-filter4.png');
+    const notPng = good.slice();
+    notPng[1] = 0;
+    await expect(decodePng(notPng, 'a.png', inflate)).rejects.toThrow('a.png: is not a PNG file (wrong signature)');
+    const badCrc = good.slice();
+    badCrc[20] = (badCrc[20] as number) ^ 1; // inside IHDR's data
+    await expect(decodePng(badCrc, 'b.png', inflate)).rejects.toThrow("b.png: has a bad CRC in chunk 'IHDR' at byte 8");
+    for (const cut of [10, 33, 40, good.length - 12, good.length - 1]) {
+      const e = await decodePng(good.subarray(0, cut), 'c.png', inflate).catch((x: unknown) => x);
+      expect(isBnlabError(e, 'DATA_FORMAT')).toBe(true);
+      expect((e as Error).message.startsWith('c.png: ')).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,97 @@
+import { isBnlabError } from '@bnlab/core';
+import { extract } from 'tar-stream';
+import { readTar } from '../../src/formats/tar.js';
+import type { TarEntry } from '../../src/formats/tar.js';
+import { chunked, concatBytes, paxGlobalHeader, tarBytes } from '../support/tar_bytes.js';
+
+async function entries(bytes: Uint8Array, chunk = 1 << 16): Promise<TarEntry[]> {
+  const out: TarEntry[] = [];
+  for await (const e of readTar(chunked(bytes, chunk), 'fixture.tar')) out.push(e);
+  return out;
+}
+
+/** The same archive read by tar-stream's extractor, as the reference. */
+async function referenceEntries(bytes: Uint8Array): Promise<{ path: string; type: string; data: number[] }[]> {
+  const ex = extract();
+  const out: { path: string; type: string; data: number[] }[] = [];
+  const done = new Promise<void>((resolve, reject) => {
+    ex.on('entry', (header, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        out.push({ path: header.name, type: header.type ?? 'file', data: Array.from(Buffer.concat(chunks)) });
+        next();
+      });
+    });
+    ex.on('finish', () => resolve());
+    ex.on('error', reject);
+  });
+  ex.end(Buffer.from(bytes));
+  await done;
+  return out;
+}
+
+const long = `cifar10-jpeg/train/${'a'.repeat(120)}/${'b'.repeat(80)}/0001.jpg`;
+const bytesOf = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) % 251);
+
+describe('tar reader', () => {
+  const files = [
+    { name: 'root/', type: 'directory' as const },
+    { name: 'root/a.bin', data: bytesOf(1000, 1) },
+    { name: 'root/empty.txt', data: new Uint8Array(0) },
+    { name: long, data: bytesOf(513, 2) },
+    { name: 'root/exact.bin', data: bytesOf(1024, 3) },
+  ];
+
+  it('reads what tar-stream writes, like tar-stream reads it, whatever the chunk sizes', async () => {
+    const archive = await tarBytes(files);
+    const reference = await referenceEntries(archive);
+    for (const chunk of [1, 7, 512, 100000]) {
+      const got = await entries(archive, chunk);
+      expect(got.map((e) => ({ path: e.path, type: e.type, data: Array.from(e.data) }))).toEqual(reference);
+    }
+    const got = await entries(archive);
+    expect(got.map((e) => e.path)).toEqual(['root/', 'root/a.bin', 'root/empty.txt', long, 'root/exact.bin']);
+    expect(got[3]?.data).toEqual(bytesOf(513, 2));
+    expect(got.map((e) => e.type)).toEqual(['directory', 'file', 'file', 'file', 'file']);
+  });
+
+  it('skips a pax global header (as git archive writes) and applies per-file pax paths', async () => {
+    const archive = concatBytes(
+      paxGlobalHeader({ comment: 'd7d05618061fe37d830fb0419063d113c575ccbc' }),
+      await tarBytes([{ name: 'short-name', data: bytesOf(10, 4), pax: { path: 'a/much/longer/pax/path.bin' } }])
+    );
+    const got = await entries(archive);
+    expect(got.map((e) => e.path)).toEqual(['a/much/longer/pax/path.bin']);
+    expect(got[0]?.data).toEqual(bytesOf(10, 4));
+  });
+
+  it('fails with DATA_FORMAT, naming the archive, on truncation at any point', async () => {
+    const archive = await tarBytes(files);
+    const cuts = [0, 100, 511, 512, 700, 1536, archive.length - 1024 - 1, archive.length - 1024];
+    for (const cut of cuts) {
+      await expect(entries(archive.subarray(0, cut))).rejects.toMatchObject({
+        code: 'DATA_FORMAT',
+        where: 'fixture.tar',
+      });
+    }
+  });
+
+  it('fails on a header whose checksum does not match', async () => {
+    const archive = await tarBytes(files);
+    const bad = archive.slice();
+    bad[512 + 10] = (bad[512 + 10] as number) ^ 0x20; // a byte of the second header's name
+    const e = await entries(bad).catch((x: unknown) => x);
+    expect(isBnlabError(e, 'DATA_FORMAT')).toBe(true);
+    expect((e as Error).message).toMatch(/fixture.tar: has a tar header whose checksum does not match.*at byte 512/);
+  });
+
+  it('refuses a member larger than maxEntryBytes before allocating it', async () => {
+    const archive = await tarBytes([{ name: 'big.bin', data: bytesOf(5000, 5) }]);
+    const got: TarEntry[] = [];
+    const run = async () => {
+      for await (const e of readTar(chunked(archive, 4096), 'big.tar', { maxEntryBytes: 4096 })) got.push(e);
+    };
+    await expect(run()).rejects.toThrow(/member of 5000 bytes, more than the limit of 4096/);
+  });
+});

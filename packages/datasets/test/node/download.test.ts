@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isBnlabError } from '@bnlab/core';
+import { downloadFile } from '../../src/node/download.js';
+import { startServer } from '../support/http_server.js';
+import type { TestServer } from '../support/http_server.js';
+import { useTempDir } from '../support/temp_dir.js';
+
+const tempDir = useTempDir();
+const body = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 31 + 7) % 256);
+const sha = createHash('sha256').update(body).digest('hex');
+const fast = { retries: 2, backoffMs: 5, idleTimeoutMs: 2000 };
+
+let server: TestServer;
+let n = 0;
+/** A fresh, empty cache folder per test. */
+function folder(): string {
+  const dir = join(tempDir(), `cache-${n++}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+beforeAll(async () => {
+  server = await startServer({
+    'good.bin': { body },
+    'drop.bin': { body, behaviour: 'drop' },
+    'drop-chunked.bin': { body, behaviour: 'drop-chunked' },
+    'flaky.bin': { body, behaviour: 'drop', times: 2 },
+    'corrupt.bin': { body, behaviour: 'corrupt' },
+    'corrupt-once.bin': { body, behaviour: 'corrupt', times: 1 },
+    'stall.bin': { body, behaviour: 'stall' },
+    'gone.bin': { body, behaviour: '404' },
+    'busy.bin': { body, behaviour: '500', times: 1 },
+  });
+});
+afterAll(() => server.close());
+
+const requestsOf = (name: string) => server.requests.filter((r) => r === name).length;
+
+async function failure(p: Promise<unknown>): Promise<Error & { code: string }> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x
+  );
+  expect(isBnlabError(e)).toBe(true);
+  return e as Error & { code: string };
+}
+
+describe('downloadFile', () => {
+  it('downloads, verifies and renames into place, leaving only the file', async () => {
+    const dir = folder();
+    await downloadFile(`${server.url}good.bin`, join(dir, 'good.bin'), sha, fast);
+    expect(readFileSync(join(dir, 'good.bin')).equals(body)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['good.bin']);
+  });
+
+  it('retries a connection dropped mid-file and succeeds when the server recovers', async () => {
+    const dir = folder();
+    await downloadFile(`${server.url}flaky.bin`, join(dir, 'flaky.bin'), sha, fast);
+    expect(requestsOf('flaky.bin')).toBe(3);
+    expect(readdirSync(dir)).toEqual(['flaky.bin']);
+  });
+
+  it.each(['drop.bin', 'drop-chunked.bin'])(
+    'gives up on %s after the retries, leaving no partial file',
+    async (name) => {
+      const dir = folder();
+      const e = await failure(downloadFile(`${server.url}${name}`, join(dir, name), sha, fast));
+      expect(e.code).toBe('DOWNLOAD_FAILED');
+      expect(e.message).toContain(`${server.url}${name}: `);
+      if (name === 'drop.bin') expect(e.message).toMatch(/the connection broke .*after 150000 of 300000 bytes/);
+      expect(requestsOf(name)).toBe(3);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+  );
+
+  it('rejects corrupt bytes with CHECKSUM_MISMATCH and removes them; a transient corruption is retried', async () => {
+    const dir = folder();
+    const e = await failure(downloadFile(`${server.url}corrupt.bin`, join(dir, 'corrupt.bin'), sha, fast));
+    expect(e.code).toBe('CHECKSUM_MISMATCH');
+    expect(e.message).toMatch(
+      new RegExp(`corrupt.bin: SHA-256 is [0-9a-f]{64}, expected ${sha}: the download is corrupt and was removed`)
+    );
+    expect(readdirSync(dir)).toEqual([]);
+    await downloadFile(`${server.url}corrupt-once.bin`, join(dir, 'x.bin'), sha, fast);
+    expect(requestsOf('corrupt-once.bin')).toBe(2);
+    expect(readdirSync(dir)).toEqual(['x.bin']);
+  });
+
+  it('does not retry a 404, but retries a 500', async () => {
+    const dir = folder();
+    const e = await failure(downloadFile(`${server.url}gone.bin`, join(dir, 'gone.bin'), sha, fast));
+    expect(e.message).toBe(`${server.url}gone.bin: HTTP 404 Not Found`);
+    expect(requestsOf('gone.bin')).toBe(1);
+    await downloadFile(`${server.url}busy.bin`, join(dir, 'busy.bin'), sha, fast);
+    expect(requestsOf('busy.bin')).toBe(2);
+  });
+
+  it('aborts a silent connection after idleTimeoutMs, leaving no partial file', async () => {
+    const dir = folder();
+    const started = Date.now();
+    const e = await failure(
+      downloadFile(`${server.url}stall.bin`, join(dir, 'stall.bin'), sha, {
+        retries: 1,
+        backoffMs: 5,
+        idleTimeoutMs: 200,
+      })
+    );
+    expect(e.code).toBe('DOWNLOAD_FAILED');
+    expect(e.message).toMatch(/no data for 200 ms after 10 of 300000 bytes/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('keeps an existing verified file if a new download fails', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'f.bin'), body);
+    await failure(downloadFile(`${server.url}drop.bin`, join(dir, 'f.bin'), sha, { ...fast, retries: 0 }));
+    expect(readFileSync(join(dir, 'f.bin')).equals(body)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['f.bin']);
+  });
+
+  it('reports a cache folder that cannot be created as IO_ERROR', async () => {
+    const file = join(folder(), 'not-a-folder');
+    writeFileSync(file, 'x');
+    const e = await failure(downloadFile(`${server.url}good.bin`, join(file, 'sub', 'good.bin'), sha, fast));
+    expect(e.code).toBe('IO_ERROR');
+    expect(e.message).toMatch(/not-a-folder\/sub: cannot create the cache folder/);
+  });
+});
