@@ -1,0 +1,396 @@
+import { BnlabError } from '@bnlab/core';
+import type { BatchRecord, EpochRecord, MetricsSink, RunStatus, TrainingRecord } from '@bnlab/core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { captureEnvironment } from '../record/environment.js';
+import { createTrainingRecord, extraKeys } from '../record/record.js';
+import { DivergenceDetector, type DivergenceOptions, type DivergenceVerdict } from './divergence.js';
+import { compiledLoss, evaluateModel, type LabelledData, type LabelledTensors, type LossFunction } from './evaluate.js';
+import { activationStats, activationStatsToExtra, gradientNorms, gradientNormsToExtra } from './probes.js';
+import { RecorderCallback } from './recorder_callback.js';
+
+/** Options of a {@link TrainingRecorder}. Everything costly is off by default. */
+export interface TrainingRecorderOptions {
+  /** @default a fresh id */
+  runId?: string;
+  /** The configuration the run was made from (plain JSON), kept in the record. @default {} */
+  config?: Record<string, unknown>;
+  /** Where the run runs. @default captureEnvironment() at the start of the run */
+  environment?: Record<string, unknown>;
+  /** The model; set automatically when the recorder is used as a `fit` callback. */
+  model?: LayersModel;
+  /** The loss for evaluation and probes. @default the model's compiled loss */
+  loss?: LossFunction;
+  /** Evaluated after every epoch in inference mode (unless `fit` already reported `val_loss`). */
+  validation?: LabelledData;
+  /** Evaluated after every epoch in inference mode. */
+  test?: LabelledData;
+  /** Batch size of evaluation. @default 256 */
+  evalBatchSize?: number;
+  /**
+   * A fixed probe batch (e.g. 128–256 held-out examples) for the optional figures below;
+   * required when one of them is on.
+   */
+  probe?: LabelledTensors;
+  /** Per-layer gradient L2 norms on the probe batch after each epoch. @default false */
+  gradientNorms?: boolean;
+  /** Mean and std of each conv/dense block's pre-activation outputs on the probe batch. @default false */
+  activationStats?: boolean;
+  /**
+   * Probe accuracy and loss in training mode (batch statistics) and in inference mode
+   * (moving statistics) after each epoch. @default false
+   */
+  trainVsInference?: boolean;
+  /**
+   * When the run counts as diverged. Chance level defaults to ln K with K the width of the
+   * model's output. `false` turns detection off. @default { patience: 50 }
+   */
+  divergence?: DivergenceOptions | false;
+  /** Receive every batch, epoch and the final record as they are made. */
+  sinks?: MetricsSink[];
+  /** A clock in milliseconds. @default performance.now */
+  now?: () => number;
+  /** The current learning rate. @default the model optimizer's `getConfig().learningRate` */
+  learningRate?: () => number | undefined;
+}
+
+/** One training step's figures, as a custom loop measures them. */
+export interface BatchMeasurement {
+  /** The batch's mean loss (NaN or infinite when it blew up). */
+  loss: number;
+  /** The batch's accuracy in [0, 1], when measured. */
+  accuracy?: number;
+  /** Number of examples in the batch. */
+  size: number;
+}
+
+/** Figures the trainer already has for the epoch (for example `fit`'s `val_loss`). */
+export type EpochFigures = Partial<Pick<EpochRecord, 'valLoss' | 'valAccuracy' | 'testLoss' | 'testAccuracy'>>;
+
+/**
+ * Records a training run: loss and accuracy per batch; per epoch the train figures,
+ * validation and test loss and accuracy in inference mode, wall time, images per second and
+ * learning rate; optionally gradient norms, pre-activation statistics and training- vs
+ * inference-mode accuracy on a probe batch. It stops a run that diverges and keeps its
+ * record with status `'diverged'`.
+ *
+ * Use it as a `fit`/`fitDataset` callback:
+ * ```ts
+ * const rec = new TrainingRecorder({ config, test: { xs: testX, ys: testY } });
+ * await model.fit(x, y, { epochs: 3, batchSize: 64, validationSplit: 0.1, callbacks: rec.callback() });
+ * const record = rec.record;
+ * ```
+ * or in a custom loop:
+ * ```ts
+ * await rec.begin(model);
+ * for (let e = 0; e < epochs && !rec.shouldStop; e++) {
+ *   rec.beginEpoch(e);
+ *   for await (const b of train.batches({ batchSize: 64 })) {
+ *     const { loss, accuracy } = await step(b);
+ *     await rec.recordBatch({ loss, accuracy, size: b.size });
+ *     if (rec.shouldStop) break;
+ *   }
+ *   await rec.endEpoch();
+ * }
+ * const record = await rec.end();
+ * ```
+ * It also is a {@link MetricsSink}: a trainer that makes its own {@link BatchRecord}s and
+ * {@link EpochRecord}s can push them in with `onBatch` / `onEpoch`.
+ */
+export class TrainingRecorder implements MetricsSink {
+  private readonly options: TrainingRecorderOptions;
+  private readonly now: () => number;
+  private model: LayersModel | undefined;
+  private detector: DivergenceDetector | undefined;
+  private current: TrainingRecord;
+  private started = false;
+  private ended = false;
+  private stopRequested = false;
+  private interrupted = false;
+  private step = 0;
+  private epoch = 0;
+  private batchInEpoch = 0;
+  private epochOpen = false;
+  private nextEpoch = 0;
+  private epochStart = 0;
+  private lastBatchEnd = 0;
+  private epochLossSum = 0;
+  private epochAccSum = 0;
+  private epochAccWeight = 0;
+  private epochWeight = 0;
+  private epochImages = 0;
+
+  constructor(options: TrainingRecorderOptions = {}) {
+    this.options = { ...options };
+    const needProbe = options.gradientNorms || options.activationStats || options.trainVsInference;
+    if (needProbe && !options.probe) {
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        'probe: gradientNorms, activationStats and trainVsInference need a probe batch ({ xs, ys }); none was given',
+        { where: 'probe' },
+      );
+    }
+    this.now = options.now ?? (() => performance.now());
+    this.model = options.model;
+    const init: Parameters<typeof createTrainingRecord>[0] = { config: options.config ?? {} };
+    if (options.runId !== undefined) init.runId = options.runId;
+    this.current = createTrainingRecord(init);
+  }
+
+  /** The record so far (live: do not modify it). */
+  get record(): TrainingRecord {
+    return this.current;
+  }
+
+  /** True once the run should stop: it diverged or {@link interrupt} was called. */
+  get shouldStop(): boolean {
+    return this.stopRequested;
+  }
+
+  /** Why the run diverged, once it has. */
+  get divergence(): DivergenceVerdict | undefined {
+    return this.detector?.diverged;
+  }
+
+  /** A tfjs-layers callback for `model.fit` / `model.fitDataset` feeding this recorder. */
+  callback(): RecorderCallback {
+    return new RecorderCallback(this);
+  }
+
+  /** Starts the run (called by the callback's `onTrainBegin`). */
+  async begin(model?: LayersModel): Promise<void> {
+    if (this.started) {
+      throw new BnlabError('INVALID_ARGUMENT', `run ${this.current.runId} has already started; use one recorder per run`, {
+        where: 'begin',
+      });
+    }
+    this.started = true;
+    if (model) this.model = model;
+    this.current.startedAt = new Date().toISOString();
+    this.current.environment = this.options.environment ?? captureEnvironment();
+    this.detector = this.makeDetector();
+    for (const s of this.options.sinks ?? []) {
+      await s.onRunStart?.({ runId: this.current.runId, config: this.current.config });
+    }
+  }
+
+  /** {@link MetricsSink} entry: same as {@link begin}. */
+  async onRunStart(info: { runId: string; config: Record<string, unknown> }): Promise<void> {
+    this.current.runId = info.runId;
+    this.current.config = info.config;
+    await this.begin();
+  }
+
+  private makeDetector(): DivergenceDetector | undefined {
+    const opt = this.options.divergence;
+    if (opt === false) return undefined;
+    const o: DivergenceOptions = { ...opt };
+    if (o.numClasses === undefined && o.chanceLoss === undefined && this.model) {
+      const shape = this.model.outputs[0]?.shape;
+      const k = shape?.[shape.length - 1];
+      if (typeof k === 'number' && k >= 2) o.numClasses = k;
+    }
+    return new DivergenceDetector(o);
+  }
+
+  private ensureStarted(where: string): void {
+    if (!this.started) {
+      throw new BnlabError('INVALID_ARGUMENT', `${where} was called before begin(); start the run first`, { where });
+    }
+    if (this.ended) {
+      throw new BnlabError('INVALID_ARGUMENT', `${where} was called after end(); the run ${this.current.runId} is over`, {
+        where,
+      });
+    }
+  }
+
+  /** Marks the start of epoch `epoch` (0-based) and starts its clock. */
+  beginEpoch(epoch: number): void {
+    this.ensureStarted('beginEpoch');
+    this.epoch = epoch;
+    this.batchInEpoch = 0;
+    this.epochLossSum = 0;
+    this.epochAccSum = 0;
+    this.epochAccWeight = 0;
+    this.epochWeight = 0;
+    this.epochImages = 0;
+    this.epochStart = this.now();
+    this.lastBatchEnd = this.epochStart;
+    this.epochOpen = true;
+    this.nextEpoch = epoch + 1;
+  }
+
+  private learningRate(): number | undefined {
+    if (this.options.learningRate) return this.options.learningRate();
+    try {
+      const lr = (this.model?.optimizer?.getConfig() as { learningRate?: unknown } | undefined)?.learningRate;
+      return typeof lr === 'number' ? lr : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Records one training step measured by the caller. */
+  async recordBatch(m: BatchMeasurement): Promise<BatchRecord> {
+    this.ensureStarted('recordBatch');
+    if (!this.epochOpen) this.beginEpoch(this.nextEpoch);
+    if (!Number.isInteger(m.size) || m.size < 1) {
+      throw new BnlabError('INVALID_ARGUMENT', `batch size must be an integer ≥ 1, got ${m.size}`, { where: 'size' });
+    }
+    const record: BatchRecord = { step: this.step, epoch: this.epoch, batch: this.batchInEpoch, loss: m.loss };
+    if (m.accuracy !== undefined) record.accuracy = m.accuracy;
+    const lr = this.learningRate();
+    if (lr !== undefined) record.learningRate = lr;
+    await this.ingestBatch(record, m.size);
+    return record;
+  }
+
+  /**
+   * {@link MetricsSink} entry: stores a batch record made elsewhere. Without batch sizes,
+   * each batch weighs the same in the epoch means and images/s is not known.
+   */
+  async onBatch(record: BatchRecord): Promise<void> {
+    this.ensureStarted('onBatch');
+    if (!this.epochOpen || record.epoch !== this.epoch) this.beginEpoch(record.epoch);
+    await this.ingestBatch({ ...record }, undefined);
+  }
+
+  private async ingestBatch(record: BatchRecord, size: number | undefined): Promise<void> {
+    this.current.batches.push(record);
+    this.lastBatchEnd = this.now();
+    const w = size ?? 1;
+    this.epochLossSum += record.loss * w;
+    this.epochWeight += w;
+    this.epochImages += size ?? 0;
+    if (record.accuracy !== undefined) {
+      this.epochAccSum += record.accuracy * w;
+      this.epochAccWeight += w;
+    }
+    this.step = record.step + 1;
+    this.batchInEpoch = record.batch + 1;
+    const verdict = this.detector?.update(record.step, record.loss);
+    if (verdict && this.current.status !== 'diverged') {
+      this.current.status = 'diverged';
+      this.current.divergedAtStep = verdict.step;
+      this.current.error = verdict.message;
+      this.stopRequested = true;
+    }
+    for (const s of this.options.sinks ?? []) await s.onBatch(record);
+  }
+
+  /**
+   * Ends the current epoch: averages the train figures over its batches, evaluates the
+   * validation and test sets in inference mode (unless `figures` already has them) and runs
+   * the optional probes. Returns the epoch record, or `undefined` when the epoch had no batch.
+   */
+  async endEpoch(figures: EpochFigures = {}): Promise<EpochRecord | undefined> {
+    this.ensureStarted('endEpoch');
+    const batches = this.batchInEpoch;
+    this.epochOpen = false;
+    if (this.epochWeight === 0) return undefined;
+    const seconds = (this.lastBatchEnd - this.epochStart) / 1000;
+    const record: EpochRecord = {
+      epoch: this.epoch,
+      trainLoss: this.epochLossSum / this.epochWeight,
+      seconds,
+      imagesPerSecond: seconds > 0 && this.epochImages > 0 ? this.epochImages / seconds : NaN,
+    };
+    if (this.epochAccWeight > 0) record.trainAccuracy = this.epochAccSum / this.epochAccWeight;
+    const evalStart = this.now();
+    const model = this.model;
+    const o = this.options;
+    const evalOpts = (): { loss: LossFunction; batchSize: number } => ({
+      loss: o.loss ?? compiledLoss(model as LayersModel),
+      batchSize: o.evalBatchSize ?? 256,
+    });
+    if (figures.valLoss !== undefined) record.valLoss = figures.valLoss;
+    if (figures.valAccuracy !== undefined) record.valAccuracy = figures.valAccuracy;
+    if (figures.testLoss !== undefined) record.testLoss = figures.testLoss;
+    if (figures.testAccuracy !== undefined) record.testAccuracy = figures.testAccuracy;
+    if (o.validation && record.valLoss === undefined) {
+      const r = await evaluateModel(this.needModel('validation'), o.validation, evalOpts());
+      record.valLoss = r.loss;
+      record.valAccuracy = r.accuracy;
+    }
+    if (o.test && record.testLoss === undefined) {
+      const r = await evaluateModel(this.needModel('test'), o.test, evalOpts());
+      record.testLoss = r.loss;
+      record.testAccuracy = r.accuracy;
+    }
+    const extra: Record<string, number> = { [extraKeys.batches]: batches };
+    if (o.probe && o.trainVsInference) {
+      const m = this.needModel('trainVsInference');
+      const probe = o.probe;
+      const inf = await evaluateModel(m, probe, { ...evalOpts(), training: false });
+      const trn = await evaluateModel(m, probe, { ...evalOpts(), training: true });
+      extra[extraKeys.probeAccuracyTrainingMode] = trn.accuracy;
+      extra[extraKeys.probeLossTrainingMode] = trn.loss;
+      extra[extraKeys.probeAccuracyInferenceMode] = inf.accuracy;
+      extra[extraKeys.probeLossInferenceMode] = inf.loss;
+    }
+    if (o.probe && o.activationStats) {
+      activationStatsToExtra(await activationStats(this.needModel('activationStats'), o.probe.xs, true), extra);
+    }
+    if (o.probe && o.gradientNorms) {
+      gradientNormsToExtra(await gradientNorms(this.needModel('gradientNorms'), o.probe, evalOpts().loss), extra);
+    }
+    const lr = this.learningRate();
+    if (lr !== undefined) record.learningRate = lr;
+    extra[extraKeys.evalSeconds] = (this.now() - evalStart) / 1000;
+    record.extra = extra;
+    await this.onEpochStore(record);
+    return record;
+  }
+
+  private needModel(what: string): LayersModel {
+    if (!this.model) {
+      throw new BnlabError('INVALID_CONFIG', `${what} needs the model: pass options.model or begin(model)`, { where: 'model' });
+    }
+    return this.model;
+  }
+
+  /** {@link MetricsSink} entry: stores an epoch record made elsewhere. */
+  async onEpoch(record: EpochRecord): Promise<void> {
+    this.ensureStarted('onEpoch');
+    this.epochOpen = false;
+    await this.onEpochStore({ ...record });
+  }
+
+  private async onEpochStore(record: EpochRecord): Promise<void> {
+    this.current.epochs.push(record);
+    for (const s of this.options.sinks ?? []) await s.onEpoch(record);
+  }
+
+  /** Asks the run to stop; it ends with status `'interrupted'` (unless it diverged). */
+  interrupt(): void {
+    this.interrupted = true;
+    this.stopRequested = true;
+  }
+
+  /**
+   * Ends the run and returns its record: status `'diverged'` if it diverged, else
+   * `'interrupted'` after {@link interrupt}, else `status` (default `'completed'`).
+   */
+  async end(status: Exclude<RunStatus, 'running' | 'diverged'> = 'completed'): Promise<TrainingRecord> {
+    if (!this.started) await this.begin();
+    if (this.ended) return this.current;
+    this.ended = true;
+    if (this.current.status !== 'diverged') this.current.status = this.interrupted ? 'interrupted' : status;
+    this.current.finishedAt = new Date().toISOString();
+    for (const s of this.options.sinks ?? []) await s.onRunEnd?.(this.current);
+    return this.current;
+  }
+
+  /** {@link MetricsSink} entry: ends the run, taking the status of `record` when it is final. */
+  async onRunEnd(record: TrainingRecord): Promise<void> {
+    const s = record.status;
+    await this.end(s === 'failed' || s === 'interrupted' || s === 'completed' ? s : 'completed');
+  }
+
+  /** Ends the run with status `'failed'` and the error's message; the record so far is kept. */
+  async fail(error: unknown): Promise<TrainingRecord> {
+    if (!this.ended && this.current.status !== 'diverged') {
+      this.current.error = error instanceof Error ? error.message : String(error);
+    }
+    return this.end('failed');
+  }
+}

@@ -1,0 +1,154 @@
+import type { TrainingRecord } from '@bnlab/core';
+import { BnlabError } from '@bnlab/core';
+import { meanCI, type MeanCI } from '../stats/summary.js';
+import { epochValue, isAccuracy, metricTitle, type EpochMetric } from '../plots/series.js';
+
+/** A column of the results table: one figure per run, summarized over the runs of a group. */
+export interface ResultMetric {
+  /** Column heading. @default a title derived from `metric` and `at` */
+  label?: string;
+  /** The epoch figure. */
+  metric: EpochMetric;
+  /** Which epoch's value a run contributes: the last, the highest or the lowest. @default 'last' */
+  at?: 'last' | 'max' | 'min' | 'mean';
+  /** Show as percent. @default true for accuracies */
+  percent?: boolean;
+}
+
+/** How runs are grouped into the rows of a results table. */
+export type GroupBy = string | ((record: TrainingRecord) => string);
+
+/** One row of the results table: a group of runs (e.g. one variant over seeds). */
+export interface ResultRow {
+  /** The group's label. */
+  group: string;
+  /** Number of runs in the group. */
+  runs: number;
+  /** How many of them diverged. */
+  diverged: number;
+  /** One summary per column, in the order of the table's metrics. */
+  cells: MeanCI[];
+}
+
+/** The results table of an experiment. */
+export interface ResultsTable {
+  /** The columns, with defaults resolved. */
+  columns: Array<Required<Pick<ResultMetric, 'label' | 'metric' | 'at' | 'percent'>>>;
+  /** One row per group, in order of first appearance. */
+  rows: ResultRow[];
+  /** Confidence level of the intervals. */
+  level: number;
+}
+
+/** The value at `path` (dots) in a JSON object. */
+export function configValue(config: Record<string, unknown>, path: string): unknown {
+  let v: unknown = config;
+  for (const k of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+/** The group of a run: `groupBy` applied, or (for a path) the config value as text. */
+export function groupOf(record: TrainingRecord, groupBy: GroupBy): string {
+  if (typeof groupBy === 'function') return groupBy(record);
+  const v = configValue(record.config, groupBy);
+  return v === undefined ? record.runId : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** Runs grouped in order of first appearance. */
+export function groupRuns(records: readonly TrainingRecord[], groupBy: GroupBy): Array<{ label: string; records: TrainingRecord[] }> {
+  const map = new Map<string, TrainingRecord[]>();
+  for (const r of records) {
+    const g = groupOf(r, groupBy);
+    map.set(g, [...(map.get(g) ?? []), r]);
+  }
+  return [...map.entries()].map(([label, recs]) => ({ label, records: recs }));
+}
+
+function runValue(r: TrainingRecord, m: EpochMetric, at: NonNullable<ResultMetric['at']>): number {
+  const vals = r.epochs.map((e) => epochValue(e, m)).filter((v): v is number => v !== undefined);
+  if (vals.length === 0) return NaN;
+  if (at === 'last') return vals[vals.length - 1] as number;
+  const finite = vals.filter(Number.isFinite);
+  if (finite.length === 0) return NaN;
+  if (at === 'max') return Math.max(...finite);
+  if (at === 'min') return Math.min(...finite);
+  return finite.reduce((a, b) => a + b, 0) / finite.length;
+}
+
+const AT_WORDS = { last: 'final', max: 'best', min: 'lowest', mean: 'mean' } as const;
+
+/** The default columns: final test and validation figures, training loss and speed, where the runs have them. */
+export function defaultResultMetrics(records: readonly TrainingRecord[]): ResultMetric[] {
+  const has = (m: EpochMetric): boolean => records.some((r) => r.epochs.some((e) => epochValue(e, m) !== undefined));
+  const out: ResultMetric[] = [];
+  if (has('testAccuracy')) out.push({ metric: 'testAccuracy' });
+  if (has('valAccuracy')) out.push({ metric: 'valAccuracy' }, { metric: 'valAccuracy', at: 'max' });
+  if (has('testLoss')) out.push({ metric: 'testLoss' });
+  if (has('trainLoss')) out.push({ metric: 'trainLoss' });
+  if (has('seconds')) out.push({ metric: 'seconds', at: 'mean', label: 'Seconds per epoch' });
+  return out;
+}
+
+/**
+ * The results table: one row per group of runs, one column per metric, each cell the mean
+ * over the group's runs with its `level` confidence interval (Student's t, n − 1 degrees of
+ * freedom). Diverged runs count with the values they reached (NaN ones are left out).
+ */
+export function resultsTable(
+  records: readonly TrainingRecord[],
+  options: { groupBy?: GroupBy; metrics?: ResultMetric[]; level?: number } = {},
+): ResultsTable {
+  if (records.length === 0) throw new BnlabError('INVALID_ARGUMENT', 'a results table needs at least one run, got none', { where: 'runs' });
+  const level = options.level ?? 0.95;
+  const metrics = options.metrics ?? defaultResultMetrics(records);
+  const columns = metrics.map((m) => {
+    const at = m.at ?? 'last';
+    const title = metricTitle(m.metric);
+    return {
+      metric: m.metric,
+      at,
+      percent: m.percent ?? isAccuracy(m.metric),
+      label: m.label ?? `${AT_WORDS[at][0]!.toUpperCase()}${AT_WORDS[at].slice(1)} ${title[0]!.toLowerCase()}${title.slice(1)}`,
+    };
+  });
+  const rows = groupRuns(records, options.groupBy ?? defaultGroupBy(records)).map((g) => ({
+    group: g.label,
+    runs: g.records.length,
+    diverged: g.records.filter((r) => r.status === 'diverged').length,
+    cells: columns.map((c) => meanCI(g.records.map((r) => runValue(r, c.metric, c.at)), level)),
+  }));
+  return { columns, rows, level };
+}
+
+/** `'variant'` when the runs' configs have one, else the run id. */
+export function defaultGroupBy(records: readonly TrainingRecord[]): GroupBy {
+  return records.every((r) => configValue(r.config, 'variant') !== undefined) ? 'variant' : (r: TrainingRecord) => r.runId;
+}
+
+function sig(v: number, digits: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v === 0) return '0';
+  const mag = Math.floor(Math.log10(Math.abs(v)));
+  const decimals = Math.max(0, digits - 1 - mag);
+  return decimals > 8 ? v.toExponential(digits - 1) : v.toFixed(decimals);
+}
+
+/**
+ * A summary as text: `97.81 ± 0.12 %` (percent), `0.0712 ± 0.0031`, a bare mean for one
+ * run, `—` when no run has a finite value.
+ */
+export function formatMeanCI(c: MeanCI, percent: boolean): string {
+  if (c.n === 0) return '—';
+  if (percent) {
+    const m = (100 * c.mean).toFixed(2);
+    return Number.isFinite(c.halfWidth) ? `${m} ± ${(100 * c.halfWidth).toFixed(2)} %` : `${m} %`;
+  }
+  if (!Number.isFinite(c.halfWidth)) return sig(c.mean, 4);
+  // As many decimals as the interval needs (two significant digits of the half-width).
+  const hwMag = c.halfWidth > 0 ? Math.floor(Math.log10(c.halfWidth)) : -4;
+  const decimals = Math.min(8, Math.max(0, 1 - hwMag));
+  return `${c.mean.toFixed(decimals)} ± ${c.halfWidth.toFixed(decimals)}`;
+}
