@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/** Dataset names the CLI can load. */
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
+/** Architectures of `@bnlab/models`. */
+export const ARCHITECTURES = ['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'custom'] as const;
+/** Optimizers a trial can use. */
+export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
+
+const positiveInt = z.number().int().positive();
+
+/** Which data a trial trains and is evaluated on. */
+export const datasetSchema = z.strictObject({
+  name: z.enum(DATASET_NAMES),
+  /** A folder holding the dataset's files (otherwise the built-in sources are used). */
+  dir: z.string().min(1).optional(),
+  /**
+   * CIFAR-10 only: a `.tar.gz` (or `.tar`) of class folders of images, `train/<class>/*.jpg`
+   * and `test/<class>/*.jpg`, such as the JPEG re-encoding of CIFAR-10. Decoded pixels are
+   * cached, so only the first load decodes.
+   */
+  imageArchive: z.string().min(1).optional(),
+  /** CIFAR-10 only: a folder of class folders of images (as torchvision's ImageFolder). */
+  imageFolder: z.string().min(1).optional(),
+  /** Use only the first N training examples (before the validation split). */
+  trainLimit: positiveInt.optional(),
+  /** Use only the first N test examples. */
+  testLimit: positiveInt.optional(),
+  /** Fraction of the training set held out for validation (the seeds use 0.1). */
+  validationSplit: z.number().min(0).max(0.9).default(0),
+  /** Pixel scaling: to [0, 1], or per-channel standardization. */
+  scaling: z.enum(['unit', 'standardize']).default('unit'),
+});
+
+/** The model a trial trains: an `@bnlab/models` builder and its normalization. */
+export const modelSchema = z.strictObject({
+  architecture: z.enum(ARCHITECTURES),
+  /** A normalization spec of `@bnlab/layers`, checked by `validateNormalizationSpec`. */
+  norm: z.record(z.string(), z.unknown()).default({ type: 'none' }),
+  placement: z
+    .strictObject({
+      layers: z.union([z.literal('all'), z.array(positiveInt).min(1)]).default('all'),
+      position: z.enum(['before-activation', 'after-activation']).default('before-activation'),
+    })
+    .optional(),
+  /** Builder options (hidden sizes, initializer, …), passed through to the builder. */
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** How a trial trains. */
+export const trainingSchema = z.strictObject({
+  epochs: positiveInt.max(1000),
+  batchSize: positiveInt.max(65536),
+  optimizer: z
+    .strictObject({
+      name: z.enum(OPTIMIZERS),
+      learningRate: z.number().positive().max(100),
+      /** SGD/RMSprop momentum. */
+      momentum: z.number().min(0).max(0.9999).optional(),
+      /** Learning-rate decay per step, Keras's legacy `decay`: lr / (1 + decay·step). */
+      decay: z.number().min(0).optional(),
+    })
+    .default({ name: 'adam', learningRate: 0.001 }),
+  shuffle: z.boolean().default(true),
+});
+
+/** What a trial records beyond losses and accuracies. */
+export const recordSchema = z.strictObject({
+  /** Loss and accuracy of every training batch. */
+  batches: z.boolean().default(true),
+  /** Per-layer gradient norms each epoch (costly). */
+  gradientNorms: z.boolean().default(false),
+  /** Pre-activation mean/std of each block on a fixed probe batch each epoch. */
+  activationStats: z.boolean().default(false),
+  /** Test accuracy in training mode (batch statistics) beside inference mode. */
+  trainingModeAccuracy: z.boolean().default(true),
+});
+
+/** When a trial counts as diverged. */
+export const divergenceSchema = z.strictObject({
+  /** Batches the loss may stay above chance level before the run is stopped. */
+  patience: positiveInt.default(300),
+});
+
+/** The fields of one trial: everything a grid can vary. */
+export const trialFieldsSchema = z.strictObject({
+  dataset: datasetSchema,
+  model: modelSchema,
+  training: trainingSchema,
+  record: recordSchema.default({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true }),
+  divergence: divergenceSchema.default({ patience: 300 }),
+});
+
+/**
+ * An experiment file: a base trial, a grid of variants over any of its fields (dotted
+ * paths, e.g. `"model.norm"` or `"training.batchSize"`), and the seeds every variant runs
+ * with.
+ */
+export const experimentSchema = trialFieldsSchema.extend({
+  $schema: z.string().optional(),
+  /** A short name, used for the results folder. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit'),
+  description: z.string().optional(),
+  /** Every variant runs once per seed. */
+  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+  /**
+   * Variants: each key is a dotted path of a trial field, each value the list of values it
+   * takes; the trials are the Cartesian product, times the seeds.
+   */
+  grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
+  /** Labels for grid values, by path: `{"model.norm": ["none", "batch"]}`. */
+  labels: z.record(z.string(), z.array(z.string())).optional(),
+});
+
+/** An experiment file after validation, with defaults filled in. */
+export type Experiment = z.infer<typeof experimentSchema>;
+/** The fields of one trial after validation. */
+export type TrialFields = z.infer<typeof trialFieldsSchema>;
+/** What an experiment file may contain before defaults are applied. */
+export type ExperimentInput = z.input<typeof experimentSchema>;
+
+/** The JSON Schema of experiment files, for editors (`"$schema"` in the file). */
+export function experimentJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(experimentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+}

@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { BnlabError } from '@bnlab/core';
+import { validateNormalizationSpec } from '@bnlab/layers';
+import { configError, schemaAt, show } from './errors.js';
+import { trialFieldsSchema } from './schema.js';
+import type { Experiment, TrialFields } from './schema.js';
+
+/** One training run of an experiment: a grid variant with one seed. */
+export interface Trial {
+  /** Stable identifier: readable variant, seed, and a hash of the whole configuration. */
+  id: string;
+  /** Position in the experiment's trial order (variants in grid order, then seeds). */
+  index: number;
+  /** The grid values of this trial, by dotted path. */
+  variant: Record<string, unknown>;
+  /** A readable name of the variant, e.g. `norm=batch batchSize=32` (`base` without a grid). */
+  variantLabel: string;
+  seed: number;
+  /** The trial's full, validated configuration. */
+  fields: TrialFields;
+}
+
+const TRIAL_FIELDS = ['dataset', 'model', 'training', 'record', 'divergence'];
+
+/** Checks that a grid path names a field a trial has (deeper keys allowed inside free-form records). */
+function checkGridPath(path: string, file: string): void {
+  const parts = path.split('.');
+  let schema: unknown = trialFieldsSchema;
+  for (let i = 0; i < parts.length; i++) {
+    const next = schemaAt(schema as never, [parts[i] as string]);
+    if (next === undefined) {
+      // Inside a record (model.norm, model.options) any key is allowed.
+      let s = schema as { def?: { type?: string; innerType?: unknown } } | undefined;
+      for (let k = 0; k < 5 && s?.def && s.def.type !== 'record' && s.def.type !== 'object'; k++) s = s.def.innerType as typeof s;
+      if (s?.def?.type === 'record') return;
+      const parent = parts.slice(0, i).join('.') || '(a trial)';
+      throw new BnlabError('INVALID_CONFIG', `${file}: grid: "${path}" is not a field of ${parent}` + (i === 0 ? ` (fields: ${TRIAL_FIELDS.join(', ')})` : ''), { where: `grid.${path}` });
+    }
+    schema = next;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const p of parts.slice(0, -1)) {
+    const child = node[p];
+    if (child === null || typeof child !== 'object' || Array.isArray(child)) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = structuredClone(value);
+}
+
+function defaultLabel(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    const rest = Object.entries(o).filter(([k]) => k !== 'type' && k !== 'name');
+    const head = typeof o.type === 'string' ? o.type : typeof o.name === 'string' ? o.name : '';
+    const tail = rest.map(([k, v]) => `${k}:${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(',');
+    return head && tail ? `${head}(${tail})` : head || tail || '{}';
+  }
+  return Array.isArray(value) ? `[${value.join(',')}]` : String(value);
+}
+
+/** A JSON text with sorted keys, so equal configurations hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function slug(s: string): string {
+  return s.replace(/[^A-Za-z0-9.=_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'base';
+}
+
+/**
+ * Expands an experiment into its trials: the Cartesian product of the grid (in the order
+ * the grid lists its paths and values), each run once per seed. Every trial's
+ * configuration is validated, normalization specs included; errors name the variant.
+ */
+export function expandTrials(experiment: Experiment, file = 'experiment'): Trial[] {
+  const paths = Object.keys(experiment.grid);
+  for (const p of paths) checkGridPath(p, file);
+  for (const [p, labels] of Object.entries(experiment.labels ?? {})) {
+    const values = experiment.grid[p];
+    if (!values) throw new BnlabError('INVALID_CONFIG', `${file}: labels: "${p}" is not a grid path`, { where: `labels.${p}` });
+    if (labels.length !== values.length) {
+      throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p} has ${labels.length} labels for ${values.length} grid values`, { where: `labels.${p}` });
+    }
+  }
+  const shortName = (p: string): string => {
+    const last = p.split('.').pop() as string;
+    return paths.filter((q) => q.split('.').pop() === last).length > 1 ? p : last;
+  };
+  const labelOf = (p: string, i: number): string => experiment.labels?.[p]?.[i] ?? defaultLabel(experiment.grid[p]?.[i]);
+
+  const base = {
+    dataset: experiment.dataset,
+    model: experiment.model,
+    training: experiment.training,
+    record: experiment.record,
+    divergence: experiment.divergence,
+  };
+  // Cartesian product of value indices, the first path varying slowest.
+  let combos: number[][] = [[]];
+  for (const p of paths) {
+    const n = (experiment.grid[p] as unknown[]).length;
+    combos = combos.flatMap((c) => Array.from({ length: n }, (_, i) => [...c, i]));
+  }
+  const trials: Trial[] = [];
+  for (const combo of combos) {
+    const raw = structuredClone(base) as Record<string, unknown>;
+    const variant: Record<string, unknown> = {};
+    combo.forEach((i, k) => {
+      const p = paths[k] as string;
+      const v = (experiment.grid[p] as unknown[])[i];
+      variant[p] = v;
+      setPath(raw, p, v);
+    });
+    const variantLabel = paths.length ? combo.map((i, k) => `${shortName(paths[k] as string)}=${labelOf(paths[k] as string, i)}`).join(' ') : 'base';
+    const parsed = trialFieldsSchema.safeParse(raw);
+    if (!parsed.success) {
+      const err = configError(file, parsed.error.issues, raw, trialFieldsSchema);
+      throw new BnlabError('INVALID_CONFIG', err.message.replace('invalid experiment:', `invalid experiment (grid variant "${variantLabel}"):`), { where: file });
+    }
+    try {
+      validateNormalizationSpec(parsed.data.model.norm);
+    } catch (e) {
+      throw new BnlabError('INVALID_CONFIG', `${file}: model.norm${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message} (got ${show(parsed.data.model.norm)})`, { where: 'model.norm', cause: e });
+    }
+    for (const seed of experiment.seeds) {
+      const hash = createHash('sha256').update(canonicalJson({ fields: parsed.data, seed })).digest('hex').slice(0, 8);
+      trials.push({
+        id: `${slug(variantLabel)}-seed${seed}-${hash}`,
+        index: trials.length,
+        variant,
+        variantLabel,
+        seed,
+        fields: parsed.data,
+      });
+    }
+  }
+  return trials;
+}
+
+/** Parses `--shard i/n` (0 ≤ i < n). */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new BnlabError('INVALID_ARGUMENT', `--shard must be "i/n" with 0 ≤ i < n (e.g. 0/4), got "${text}"`, { where: '--shard' });
+  }
+  return { index, count };
+}
+
+/** The trials shard `index` of `count` runs: every count-th trial, so shards stay balanced across the grid. */
+export function selectShard<T extends { index: number }>(trials: readonly T[], shard: { index: number; count: number }): T[] {
+  return trials.filter((t) => t.index % shard.count === shard.index);
+}

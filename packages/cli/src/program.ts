@@ -1,0 +1,219 @@
+import { Command, Option } from 'commander';
+import { BnlabError, isBnlabError } from '@bnlab/core';
+import { datasetStatus, DATASET_CHOICES, fetchDataset } from './commands/datasets.js';
+import { writeTrainExperiment } from './commands/train.js';
+import type { TrainFlags } from './commands/train.js';
+import { experimentJsonSchema } from './experiment/schema.js';
+import { parseShard } from './experiment/trials.js';
+import { EXIT, exitCodeFor } from './exit_codes.js';
+import { buildResultsReport } from './results/report.js';
+import { mergeResults } from './results/merge.js';
+import { runExperiment } from './run/experiment_runner.js';
+import type { RunSummary } from './run/experiment_runner.js';
+import { createOutput } from './run/output.js';
+import type { OutputMode } from './run/output.js';
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** The terminal progress bars draw on, when there is one. */
+  terminal?: NodeJS.WriteStream;
+}
+
+const defaultIo: CliIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  terminal: process.stderr,
+};
+
+const EXIT_HELP = `
+Exit codes: 0 every trial finished (completed or diverged), 1 some trials failed,
+2 bad usage or experiment file, 3 dataset files missing, 4 read/write error,
+5 internal error, 130 interrupted (rerun the same command to resume).`;
+
+function outputMode(o: { quiet?: boolean; json?: boolean }): OutputMode {
+  return o.json ? 'json' : o.quiet ? 'quiet' : 'human';
+}
+
+function summaryExit(s: RunSummary): number {
+  if (s.interrupted > 0) return EXIT.interrupted;
+  return s.failed > 0 ? EXIT.trialsFailed : EXIT.ok;
+}
+
+/**
+ * Runs the `bnlab` command line with `argv` (without `node` and the script) and returns the
+ * exit code. Errors become one paragraph on stderr (a stack trace only with `--debug`).
+ */
+export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const stop = { requested: false, onRequest: undefined as undefined | (() => void) };
+  const onSigint = (): void => {
+    if (stop.requested) process.exit(EXIT.interrupted); // a second Ctrl-C: leave now
+    stop.requested = true;
+    stop.onRequest?.();
+    io.err('\nbnlab: stopping after the current batch (Ctrl-C again to quit at once)…\n');
+  };
+  const program = new Command('bnlab')
+    .description('Run normalization experiments on TensorFlow.js (SIMD WebAssembly backend).')
+    .option('--debug', 'print stack traces of errors')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const runLike = (cmd: Command): Command =>
+    cmd
+      .option('-o, --out <dir>', 'results folder (default: results/<experiment name>)')
+      .option('-w, --workers <n>', 'parallel worker processes', '1')
+      .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+      .option('-q, --quiet', 'print only the final summary')
+      .option('--json', 'print events as JSON lines on stdout (for machines)')
+      .option('--online', 'allow downloading missing datasets');
+
+  runLike(
+    program
+      .command('run')
+      .description('run every trial of an experiment file and write a results folder (per-trial JSON, CSV, plots, report.html)')
+      .argument('<experiment>', 'experiment file (JSON)')
+      .option('--shard <i/n>', 'run only shard i of n (0 ≤ i < n), for job arrays; combine with `bnlab merge`')
+      .option('-y, --yes', 'run even when the grid expands to more than --max-trials trials')
+      .option('--max-trials <n>', 'largest number of trials run without --yes', '100')
+      .option('--no-report', 'do not build the report (e.g. for a shard)'),
+  ).action(async (file: string, o: Record<string, string | boolean | undefined>) => {
+    const output = createOutput(outputMode(o), io);
+    process.on('SIGINT', onSigint);
+    try {
+      const summary = await runExperiment({
+        file,
+        ...(typeof o.out === 'string' ? { outDir: o.out } : {}),
+        workers: positiveInt(o.workers as string, '--workers'),
+        ...(typeof o.shard === 'string' ? { shard: parseShard(o.shard) } : {}),
+        maxTrials: positiveInt(o.maxTrials as string, '--max-trials'),
+        yes: Boolean(o.yes),
+        backend: o.backend as 'wasm' | 'cpu',
+        offline: !o.online,
+        listener: output,
+        stop,
+        noReport: o.report === false,
+      });
+      code = summaryExit(summary);
+    } finally {
+      output.close();
+      process.off('SIGINT', onSigint);
+    }
+  });
+
+  runLike(
+    program
+      .command('train')
+      .description('train one model once, from flags (a one-trial experiment)')
+      .addOption(new Option('--dataset <name>', 'dataset').choices([...DATASET_CHOICES]).default('mnist'))
+      .addOption(new Option('--model <arch>', 'architecture').choices(['mlp', 'simpleCnn', 'kerasCnn', 'convNet4']).default('kerasCnn'))
+      .option('--norm <spec>', "normalization: batch | layer | group | instance | none, or a JSON spec such as '{\"type\":\"group\",\"groups\":8}'", 'batch')
+      .addOption(new Option('--position <where>', 'normalization before or after the activation').choices(['before-activation', 'after-activation']))
+      .option('--epochs <n>', 'epochs', '1')
+      .option('--batch-size <n>', 'batch size', '64')
+      .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd', 'rmsprop']).default('adam'))
+      .option('--lr <rate>', 'learning rate', '0.001')
+      .option('--momentum <m>', 'momentum (sgd, rmsprop)')
+      .option('--seed <n>', 'seed', '0')
+      .option('--train-limit <n>', 'use only the first n training images')
+      .option('--test-limit <n>', 'use only the first n test images')
+      .option('--validation-split <f>', 'fraction held out for validation', '0'),
+  ).action(async (o: TrainFlags & Record<string, string | boolean | undefined>) => {
+    const { file, outDir } = await writeTrainExperiment(o);
+    const output = createOutput(outputMode(o as { quiet?: boolean; json?: boolean }), io);
+    process.on('SIGINT', onSigint);
+    try {
+      const summary = await runExperiment({ file, outDir, workers: 1, backend: o.backend as 'wasm' | 'cpu', offline: !o.online, listener: output, stop });
+      code = summaryExit(summary);
+    } finally {
+      output.close();
+      process.off('SIGINT', onSigint);
+    }
+  });
+
+  program
+    .command('report')
+    .description('rebuild a results folder’s report (report.html, report.md, figures, CSV) from its trial files')
+    .argument('<results>', 'results folder')
+    .action(async (dir: string) => {
+      const r = await buildResultsReport(dir);
+      io.out(`report of ${r.trials} trials: ${r.html}\n`);
+    });
+
+  program
+    .command('merge')
+    .description('combine shard results folders of one experiment into one folder and report it')
+    .argument('<out>', 'merged results folder')
+    .argument('<shards...>', 'shard results folders')
+    .action(async (out: string, shards: string[]) => {
+      const m = await mergeResults(out, shards);
+      const r = await buildResultsReport(out);
+      io.out(`merged ${m.trials} trials from ${m.shards} shards: ${r.html}\n`);
+    });
+
+  const datasets = program.command('datasets').description('list, fetch and verify datasets');
+  datasets
+    .command('list')
+    .description('which datasets are available locally (never downloads)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const rows = await datasetStatus();
+      if (o.json) io.out(JSON.stringify(rows) + '\n');
+      else for (const r of rows) io.out(r.available ? `${r.name.padEnd(14)} ok       ${r.train} train, ${r.test} test, ${r.classes} classes, ${r.imageShape?.join('×')}\n` : `${r.name.padEnd(14)} missing  ${r.problem}\n`);
+    });
+  datasets
+    .command('verify')
+    .description('load and check a dataset from local files (sizes, format, checksums)')
+    .argument('[names...]', 'datasets (default: all)')
+    .option('--folder <dir>', 'read the dataset from this folder')
+    .action(async (names: string[], o: { folder?: string }) => {
+      const rows = await datasetStatus(names.length ? names : DATASET_CHOICES, o);
+      for (const r of rows) io.out(r.available ? `${r.name}: ok (${r.train} train, ${r.test} test)\n` : `${r.name}: ${r.problem}\n`);
+      if (rows.some((r) => !r.available)) code = EXIT.dataMissing;
+    });
+  datasets
+    .command('fetch')
+    .description('download a dataset into the cache and verify its checksums')
+    .argument('<name>', 'dataset')
+    .option('--base-url <url>', 'download from this base URL')
+    .option('--cache-dir <dir>', 'cache folder (default: $BNLAB_CACHE_DIR or the user cache folder)')
+    .action(async (name: string, o: { baseUrl?: string; cacheDir?: string }) => {
+      const r = await fetchDataset(name, o);
+      io.out(r.available ? `${r.name}: ok (${r.train} train, ${r.test} test)\n` : `${r.name}: ${r.problem}\n`);
+      if (!r.available) code = EXIT.usage;
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of experiment files (for editors)')
+    .action(() => {
+      io.out(JSON.stringify(experimentJsonSchema(), null, 2) + '\n');
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return code;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      // help and version exit 0; usage errors were already printed by commander
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const debug = argv.includes('--debug');
+    if (isBnlabError(e)) {
+      io.err(`bnlab: ${e.message}\n${debug && e.stack ? e.stack + '\n' : ''}`);
+      return exitCodeFor(e.code);
+    }
+    io.err(`bnlab: internal error: ${(e as Error)?.message ?? String(e)}\n${debug ? ((e as Error)?.stack ?? '') + '\n' : 'Run again with --debug for the stack trace.\n'}`);
+    return EXIT.internal;
+  }
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive integer, got "${text}"`, { where: flag });
+  return n;
+}

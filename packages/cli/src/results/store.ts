@@ -1,0 +1,109 @@
+import { access, constants, mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BnlabError } from '@bnlab/core';
+import type { TrainingRecord } from '@bnlab/core';
+import type { Trial } from '../experiment/trials.js';
+import type { Experiment } from '../experiment/schema.js';
+import { writeFileAtomic } from '@bnlab/metrics';
+
+/** A finished (or failed) trial as stored in a results folder: which trial, and its record. */
+export interface TrialResult {
+  trial: Omit<Trial, 'fields'> & { fields: Trial['fields'] };
+  record: TrainingRecord;
+}
+
+/** Statuses whose trials are not run again: their outcome is a result. */
+const FINAL: ReadonlySet<string> = new Set(['completed', 'diverged']);
+
+/**
+ * A results folder:
+ *
+ *     <dir>/experiment.json      the validated experiment (defaults filled in)
+ *     <dir>/trials/<id>.json     one file per trial, written atomically when the trial ends
+ *     <dir>/…                    combined CSV, plots and reports, rebuilt from the trial files
+ *
+ * Trials whose file says `completed` or `diverged` are finished and skipped on a rerun;
+ * `failed` and `interrupted` trials (and trials without a file) run again.
+ */
+export class ResultsStore {
+  readonly trialsDir: string;
+
+  constructor(readonly dir: string) {
+    this.trialsDir = join(dir, 'trials');
+  }
+
+  /** Creates the folder (checking it is writable) and records the experiment. */
+  async init(experiment: Experiment): Promise<void> {
+    try {
+      await mkdir(this.trialsDir, { recursive: true });
+      await access(this.trialsDir, constants.W_OK);
+    } catch (e) {
+      throw new BnlabError('IO_ERROR', `cannot write the results folder ${this.dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+        where: this.dir,
+        cause: e,
+      });
+    }
+    await writeFileAtomic(join(this.dir, 'experiment.json'), JSON.stringify(experiment, null, 2) + '\n');
+  }
+
+  /** The experiment recorded in this folder, if any. */
+  async experiment(): Promise<Experiment | null> {
+    try {
+      return JSON.parse(await readFile(join(this.dir, 'experiment.json'), 'utf8')) as Experiment;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new BnlabError('DATA_FORMAT', `${join(this.dir, 'experiment.json')}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  path(id: string): string {
+    return join(this.trialsDir, `${id}.json`);
+  }
+
+  /** The stored result of a trial, or null when there is none. */
+  async read(id: string): Promise<TrialResult | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path(id), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+    try {
+      return JSON.parse(text) as TrialResult;
+    } catch (e) {
+      throw new BnlabError('DATA_FORMAT', `${this.path(id)}: not a valid trial file (${(e as Error).message}); delete it to run the trial again`, {
+        where: this.path(id),
+        cause: e,
+      });
+    }
+  }
+
+  /** True when the trial has a final result (completed or diverged). */
+  async isFinished(id: string): Promise<boolean> {
+    const r = await this.read(id);
+    return r !== null && FINAL.has(r.record.status);
+  }
+
+  /** Stores a trial's result atomically. */
+  async write(result: TrialResult): Promise<void> {
+    await writeFileAtomic(this.path(result.trial.id), JSON.stringify(result) + '\n');
+  }
+
+  /** Every stored trial result, in trial order. */
+  async all(): Promise<TrialResult[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.trialsDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const results: TrialResult[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+      const r = await this.read(name.slice(0, -'.json'.length));
+      if (r) results.push(r);
+    }
+    return results.sort((a, b) => a.trial.index - b.trial.index);
+  }
+}

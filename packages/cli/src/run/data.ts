@@ -1,0 +1,55 @@
+import { BnlabError } from '@bnlab/core';
+import type { ImageDataset } from '@bnlab/datasets';
+import { cifar10, fashionMnist, mnist } from '@bnlab/datasets';
+import type { TrialFields } from '../experiment/schema.js';
+
+/** The data of one trial: training set, optional validation set, test set. */
+export interface TrialData {
+  train: ImageDataset;
+  validation?: ImageDataset;
+  test: ImageDataset;
+}
+
+const loaders = { mnist, 'fashion-mnist': fashionMnist, cifar10 } as const;
+
+/**
+ * Loads datasets once per process and cuts them per trial (limits, validation split).
+ * The validation split uses a fixed seed, so every trial of an experiment validates on the
+ * same examples whatever its own seed.
+ */
+export class DataCache {
+  private readonly loaded = new Map<string, Promise<{ train: ImageDataset; test: ImageDataset }>>();
+
+  constructor(private readonly offline = true) {}
+
+  async forTrial(spec: TrialFields['dataset']): Promise<TrialData> {
+    const key = JSON.stringify([spec.name, spec.dir ?? null, spec.imageArchive ?? null, spec.imageFolder ?? null, spec.scaling]);
+    let splits = this.loaded.get(key);
+    if (!splits) {
+      const common = { offline: this.offline, scaling: spec.scaling === 'standardize' ? ('standardize' as const) : ('unit' as const) };
+      if (spec.name === 'cifar10') {
+        splits = cifar10.load({
+          ...common,
+          ...(spec.dir ? { folder: spec.dir } : {}),
+          ...(spec.imageArchive ? { imageArchive: spec.imageArchive, cacheDecoded: true } : {}),
+          ...(spec.imageFolder ? { imageFolder: spec.imageFolder } : {}),
+        });
+      } else {
+        if (spec.imageArchive || spec.imageFolder) {
+          throw new BnlabError('INVALID_CONFIG', `dataset.imageArchive and dataset.imageFolder are for cifar10, not ${spec.name}`, { where: 'dataset' });
+        }
+        splits = loaders[spec.name].load({ ...common, ...(spec.dir ? { folder: spec.dir } : {}) });
+      }
+      this.loaded.set(key, splits);
+      splits.catch(() => this.loaded.delete(key));
+    }
+    const { train: fullTrain, test: fullTest } = await splits;
+    const head = (d: ImageDataset, n: number | undefined): ImageDataset =>
+      n !== undefined && n < d.size ? d.subset(Array.from({ length: n }, (_, i) => i), `${d.name}[:${n}]`) : d;
+    let train = head(fullTrain, spec.trainLimit);
+    const test = head(fullTest, spec.testLimit);
+    let validation: ImageDataset | undefined;
+    if (spec.validationSplit > 0) [train, validation] = train.split(spec.validationSplit, 0);
+    return validation ? { train, validation, test } : { train, test };
+  }
+}

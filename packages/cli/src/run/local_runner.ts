@@ -1,0 +1,32 @@
+import { initBackend } from '@bnlab/core';
+import type { BackendName } from '@bnlab/core';
+import type { Trial } from '../experiment/trials.js';
+import type { ResultsStore, TrialResult } from '../results/store.js';
+import { DataCache } from './data.js';
+import type { RunListener } from './events.js';
+import { runTrial } from './trial_runner.js';
+import { collectEnvironment } from './environment.js';
+
+/** Runs trials one after another in this process, writing each result as it ends. */
+export async function runTrialsHere(
+  trials: readonly Trial[],
+  store: ResultsStore,
+  options: { backend: BackendName; offline: boolean; listener: RunListener; stop: { requested: boolean } },
+): Promise<TrialResult[]> {
+  const backend = await initBackend({ backend: options.backend, onWarning: () => {} });
+  const env = {
+    data: new DataCache(options.offline),
+    backend,
+    listener: options.listener,
+    stop: options.stop,
+    environment: collectEnvironment(backend),
+  };
+  const results: TrialResult[] = [];
+  for (const trial of trials) {
+    if (options.stop.requested) break;
+    const result = await runTrial(trial, env);
+    await store.write(result);
+    results.push(result);
+  }
+  return results;
+}

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '@bnlab/core';
+import type { TrainingRecord } from '@bnlab/core';
+import { fromSpec } from '@bnlab/models';
+import { TrainingRecorder } from '@bnlab/metrics';
+import type { Trial } from '../experiment/trials.js';
+import type { TrialResult } from '../results/store.js';
+import type { DataCache } from './data.js';
+import type { RunListener } from './events.js';
+import { makeOptimizer } from './optimizer.js';
+
+/** What a trial needs from its surroundings. */
+export interface TrialEnvironment {
+  data: DataCache;
+  backend: BackendInfo;
+  listener: RunListener;
+  /** Set to true to stop the trial after the current batch (Ctrl-C). */
+  stop: { requested: boolean };
+  /** Versions and such recorded with the run. */
+  environment: Record<string, unknown>;
+}
+
+/** Emits a progress event about every this many steps. */
+const PROGRESS_EVERY = 10;
+
+/**
+ * Trains one trial and returns its result. Never throws for a training problem: a run that
+ * diverges is stopped and recorded as `diverged`, an error is recorded as `failed`, Ctrl-C
+ * as `interrupted` — the sweep goes on.
+ */
+export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<TrialResult> {
+  const started = performance.now();
+  const { fields, seed } = trial;
+  const tensorsBefore = tf.memory().numTensors;
+  let record: TrainingRecord;
+  const data = await env.data.forTrial(fields.dataset);
+  const { train, validation, test } = data;
+  const steps = Math.ceil(train.size / fields.training.batchSize);
+  env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: steps * fields.training.epochs });
+
+  const built = fromSpec({
+    architecture: fields.model.architecture,
+    inputShape: [...train.imageShape],
+    numClasses: train.numClasses,
+    norm: fields.model.norm as never,
+    ...(fields.model.placement ? { placement: fields.model.placement } : {}),
+    options: { ...fields.model.options, seed },
+  });
+  const { optimizer, setStep } = makeOptimizer(fields.training.optimizer);
+  built.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  let learningRate = setStep(0);
+  const probe = test.subset(Array.from({ length: Math.min(64, test.size) }, (_, i) => i)).toTensors();
+  const recorder = new TrainingRecorder({
+    runId: trial.id,
+    config: { variant: trial.variantLabel, seed, ...fields } as unknown as Record<string, unknown>,
+    environment: env.environment,
+    model: built,
+    ...(validation ? { validation } : {}),
+    test,
+    evalBatchSize: 1000,
+    probe,
+    gradientNorms: fields.record.gradientNorms,
+    activationStats: fields.record.activationStats,
+    trainVsInference: fields.record.trainingModeAccuracy,
+    divergence: { patience: fields.divergence.patience },
+    learningRate: () => learningRate,
+  });
+  try {
+    await recorder.begin(built);
+    let step = 0;
+    for (let epoch = 0; epoch < fields.training.epochs && !recorder.shouldStop; epoch++) {
+      recorder.beginEpoch(epoch);
+      for await (const batch of train.batches({
+        batchSize: fields.training.batchSize,
+        shuffle: fields.training.shuffle,
+        seed: seed * 100003 + epoch,
+      })) {
+        learningRate = setStep(step);
+        let out: number | number[];
+        // tfjs's sparse categorical cross-entropy refuses int32 labels: cast them.
+        const labels = tf.cast(batch.ys, 'float32');
+        try {
+          out = await built.trainOnBatch(batch.xs, labels);
+        } finally {
+          tf.dispose([batch.xs, batch.ys, labels]);
+        }
+        const [loss, accuracy] = Array.isArray(out) ? out : [out, undefined];
+        await recorder.recordBatch({ loss: loss as number, ...(accuracy !== undefined ? { accuracy } : {}), size: batch.size });
+        step++;
+        if (step % PROGRESS_EVERY === 0) env.listener({ type: 'trial-progress', id: trial.id, step, totalSteps: steps * fields.training.epochs, loss: loss as number });
+        // tfjs's awaits resolve as microtasks: without a turn of the event loop, Ctrl-C and
+        // the parent's stop message would only be seen after the whole trial.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (env.stop.requested) recorder.interrupt();
+        if (recorder.shouldStop) break;
+      }
+      const epochRecord = await recorder.endEpoch();
+      if (epochRecord) env.listener({ type: 'epoch', id: trial.id, record: epochRecord });
+    }
+    record = await recorder.end(env.stop.requested ? 'interrupted' : 'completed');
+  } catch (e) {
+    record = await recorder.fail(e);
+  } finally {
+    tf.dispose([probe.xs, probe.ys]);
+    optimizer.dispose();
+    built.dispose();
+  }
+  const leaked = tf.memory().numTensors - tensorsBefore;
+  const seconds = (performance.now() - started) / 1000;
+  const last = record.epochs[record.epochs.length - 1];
+  env.listener({
+    type: 'trial-end',
+    id: trial.id,
+    label: trial.variantLabel,
+    seed,
+    status: record.status,
+    ...(last?.testAccuracy !== undefined ? { testAccuracy: last.testAccuracy } : {}),
+    seconds,
+    ...(record.error ? { error: record.error } : {}),
+  });
+  if (leaked > 0) record.environment = { ...record.environment, leakedTensors: leaked };
+  return { trial, record };
+}

@@ -1,0 +1,68 @@
+import { initBackend } from '@bnlab/core';
+import { loadExperiment } from '../experiment/load.js';
+import { expandTrials } from '../experiment/trials.js';
+import type { Trial } from '../experiment/trials.js';
+import { ResultsStore } from '../results/store.js';
+import { DataCache } from './data.js';
+import { collectEnvironment } from './environment.js';
+import { runTrial } from './trial_runner.js';
+import type { TrialEnvironment } from './trial_runner.js';
+import type { FromWorker, ToWorker } from './worker_protocol.js';
+
+/**
+ * The body of a worker process of `bnlab run --workers N`: it receives trial ids from the
+ * parent, runs them, writes each result file itself (atomically) and reports events back.
+ */
+export async function workerMain(): Promise<void> {
+  const send = (m: FromWorker): void => {
+    process.send?.(m);
+  };
+  const stop = { requested: false };
+  // Ctrl-C reaches every process of the terminal's group: finish the batch, record, stop.
+  process.on('SIGINT', () => {
+    stop.requested = true;
+  });
+  let trials = new Map<string, Trial>();
+  let store: ResultsStore | null = null;
+  let env: TrialEnvironment | null = null;
+  let queue = Promise.resolve();
+
+  process.on('message', (raw: unknown) => {
+    const m = raw as ToWorker;
+    queue = queue.then(async () => {
+      try {
+        if (m.type === 'init') {
+          const experiment = await loadExperiment(m.file);
+          trials = new Map(expandTrials(experiment, m.file).map((t) => [t.id, t]));
+          store = new ResultsStore(m.outDir);
+          const backend = await initBackend({ backend: m.backend, onWarning: () => {} });
+          env = {
+            data: new DataCache(m.offline),
+            backend,
+            stop,
+            listener: (event) => send({ type: 'event', event }),
+            environment: collectEnvironment(backend),
+          };
+          send({ type: 'ready' });
+        } else if (m.type === 'run') {
+          const trial = trials.get(m.id);
+          if (!trial || !store || !env) throw new Error(`worker: unknown trial ${m.id} or not initialised`);
+          const result = await runTrial(trial, env);
+          await store.write(result);
+          send({ type: 'done', id: m.id, status: result.record.status });
+        } else if (m.type === 'stop') {
+          stop.requested = true;
+        } else if (m.type === 'exit') {
+          process.disconnect?.();
+          process.exit(0);
+        }
+      } catch (e) {
+        send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      }
+    });
+  });
+  // 'stop' must act while a trial runs, not after it: handle it outside the queue too.
+  process.on('message', (raw: unknown) => {
+    if ((raw as ToWorker).type === 'stop') stop.requested = true;
+  });
+}

