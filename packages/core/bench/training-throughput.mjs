@@ -4,16 +4,24 @@
 //
 //   npm run bench                       # from the repository root (builds first)
 //   node bench/training-throughput.mjs --steps 60 --json out.json --no-profile
+//   node bench/training-throughput.mjs --torch /path/to/torch_anchor.py   # + PyTorch 1 and 2 threads
+//   node bench/training-throughput.mjs --parallel 2                       # + 2 processes at once
 //
 // Prints a table and one JSON document; with --profile (default) also the kernels that take
 // the most time in bnlab's CNN + batch norm training step (nested kernel calls count twice).
+// For models with batch norm it also trains bnlab with its fused batch-norm op
+// (`batchNormTraining`, in a minimal Keras-style layer below) in place of tfjs-layers' BN.
+// --torch runs shared/anchors/torch_anchor.py (needs python3-torch) on the same machine after
+// the tfjs runs; --parallel N then trains bnlab in N processes at once (a sweep's trials).
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { initBackend, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@bnlab/core';
+import { batchNormTraining, initBackend, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@bnlab/core';
 
 const { values: opts } = parseArgs({
   options: {
@@ -22,6 +30,11 @@ const { values: opts } = parseArgs({
     models: { type: 'string', default: 'cnn-bn,cnn,mlp-bn' },
     json: { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
+    torch: { type: 'string' },
+    'torch-python': { type: 'string', default: '/usr/bin/python3' },
+    'torch-images': { type: 'string', default: '6400' },
+    parallel: { type: 'string', default: '1' },
+    'bnlab-only': { type: 'boolean', default: false },
   },
 });
 const BATCH = 64;
@@ -43,16 +56,45 @@ function batch(images, labels, i, n) {
   }));
 }
 
+/**
+ * Batch normalization on bnlab's fused op: the minimal layer a normalization layer built on
+ * `batchNormTraining` amounts to (Keras conventions: momentum 0.99, epsilon 1e-3).
+ */
+class FusedBatchNorm extends tfl.layers.Layer {
+  static className = 'BnlabBenchFusedBatchNorm';
+  build(inputShape) {
+    const c = inputShape[inputShape.length - 1];
+    this.gamma = this.addWeight('gamma', [c], 'float32', tfl.initializers.ones());
+    this.beta = this.addWeight('beta', [c], 'float32', tfl.initializers.zeros());
+    this.movingMean = this.addWeight('moving_mean', [c], 'float32', tfl.initializers.zeros(), undefined, false);
+    this.movingVariance = this.addWeight('moving_variance', [c], 'float32', tfl.initializers.ones(), undefined, false);
+    this.built = true;
+  }
+  call(inputs, kwargs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training) {
+      return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), 1e-3);
+    }
+    const { y, mean, variance } = batchNormTraining(x, { scale: this.gamma.read(), offset: this.beta.read(), epsilon: 1e-3 });
+    tf.tidy(() => {
+      this.movingMean.write(tf.add(tf.mul(this.movingMean.read(), 0.99), tf.mul(mean, 0.01)));
+      this.movingVariance.write(tf.add(tf.mul(this.movingVariance.read(), 0.99), tf.mul(variance, 0.01)));
+    });
+    return y;
+  }
+}
+
 /** The models of shared/anchors/torch_anchor.py, built with tfjs-layers. */
-function build(name) {
+function build(name, fusedBn = false) {
   const bn = name.endsWith('-bn');
+  const norm = () => (fusedBn ? new FusedBatchNorm({}) : tfl.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }));
   const m = tfl.sequential();
   let seed = 1;
   const init = () => tfl.initializers.glorotUniform({ seed: seed++ });
   if (name.startsWith('cnn')) {
     const block = (layer) => {
       m.add(layer);
-      if (bn) m.add(tfl.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }));
+      if (bn) m.add(norm());
       m.add(tfl.layers.activation({ activation: 'relu' }));
     };
     block(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, useBias: !bn, kernelInitializer: init() }));
@@ -66,15 +108,15 @@ function build(name) {
     m.add(tfl.layers.flatten({ inputShape: [28, 28, 1] }));
     for (const units of [128, 64]) {
       m.add(tfl.layers.dense({ units, activation: 'relu', kernelInitializer: init() }));
-      if (bn) m.add(tfl.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }));
+      if (bn) m.add(norm());
     }
   }
   m.add(tfl.layers.dense({ units: 10, kernelInitializer: init() }));
   return m;
 }
 
-function measure(name) {
-  const model = build(name);
+function measure(name, fusedBn = false) {
+  const model = build(name, fusedBn);
   const optimizer = tf.train.adam(1e-3);
   const step = (i) =>
     tf.tidy(() => {
@@ -94,7 +136,7 @@ function measure(name) {
   loss.dispose();
   t0 = performance.now();
   for (let i = 0; i < TEST; i += 1000) {
-    tf.tidy(() => model.predict(batch(testImages, null, i, 1000).xs).dataSync());
+    tf.tidy(() => model.predict(batch(testImages, null, i, 1000).xs, { batchSize: 1000 }).dataSync());
   }
   const inferSeconds = (performance.now() - t0) / 1000;
   model.dispose();
@@ -132,38 +174,101 @@ function profileKernels() {
 }
 
 const info = await initBackend({ strict: true });
+const models = opts.models.split(',');
+
+if (opts['bnlab-only']) {
+  // A child of --parallel: bnlab only, one JSON line.
+  const out = models.map((name) => ({ model: name, ...measure(name, name.endsWith('-bn')) }));
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
 const rows = [];
-for (const name of opts.models.split(',')) {
+for (const name of models) {
   unregisterWasmTrainingKernels();
   registerWasmTrainingKernels({ replace: false });
   const stock = measure(name);
   unregisterWasmTrainingKernels();
   registerWasmTrainingKernels();
   const bnlab = measure(name);
+  const fused = name.endsWith('-bn') ? measure(name, true) : null;
   rows.push({
     model: name,
     'stock train img/s': Math.round(stock.trainImgPerS),
     'bnlab train img/s': Math.round(bnlab.trainImgPerS),
-    'train ratio': +(bnlab.trainImgPerS / stock.trainImgPerS).toFixed(2),
+    'bnlab fused-BN train img/s': fused ? Math.round(fused.trainImgPerS) : null,
+    'best/stock': +(Math.max(bnlab.trainImgPerS, fused?.trainImgPerS ?? 0) / stock.trainImgPerS).toFixed(2),
     'stock infer img/s': Math.round(stock.inferImgPerS),
     'bnlab infer img/s': Math.round(bnlab.inferImgPerS),
   });
 }
 let profile = null;
 if (!opts['no-profile']) {
-  const name = opts.models.split(',')[0];
+  const name = models[0];
   const finish = profileKernels();
   const t0 = performance.now();
-  measure(name);
-  profile = { model: name, kernels: finish(performance.now() - t0) };
+  measure(name, name.endsWith('-bn'));
+  profile = { model: name, fusedBn: name.endsWith('-bn'), kernels: finish(performance.now() - t0) };
+}
+
+/** PyTorch CPU on the same machine (shared/anchors/torch_anchor.py), 1 and 2 threads. */
+const torch = [];
+if (opts.torch) {
+  const mnistFiles = mnistDir;
+  for (const name of models) {
+    const [model, norm] = name.endsWith('-bn') ? [name.slice(0, -3), 'batch'] : [name, 'none'];
+    const row = { model: name };
+    for (const threads of [1, 2]) {
+      try {
+        const out = execFileSync(opts['torch-python'], [opts.torch, mnistFiles, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
+        const r = JSON.parse(out.trim().split('\n').pop());
+        row[`torch ${threads}t train img/s`] = Math.round(r.train_img_per_s);
+        row[`torch ${threads}t infer img/s`] = Math.round(r.infer_img_per_s);
+        row.system = r.system;
+      } catch (e) {
+        row.error = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    torch.push(row);
+  }
+}
+
+/** N bnlab processes training at once: the throughput of a sweep's independent trials. */
+let parallel = null;
+const nProc = Number(opts.parallel);
+if (nProc > 1) {
+  const script = fileURLToPath(import.meta.url);
+  const args = [script, '--bnlab-only', '--models', opts.models, '--steps', opts.steps, '--warmup', opts.warmup];
+  const runChildren = (n) =>
+    Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').pop())) : reject(new Error(`child exited ${code}`))));
+    })));
+  const single = await runChildren(1);
+  const many = await runChildren(nProc);
+  parallel = models.map((name, i) => {
+    const one = single[0][i].trainImgPerS;
+    const total = many.reduce((s, r) => s + r[i].trainImgPerS, 0);
+    return { model: name, processes: nProc, '1 process img/s': Math.round(one), [`${nProc} processes total img/s`]: Math.round(total), speedup: +(total / one).toFixed(2) };
+  });
 }
 
 console.log(`wasm backend: SIMD ${info.simd}, threads ${info.threads}, tfjs ${info.version}; batch ${BATCH}, ${STEPS} timed steps after ${WARMUP} warm-up, Adam 1e-3`);
 console.table(rows);
+if (torch.length) {
+  console.log(`PyTorch CPU (${opts.torch}, ${opts['torch-images']} images, 1 and 2 threads), same machine, run after the tfjs runs:`);
+  console.table(torch);
+}
+if (parallel) {
+  console.log(`bnlab training in ${nProc} processes at once (independent trials, as a sweep runs them):`);
+  console.table(parallel);
+}
 if (profile) {
-  console.log(`slowest kernels, bnlab, ${profile.model} (share of wall time of training + inference; nested calls count twice):`);
+  console.log(`slowest kernels, bnlab${profile.fusedBn ? ' (fused BN)' : ''}, ${profile.model} (share of wall time of training + inference; nested calls count twice):`);
   console.table(profile.kernels);
 }
-const doc = { date: new Date().toISOString(), backend: info, batch: BATCH, steps: STEPS, results: rows, profile };
+const doc = { date: new Date().toISOString(), backend: info, batch: BATCH, steps: STEPS, results: rows, torch, parallel, profile };
 console.log(JSON.stringify(doc));
 if (opts.json) writeFileSync(opts.json, JSON.stringify(doc, null, 2) + '\n');

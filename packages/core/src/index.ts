@@ -5,6 +5,8 @@
  *   training kernels tfjs-backend-wasm lacks, so CNNs train on wasm.
  * - Shared types: {@link Dataset}, {@link NormalizationSpec}, {@link ModelSpec},
  *   {@link TrainingRecord} / {@link MetricsSink}, {@link ProgressReporter}.
+ * - {@link batchNormTraining}: training-mode batch normalization as one fused kernel with a
+ *   fused gradient (SIMD on wasm, JavaScript on cpu), for normalization layers.
  * - {@link BnlabError} with stable codes, and a seeded {@link Rng}.
  *
  * @packageDocumentation
@@ -13,6 +15,13 @@ export { initBackend, activeBackend } from './backend/init_backend.js';
 export type { BackendInfo, BackendName, InitBackendOptions } from './backend/init_backend.js';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register.js';
 export type { RegisterKernelsOptions } from './kernels/register.js';
+export {
+  batchNormTraining,
+  registerBatchNormTrainingKernels,
+  BATCH_NORM_TRAINING_KERNEL,
+  BATCH_NORM_TRAINING_GRAD_KERNEL,
+} from './ops/batch_norm_training.js';
+export type { BatchNormTrainingOptions, BatchNormTrainingResult } from './ops/batch_norm_training.js';
 export { BnlabError, isBnlabError, ERROR_CODES } from './errors.js';
 export type { BnlabErrorCode, BnlabErrorOptions } from './errors.js';
 export { Rng } from './rng.js';

@@ -1,11 +1,19 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { gemm } from './gemm.js';
+import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
+import type { WasmBackendLike } from './wasm_backend.js';
 
 /**
  * Gradient of a 2-D convolution with respect to its filter, on the wasm backend.
  *
- * The filter gradient is itself a convolution, so it runs on the backend's fast XNNPACK
+ * With bnlab's SIMD module (the normal case) it is one matrix product over the patch
+ * matrix of `x`: `dW[(kh, kw, ci), co] = Σ_p cols[p, (kh, kw, ci)] · dy[p, co]`, where
+ * `p` runs over batch × output pixels, i.e. `dW = colsᵀ · dy`, computed in place on the
+ * backend's memory by a packed SIMD GEMM.
+ *
+ * Without SIMD the filter gradient, itself a convolution, runs on the backend's XNNPACK
  * `Conv2D`:
  *
  *   dW[kh, kw, ci, co] = Σ_{b, oh, ow} x[b, oh·s + kh − pad, ow·s + kw − pad, ci] · dy[b, oh, ow, co]
@@ -31,6 +39,36 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
     pad,
     dimRoundingMode,
   );
+  const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const simd = simdFor(backend);
+  if (simd) {
+    const dW = backend.makeOutput(filterShape.slice(), 'float32');
+    const patch = kh * kw * info.inChannels;
+    const rows = info.batchSize * outHeight * outWidth;
+    const scratch = new Scratch(backend);
+    try {
+      const cols = scratch.alloc(rows * patch);
+      simd.im2col(ptr(backend, xNhwc), info.batchSize, inHeight, inWidth, info.inChannels, kh, kw,
+        strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth, cols);
+      gemm(simd, backend, { at: cols, transposed: true, ld: patch }, { at: ptr(backend, dyNhwc), transposed: false, ld: info.outChannels },
+        patch, info.outChannels, rows, ptr(backend, dW), info.outChannels);
+    } finally {
+      scratch.free();
+      if (channelsFirst) disposeAll(backend, [xNhwc, dyNhwc]);
+    }
+    return dW;
+  }
+  return viaXnnpackConv(backend, xNhwc, dyNhwc, info, channelsFirst);
+};
+
+function viaXnnpackConv(
+  backend: WasmBackendLike,
+  xNhwc: TensorInfo,
+  dyNhwc: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  channelsFirst: boolean,
+): TensorInfo {
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { top, left } = info.padInfo;
   // Pad the far side so the "output" of the transposed convolution is exactly KH × KW;
@@ -60,7 +98,7 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
   disposeAll(backend, [xT, dyT, conv, cropped === conv ? null : cropped]);
   if (channelsFirst) disposeAll(backend, [xNhwc, dyNhwc]);
   return dW;
-};
+}
 
 export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelName: Conv2DBackpropFilter,

@@ -1,5 +1,6 @@
 import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { ptr, simdFor } from './simd/simd_module.js';
 import { asWasmBackend } from './wasm_backend.js';
 
 /**
@@ -11,7 +12,8 @@ import { asWasmBackend } from './wasm_backend.js';
  * activation, or after a normalization): a silent training bug.
  *
  * NHWC layout: the window is scanned pixel by pixel with the channels innermost, so every
- * read is contiguous.
+ * read is contiguous. bnlab's SIMD module does four channels at a time in place on the
+ * backend's memory; a JavaScript loop is the fallback where WebAssembly SIMD is missing.
  */
 const maxPoolGrad: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const backend = asWasmBackend(anyBackend);
@@ -30,6 +32,14 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const { top, left } = info.padInfo;
 
   const out = backend.makeOutput(input.shape.slice(), 'float32');
+  const simd = simdFor(backend);
+  if (simd) {
+    const at = ptr(backend, out);
+    backend.wasm.HEAPF32.fill(0, at >> 2, (at >> 2) + input.shape.reduce((a, b) => a * b, 1));
+    simd.maxPoolGrad(ptr(backend, input), ptr(backend, dy), at, batchSize, inHeight, inWidth, channels,
+      outHeight, outWidth, fh, fw, strideHeight, strideWidth, top, left);
+    return out;
+  }
   // Views are taken after the output is allocated: allocation may grow wasm memory.
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   dx.fill(0);

@@ -8,6 +8,10 @@ import {
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { conv2DBackpropInputConfig, setStockConv2DBackpropInput } from './conv2d_backprop_input.js';
 import { tileConfig } from './tile.js';
+import { meanConfig, sumConfig } from './reduce.js';
+import { batchMatMulConfig } from './batch_mat_mul.js';
+import { setStockKernel } from './stock.js';
+import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -18,9 +22,19 @@ const ADDED: readonly KernelConfig[] = [
 
 /**
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
- * `Conv2DBackpropInput` and `Tile` because they are slow (see each kernel's doc).
+ * `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean` and `BatchMatMul` because they are slow in
+ * training (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
  */
-const REPLACED: readonly KernelConfig[] = [maxPoolGradConfig, conv2DBackpropInputConfig, tileConfig];
+const REPLACED: readonly KernelConfig[] = [
+  maxPoolGradConfig,
+  conv2DBackpropInputConfig,
+  tileConfig,
+  sumConfig,
+  meanConfig,
+  batchMatMulConfig,
+  conv2DConfig,
+  fusedConv2DConfig,
+];
 
 /** Every kernel bnlab registers for the `wasm` backend. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...ADDED, ...REPLACED];
@@ -55,6 +69,7 @@ export function registerWasmTrainingKernels(options: RegisterKernelsOptions = {}
     if (existing) {
       if (!REPLACED.includes(config)) continue;
       stock.set(config.kernelName, existing);
+      setStockKernel(config.kernelName, existing.kernelFunc);
       if (config === conv2DBackpropInputConfig) setStockConv2DBackpropInput(existing.kernelFunc);
       unregisterKernel(config.kernelName, 'wasm');
     }

@@ -1,0 +1,492 @@
+// bnlab's SIMD kernels for the tfjs wasm backend, in AssemblyScript (compiled by
+// `npm run build:simd` with --enable simd --importMemory --runtime stub).
+//
+// The module imports the wasm backend's own memory and works in place on its tensors: every
+// argument named like a tensor is a byte offset into that memory. It has no data segments,
+// no globals that point into memory and never allocates: callers pass scratch space (from
+// the backend's malloc) where a kernel needs it. All float data is float32, row-major.
+
+// ---------------------------------------------------------------------------------------
+// Reductions over the leading axes ("column sums" of a [rows, cols] matrix)
+// ---------------------------------------------------------------------------------------
+
+const BLOCK: i32 = 256;
+
+/**
+ * out[c] = scale · Σ_r x[r, c] for a row-major [rows, cols] matrix. Sums run in float32
+ * over blocks of 256 rows and in float64 across blocks, so long columns keep precision.
+ */
+export function colSum(x: usize, rows: i32, cols: i32, out: usize, scale: f64): void {
+  let c: i32 = 0;
+  const stride = <usize>cols << 2;
+  for (; c + 4 <= cols; c += 4) {
+    let lo = f64x2.splat(0);
+    let hi = f64x2.splat(0);
+    let r: i32 = 0;
+    while (r < rows) {
+      const end = min(rows, r + BLOCK);
+      let acc = f32x4.splat(0);
+      let p = x + (<usize>r * stride) + (<usize>c << 2);
+      for (; r < end; r++) {
+        acc = f32x4.add(acc, v128.load(p));
+        p += stride;
+      }
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(acc));
+      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(acc, acc, 2, 3, 0, 1)));
+    }
+    lo = f64x2.mul(lo, f64x2.splat(scale));
+    hi = f64x2.mul(hi, f64x2.splat(scale));
+    v128.store(out + (<usize>c << 2), v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  for (; c < cols; c++) {
+    let s: f64 = 0;
+    let p = x + (<usize>c << 2);
+    for (let r: i32 = 0; r < rows; r++) {
+      s += <f64>load<f32>(p);
+      p += stride;
+    }
+    store<f32>(out + (<usize>c << 2), <f32>(s * scale));
+  }
+}
+
+/**
+ * Per column c: sumDy[c] = Σ_r dy[r, c] and sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − mean[c]):
+ * the two reductions of the batch-norm gradient, in one pass.
+ */
+export function colSum2(dy: usize, x: usize, mean: usize, rows: i32, cols: i32, sumDy: usize, sumDyXc: usize): void {
+  const stride = <usize>cols << 2;
+  let c: i32 = 0;
+  for (; c + 4 <= cols; c += 4) {
+    const off = <usize>c << 2;
+    const m = v128.load(mean + off);
+    let s1lo = f64x2.splat(0), s1hi = f64x2.splat(0), s2lo = f64x2.splat(0), s2hi = f64x2.splat(0);
+    let r: i32 = 0;
+    while (r < rows) {
+      const end = min(rows, r + BLOCK);
+      let a1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let p = <usize>r * stride + off;
+      for (; r < end; r++) {
+        const g = v128.load(dy + p);
+        const xc = f32x4.sub(v128.load(x + p), m);
+        a1 = f32x4.add(a1, g);
+        a2 = f32x4.add(a2, f32x4.mul(g, xc));
+        p += stride;
+      }
+      s1lo = f64x2.add(s1lo, f64x2.promote_low_f32x4(a1));
+      s1hi = f64x2.add(s1hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(a1, a1, 2, 3, 0, 1)));
+      s2lo = f64x2.add(s2lo, f64x2.promote_low_f32x4(a2));
+      s2hi = f64x2.add(s2hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(a2, a2, 2, 3, 0, 1)));
+    }
+    v128.store(sumDy + off, v128.shuffle<f32>(f32x4.demote_f64x2_zero(s1lo), f32x4.demote_f64x2_zero(s1hi), 0, 1, 4, 5));
+    v128.store(sumDyXc + off, v128.shuffle<f32>(f32x4.demote_f64x2_zero(s2lo), f32x4.demote_f64x2_zero(s2hi), 0, 1, 4, 5));
+  }
+  for (; c < cols; c++) {
+    const off = <usize>c << 2;
+    const m = load<f32>(mean + off);
+    let s1: f64 = 0, s2: f64 = 0;
+    let p = off;
+    for (let r: i32 = 0; r < rows; r++) {
+      const g = <f64>load<f32>(dy + p);
+      s1 += g;
+      s2 += g * <f64>(load<f32>(x + p) - m);
+      p += stride;
+    }
+    store<f32>(sumDy + off, <f32>s1);
+    store<f32>(sumDyXc + off, <f32>s2);
+  }
+}
+
+/** out[c] = Σ_r (x[r, c] − mean[c])²: the second pass of a two-pass variance. */
+export function colSqDev(x: usize, mean: usize, rows: i32, cols: i32, out: usize): void {
+  const stride = <usize>cols << 2;
+  let c: i32 = 0;
+  for (; c + 4 <= cols; c += 4) {
+    const off = <usize>c << 2;
+    const m = v128.load(mean + off);
+    let lo = f64x2.splat(0), hi = f64x2.splat(0);
+    let r: i32 = 0;
+    while (r < rows) {
+      const end = min(rows, r + BLOCK);
+      let a = f32x4.splat(0);
+      let p = <usize>r * stride + off;
+      for (; r < end; r++) {
+        const d = f32x4.sub(v128.load(x + p), m);
+        a = f32x4.add(a, f32x4.mul(d, d));
+        p += stride;
+      }
+      lo = f64x2.add(lo, f64x2.promote_low_f32x4(a));
+      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)));
+    }
+    v128.store(out + off, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+  }
+  for (; c < cols; c++) {
+    const off = <usize>c << 2;
+    const m = load<f32>(mean + off);
+    let s: f64 = 0;
+    let p = off;
+    for (let r: i32 = 0; r < rows; r++) {
+      const d = <f64>(load<f32>(x + p) - m);
+      s += d * d;
+      p += stride;
+    }
+    store<f32>(out + off, <f32>s);
+  }
+}
+
+/**
+ * out[r, c] = (a[r, c] − m[c]) · p[c] + b[r, c] · q[c] + k[c]; `b` may be 0 (no b term).
+ * The element-wise part of batch norm forward (a = x, m = mean) and backward (a = x,
+ * b = dy). Centring before scaling keeps precision when |mean| ≫ std.
+ */
+export function affine(a: usize, m: usize, p: usize, b: usize, q: usize, k: usize, rows: i32, cols: i32, out: usize): void {
+  if ((cols & 3) == 0) {
+    const stride = <usize>cols << 2;
+    for (let c: i32 = 0; c < cols; c += 4) {
+      const off = <usize>c << 2;
+      const vm = v128.load(m + off);
+      const vp = v128.load(p + off);
+      const vk = v128.load(k + off);
+      let o = off;
+      if (b) {
+        const vq = v128.load(q + off);
+        for (let r: i32 = 0; r < rows; r++) {
+          v128.store(out + o, f32x4.add(f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), f32x4.mul(v128.load(b + o), vq)), vk));
+          o += stride;
+        }
+      } else {
+        for (let r: i32 = 0; r < rows; r++) {
+          v128.store(out + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), vk));
+          o += stride;
+        }
+      }
+    }
+    return;
+  }
+  let o: usize = 0;
+  for (let r: i32 = 0; r < rows; r++) {
+    for (let c: i32 = 0; c < cols; c++) {
+      const cc = <usize>c << 2;
+      let v = (load<f32>(a + o) - load<f32>(m + cc)) * load<f32>(p + cc) + load<f32>(k + cc);
+      if (b) v += load<f32>(b + o) * load<f32>(q + cc);
+      store<f32>(out + o, v);
+      o += 4;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Max-pool gradient
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Gradient of 2-D max pooling, NHWC: each dy goes to the first maximum of its window
+ * (strict '>', so NaN never wins). dx must be zero-filled by the caller. Channels in
+ * groups of four when `channels % 4 == 0`, else one at a time.
+ */
+export function maxPoolGrad(
+  x: usize, dy: usize, dx: usize, batch: i32, inH: i32, inW: i32, channels: i32,
+  outH: i32, outW: i32, fh: i32, fw: i32, sh: i32, sw: i32, top: i32, left: i32,
+): void {
+  const simd = (channels & 3) == 0;
+  for (let b: i32 = 0; b < batch; b++) {
+    const xBase = b * inH * inW * channels;
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const h0 = max(0, oh * sh - top);
+      const h1 = min(inH, oh * sh - top + fh);
+      for (let ow: i32 = 0; ow < outW; ow++) {
+        const w0 = max(0, ow * sw - left);
+        const w1 = min(inW, ow * sw - left + fw);
+        const yOff = ((b * outH + oh) * outW + ow) * channels;
+        if (simd) {
+          for (let c: i32 = 0; c < channels; c += 4) {
+            let best = f32x4.splat(-Infinity);
+            let where = i32x4.splat(-1);
+            for (let h = h0; h < h1; h++) {
+              for (let w = w0; w < w1; w++) {
+                const at = xBase + (h * inW + w) * channels + c;
+                const v = v128.load(x + (<usize>at << 2));
+                const gt = f32x4.gt(v, best);
+                best = v128.bitselect(v, best, gt);
+                where = v128.bitselect(i32x4.add(i32x4.splat(at), i32x4(0, 1, 2, 3)), where, gt);
+              }
+            }
+            const g = v128.load(dy + (<usize>(yOff + c) << 2));
+            let i0 = i32x4.extract_lane(where, 0);
+            if (i0 >= 0) { const q = dx + (<usize>i0 << 2); store<f32>(q, load<f32>(q) + f32x4.extract_lane(g, 0)); }
+            let i1 = i32x4.extract_lane(where, 1);
+            if (i1 >= 0) { const q = dx + (<usize>i1 << 2); store<f32>(q, load<f32>(q) + f32x4.extract_lane(g, 1)); }
+            let i2 = i32x4.extract_lane(where, 2);
+            if (i2 >= 0) { const q = dx + (<usize>i2 << 2); store<f32>(q, load<f32>(q) + f32x4.extract_lane(g, 2)); }
+            let i3 = i32x4.extract_lane(where, 3);
+            if (i3 >= 0) { const q = dx + (<usize>i3 << 2); store<f32>(q, load<f32>(q) + f32x4.extract_lane(g, 3)); }
+          }
+        } else {
+          for (let c: i32 = 0; c < channels; c++) {
+            let best: f32 = -Infinity;
+            let where: i32 = -1;
+            for (let h = h0; h < h1; h++) {
+              for (let w = w0; w < w1; w++) {
+                const at = xBase + (h * inW + w) * channels + c;
+                const v = load<f32>(x + (<usize>at << 2));
+                if (v > best) { best = v; where = at; }
+              }
+            }
+            if (where >= 0) {
+              const q = dx + (<usize>where << 2);
+              store<f32>(q, load<f32>(q) + load<f32>(dy + (<usize>(yOff + c) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// im2col / col2im (NHWC, any stride, padding and dilation)
+// ---------------------------------------------------------------------------------------
+
+/**
+ * cols[(b, oh, ow), (kh, kw, c)] = x[b, oh·sh + kh·dh − top, ow·sw + kw·dw − left, c],
+ * zero outside the image: the patch matrix of a convolution, [B·OH·OW, KH·KW·C].
+ */
+export function im2col(
+  x: usize, batch: i32, inH: i32, inW: i32, ch: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, cols: usize,
+): void {
+  const rowBytes = <usize>ch << 2;
+  let o = cols;
+  for (let b: i32 = 0; b < batch; b++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      for (let ow: i32 = 0; ow < outW; ow++) {
+        for (let i: i32 = 0; i < kh; i++) {
+          const h = oh * sh + i * dh - top;
+          const rowOk = h >= 0 && h < inH;
+          for (let j: i32 = 0; j < kw; j++) {
+            const w = ow * sw + j * dw - left;
+            if (rowOk && w >= 0 && w < inW) {
+              const src = x + ((<usize>((b * inH + h) * inW + w)) * rowBytes);
+              // memory.copy is a call into the engine: worth it for long rows only.
+              if (ch >= 16) memory.copy(o, src, rowBytes);
+              else for (let c: i32 = 0; c < ch; c++) store<f32>(o + (<usize>c << 2), load<f32>(src + (<usize>c << 2)));
+            } else if (ch >= 16) {
+              memory.fill(o, 0, rowBytes);
+            } else {
+              for (let c: i32 = 0; c < ch; c++) store<f32>(o + (<usize>c << 2), 0);
+            }
+            o += rowBytes;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of {@link im2col}: dx[b, h, w, c] += cols[...]. dx must be zero-filled. */
+export function col2im(
+  cols: usize, batch: i32, inH: i32, inW: i32, ch: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, dx: usize,
+): void {
+  const rowBytes = <usize>ch << 2;
+  let o = cols;
+  for (let b: i32 = 0; b < batch; b++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      for (let ow: i32 = 0; ow < outW; ow++) {
+        for (let i: i32 = 0; i < kh; i++) {
+          const h = oh * sh + i * dh - top;
+          const rowOk = h >= 0 && h < inH;
+          for (let j: i32 = 0; j < kw; j++) {
+            const w = ow * sw + j * dw - left;
+            if (rowOk && w >= 0 && w < inW) {
+              const d = dx + (<usize>((b * inH + h) * inW + w)) * rowBytes;
+              let c: i32 = 0;
+              for (; c + 4 <= ch; c += 4) {
+                const off = <usize>c << 2;
+                v128.store(d + off, f32x4.add(v128.load(d + off), v128.load(o + off)));
+              }
+              for (; c < ch; c++) {
+                const off = <usize>c << 2;
+                store<f32>(d + off, load<f32>(d + off) + load<f32>(o + off));
+              }
+            }
+            o += rowBytes;
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Matrix product C = op(A) · op(B) on packed panels
+// ---------------------------------------------------------------------------------------
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+
+/**
+ * Packs op(A) (M×K) into panels of 4 rows: ap[panel][k][r], zero-padded to a multiple of
+ * 4 rows. `transposed`: A is stored as [K, M] (row stride lda), else as [M, K].
+ */
+export function packA(a: usize, lda: i32, m: i32, k: i32, transposed: bool, ap: usize): void {
+  const panels = (m + MR - 1) / MR;
+  let o = ap;
+  for (let p: i32 = 0; p < panels; p++) {
+    const r0 = p * MR;
+    const full = r0 + MR <= m;
+    if (transposed) {
+      for (let kk: i32 = 0; kk < k; kk++) {
+        const src = a + ((<usize>kk * <usize>lda + <usize>r0) << 2);
+        if (full) {
+          v128.store(o, v128.load(src));
+        } else {
+          for (let r: i32 = 0; r < MR; r++) store<f32>(o + (<usize>r << 2), r0 + r < m ? load<f32>(src + (<usize>r << 2)) : 0);
+        }
+        o += 16;
+      }
+    } else {
+      for (let kk: i32 = 0; kk < k; kk++) {
+        for (let r: i32 = 0; r < MR; r++) {
+          store<f32>(o + (<usize>r << 2), r0 + r < m ? load<f32>(a + ((<usize>(r0 + r) * <usize>lda + <usize>kk) << 2)) : 0);
+        }
+        o += 16;
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(B) (K×N) into panels of 8 columns: bp[panel][k][c], zero-padded to a multiple
+ * of 8 columns. `transposed`: B is stored as [N, K] (row stride ldb), else as [K, N].
+ */
+export function packB(b: usize, ldb: i32, k: i32, n: i32, transposed: bool, bp: usize): void {
+  const panels = (n + NR - 1) / NR;
+  let o = bp;
+  for (let p: i32 = 0; p < panels; p++) {
+    const c0 = p * NR;
+    const full = c0 + NR <= n;
+    if (!transposed) {
+      for (let kk: i32 = 0; kk < k; kk++) {
+        const src = b + ((<usize>kk * <usize>ldb + <usize>c0) << 2);
+        if (full) {
+          v128.store(o, v128.load(src));
+          v128.store(o + 16, v128.load(src + 16));
+        } else {
+          for (let c: i32 = 0; c < NR; c++) store<f32>(o + (<usize>c << 2), c0 + c < n ? load<f32>(src + (<usize>c << 2)) : 0);
+        }
+        o += 32;
+      }
+    } else {
+      for (let kk: i32 = 0; kk < k; kk++) {
+        for (let c: i32 = 0; c < NR; c++) {
+          store<f32>(o + (<usize>c << 2), c0 + c < n ? load<f32>(b + ((<usize>(c0 + c) * <usize>ldb + <usize>kk) << 2)) : 0);
+        }
+        o += 32;
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  if (acc) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldcBytes); c11 = v128.load(c + ldcBytes, 16);
+    c20 = v128.load(c + 2 * ldcBytes); c21 = v128.load(c + 2 * ldcBytes, 16);
+    c30 = v128.load(c + 3 * ldcBytes); c31 = v128.load(c + 3 * ldcBytes, 16);
+  }
+  let a = ap;
+  let b = bp;
+  for (let kk: i32 = 0; kk < kc; kk++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const a0 = v128.load32_splat(a);
+    const a1 = v128.load32_splat(a, 4);
+    const a2 = v128.load32_splat(a, 8);
+    const a3 = v128.load32_splat(a, 12);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0)); c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0)); c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0)); c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0)); c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    a += 16;
+    b += 32;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldcBytes, c10); v128.store(c + ldcBytes, c11, 16);
+  v128.store(c + 2 * ldcBytes, c20); v128.store(c + 2 * ldcBytes, c21, 16);
+  v128.store(c + 3 * ldcBytes, c30); v128.store(c + 3 * ldcBytes, c31, 16);
+}
+
+/**
+ * C (M×N, row stride ldc) = Ap · Bp (+ C when `accumulate`), from {@link packA} and
+ * {@link packB} panels. `scratch` holds 32 floats for the tiles at the matrix edges.
+ */
+export function gemmPacked(ap: usize, bp: usize, m: i32, n: i32, k: i32, c: usize, ldc: i32, accumulate: bool, scratch: usize): void {
+  const mp = (m + MR - 1) / MR;
+  const np = (n + NR - 1) / NR;
+  const ldcBytes = <usize>ldc << 2;
+  for (let k0: i32 = 0; k0 < k; k0 += KC) {
+    const kc = min(KC, k - k0);
+    const acc = accumulate || k0 > 0;
+    for (let i: i32 = 0; i < mp; i++) {
+      const aPanel = ap + ((<usize>i * <usize>k + <usize>k0) << 4);
+      const r0 = i * MR;
+      const mr = min(MR, m - r0);
+      for (let j: i32 = 0; j < np; j++) {
+        const bPanel = bp + ((<usize>j * <usize>k + <usize>k0) << 5);
+        const c0 = j * NR;
+        const nr = min(NR, n - c0);
+        const cTile = c + (<usize>r0 * ldcBytes) + (<usize>c0 << 2);
+        if (mr == MR && nr == NR) {
+          tile(aPanel, bPanel, kc, cTile, ldcBytes, acc);
+        } else {
+          for (let r: i32 = 0; r < MR; r++) {
+            for (let q: i32 = 0; q < NR; q++) {
+              const s = scratch + (<usize>(r * NR + q) << 2);
+              store<f32>(s, acc && r < mr && q < nr ? load<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2)) : 0);
+            }
+          }
+          tile(aPanel, bPanel, kc, scratch, 32, true);
+          for (let r: i32 = 0; r < mr; r++) {
+            for (let q: i32 = 0; q < nr; q++) {
+              store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), load<f32>(scratch + (<usize>(r * NR + q) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** In place on a [rows, cols] matrix: y = y + bias[c] (when bias ≠ 0), then max(y, 0) when relu. */
+export function biasRelu(y: usize, rows: i32, cols: i32, bias: usize, relu: bool): void {
+  const zero = f32x4.splat(0);
+  if ((cols & 3) == 0) {
+    let o = y;
+    for (let r: i32 = 0; r < rows; r++) {
+      for (let c: i32 = 0; c < cols; c += 4) {
+        let v = v128.load(o);
+        if (bias) v = f32x4.add(v, v128.load(bias + (<usize>c << 2)));
+        if (relu) v = f32x4.max(v, zero);
+        v128.store(o, v);
+        o += 16;
+      }
+    }
+    return;
+  }
+  let o = y;
+  for (let r: i32 = 0; r < rows; r++) {
+    for (let c: i32 = 0; c < cols; c++) {
+      let v = load<f32>(o);
+      if (bias) v += load<f32>(bias + (<usize>c << 2));
+      if (relu && !(v >= 0)) v = v != v ? v : 0;
+      store<f32>(o, v);
+      o += 4;
+    }
+  }
+}

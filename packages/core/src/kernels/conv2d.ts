@@ -1,0 +1,100 @@
+import { backend_util, Conv2D, FusedConv2D } from '@tensorflow/tfjs-core';
+import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { gemm } from './gemm.js';
+import { ptr, Scratch, simdFor } from './simd/simd_module.js';
+import { runStock } from './stock.js';
+import { asWasmBackend } from './wasm_backend.js';
+
+/** Largest patch matrix built at once (floats): 16 MB. */
+const MAX_PATCH_FLOATS = 1 << 22;
+
+/** Filters (by data id) this kernel has convolved with: a repeat means fixed weights. */
+const seenFilters = new WeakSet<object>();
+
+/**
+ * A forward 2-D convolution as one matrix product, `y[p, co] = Σ cols[p, (kh, kw, ci)] ·
+ * W[(kh, kw, ci), co]`, over the patch matrix of `x`, with bias and ReLU applied in place.
+ *
+ * In training the filter changes every step, and tfjs-backend-wasm's XNNPACK convolution
+ * then rebuilds its operator (repacking the filter and its indirection buffer) on every
+ * call; that made it slower than this packed SIMD GEMM on the benchmark CNN's layers.
+ * A filter seen before (inference, or a frozen layer) goes to XNNPACK instead, whose cached
+ * operator is then the faster choice. Returns null for the cases it does not cover
+ * (channels-first data, other activations).
+ */
+function convViaGemm(
+  args: Parameters<KernelFunc>[0],
+  activation: string,
+  bias: TensorInfo | undefined,
+): TensorInfo | null {
+  const backend = asWasmBackend(args.backend);
+  const simd = simdFor(backend);
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as Conv2DAttrs;
+  if (!simd || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (seenFilters.has(filter.dataId)) return null;
+  seenFilters.add(filter.dataId);
+  if (activation !== 'linear' && activation !== 'relu') return null;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (info.dataFormat !== 'channelsLast') return null;
+  if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels)) return null;
+  const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels, outChannels } = info;
+  const out = backend.makeOutput(info.outShape.slice(), 'float32');
+  const rows = info.batchSize * outHeight * outWidth;
+  const patch = kh * kw * inChannels;
+  if (rows * outChannels === 0) return out;
+  const scratch = new Scratch(backend);
+  try {
+    // A 1×1 convolution with stride 1 and no padding reads x as it is.
+    const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
+      info.padInfo.top === 0 && info.padInfo.left === 0;
+    if (pointwise) {
+      gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
+        rows, outChannels, patch, ptr(backend, out), outChannels);
+    } else {
+      // The patch matrix is built for a slice of the batch at a time, so large inference
+      // batches do not need a patch matrix KH·KW times the size of the input.
+      const perImage = outHeight * outWidth * patch;
+      const chunk = Math.max(1, Math.min(info.batchSize, Math.floor(MAX_PATCH_FLOATS / perImage)));
+      const cols = scratch.alloc(chunk * perImage);
+      for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
+        const nb = Math.min(chunk, info.batchSize - b0);
+        simd.im2col(ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4, nb, inHeight, inWidth, inChannels, kh, kw,
+          info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
+          outHeight, outWidth, cols);
+        gemm(simd, backend, { at: cols, transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
+          nb * outHeight * outWidth, outChannels, patch, ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels);
+      }
+    }
+    if (bias || activation === 'relu') {
+      simd.biasRelu(ptr(backend, out), rows, outChannels, bias ? ptr(backend, bias) : 0, activation === 'relu' ? 1 : 0);
+    }
+  } finally {
+    scratch.free();
+  }
+  return out;
+}
+
+const conv2d: KernelFunc = (args) => convViaGemm(args, 'linear', undefined) ?? runStock(Conv2D, args);
+
+const fusedConv2d: KernelFunc = (args) => {
+  const { bias, preluActivationWeights } = args.inputs as { bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  const { activation } = args.attrs as unknown as FusedConv2DAttrs;
+  const fast = preluActivationWeights ? null : convViaGemm(args, activation ?? 'linear', bias);
+  return fast ?? runStock(FusedConv2D, args);
+};
+
+/** `Conv2D` on the wasm backend through bnlab's im2col + SIMD GEMM (see convViaGemm). */
+export const conv2DConfig: KernelConfig = { kernelName: Conv2D, backendName: 'wasm', kernelFunc: conv2d };
+
+/** `FusedConv2D` (bias, linear or ReLU) on the wasm backend through bnlab's GEMM. */
+export const fusedConv2DConfig: KernelConfig = { kernelName: FusedConv2D, backendName: 'wasm', kernelFunc: fusedConv2d };

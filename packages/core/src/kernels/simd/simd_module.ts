@@ -1,0 +1,111 @@
+import { SIMD_WASM_BASE64 } from './simd_wasm_bytes.js';
+import type { WasmBackendLike } from '../wasm_backend.js';
+
+/**
+ * The functions of bnlab's SIMD module (assembly/index.ts). Pointers are byte offsets
+ * into the wasm backend's memory; booleans are 0/1.
+ */
+export interface SimdExports {
+  colSum(x: number, rows: number, cols: number, out: number, scale: number): void;
+  colSum2(dy: number, x: number, mean: number, rows: number, cols: number, sumDy: number, sumDyXc: number): void;
+  colSqDev(x: number, mean: number, rows: number, cols: number, out: number): void;
+  affine(a: number, m: number, p: number, b: number, q: number, k: number, rows: number, cols: number, out: number): void;
+  maxPoolGrad(
+    x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number,
+    outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number,
+  ): void;
+  im2col(
+    x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, top: number, left: number, outH: number, outW: number, cols: number,
+  ): void;
+  col2im(
+    cols: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, top: number, left: number, outH: number, outW: number, dx: number,
+  ): void;
+  biasRelu(y: number, rows: number, cols: number, bias: number, relu: number): void;
+  packA(a: number, lda: number, m: number, k: number, transposed: number, ap: number): void;
+  packB(b: number, ldb: number, k: number, n: number, transposed: number, bp: number): void;
+  gemmPacked(ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number): void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(new ArrayBuffer(bin.length));
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * Compiles the SIMD module (once). Returns false when this engine cannot run it (no
+ * WebAssembly SIMD): bnlab's kernels then fall back to tfjs's own.
+ */
+export function simdAvailable(): boolean {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(decodeBase64(SIMD_WASM_BASE64));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled !== null;
+}
+
+/** The wasm backend's `WebAssembly.Memory`, where its tensors live. */
+function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
+  const asm = (backend.wasm as { asm?: { memory?: unknown } }).asm;
+  return asm?.memory instanceof WebAssembly.Memory ? asm.memory : null;
+}
+
+/**
+ * bnlab's SIMD kernels bound to a wasm backend's memory (instantiated once per memory), or
+ * null when they cannot run here.
+ */
+export function simdFor(backend: WasmBackendLike): SimdExports | null {
+  const memory = backendMemory(backend);
+  if (!memory || !simdAvailable()) return null;
+  let inst = instances.get(memory);
+  if (!inst) {
+    const instance = new WebAssembly.Instance(compiled as WebAssembly.Module, { env: { memory } });
+    inst = instance.exports as unknown as SimdExports;
+    instances.set(memory, inst);
+  }
+  return inst;
+}
+
+/** Byte offset of a tensor's data in the wasm backend's memory. */
+export function ptr(backend: WasmBackendLike, t: { dataId: object }): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error('bnlab: tensor data is not on the wasm backend');
+  return d.memoryOffset;
+}
+
+/**
+ * Scratch space on the wasm heap for one kernel call: `alloc(floats)` returns a byte offset
+ * (16-byte aligned), `free()` releases everything the call allocated.
+ */
+export class Scratch {
+  private readonly blocks: number[] = [];
+  constructor(private readonly backend: WasmBackendLike) {}
+
+  alloc(floats: number): number {
+    const raw = this.backend.wasm._malloc(floats * 4 + 16);
+    if (!raw) throw new Error(`bnlab: the wasm heap could not allocate ${floats * 4} bytes`);
+    this.blocks.push(raw);
+    return (raw + 15) & ~15;
+  }
+
+  /** Copies small float arrays to the heap (for per-channel vectors). */
+  put(values: ArrayLike<number>): number {
+    const at = this.alloc(values.length);
+    new Float32Array(this.backend.wasm.HEAPF32.buffer, at, values.length).set(values);
+    return at;
+  }
+
+  free(): void {
+    for (const b of this.blocks) this.backend.wasm._free(b);
+    this.blocks.length = 0;
+  }
+}

@@ -1,0 +1,312 @@
+import { engine, getKernel, ones, registerGradient, registerKernel, tidy, util, zeros } from '@tensorflow/tfjs-core';
+import type { KernelFunc, NamedAttrMap, Tensor, Tensor1D, TensorInfo } from '@tensorflow/tfjs-core';
+import { BnlabError } from '../errors.js';
+import { ptr, Scratch, simdFor } from '../kernels/simd/simd_module.js';
+import type { WasmBackendLike } from '../kernels/wasm_backend.js';
+
+/** Kernel name of {@link batchNormTraining}'s forward pass (outputs y, mean, variance). */
+export const BATCH_NORM_TRAINING_KERNEL = 'BnlabBatchNormTraining';
+/** Kernel name of its gradient (outputs dx, dScale, dOffset). */
+export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'BnlabBatchNormTrainingGrad';
+
+/** Options of {@link batchNormTraining}. */
+export interface BatchNormTrainingOptions {
+  /** γ, shape `[C]`; omitted means 1 (no scale). */
+  scale?: Tensor1D;
+  /** β, shape `[C]`; omitted means 0 (no offset). */
+  offset?: Tensor1D;
+  /** ε, added to the variance inside the square root. @default 1e-3 (Keras) */
+  epsilon?: number;
+}
+
+/** What {@link batchNormTraining} returns. */
+export interface BatchNormTrainingResult {
+  /** The normalized tensor, same shape as `x`. */
+  y: Tensor;
+  /** Batch mean per channel, `[C]`. */
+  mean: Tensor1D;
+  /** Biased batch variance per channel (divided by the count, as Keras), `[C]`. */
+  variance: Tensor1D;
+}
+
+interface Stats {
+  rows: number;
+  cols: number;
+}
+
+function shapeStats(shape: number[]): Stats {
+  const cols = shape[shape.length - 1] as number;
+  return { rows: util.sizeFromShape(shape) / cols, cols };
+}
+
+// --------------------------------------------------------------------------------------
+// Reference implementation in JavaScript (cpu backend, and wasm without SIMD)
+// --------------------------------------------------------------------------------------
+
+function forwardJs(x: ArrayLike<number>, s: Stats, scale: ArrayLike<number>, offset: ArrayLike<number>, eps: number) {
+  const { rows, cols } = s;
+  const mean = new Float64Array(cols);
+  const m2 = new Float64Array(cols);
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) mean[c] = (mean[c] as number) + (x[i] as number);
+  for (let c = 0; c < cols; c++) mean[c] = (mean[c] as number) / rows;
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, i++) {
+      const d = (x[i] as number) - (mean[c] as number);
+      m2[c] = (m2[c] as number) + d * d;
+    }
+  }
+  const variance = new Float32Array(cols);
+  const a = new Float64Array(cols);
+  for (let c = 0; c < cols; c++) {
+    variance[c] = (m2[c] as number) / rows;
+    a[c] = (scale[c] as number) / Math.sqrt((variance[c] as number) + eps);
+  }
+  const y = new Float32Array(rows * cols);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, i++) y[i] = ((x[i] as number) - (mean[c] as number)) * (a[c] as number) + (offset[c] as number);
+  }
+  return { y, mean: Float32Array.from(mean), variance };
+}
+
+/**
+ * Per-channel coefficients of the gradient: dx = (x − μ)·p + dy·a + q, with
+ * a = γ/σ, p = −a·Σ(dy·(x−μ))/(n σ²) + 2 dVar/n, q = −a·Σdy/n + dMean/n
+ * (σ² + ε under the root; dMean, dVar are the gradients reaching the mean and variance outputs).
+ */
+function gradCoefficients(
+  sumDy: ArrayLike<number>, sumDyXc: ArrayLike<number>, variance: ArrayLike<number>, scale: ArrayLike<number>,
+  dMean: ArrayLike<number>, dVar: ArrayLike<number>, n: number, eps: number,
+) {
+  const cols = variance.length;
+  const a = new Float32Array(cols);
+  const p = new Float32Array(cols);
+  const q = new Float32Array(cols);
+  const dScale = new Float32Array(cols);
+  const dOffset = new Float32Array(cols);
+  for (let c = 0; c < cols; c++) {
+    const inv = 1 / Math.sqrt((variance[c] as number) + eps);
+    const ac = (scale[c] as number) * inv;
+    a[c] = ac;
+    p[c] = (-ac * inv * inv * (sumDyXc[c] as number)) / n + (2 * (dVar[c] as number)) / n;
+    q[c] = (-ac * (sumDy[c] as number)) / n + (dMean[c] as number) / n;
+    dScale[c] = (sumDyXc[c] as number) * inv;
+    dOffset[c] = sumDy[c] as number;
+  }
+  return { a, p, q, dScale, dOffset };
+}
+
+function backwardJs(
+  dy: ArrayLike<number>, x: ArrayLike<number>, s: Stats, mean: ArrayLike<number>, variance: ArrayLike<number>,
+  scale: ArrayLike<number>, dMean: ArrayLike<number>, dVar: ArrayLike<number>, eps: number,
+) {
+  const { rows, cols } = s;
+  const sumDy = new Float64Array(cols);
+  const sumDyXc = new Float64Array(cols);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, i++) {
+      const g = dy[i] as number;
+      sumDy[c] = (sumDy[c] as number) + g;
+      sumDyXc[c] = (sumDyXc[c] as number) + g * ((x[i] as number) - (mean[c] as number));
+    }
+  }
+  const k = gradCoefficients(sumDy, sumDyXc, variance, scale, dMean, dVar, rows, eps);
+  const dx = new Float32Array(rows * cols);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, i++) {
+      dx[i] = ((x[i] as number) - (mean[c] as number)) * (k.p[c] as number) + (dy[i] as number) * (k.a[c] as number) + (k.q[c] as number);
+    }
+  }
+  return { dx, dScale: k.dScale, dOffset: k.dOffset };
+}
+
+// --------------------------------------------------------------------------------------
+// Kernels
+// --------------------------------------------------------------------------------------
+
+interface CpuLike {
+  readSync(dataId: object): ArrayLike<number>;
+  makeTensorInfo(shape: number[], dtype: 'float32', values?: Float32Array): TensorInfo;
+}
+
+const epsilonOf = (attrs: NamedAttrMap | undefined): number => (attrs?.['epsilon'] as number | undefined) ?? 1e-3;
+
+const forwardCpu: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as unknown as CpuLike;
+  const { x, scale, offset } = inputs as Record<string, TensorInfo>;
+  const s = shapeStats((x as TensorInfo).shape);
+  const r = forwardJs(b.readSync(x!.dataId), s, b.readSync(scale!.dataId), b.readSync(offset!.dataId), epsilonOf(attrs));
+  return [b.makeTensorInfo(x!.shape.slice(), 'float32', r.y), b.makeTensorInfo([s.cols], 'float32', r.mean), b.makeTensorInfo([s.cols], 'float32', r.variance)];
+};
+
+const gradCpu: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as unknown as CpuLike;
+  const t = inputs as Record<string, TensorInfo>;
+  const read = (name: string) => b.readSync((t[name] as TensorInfo).dataId);
+  const s = shapeStats(t['x']!.shape);
+  const r = backwardJs(read('dy'), read('x'), s, read('mean'), read('variance'), read('scale'), read('dMean'), read('dVariance'), epsilonOf(attrs));
+  return [b.makeTensorInfo(t['x']!.shape.slice(), 'float32', r.dx), b.makeTensorInfo([s.cols], 'float32', r.dScale), b.makeTensorInfo([s.cols], 'float32', r.dOffset)];
+};
+
+function heap(backend: WasmBackendLike, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackendLike;
+  const { x, scale, offset } = inputs as Record<string, TensorInfo>;
+  const s = shapeStats(x!.shape);
+  const eps = epsilonOf(attrs);
+  const y = backend.makeOutput(x!.shape.slice(), 'float32');
+  const mean = backend.makeOutput([s.cols], 'float32');
+  const variance = backend.makeOutput([s.cols], 'float32');
+  const simd = simdFor(backend);
+  if (!simd) {
+    const r = forwardJs(heap(backend, x!), s, heap(backend, scale!), heap(backend, offset!), eps);
+    heap(backend, y).set(r.y);
+    heap(backend, mean).set(r.mean);
+    heap(backend, variance).set(r.variance);
+    return [y, mean, variance];
+  }
+  simd.colSum(ptr(backend, x!), s.rows, s.cols, ptr(backend, mean), 1 / s.rows);
+  simd.colSqDev(ptr(backend, x!), ptr(backend, mean), s.rows, s.cols, ptr(backend, variance));
+  const v = heap(backend, variance);
+  const g = heap(backend, scale!);
+  const a = new Float32Array(s.cols);
+  for (let c = 0; c < s.cols; c++) {
+    v[c] = (v[c] as number) / s.rows;
+    a[c] = (g[c] as number) / Math.sqrt((v[c] as number) + eps);
+  }
+  const scratch = new Scratch(backend);
+  try {
+    const ap = scratch.put(a);
+    simd.affine(ptr(backend, x!), ptr(backend, mean), ap, 0, 0, ptr(backend, offset!), s.rows, s.cols, ptr(backend, y));
+  } finally {
+    scratch.free();
+  }
+  return [y, mean, variance];
+};
+
+const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackendLike;
+  const t = inputs as Record<string, TensorInfo>;
+  const x = t['x']!;
+  const s = shapeStats(x.shape);
+  const eps = epsilonOf(attrs);
+  const dx = backend.makeOutput(x.shape.slice(), 'float32');
+  const dScale = backend.makeOutput([s.cols], 'float32');
+  const dOffset = backend.makeOutput([s.cols], 'float32');
+  const simd = simdFor(backend);
+  const h = (name: string) => heap(backend, t[name] as TensorInfo);
+  if (!simd) {
+    const r = backwardJs(h('dy'), h('x'), s, h('mean'), h('variance'), h('scale'), h('dMean'), h('dVariance'), eps);
+    heap(backend, dx).set(r.dx);
+    heap(backend, dScale).set(r.dScale);
+    heap(backend, dOffset).set(r.dOffset);
+    return [dx, dScale, dOffset];
+  }
+  const scratch = new Scratch(backend);
+  try {
+    const sums = scratch.alloc(2 * s.cols + 4);
+    const sumDyXcAt = sums + ((s.cols + 3) & ~3) * 4;
+    simd.colSum2(ptr(backend, t['dy']!), ptr(backend, x), ptr(backend, t['mean']!), s.rows, s.cols, sums, sumDyXcAt);
+    const f32 = backend.wasm.HEAPF32;
+    const k = gradCoefficients(
+      f32.subarray(sums >> 2, (sums >> 2) + s.cols), f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),
+      h('variance'), h('scale'), h('dMean'), h('dVariance'), s.rows, eps,
+    );
+    heap(backend, dScale).set(k.dScale);
+    heap(backend, dOffset).set(k.dOffset);
+    const pAt = scratch.put(k.p);
+    const aAt = scratch.put(k.a);
+    const qAt = scratch.put(k.q);
+    simd.affine(ptr(backend, x), ptr(backend, t['mean']!), pAt, ptr(backend, t['dy']!), aAt, qAt, s.rows, s.cols, ptr(backend, dx));
+  } finally {
+    scratch.free();
+  }
+  return [dx, dScale, dOffset];
+};
+
+let registered = false;
+
+/**
+ * Registers {@link batchNormTraining}'s kernels for the `wasm` and `cpu` backends and its
+ * gradient. Idempotent; {@link batchNormTraining} calls it itself.
+ */
+export function registerBatchNormTrainingKernels(): void {
+  if (registered) return;
+  const kernels: Array<[string, string, KernelFunc]> = [
+    [BATCH_NORM_TRAINING_KERNEL, 'wasm', forwardWasm],
+    [BATCH_NORM_TRAINING_KERNEL, 'cpu', forwardCpu],
+    [BATCH_NORM_TRAINING_GRAD_KERNEL, 'wasm', gradWasm],
+    [BATCH_NORM_TRAINING_GRAD_KERNEL, 'cpu', gradCpu],
+  ];
+  for (const [kernelName, backendName, kernelFunc] of kernels) {
+    if (!getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
+  }
+  registerGradient({
+    kernelName: BATCH_NORM_TRAINING_KERNEL,
+    inputsToSave: ['x', 'scale'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [dy, dMean, dVariance] = dys as Tensor[];
+      const [x, scale, mean, variance] = saved;
+      // One kernel gives all three gradients; it runs once, here, and each input's
+      // gradient function hands out its part.
+      const [dx, dScale, dOffset] = engine().runKernel(
+        BATCH_NORM_TRAINING_GRAD_KERNEL,
+        { dy: dy as Tensor, x: x as Tensor, scale: scale as Tensor, mean: mean as Tensor, variance: variance as Tensor, dMean: dMean as Tensor, dVariance: dVariance as Tensor },
+        { epsilon: (attrs as NamedAttrMap)['epsilon'] as number },
+      ) as Tensor[];
+      return { x: () => dx as Tensor, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
+    },
+  });
+  registered = true;
+}
+
+/**
+ * Training-mode batch normalization over every axis but the last (channels-last: NHWC
+ * activations, or `[batch, units]`), as one fused kernel with a fused gradient:
+ *
+ *   μ = mean(x), σ² = mean((x − μ)²), y = γ (x − μ) / sqrt(σ² + ε) + β
+ *
+ * per channel. Returns y and the batch statistics (for the moving averages). Gradients
+ * flow to `x`, `scale` and `offset` (and through `mean`/`variance` if they are used). On
+ * the wasm backend it is two SIMD passes forward and two backward, in place on the
+ * backend's memory, instead of the ~20 kernels of `tf.moments` + `tf.batchNorm`; on the
+ * cpu backend a JavaScript implementation of the same maths. Works in `tf.grad`,
+ * `optimizer.minimize` and tfjs-layers custom layers.
+ *
+ * @example
+ * ```ts
+ * const { y, mean, variance } = batchNormTraining(x, { scale: gamma, offset: beta, epsilon: 1e-3 });
+ * ```
+ */
+export function batchNormTraining(x: Tensor, options: BatchNormTrainingOptions = {}): BatchNormTrainingResult {
+  const epsilon = options.epsilon ?? 1e-3;
+  if (x.rank < 2) {
+    throw new BnlabError('INVALID_SHAPE', `batchNormTraining: x must have rank 2 or more (batch, …, channels), got shape [${x.shape.join(', ')}]`, { where: 'x' });
+  }
+  if (x.dtype !== 'float32') {
+    throw new BnlabError('INVALID_ARGUMENT', `batchNormTraining: x must be float32, got ${x.dtype}`, { where: 'x' });
+  }
+  if (!(epsilon > 0) || !Number.isFinite(epsilon)) {
+    throw new BnlabError('INVALID_ARGUMENT', `batchNormTraining: epsilon must be a finite number > 0, got ${epsilon}`, { where: 'epsilon' });
+  }
+  const channels = x.shape[x.rank - 1] as number;
+  for (const name of ['scale', 'offset'] as const) {
+    const t = options[name];
+    if (t && !(t.rank === 1 && t.shape[0] === channels)) {
+      throw new BnlabError('INVALID_SHAPE', `batchNormTraining: ${name} must have shape [${channels}] (the channels of x), got [${t.shape.join(', ')}]`, { where: name });
+    }
+  }
+  if (x.size === 0 || x.size / channels < 1) {
+    throw new BnlabError('INVALID_SHAPE', `batchNormTraining: x must hold at least one value per channel, got shape [${x.shape.join(', ')}]`, { where: 'x' });
+  }
+  registerBatchNormTrainingKernels();
+  const scale = options.scale ?? tidy(() => ones([channels]) as Tensor1D);
+  const offset = options.offset ?? tidy(() => zeros([channels]) as Tensor1D);
+  const [y, mean, variance] = engine().runKernel(BATCH_NORM_TRAINING_KERNEL, { x, scale, offset }, { epsilon }) as Tensor[];
+  if (!options.scale) scale.dispose();
+  if (!options.offset) offset.dispose();
+  return { y: y as Tensor, mean: mean as Tensor1D, variance: variance as Tensor1D };
+}

@@ -1,0 +1,76 @@
+/**
+ * bnlab's wasm Sum / Mean (SIMD column sums over leading axes) and transposed BatchMatMul
+ * (packed SIMD GEMM) against the cpu backend, on shapes that exercise the edges: channel
+ * counts that are not multiples of 4, more than 256 rows (blocked float64 accumulation),
+ * K deeper than one 256-wide slice, M and N not multiples of the 4×8 tile, keepDims, and
+ * the cases handed back to tfjs's own kernels.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/backend/init_backend.js';
+import { Rng } from '../../src/rng.js';
+import { on, randn, relError } from '../support/backends.js';
+
+const TOLERANCE = 1e-5;
+
+beforeAll(async () => {
+  expect((await initBackend({ strict: true })).backend).toBe('wasm');
+});
+
+async function same(run: () => tf.Tensor[], tolerance = TOLERANCE): Promise<void> {
+  const w = await on('wasm', run);
+  const c = await on('cpu', run);
+  w.forEach((v, i) => expect(relError(v, c[i] as Float32Array)).toBeLessThanOrEqual(tolerance));
+}
+
+describe('Sum and Mean over leading axes', () => {
+  it.each([
+    { shape: [64, 13, 13, 32], axis: [0, 1, 2] },
+    { shape: [600, 7], axis: [0] },
+    { shape: [3, 5, 6], axis: [0, 1] },
+    { shape: [4, 9, 2], axis: [1, 0] }, // unsorted axes
+    { shape: [4, 9, 2], axis: [1, 2] }, // trailing axes: tfjs's own kernel
+    { shape: [4, 9, 2], axis: [0, 1, 2] }, // everything: tfjs's own kernel
+  ])('shape $shape axis $axis', async ({ shape, axis }) => {
+    const v = randn(new Rng(50), shape.reduce((a, b) => a * b, 1), 3);
+    for (const keepDims of [false, true]) {
+      await same(() => [tf.sum(tf.tensor(v, shape), axis, keepDims), tf.mean(tf.tensor(v, shape), axis, keepDims)]);
+    }
+  });
+
+  it('keeps the shape with keepDims', async () => {
+    const [s] = await on('wasm', () => [tf.tensor1d(Array.from(tf.sum(tf.ones([2, 3, 4]), [0, 1], true).shape))]);
+    expect(Array.from(s as Float32Array)).toEqual([1, 1, 4]);
+  });
+
+  it('int32 sums stay exact (tfjs kernel)', async () => {
+    const [s] = await on('wasm', () => [tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), 0)]);
+    expect(Array.from(s as Float32Array)).toEqual([9, 12]);
+  });
+});
+
+describe('transposed matrix products', () => {
+  it.each([
+    { m: 300, k: 70, n: 130 },
+    { m: 9, k: 1000, n: 17 },
+    { m: 1, k: 3, n: 1 },
+  ])('$m×$k · $k×$n in every transposition, and batched', async ({ m, k, n }) => {
+    const a = randn(new Rng(51), m * k);
+    const b = randn(new Rng(52), k * n);
+    for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
+      await same(() => [tf.matMul(tf.tensor2d(a, ta ? [k, m] : [m, k]), tf.tensor2d(b, tb ? [n, k] : [k, n]), ta, tb)], 1e-4);
+    }
+    const a3 = randn(new Rng(53), 3 * m * k);
+    await same(() => [tf.matMul(tf.tensor3d(a3, [3, k, m]), tf.tensor2d(b, [k, n]), true, false)], 1e-4);
+  });
+});
+
+describe('forward convolution through im2col + GEMM', () => {
+  it('a batch whose patch matrix exceeds one slice (16 MB) is done in slices, with bias and ReLU', async () => {
+    const x = randn(new Rng(54), 9 * 48 * 48 * 24);
+    const f = randn(new Rng(55), 3 * 3 * 24 * 8);
+    const b = randn(new Rng(56), 8);
+    await same(() => [
+      tf.fused.conv2d({ x: tf.tensor4d(x, [9, 48, 48, 24]), filter: tf.tensor4d(f, [3, 3, 24, 8]), strides: 1, pad: 'same', bias: tf.tensor1d(b), activation: 'relu' }),
+    ], 1e-4);
+  });
+});
