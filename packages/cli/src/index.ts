@@ -8,7 +8,7 @@
 export { main } from './program.js';
 export type { CliIo } from './program.js';
 export { EXIT, exitCodeFor } from './exit_codes.js';
-export { experimentSchema, experimentJsonSchema, DATASET_NAMES, ARCHITECTURES, OPTIMIZERS } from './experiment/schema.js';
+export { experimentSchema, trialFieldsSchema, experimentJsonSchema, DATASET_NAMES, ARCHITECTURES, OPTIMIZERS } from './experiment/schema.js';
 export type { Experiment, ExperimentInput, TrialFields } from './experiment/schema.js';
 export { loadExperiment, parseExperiment } from './experiment/load.js';
 export { expandTrials, parseShard, selectShard, canonicalJson } from './experiment/trials.js';
@@ -16,6 +16,8 @@ export type { Trial } from './experiment/trials.js';
 export { runExperiment } from './run/experiment_runner.js';
 export type { RunExperimentOptions, RunSummary } from './run/experiment_runner.js';
 export { runTrial } from './run/trial_runner.js';
+export { DataCache } from './run/data.js';
+export type { TrialData } from './run/data.js';
 export type { TrialEnvironment } from './run/trial_runner.js';
 export type { RunEvent, RunListener } from './run/events.js';
 export { createOutput } from './run/output.js';
