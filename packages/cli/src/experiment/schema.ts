@@ -74,6 +74,11 @@ export const recordSchema = z.strictObject({
   activationStats: z.boolean().default(false),
   /** Test accuracy in training mode (batch statistics) beside inference mode. */
   trainingModeAccuracy: z.boolean().default(true),
+  /**
+   * Feature maps of the first conv block for the first test image after training, drawn in
+   * the report per variant (seed 000's pictures with and without normalization).
+   */
+  featureMaps: z.boolean().default(false),
 });
 
 /** When a trial counts as diverged. */
@@ -87,7 +92,7 @@ export const trialFieldsSchema = z.strictObject({
   dataset: datasetSchema,
   model: modelSchema,
   training: trainingSchema,
-  record: recordSchema.default({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true }),
+  record: recordSchema.default({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true, featureMaps: false }),
   divergence: divergenceSchema.default({ patience: 300 }),
 });
 

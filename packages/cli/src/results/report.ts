@@ -1,5 +1,6 @@
-import { writeReport } from '@bnlab/metrics';
-import type { WrittenReport } from '@bnlab/metrics';
+import { featureMapFigure, writeReport } from '@bnlab/metrics';
+import type { Figure, FeatureMapRow, WrittenReport } from '@bnlab/metrics';
+import type { TrialResult } from './store.js';
 import { BnlabError } from '@bnlab/core';
 import { ResultsStore } from './store.js';
 
@@ -35,6 +36,26 @@ export async function buildResultsReport(dir: string): Promise<WrittenReport & {
     ...(experiment ? { config: { dataset: experiment.dataset, model: experiment.model, training: experiment.training, seeds: experiment.seeds, grid: experiment.grid } } : {}),
     runs,
     groupBy: 'variant',
+    figures: await featureMapFigures(results),
   });
   return { ...written, trials: results.length };
+}
+
+/** One feature-map grid: a row per variant, from its first trial that recorded maps. */
+async function featureMapFigures(results: readonly TrialResult[]): Promise<Figure[]> {
+  const rows: FeatureMapRow[] = [];
+  const seen = new Set<string>();
+  for (const r of results) {
+    const maps = r.featureMaps?.[0];
+    if (!maps || seen.has(r.trial.variantLabel)) continue;
+    seen.add(r.trial.variantLabel);
+    rows.push({ label: `${r.trial.variantLabel} (seed ${r.trial.seed})`, maps: { ...maps, data: Float32Array.from(maps.data) } });
+  }
+  if (rows.length === 0) return [];
+  return [
+    await featureMapFigure(rows, {
+      title: 'Feature maps of the first conv block, first test image',
+      caption: 'Outputs of the first conv block (after normalization and activation) for the same test image, one row per variant; each map is coloured over its own range.',
+    }),
+  ];
 }

@@ -10,6 +10,11 @@ import { writeFileAtomic } from '@bnlab/metrics';
 export interface TrialResult {
   trial: Omit<Trial, 'fields'> & { fields: Trial['fields'] };
   record: TrainingRecord;
+  /**
+   * Feature maps of the first conv block for the first test image, after training (when the
+   * experiment records them): values in HWC order, rounded to 4 significant digits.
+   */
+  featureMaps?: Array<{ layer: string; height: number; width: number; channels: number; data: number[] }>;
 }
 
 /** Statuses whose trials are not run again: their outcome is a result. */

@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendInfo } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
 import { fromSpec } from '@bnlab/models';
-import { TrainingRecorder } from '@bnlab/metrics';
+import { extractFeatureMaps, TrainingRecorder } from '@bnlab/metrics';
 import type { Trial } from '../experiment/trials.js';
 import type { TrialResult } from '../results/store.js';
-import type { DataCache } from './data.js';
+import type { DataCache, TrialData } from './data.js';
 import type { RunListener } from './events.js';
 import { makeOptimizer } from './optimizer.js';
 
@@ -33,6 +33,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
   const { fields, seed } = trial;
   const tensorsBefore = tf.memory().numTensors;
   let record: TrainingRecord;
+  let featureMaps: TrialResult['featureMaps'];
   const data = await env.data.forTrial(fields.dataset);
   const { train, validation, test } = data;
   const steps = Math.ceil(train.size / fields.training.batchSize);
@@ -98,6 +99,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
       if (epochRecord) env.listener({ type: 'epoch', id: trial.id, record: epochRecord });
     }
     record = await recorder.end(env.stop.requested ? 'interrupted' : 'completed');
+    if (fields.record.featureMaps && record.status === 'completed') featureMaps = await firstFeatureMaps(built, test);
   } catch (e) {
     record = await recorder.fail(e);
   } finally {
@@ -119,5 +121,18 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     ...(record.error ? { error: record.error } : {}),
   });
   if (leaked > 0) record.environment = { ...record.environment, leakedTensors: leaked };
-  return { trial, record };
+  return featureMaps ? { trial, record, featureMaps } : { trial, record };
+}
+
+/** The first conv block's feature maps for the first test image, as plain JSON. */
+async function firstFeatureMaps(model: Parameters<typeof extractFeatureMaps>[0], test: TrialData['test']): Promise<TrialResult['featureMaps']> {
+  const { xs, ys } = test.subset([0]).toTensors();
+  try {
+    const maps = await extractFeatureMaps(model, xs, { blocks: 1 });
+    return maps.map((m) => ({ ...m, data: Array.from(m.data, (v) => Number(v.toPrecision(4))) }));
+  } catch {
+    return undefined; // a model without conv blocks has no feature maps
+  } finally {
+    tf.dispose([xs, ys]);
+  }
 }

@@ -194,3 +194,29 @@ describe('other commands', () => {
     expect((JSON.parse(r.out) as { properties: Record<string, unknown> }).properties).toHaveProperty('grid');
   });
 });
+
+describe('feature maps', () => {
+  it('records the first conv block’s maps per trial and draws one grid per experiment', async () => {
+    const f = experiment('maps', {
+      model: { architecture: 'simpleCnn' },
+      dataset: { name: 'mnist', trainLimit: 128, testLimit: 50 },
+      seeds: [1],
+      record: { featureMaps: true },
+    });
+    const out = join(tmp, 'maps');
+    const r = await cli(['run', f, '--out', out, '--quiet']); // wasm: the cpu backend's convolutions are very slow
+    expect(r.code).toBe(0);
+    for (const file of trialFiles(out)) {
+      const t = JSON.parse(readFileSync(join(out, 'trials', file), 'utf8')) as { featureMaps: Array<{ channels: number; height: number; width: number; data: number[] }> };
+      const m = t.featureMaps[0] as { channels: number; height: number; width: number; data: number[] };
+      expect(m.channels).toBe(32);
+      expect(m.data).toHaveLength(m.height * m.width * m.channels);
+      expect(m.data.some((v) => v !== 0)).toBe(true);
+    }
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    const line = md.split('\n').find((l) => l.startsWith('![Feature maps')) as string;
+    expect(line).toBeDefined();
+    const png = /\((figures\/[^)]+\.png)\)/.exec(line)?.[1] as string;
+    expect(existsSync(join(out, png))).toBe(true);
+  });
+});
