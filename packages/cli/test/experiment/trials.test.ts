@@ -27,7 +27,7 @@ describe('experiment files', () => {
     expect(e.seeds).toEqual([0]);
     expect(e.grid).toEqual({});
     expect(e.dataset.scaling).toBe('unit');
-    expect(e.record).toEqual({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true });
+    expect(e.record).toEqual({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true, featureMaps: false });
     expect(e.model.norm).toEqual({ type: 'none' });
   });
 
