@@ -25,6 +25,7 @@ export type { BatchNormTrainingOptions, BatchNormTrainingResult } from './ops/ba
 export { BnlabError, isBnlabError, ERROR_CODES } from './errors.js';
 export type { BnlabErrorCode, BnlabErrorOptions } from './errors.js';
 export { Rng } from './rng.js';
+export { formatValue, valueAtPath } from './format.js';
 export type {
   NormalizationType,
   NormalizationCommonOptions,

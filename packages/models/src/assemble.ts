@@ -1,12 +1,11 @@
 import { layers as tfl, sequential } from '@tensorflow/tfjs-layers';
 import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Sequential } from '@tensorflow/tfjs-layers';
-import { BnlabError, isBnlabError, Rng } from '@bnlab/core';
+import { BnlabError, formatValue, isBnlabError, Rng } from '@bnlab/core';
 import type { NormalizationSpec, NormPosition } from '@bnlab/core';
 import { normalization } from '@bnlab/layers';
 import { kernelInitializer } from './initializers.js';
 import { biasIsRedundant, normApplies } from './placement.js';
-import { show } from './spec/parse.js';
 import type {
   BlockActivation,
   BlockSpec,
@@ -90,7 +89,7 @@ export function planWeightBlocks(args: AssembleArgs): WeightBlock[] {
     if (!planned.some((b) => b.normalized)) {
       throw new BnlabError(
         'INVALID_CONFIG',
-        `${context}: \`norm\` (${show(norm)}) applies to no block: ${norm.type} normalization needs a conv block ` +
+        `${context}: \`norm\` (${formatValue(norm)}) applies to no block: ${norm.type} normalization needs a conv block ` +
           '(it normalizes over spatial axes) and this model has none',
         { where: 'norm.type' },
       );
@@ -102,7 +101,7 @@ export function planWeightBlocks(args: AssembleArgs): WeightBlock[] {
     if (b === undefined) {
       throw new BnlabError(
         'INVALID_CONFIG',
-        `${context}: \`placement.layers\` (${show(layers)}) must list block numbers from 1 to ${planned.length} ` +
+        `${context}: \`placement.layers\` (${formatValue(layers)}) must list block numbers from 1 to ${planned.length} ` +
           `(the model has ${planned.length} conv/dense blocks before the classifier)`,
         { where: 'placement.layers' },
       );
@@ -110,7 +109,7 @@ export function planWeightBlocks(args: AssembleArgs): WeightBlock[] {
     if (!normApplies(norm, b.rank)) {
       throw new BnlabError(
         'INVALID_CONFIG',
-        `${context}: \`placement.layers\` (${show(layers)}) includes block ${n} (${describe(b.spec)}), but ` +
+        `${context}: \`placement.layers\` (${formatValue(layers)}) includes block ${n} (${describe(b.spec)}), but ` +
           `${norm.type} normalization needs a conv block (it normalizes over spatial axes)`,
         { where: 'placement.layers' },
       );
@@ -153,7 +152,7 @@ export function assemble(args: AssembleArgs): Sequential {
       if ((e as Error | undefined)?.constructor?.name !== 'ValueError') throw e;
       throw new BnlabError(
         'INVALID_SHAPE',
-        `${context}: ${where} cannot take an input of shape ${show(inputShape)}: ${(e as Error).message}`,
+        `${context}: ${where} cannot take an input of shape ${formatValue(inputShape)}: ${(e as Error).message}`,
         { where, cause: e },
       );
     }
@@ -164,7 +163,7 @@ export function assemble(args: AssembleArgs): Sequential {
     throw new BnlabError(
       'INVALID_SHAPE',
       first
-        ? `${context}: \`inputShape\` (${show(args.inputShape)}) must be [height, width, channels]: ${where} needs an image input`
+        ? `${context}: \`inputShape\` (${formatValue(args.inputShape)}) must be [height, width, channels]: ${where} needs an image input`
         : `${context}: ${where} needs an image input, but it follows a flattened block`,
       { where: first ? 'inputShape' : 'blocks' },
     );

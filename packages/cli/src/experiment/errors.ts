@@ -1,25 +1,5 @@
-import { BnlabError } from '@bnlab/core';
+import { BnlabError, formatValue, valueAtPath } from '@bnlab/core';
 import type { z } from 'zod';
-
-/** Shows a value in an error message, shortened. */
-export function show(value: unknown): string {
-  let s: string;
-  try {
-    s = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
-  } catch {
-    s = String(value);
-  }
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function at(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
-  let v: unknown = root;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
-}
 
 /** Unwraps optional/default wrappers to reach an object schema's keys, if any. */
 function objectKeys(schema: unknown): string[] | null {
@@ -57,7 +37,7 @@ export function configError(
   const lines = issues.slice(0, 12).map((issue) => {
     const path = [...prefix, ...issue.path];
     const where = path.length ? path.join('.') : '(top level)';
-    const got = at(input, issue.path);
+    const got = valueAtPath(input, issue.path);
     switch (issue.code) {
       case 'unrecognized_keys': {
         const allowed = objectKeys(schemaAt(schema, issue.path));
@@ -65,16 +45,16 @@ export function configError(
           (allowed ? ` (allowed: ${allowed.join(', ')})` : '');
       }
       case 'invalid_value':
-        return `${where}: must be one of ${issue.values.map(show).join(', ')}; got ${show(got)}`;
+        return `${where}: must be one of ${issue.values.map(formatValue).join(', ')}; got ${formatValue(got)}`;
       case 'invalid_type':
         return got === undefined
           ? `${where}: required (${issue.expected})`
-          : `${where}: expected ${issue.expected}, got ${show(got)}`;
+          : `${where}: expected ${issue.expected}, got ${formatValue(got)}`;
       case 'too_small':
       case 'too_big':
       case 'invalid_format':
       case 'not_multiple_of':
-        return `${where}: ${issue.message.replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '')}; got ${show(got)}`;
+        return `${where}: ${issue.message.replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '')}; got ${formatValue(got)}`;
       default:
         return `${where}: ${issue.message}`;
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { BnlabError } from '@bnlab/core';
+import { BnlabError, formatValue } from '@bnlab/core';
 import { validateNormalizationSpec } from '@bnlab/layers';
-import { configError, schemaAt, show } from './errors.js';
+import { configError, schemaAt } from './errors.js';
 import { trialFieldsSchema } from './schema.js';
 import type { Experiment, TrialFields } from './schema.js';
 
@@ -129,7 +129,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     try {
       validateNormalizationSpec(parsed.data.model.norm);
     } catch (e) {
-      throw new BnlabError('INVALID_CONFIG', `${file}: model.norm${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message} (got ${show(parsed.data.model.norm)})`, { where: 'model.norm', cause: e });
+      throw new BnlabError('INVALID_CONFIG', `${file}: model.norm${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message} (got ${formatValue(parsed.data.model.norm)})`, { where: 'model.norm', cause: e });
     }
     for (const seed of experiment.seeds) {
       const hash = createHash('sha256').update(canonicalJson({ fields: parsed.data, seed })).digest('hex').slice(0, 8);

@@ -40,12 +40,12 @@ describe('experiment files', () => {
 
   it('names a bad enum value and the allowed values', () => {
     const err = errorOf(() => parseExperiment({ ...base, dataset: { name: 'imagenet' } }));
-    expect(err.message).toMatch(/dataset\.name: must be one of "mnist", "fashion-mnist", "cifar10"; got "imagenet"/);
+    expect(err.message).toMatch(/dataset\.name: must be one of 'mnist', 'fashion-mnist', 'cifar10'; got 'imagenet'/);
   });
 
   it('names a wrong type with the value received', () => {
     const err = errorOf(() => parseExperiment({ ...base, training: { ...base.training, epochs: 'three' } }));
-    expect(err.message).toMatch(/training\.epochs: expected number, got "three"/);
+    expect(err.message).toMatch(/training\.epochs: expected number, got 'three'/);
   });
 
   it('rejects a grid path that is not a field', () => {

@@ -1,20 +1,7 @@
 import type { z } from 'zod';
-import { BnlabError, isBnlabError } from '@bnlab/core';
+import { BnlabError, formatValue, isBnlabError, valueAtPath } from '@bnlab/core';
 import type { NormalizationSpec } from '@bnlab/core';
 import { validateNormalizationSpec } from '@bnlab/layers';
-
-/** Formats a value for an error message: short, JSON-like, strings quoted. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (typeof value === 'string') return `'${value}'`;
-  try {
-    const s = JSON.stringify(value);
-    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-  } catch {
-    return String(value);
-  }
-}
 
 /** `['options', 'blocks', 2, 'filters']` → `options.blocks[2].filters`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -24,15 +11,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
   return out;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
 }
 
 /**
@@ -63,7 +41,7 @@ export function parseOrThrow<T>(
   const path = issue.path;
   const where = formatPath([...prefix, ...path]);
   const label = where === '' ? 'the spec' : `\`${where}\``;
-  throw new BnlabError('INVALID_CONFIG', `${context}: ${label} (${show(valueAt(input, path))}) ${issue.message}`, {
+  throw new BnlabError('INVALID_CONFIG', `${context}: ${label} (${formatValue(valueAtPath(input, path))}) ${issue.message}`, {
     where,
   });
 }
