@@ -1,18 +1,25 @@
+import { batchNormTraining } from '@bnlab/core';
 import {
   add,
+  batchNorm,
   clipByValue,
   concat,
   div,
+  gather,
+  getBackend,
   maximum,
   mul,
+  ones,
   reshape,
   serialization,
   split,
   sqrt,
   sub,
+  tensor1d,
   tidy,
+  zeros,
 } from '@tensorflow/tfjs-core';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { InputSpec, initializers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable, Shape } from '@tensorflow/tfjs-layers';
 import type { Initializer, InitializerIdentifier } from '@tensorflow/tfjs-layers/dist/initializers';
@@ -64,6 +71,9 @@ interface BatchOptions {
   renormClipping?: { rmax?: number; dmax?: number };
   renormMomentum: number;
 }
+
+/** The backends core's fused `batchNormTraining` has kernels for. */
+const FUSED_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
 
 /** The options that appear in `getConfig()` only when the user passed them (beyond Keras/tfjs). */
 const EXTENSIONS = ['virtualBatchSize', 'renorm', 'renormClipping', 'renormMomentum'] as const;
@@ -152,10 +162,25 @@ export class BatchNormalization extends NormalizationLayer {
       const bshape = broadcastShape(x.rank, [this.featureAxis], x.shape);
       // Keras 2.1+: a frozen layer keeps using (and no longer updates) its moving statistics.
       if (kwargs['training'] !== true || !this.trainable) {
+        if (this.featureAxis === x.rank - 1 && x.rank >= 2 && x.rank <= 4) {
+          // Channels-last: tfjs's own batchNorm op, one kernel (FusedBatchNorm) instead of
+          // six element-wise passes; it centers before scaling too. Absent weights become
+          // constants: its gradient breaks on a missing scale or offset (as tfjs issue 2868).
+          const features = [x.shape[this.featureAxis]!];
+          return batchNorm(
+            x,
+            this.movingMean!.read(),
+            this.movingVariance!.read(),
+            this.beta?.read() ?? zeros(features),
+            this.gamma?.read() ?? ones(features),
+            this.epsilon,
+          );
+        }
         const m = reshape(this.movingMean!.read(), bshape);
         const v = reshape(this.movingVariance!.read(), bshape);
         return this.applyAffine(normalizeWith(x, m, v, this.epsilon), bshape);
       }
+      if (this.canFuseTraining(x)) return this.fusedTraining(x);
       const axes: number[] = [];
       for (let a = 0; a < x.rank; a++) if (a !== this.featureAxis) axes.push(a);
       const { normalized, mean, variance } = this.batchStatistics(x, axes);
@@ -168,6 +193,52 @@ export class BatchNormalization extends NormalizationLayer {
       updateMovingAverage(this.movingVariance!, batchVariance, this.options.momentum);
       return this.applyAffine(y, bshape);
     });
+  }
+
+  /**
+   * Whether a training call can run as core's fused `batchNormTraining` (one kernel forward,
+   * one backward, instead of ~20 elementary ops and their gradients): on the backends it has
+   * kernels for (wasm, cpu), channels-last, float32, non-empty, and neither ghost batches nor
+   * renorm, whose statistics it does not compute.
+   */
+  private canFuseTraining(x: Tensor): boolean {
+    const { virtualBatchSize, renorm } = this.options;
+    const ghost = virtualBatchSize !== undefined && virtualBatchSize < x.shape[0]!;
+    return (
+      FUSED_BACKENDS.has(getBackend()) &&
+      this.featureAxis === x.rank - 1 &&
+      x.dtype === 'float32' &&
+      x.size > 0 &&
+      !ghost &&
+      !renorm
+    );
+  }
+
+  /**
+   * Training forward through the fused op, the same maths as `standardize` + `applyAffine`
+   * (biased variance of the centered values, gradients through the statistics too), with
+   * `gamma`/`beta` passed only when the layer has them; the moving statistics are updated from
+   * the batch mean and variance as on the general path.
+   *
+   * Precision: the op keeps its mean in float32 and centers with it, which loses about
+   * ulp(|mean|)/2 per value (5e-4 at a mean of 1e4, comparable to a unit spread). So, as
+   * `standardize` does, the input is first shifted by its own first row: `x − shift` is exact
+   * for nearby values, the op sees data centered near zero, and the mean is `shift + mean`.
+   * The shift is read back as plain values, so it is a constant to autodiff (the output does not
+   * depend on it) and costs one element-wise subtraction, with no gradient work of its own.
+   */
+  private fusedTraining(x: Tensor): Tensor {
+    const channels = x.shape[x.rank - 1]!;
+    const firstRow = gather(reshape(x, [-1, channels]), [0]);
+    const shift = tensor1d(firstRow.dataSync() as Float32Array);
+    const { y, mean, variance } = batchNormTraining(sub(x, shift), {
+      scale: this.gamma?.read() as Tensor1D | undefined,
+      offset: this.beta?.read() as Tensor1D | undefined,
+      epsilon: this.epsilon,
+    });
+    updateMovingAverage(this.movingMean!, add(mean, shift), this.options.momentum);
+    updateMovingAverage(this.movingVariance!, variance, this.options.momentum);
+    return y;
   }
 
   /** Statistics of the whole batch, or of each ghost batch (concatenated back in order). */

@@ -6,7 +6,7 @@ import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import { BnlabError } from '@bnlab/core';
 import { NormalizationLayer, mergeOptions } from './normalization_layer.js';
 import type { NormalizationLayerArgs } from './normalization_layer.js';
-import { standardize } from './ops/standardize.js';
+import { normalizeOver } from './ops/standardize.js';
 import { broadcastShape, knownDim, resolveAxis, singleShape, singleTensor } from './shape_utils.js';
 
 /** Options of {@link LayerNormalization}. */
@@ -78,7 +78,7 @@ export class LayerNormalization extends NormalizationLayer {
   override call(inputs: Tensor | Tensor[], _kwargs: Kwargs): Tensor {
     return tidy(() => {
       const x = singleTensor(inputs, 'LayerNormalization');
-      const { normalized } = standardize(x, this.axes, this.epsilon);
+      const normalized = normalizeOver(x, this.axes, this.epsilon);
       return this.applyAffine(normalized, broadcastShape(x.rank, this.axes, x.shape));
     });
   }

@@ -1,5 +1,20 @@
-import { add, clone, customGrad, mean, mul, reshape, rsqrt, slice, square, sub, zerosLike } from '@tensorflow/tfjs-core';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import {
+  add,
+  clone,
+  customGrad,
+  fill,
+  gather,
+  matMul,
+  mean,
+  mul,
+  reshape,
+  rsqrt,
+  square,
+  sub,
+  tile,
+  zerosLike,
+} from '@tensorflow/tfjs-core';
+import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs-core';
 
 /** What {@link standardize} returns: the standardized input and the statistics it used. */
 export interface Standardized {
@@ -26,8 +41,7 @@ export interface Standardized {
  * (including the terms through the mean and the variance), on every backend.
  */
 export function standardize(x: Tensor, axes: number[], epsilon: number): Standardized {
-  const size = x.shape.map((d, a) => (axes.includes(a) ? 1 : d));
-  const shift = stopGradient(slice(x, new Array<number>(x.rank).fill(0), size));
+  const shift = shiftOf(x, axes);
   const shifted = sub(x, shift);
   const shiftedMean = mean(shifted, axes, true);
   const centered = sub(shifted, shiftedMean);
@@ -37,6 +51,61 @@ export function standardize(x: Tensor, axes: number[], epsilon: number): Standar
     mean: add(shiftedMean, shift),
     variance,
   };
+}
+
+/**
+ * `standardize(x, axes, epsilon).normalized` with a closed-form gradient, for the norms whose
+ * statistics go nowhere else (layer, group, instance normalization).
+ *
+ * Autodiff through `standardize` takes ~20 kernels, several of them full-size broadcasts (and
+ * the gradient of the shift's slice, a zero-padded copy of the input, though it contributes
+ * nothing). With `x̂` the output and `r = 1 / sqrt(variance + epsilon)`, the exact gradient of
+ * the biased-variance standardization is
+ *
+ *   dx = r · (dy − mean(dy) − x̂ · mean(dy · x̂))   (means over `axes`)
+ *
+ * (Ioffe & Szegedy, 2015, section 3, collapsed), five full-size element-wise passes and two
+ * reductions. The forward pass is `standardize`'s, shift included, so values are unchanged.
+ */
+export function normalizeOver(x: Tensor, axes: number[], epsilon: number): Tensor {
+  const op = customGrad((...args) => {
+    const [input, save] = args as [Tensor, GradSaveFunc];
+    const { normalized, variance } = standardize(input, axes, epsilon);
+    save([normalized, rsqrt(add(variance, epsilon))]);
+    return {
+      value: normalized,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xHat, r] = saved as [Tensor, Tensor];
+        const meanDy = mean(dy, axes, true);
+        const meanDyXHat = mean(mul(dy, xHat), axes, true);
+        return mul(sub(sub(dy, meanDy), mul(xHat, meanDyXHat)), r);
+      },
+    };
+  }) as (x: Tensor) => Tensor;
+  return op(x);
+}
+
+/**
+ * The values at index 0 of every axis in `axes` (those axes kept with size 1): the shift of
+ * {@link standardize}. As gathers, largest axis first, each copying only its output; tfjs's
+ * wasm `Slice` kernel takes time in proportion to the whole input even for one row.
+ */
+export function firstAlong(x: Tensor, axes: number[]): Tensor {
+  const order = [...axes].sort((a, b) => x.shape[b]! - x.shape[a]!);
+  return order.reduce((t, axis) => (t.shape[axis] === 1 ? t : gather(t, [0], axis)), x);
+}
+
+/**
+ * {@link firstAlong} as a constant to autodiff. The gathers run inside the custom gradient's
+ * forward pass, which the tape does not record (tfjs-backend-wasm has no kernel for the
+ * gather's own gradient, `UnsortedSegmentSum`).
+ */
+function shiftOf(x: Tensor, axes: number[]): Tensor {
+  const op = customGrad((...args) => {
+    const input = args[0] as Tensor;
+    return { value: firstAlong(input, axes), gradFunc: () => zerosLike(input) };
+  }) as (x: Tensor) => Tensor;
+  return op(x);
 }
 
 /** `(x − mean) / sqrt(variance + epsilon)` with given statistics (inference-mode batch norm). */
@@ -53,10 +122,57 @@ export function normalizeWith(x: Tensor, m: Tensor, variance: Tensor, epsilon: n
 export function groupStandardize(x: Tensor, channelAxis: number, groups: number, epsilon: number): Tensor {
   const shape = x.shape;
   const channels = shape[channelAxis]!;
+  if (channelAxis === x.rank - 1 && x.rank >= 3 && x.size > 0) return groupStandardizeChannelsLast(x, groups, epsilon);
   const grouped = [...shape.slice(0, channelAxis), groups, channels / groups, ...shape.slice(channelAxis + 1)];
   const axes: number[] = [];
   for (let a = 1; a < grouped.length; a++) if (a !== channelAxis) axes.push(a);
-  return reshape(standardize(reshape(x, grouped), axes, epsilon).normalized, shape);
+  return reshape(normalizeOver(reshape(x, grouped), axes, epsilon), shape);
+}
+
+/**
+ * {@link groupStandardize} for channels-last `x` (`[N, …positions, C]`), the same maths laid
+ * out for fast kernels, with the closed-form gradient of {@link normalizeOver}.
+ *
+ * Viewed as `[N, P, C]` (P positions), every full-size element-wise op broadcasts per-channel
+ * values `[N, 1, C]` over the positions, with contiguous channels innermost; the
+ * `[N, H, W, G, C/G]` view with `[N, 1, 1, G, 1]` statistics made tfjs-wasm broadcast one
+ * value at a time, and its reductions over axes (1, 2, 4) transpose the whole input first.
+ * Group means are per-channel means over the positions (a `[1, P] × [P, C]` product per
+ * sample), then averaged over each group's channels (all channels have P values) and
+ * repeated back per channel. The shift is the first position's value of each group's first
+ * channel, as in {@link standardize}.
+ */
+function groupStandardizeChannelsLast(x: Tensor, groups: number, epsilon: number): Tensor {
+  const n = x.shape[0]!;
+  const c = x.shape[x.rank - 1]!;
+  const p = x.size / (n * c);
+  const k = c / groups;
+  const perChannel = (t: Tensor): Tensor => (k === 1 ? t : reshape(tile(t, [1, 1, k]), [n, 1, c]));
+  const groupMean = (t: Tensor): Tensor => {
+    const channelMeans = matMul(fill([n, 1, p], 1 / p), t);
+    return k === 1 ? channelMeans : perChannel(mean(reshape(channelMeans, [n, groups, k]), 2, true));
+  };
+  const op = customGrad((...args) => {
+    const [input, save] = args as [Tensor, GradSaveFunc];
+    const x3 = reshape(input, [n, p, c]);
+    const first = gather(x3, [0], 1);
+    const shift = k === 1 ? first : perChannel(gather(reshape(first, [n, groups, k]), [0], 2));
+    const shifted = sub(x3, shift);
+    const centered = sub(shifted, groupMean(shifted));
+    const r = rsqrt(add(groupMean(square(centered)), epsilon));
+    const xHat = mul(centered, r);
+    save([xHat, r]);
+    return {
+      value: reshape(xHat, input.shape),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xh, invStd] = saved as [Tensor, Tensor];
+        const dy3 = reshape(dy, [n, p, c]);
+        const dx = mul(sub(sub(dy3, groupMean(dy3)), mul(xh, groupMean(mul(dy3, xh)))), invStd);
+        return reshape(dx, input.shape);
+      },
+    };
+  }) as (x: Tensor) => Tensor;
+  return op(x);
 }
 
 /**

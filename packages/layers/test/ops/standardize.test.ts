@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { groupStandardize, standardize, stopGradient } from '../../src/ops/standardize.js';
+import { firstAlong, groupStandardize, normalizeOver, standardize, stopGradient } from '../../src/ops/standardize.js';
 import { BACKENDS, useBackend } from '../support/backends.js';
 import { expectClose } from '../support/tolerance.js';
 
@@ -34,5 +34,70 @@ describe.each(BACKENDS)('the shared moments-and-normalize routine on %s', (backe
     expect(Array.from(stopGradient(x).dataSync())).toEqual([1, 2, 3]);
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(v, stopGradient(v))))(x);
     expect(Array.from(g.dataSync())).toEqual([1, 2, 3]); // d/dv of v·c is c, nothing through c
+  });
+
+  test('firstAlong takes index 0 of the named axes and keeps them with size 1', () => {
+    const x = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
+    const y = firstAlong(x, [0, 1]);
+    expect(y.shape).toEqual([1, 1, 2]);
+    expect(Array.from(y.dataSync())).toEqual([1, 2]);
+    expect(Array.from(firstAlong(x, [1]).dataSync())).toEqual([1, 2, 7, 8]);
+  });
+
+  // The closed-form gradients (normalizeOver, and the channels-last group layout) against
+  // central finite differences of a float64 implementation written out here, on shapes with
+  // several samples, positions and groups. The loss is Σ w ⊙ y with fixed random w.
+  test.each([
+    ['group standardize, channels last, 3 groups of 2', [3, 2, 4, 6], 3],
+    ['group standardize, channels last, one per channel', [2, 5, 3], 3],
+    ['group standardize, channels last, 1 group', [2, 3, 2, 4], 1],
+    ['layer normalization over the last axis', [4, 6], 0],
+  ] as Array<[string, number[], number]>)('gradient of %s matches finite differences', (_name, shape, groups) => {
+    const eps = 1e-3;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const c = shape[shape.length - 1]!;
+    const n = shape[0]!;
+    const rand = (seed: number) => Array.from({ length: size }, (_, i) => Math.sin(seed * 1000 + i * 12.9898) * 2);
+    const xv = rand(1).map((v, i) => v + (i % c));
+    const w = rand(2);
+    // Members of each normalized set: per sample and group over positions and the group's
+    // channels, or (groups 0) per row over the last axis.
+    const setOf = (i: number): number => {
+      if (groups === 0) return Math.floor(i / c);
+      const sample = Math.floor(i / (size / n));
+      return sample * groups + Math.floor((i % c) / (c / groups));
+    };
+    const loss = (x: Float64Array): number => {
+      const sums = new Map<number, { s: number; q: number; k: number }>();
+      x.forEach((v, i) => {
+        const e = sums.get(setOf(i)) ?? { s: 0, q: 0, k: 0 };
+        e.s += v;
+        e.k += 1;
+        sums.set(setOf(i), e);
+      });
+      x.forEach((v, i) => {
+        const e = sums.get(setOf(i))!;
+        e.q += (v - e.s / e.k) ** 2;
+      });
+      let total = 0;
+      x.forEach((v, i) => {
+        const e = sums.get(setOf(i))!;
+        total += (w[i]! * (v - e.s / e.k)) / Math.sqrt(e.q / e.k + eps);
+      });
+      return total;
+    };
+    const h = 1e-4;
+    const fd = xv.map((_, i) => {
+      const up = Float64Array.from(xv);
+      const down = Float64Array.from(xv);
+      up[i]! += h;
+      down[i]! -= h;
+      return (loss(up) - loss(down)) / (2 * h);
+    });
+    const grad = tf.grad((x: tf.Tensor) => {
+      const y = groups === 0 ? normalizeOver(x, [x.rank - 1], eps) : groupStandardize(x, x.rank - 1, groups, eps);
+      return tf.sum(tf.mul(y, tf.tensor(w, shape)));
+    })(tf.tensor(xv, shape));
+    expectClose(grad.dataSync(), fd, 'input gradient', 1e-3, 1e-4);
   });
 });

