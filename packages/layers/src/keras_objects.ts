@@ -3,8 +3,7 @@ import { constraints, initializers, regularizers } from '@tensorflow/tfjs-layers
 import type { Constraint } from '@tensorflow/tfjs-layers/dist/constraints';
 import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
 import type { Regularizer } from '@tensorflow/tfjs-layers/dist/regularizers';
-import { BnlabError } from '@bnlab/core';
-import { show } from './options.js';
+import { BnlabError, formatValue } from '@bnlab/core';
 
 // tfjs-layers keeps getInitializer / serializeInitializer (and the regularizer and constraint
 // equivalents) internal, so the layers resolve these objects here, the same way: a camelCase
@@ -49,13 +48,13 @@ function resolve(value: unknown, kind: Kind, where: string): serialization.Seria
   } else {
     throw new BnlabError(
       'INVALID_CONFIG',
-      `\`${where}\` (${show(value)}) must be ${EXAMPLES[kind]}, an instance, or its serialized {className, config}`,
+      `\`${where}\` (${formatValue(value)}) must be ${EXAMPLES[kind]}, an instance, or its serialized {className, config}`,
       { where },
     );
   }
   const entry = serialization.SerializationMap.getMap().classNameMap[className];
   if (entry === undefined || !(entry[0].prototype instanceof BASES[kind])) {
-    throw new BnlabError('INVALID_CONFIG', `\`${where}\` (${show(value)}) must name a registered tfjs ${kind}`, {
+    throw new BnlabError('INVALID_CONFIG', `\`${where}\` (${formatValue(value)}) must name a registered tfjs ${kind}`, {
       where,
     });
   }
@@ -64,7 +63,7 @@ function resolve(value: unknown, kind: Kind, where: string): serialization.Seria
     made = entry[1](entry[0], { ...config });
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw new BnlabError('INVALID_CONFIG', `\`${where}\` (${show(value)}) could not be built: ${reason}`, {
+    throw new BnlabError('INVALID_CONFIG', `\`${where}\` (${formatValue(value)}) could not be built: ${reason}`, {
       where,
       cause,
     });

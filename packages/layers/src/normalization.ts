@@ -1,4 +1,4 @@
-import { BnlabError } from '@bnlab/core';
+import { BnlabError, formatValue } from '@bnlab/core';
 import type {
   BatchNormSpec,
   GroupNormSpec,
@@ -13,7 +13,7 @@ import { GroupNormalization } from './group_normalization.js';
 import { InstanceNormalization } from './instance_normalization.js';
 import { LayerNormalization } from './layer_normalization.js';
 import type { NormalizationLayer, NormalizationLayerArgs } from './normalization_layer.js';
-import { OPTION_NAMES, checkBatchOptionCombination, optionsSchema, parseOrThrow, show } from './options.js';
+import { OPTION_NAMES, checkBatchOptionCombination, optionsSchema, parseOrThrow } from './options.js';
 import type { NormalizationFamily } from './options.js';
 
 /** Every value `type` may take, in documentation order. */
@@ -39,14 +39,14 @@ export function validateNormalizationSpec(spec: unknown): NormalizationSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new BnlabError(
       'INVALID_CONFIG',
-      `normalization spec must be an object such as {type: 'batch'}, got ${show(spec)}`,
+      `normalization spec must be an object such as {type: 'batch'}, got ${formatValue(spec)}`,
     );
   }
   const { type, ...options } = spec as Record<string, unknown>;
   if (typeof type !== 'string' || !(NORMALIZATION_TYPES as readonly string[]).includes(type)) {
     throw new BnlabError(
       'INVALID_CONFIG',
-      `normalization spec: \`type\` (${show(type)}) must be one of ${NORMALIZATION_TYPES.map((t) => `'${t}'`).join(', ')}`,
+      `normalization spec: \`type\` (${formatValue(type)}) must be one of ${NORMALIZATION_TYPES.map((t) => `'${t}'`).join(', ')}`,
       { where: 'type' },
     );
   }

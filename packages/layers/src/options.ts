@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BnlabError } from '@bnlab/core';
+import { BnlabError, formatValue, valueAtPath } from '@bnlab/core';
 
 /**
  * The defaults of every normalization option, per layer type, in one place. The layers merge
@@ -91,27 +91,7 @@ export function optionsSchema(family: NormalizationFamily, strict: boolean): z.Z
   return strict ? z.strictObject(shape) : z.looseObject(shape);
 }
 
-/** Formats a value for an error message: short, JSON-like, strings quoted. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (typeof value === 'string') return `'${value}'`;
-  try {
-    const s = JSON.stringify(value);
-    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-  } catch {
-    return String(value);
-  }
-}
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v: unknown = input;
-  for (const key of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[key];
-  }
-  return v;
-}
 
 /**
  * Parses `input` with `schema`; on failure throws `BnlabError('INVALID_CONFIG')` whose message
@@ -125,7 +105,7 @@ export function parseOrThrow<T>(schema: z.ZodType, input: unknown, context: stri
     // An unknown key inside an object option, e.g. renormClipping: {rmin}.
     const field = issue.path.map(String).join('.');
     const keys = issue.keys.map((k) => `\`${k}\``).join(', ');
-    const message = `${context}: \`${field}\` (${show(valueAt(input, issue.path))}) ${issue.message}: unknown key ${keys}`;
+    const message = `${context}: \`${field}\` (${formatValue(valueAtPath(input, issue.path))}) ${issue.message}: unknown key ${keys}`;
     throw new BnlabError('INVALID_CONFIG', message, { where: field });
   }
   if (issue.code === 'unrecognized_keys') {
@@ -139,12 +119,12 @@ export function parseOrThrow<T>(schema: z.ZodType, input: unknown, context: stri
   const nested = issue.path.length > 1 && fieldIsObject(input, top);
   const path = nested ? issue.path : top;
   const field = path.map(String).join('.');
-  const message = `${context}: \`${field}\` (${show(valueAt(input, path))}) ${issue.message}`;
+  const message = `${context}: \`${field}\` (${formatValue(valueAtPath(input, path))}) ${issue.message}`;
   throw new BnlabError('INVALID_CONFIG', message, { where: field });
 }
 
 function fieldIsObject(input: unknown, path: readonly PropertyKey[]): boolean {
-  const v = valueAt(input, path);
+  const v = valueAtPath(input, path);
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
@@ -159,7 +139,7 @@ export function checkBatchOptionCombination(options: Record<string, unknown>, co
   if (renorm && options['virtualBatchSize'] != null) {
     throw new BnlabError(
       'INVALID_CONFIG',
-      `${context}: \`virtualBatchSize\` (${show(options['virtualBatchSize'])}) cannot be combined with \`renorm: true\``,
+      `${context}: \`virtualBatchSize\` (${formatValue(options['virtualBatchSize'])}) cannot be combined with \`renorm: true\``,
       { where: 'virtualBatchSize' },
     );
   }
