@@ -6,7 +6,19 @@ export type RunEvent =
   | { type: 'trial-start'; id: string; label: string; seed: number; index: number; totalSteps: number }
   | { type: 'trial-progress'; id: string; step: number; totalSteps: number; loss: number }
   | { type: 'epoch'; id: string; record: EpochRecord }
-  | { type: 'trial-end'; id: string; label: string; seed: number; status: RunStatus; testAccuracy?: number; seconds: number; error?: string }
+  | {
+      type: 'trial-end';
+      id: string;
+      label: string;
+      seed: number;
+      status: RunStatus;
+      /** Final test accuracy, inference mode. */
+      testAccuracy?: number;
+      /** Accuracy on the probe batch with batch statistics (training mode), when recorded. */
+      probeTrainingModeAccuracy?: number;
+      seconds: number;
+      error?: string;
+    }
   | { type: 'experiment-end'; completed: number; diverged: number; failed: number; interrupted: number; skipped: number; outDir: string; seconds: number };
 
 /** Receives run events. */

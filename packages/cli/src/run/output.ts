@@ -72,7 +72,10 @@ export function createOutput(
         if (bar && multi) multi.remove(bar);
         bars.delete(e.id);
         overall?.increment();
-        log(`${e.status.padEnd(11)} ${e.label} seed ${e.seed}: test accuracy ${pct(e.testAccuracy)} (${e.seconds.toFixed(1)} s)${e.error ? ` — ${e.error}` : ''}`);
+        // With batch norm, inference mode (moving statistics) can lag far behind what the
+        // model has learned: show the training-mode probe accuracy beside it.
+        const probe = e.probeTrainingModeAccuracy !== undefined ? `; ${pct(e.probeTrainingModeAccuracy)} on the probe batch with batch statistics` : '';
+        log(`${e.status.padEnd(11)} ${e.label} seed ${e.seed}: test accuracy ${pct(e.testAccuracy)} (inference mode${probe}) in ${e.seconds.toFixed(1)} s${e.error ? ` — ${e.error}` : ''}`);
         break;
       }
       case 'experiment-end':

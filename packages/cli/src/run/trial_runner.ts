@@ -117,6 +117,10 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     seed,
     status: record.status,
     ...(last?.testAccuracy !== undefined ? { testAccuracy: last.testAccuracy } : {}),
+    // Only batch norm behaves differently in training and inference mode.
+    ...((fields.model.norm as { type?: string }).type === 'batch' && typeof last?.extra?.['probe/trainingMode/accuracy'] === 'number'
+      ? { probeTrainingModeAccuracy: last.extra['probe/trainingMode/accuracy'] }
+      : {}),
     seconds,
     ...(record.error ? { error: record.error } : {}),
   });
