@@ -56,6 +56,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   };
   const program = new Command('bnlab')
     .description('Run normalization experiments on TensorFlow.js (SIMD WebAssembly backend).')
+    .version(cliVersion(), '-V, --version', 'print the version of @bnlab/cli')
     .option('--debug', 'print stack traces of errors')
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
@@ -216,4 +217,13 @@ function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive integer, got "${text}"`, { where: flag });
   return n;
+}
+
+/** The version of this package (the CommonJS build the `bnlab` command runs can read it). */
+function cliVersion(): string {
+  try {
+    return typeof require === 'function' ? (require('@bnlab/cli/package.json') as { version: string }).version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }

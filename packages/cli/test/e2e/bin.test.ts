@@ -79,3 +79,16 @@ it('stops cleanly on Ctrl-C, keeps the record, and resumes on the next run', asy
   expect(JSON.parse(start)).toMatchObject({ toRun: 4, skipped: 0 });
   expect(records(out).map((x) => x.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
 });
+
+it('--version prints the package version', () => {
+  const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  expect(r.stdout.trim()).toBe((JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version);
+});
+
+it('the committed bin shim runs the built command (npm links it before any build)', () => {
+  const shim = join(__dirname, '../../bin/bnlab.cjs');
+  const r = spawnSync(process.execPath, [shim, '--help'], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toContain('Usage: bnlab');
+});
