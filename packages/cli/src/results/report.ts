@@ -1,5 +1,5 @@
-import { featureMapFigure, writeReport } from '@bnlab/metrics';
-import type { Figure, FeatureMapRow, WrittenReport } from '@bnlab/metrics';
+import { featureMapFigure, sweepChart, writeReport } from '@bnlab/metrics';
+import type { Figure, FeatureMapRow, SweepPoint, WrittenReport } from '@bnlab/metrics';
 import type { TrialResult } from './store.js';
 import { BnlabError } from '@bnlab/core';
 import { ResultsStore } from './store.js';
@@ -36,7 +36,7 @@ export async function buildResultsReport(dir: string): Promise<WrittenReport & {
     ...(experiment ? { config: { dataset: experiment.dataset, model: experiment.model, training: experiment.training, seeds: experiment.seeds, grid: experiment.grid } } : {}),
     runs,
     groupBy: 'variant',
-    figures: await featureMapFigures(results),
+    figures: [...(await sweepFigures(results, experiment?.labels ?? {})), ...(await featureMapFigures(results))],
   });
   return { ...written, trials: results.length };
 }
@@ -58,4 +58,58 @@ async function featureMapFigures(results: readonly TrialResult[]): Promise<Figur
       caption: 'Outputs of the first conv block (after normalization and activation) for the same test image, one row per variant; each map is coloured over its own range.',
     }),
   ];
+}
+
+/** The label of a grid value: the experiment's `labels`, else the value itself. */
+function valueLabel(labels: Record<string, string[]>, grid: Record<string, unknown[]> | undefined, path: string, value: unknown): string {
+  const i = grid?.[path]?.findIndex((v) => JSON.stringify(v) === JSON.stringify(value)) ?? -1;
+  const given = i >= 0 ? labels[path]?.[i] : undefined;
+  if (given !== undefined) return given;
+  if (value !== null && typeof value === 'object' && 'type' in (value as object)) return String((value as { type: unknown }).type);
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/**
+ * One chart per grid path: final test accuracy (mean ± 95% CI over seeds) against the
+ * path's values, one series per combination of the other paths — the seeds' batch-size,
+ * learning-rate and placement tables as pictures.
+ */
+async function sweepFigures(results: readonly TrialResult[], labels: Record<string, string[]>): Promise<Figure[]> {
+  const paths = Object.keys(results[0]?.trial.variant ?? {});
+  const grid: Record<string, unknown[]> = {};
+  for (const r of results) for (const [p, v] of Object.entries(r.trial.variant)) {
+    const list = (grid[p] ??= []);
+    if (!list.some((x) => JSON.stringify(x) === JSON.stringify(v))) list.push(v);
+  }
+  const figures: Figure[] = [];
+  for (const path of paths) {
+    if ((grid[path]?.length ?? 0) < 2) continue;
+    const numeric = grid[path]?.every((v) => typeof v === 'number') ?? false;
+    const points = new Map<string, SweepPoint & { values: number[] }>();
+    for (const r of results) {
+      const acc = r.record.epochs[r.record.epochs.length - 1]?.testAccuracy;
+      if (acc === undefined) continue;
+      const v = r.trial.variant[path];
+      const x = numeric ? (v as number) : valueLabel(labels, grid, path, v);
+      const others = paths.filter((q) => q !== path).map((q) => `${q.split('.').pop()}=${valueLabel(labels, grid, q, r.trial.variant[q])}`);
+      const series = others.length ? others.join(' ') : 'all';
+      const key = JSON.stringify([series, x]);
+      const point = points.get(key) ?? { series, x, values: [] };
+      point.values.push(acc);
+      points.set(key, point);
+    }
+    if (points.size === 0) continue;
+    const name = path.split('.').pop() as string;
+    figures.push(
+      await sweepChart([...points.values()], {
+        title: `Final test accuracy by ${name}`,
+        xTitle: name,
+        yTitle: 'Test accuracy',
+        percent: true,
+        xScale: numeric && (grid[path] as number[]).every((v) => v > 0) ? 'log' : 'ordinal',
+        caption: `Final test accuracy (inference mode) for each value of ${path}; mean and 95% confidence interval over seeds.`,
+      }),
+    );
+  }
+  return figures;
 }

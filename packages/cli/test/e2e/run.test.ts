@@ -220,3 +220,23 @@ describe('feature maps', () => {
     expect(existsSync(join(out, png))).toBe(true);
   });
 });
+
+describe('sweep charts', () => {
+  it('draws final test accuracy against each grid path', async () => {
+    const f = experiment('sweep', {
+      seeds: [1, 2],
+      grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }], 'training.batchSize': [32, 64] },
+    });
+    const out = join(tmp, 'sweep');
+    const r = await cli(['run', f, '--out', out, '--quiet', '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const title of ['Final test accuracy by norm', 'Final test accuracy by batchSize']) {
+      const line = md.split('\n').find((l) => l.startsWith(`![${title}`)) as string;
+      expect(line).toBeDefined();
+      const svg = readFileSync(join(out, (/\((figures\/[^)]+)\.png\)/.exec(line)?.[1] as string) + '.svg'), 'utf8');
+      // both series of the other path appear in the legend
+      expect(svg).toContain(title.endsWith('norm') ? 'batchSize=32' : 'norm=batch');
+    }
+  });
+});
