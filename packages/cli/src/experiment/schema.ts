@@ -113,6 +113,12 @@ export const experimentSchema = trialFieldsSchema.extend({
    * takes; the trials are the Cartesian product, times the seeds.
    */
   grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
+  /**
+   * Grid combinations to leave out: each entry maps some grid paths to values, and every
+   * combination matching all of them is skipped, e.g.
+   * `[{"model.norm": {"type": "none"}, "model.placement.position": "after-activation"}]`.
+   */
+  exclude: z.array(z.record(z.string(), z.unknown())).default([]),
   /** Labels for grid values, by path: `{"model.norm": ["none", "batch"]}`. */
   labels: z.record(z.string(), z.array(z.string())).optional(),
 });

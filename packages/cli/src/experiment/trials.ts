@@ -110,6 +110,21 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     const n = (experiment.grid[p] as unknown[]).length;
     combos = combos.flatMap((c) => Array.from({ length: n }, (_, i) => [...c, i]));
   }
+  experiment.exclude.forEach((entry, i) => {
+    for (const p of Object.keys(entry)) {
+      if (!paths.includes(p)) {
+        throw new BnlabError('INVALID_CONFIG', `${file}: exclude[${i}]: "${p}" is not a grid path (grid paths: ${paths.join(', ') || 'none'})`, { where: `exclude.${i}` });
+      }
+    }
+  });
+  const excluded = (combo: number[]): boolean =>
+    experiment.exclude.some((entry) =>
+      Object.entries(entry).every(([p, v]) => canonicalJson((experiment.grid[p] as unknown[])[combo[paths.indexOf(p)] as number]) === canonicalJson(v)),
+    );
+  combos = combos.filter((c) => !excluded(c));
+  if (combos.length === 0) {
+    throw new BnlabError('INVALID_CONFIG', `${file}: exclude leaves no grid combination to run`, { where: 'exclude' });
+  }
   const trials: Trial[] = [];
   for (const combo of combos) {
     const raw = structuredClone(base) as Record<string, unknown>;

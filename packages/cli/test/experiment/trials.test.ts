@@ -134,3 +134,23 @@ it('exports a JSON Schema editors can use', () => {
   expect(Object.keys(props)).toEqual(expect.arrayContaining(['name', 'dataset', 'model', 'training', 'grid', 'seeds']));
   expect(schema.required).toEqual(expect.arrayContaining(['name', 'dataset', 'model', 'training']));
 });
+
+describe('exclude', () => {
+  const grid = { 'model.norm': [{ type: 'none' }, { type: 'batch' }], 'model.placement.position': ['before-activation', 'after-activation'] };
+
+  it('leaves out the combinations that match an entry', () => {
+    const trials = expandTrials(parseExperiment({ ...base, seeds: [1], grid, exclude: [{ 'model.norm': { type: 'none' }, 'model.placement.position': 'after-activation' }] }));
+    expect(trials.map((t) => t.variantLabel)).toEqual([
+      'norm=none position=before-activation',
+      'norm=batch position=before-activation',
+      'norm=batch position=after-activation',
+    ]);
+  });
+
+  it('rejects a path that is not in the grid, and an exclusion of everything', () => {
+    expect(() => expandTrials(parseExperiment({ ...base, grid, exclude: [{ 'training.epochs': 3 }] }), 'e.json')).toThrow(
+      'e.json: exclude[0]: "training.epochs" is not a grid path (grid paths: model.norm, model.placement.position)',
+    );
+    expect(() => expandTrials(parseExperiment({ ...base, grid: { 'model.norm': [{ type: 'none' }] }, exclude: [{ 'model.norm': { type: 'none' } }] }))).toThrow(/leaves no grid combination/);
+  });
+});
