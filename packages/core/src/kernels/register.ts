@@ -12,6 +12,7 @@ import { meanConfig, sumConfig } from './reduce.js';
 import { batchMatMulConfig } from './batch_mat_mul.js';
 import { setStockKernel } from './stock.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
+import { identityConfig } from './identity.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -22,7 +23,7 @@ const ADDED: readonly KernelConfig[] = [
 
 /**
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
- * `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean` and `BatchMatMul` because they are slow in
+ * `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul` and `Identity` because they are slow in
  * training (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
  */
 const REPLACED: readonly KernelConfig[] = [
@@ -34,6 +35,7 @@ const REPLACED: readonly KernelConfig[] = [
   batchMatMulConfig,
   conv2DConfig,
   fusedConv2DConfig,
+  identityConfig,
 ];
 
 /** Every kernel bnlab registers for the `wasm` backend. */
