@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { isBnlabError } from '@bnlab/core';
 import type { ImageDatasetSplits } from '../../src/dataset/splits.js';
 import { cifar10, mnist } from '../../src/node/datasets.js';
 import { loadIdxNode } from '../../src/node/load_idx_node.js';
@@ -13,6 +12,7 @@ import type { TestServer } from '../support/http_server.js';
 import { FIXTURE_TEST_LABELS, FIXTURE_TRAIN_LABELS, idxFixtureFiles, idxFixtureSpec } from '../support/idx_fixture.js';
 import { idxImages, idxLabels } from '../support/idx_bytes.js';
 import { useTempDir } from '../support/temp_dir.js';
+import { failure } from '../support/failure.js';
 
 const tempDir = useTempDir();
 const files = idxFixtureFiles();
@@ -54,15 +54,6 @@ function expectFixture({ train, test }: ImageDatasetSplits): void {
   expect(Array.from({ length: 5 }, (_, i) => train.label(i))).toEqual(FIXTURE_TRAIN_LABELS);
   expect(Array.from({ length: 3 }, (_, i) => test.label(i))).toEqual(FIXTURE_TEST_LABELS);
   expect(Array.from({ length: 5 }, (_, i) => train.image(i)[400])).toEqual([1, 11, 21, 31, 41]);
-}
-
-async function failure(p: Promise<unknown>): Promise<Error & { code: string }> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x
-  );
-  expect(isBnlabError(e)).toBe(true);
-  return e as Error & { code: string };
 }
 
 describe('download cache', () => {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isBnlabError } from '@bnlab/core';
 import { downloadFile } from '../../src/node/download.js';
 import { startServer } from '../support/http_server.js';
 import type { TestServer } from '../support/http_server.js';
 import { useTempDir } from '../support/temp_dir.js';
+import { failure } from '../support/failure.js';
 
 const tempDir = useTempDir();
 const body = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 31 + 7) % 256);
@@ -37,15 +37,6 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const requestsOf = (name: string) => server.requests.filter((r) => r === name).length;
-
-async function failure(p: Promise<unknown>): Promise<Error & { code: string }> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x
-  );
-  expect(isBnlabError(e)).toBe(true);
-  return e as Error & { code: string };
-}
 
 describe('downloadFile', () => {
   it('downloads, verifies and renames into place, leaving only the file', async () => {
