@@ -1,7 +1,8 @@
 import { cifar10, fashionMnist, mnist } from '@bnlab/datasets';
 import { isBnlabError } from '@bnlab/core';
 
-const LOADERS = { mnist, 'fashion-mnist': fashionMnist, cifar10 } as const;
+/** The dataset loaders by the names experiment files and the CLI use. */
+export const DATASET_LOADERS = { mnist, 'fashion-mnist': fashionMnist, cifar10 } as const;
 
 /** One row of `bnlab datasets list|verify`. */
 export interface DatasetStatus {
@@ -15,7 +16,7 @@ export interface DatasetStatus {
 }
 
 /** Names of the datasets the CLI knows. */
-export const DATASET_CHOICES = Object.keys(LOADERS) as Array<keyof typeof LOADERS>;
+export const DATASET_CHOICES = Object.keys(DATASET_LOADERS) as Array<keyof typeof DATASET_LOADERS>;
 
 /**
  * Loads each dataset from local sources only (never the network) and says whether it is
@@ -24,7 +25,7 @@ export const DATASET_CHOICES = Object.keys(LOADERS) as Array<keyof typeof LOADER
 export async function datasetStatus(names: readonly string[] = DATASET_CHOICES, options: { folder?: string } = {}): Promise<DatasetStatus[]> {
   const rows: DatasetStatus[] = [];
   for (const name of names) {
-    const loader = LOADERS[name as keyof typeof LOADERS];
+    const loader = DATASET_LOADERS[name as keyof typeof DATASET_LOADERS];
     if (!loader) {
       rows.push({ name, available: false, problem: `unknown dataset (known: ${DATASET_CHOICES.join(', ')})` });
       continue;
@@ -42,7 +43,7 @@ export async function datasetStatus(names: readonly string[] = DATASET_CHOICES, 
 
 /** Downloads a dataset into the cache (where it has a download source) and verifies it. */
 export async function fetchDataset(name: string, options: { baseUrl?: string; cacheDir?: string } = {}): Promise<DatasetStatus> {
-  const loader = LOADERS[name as keyof typeof LOADERS];
+  const loader = DATASET_LOADERS[name as keyof typeof DATASET_LOADERS];
   if (!loader) return { name, available: false, problem: `unknown dataset (known: ${DATASET_CHOICES.join(', ')})` };
   const { train, test } = await loader.load({ offline: false, ...options });
   return { name, available: true, train: train.size, test: test.size, classes: train.numClasses, imageShape: train.imageShape };

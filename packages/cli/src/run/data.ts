@@ -1,6 +1,7 @@
 import { BnlabError } from '@bnlab/core';
 import type { ImageDataset } from '@bnlab/datasets';
-import { cifar10, fashionMnist, mnist } from '@bnlab/datasets';
+import { cifar10 } from '@bnlab/datasets';
+import { DATASET_LOADERS } from '../commands/datasets.js';
 import type { TrialFields } from '../experiment/schema.js';
 
 /** The data of one trial: training set, optional validation set, test set. */
@@ -9,8 +10,6 @@ export interface TrialData {
   validation?: ImageDataset;
   test: ImageDataset;
 }
-
-const loaders = { mnist, 'fashion-mnist': fashionMnist, cifar10 } as const;
 
 /**
  * Loads datasets once per process and cuts them per trial (limits, validation split).
@@ -38,7 +37,7 @@ export class DataCache {
         if (spec.imageArchive || spec.imageFolder) {
           throw new BnlabError('INVALID_CONFIG', `dataset.imageArchive and dataset.imageFolder are for cifar10, not ${spec.name}`, { where: 'dataset' });
         }
-        splits = loaders[spec.name].load({ ...common, ...(spec.dir ? { folder: spec.dir } : {}) });
+        splits = DATASET_LOADERS[spec.name].load({ ...common, ...(spec.dir ? { folder: spec.dir } : {}) });
       }
       this.loaded.set(key, splits);
       splits.catch(() => this.loaded.delete(key));

@@ -50,8 +50,6 @@ export async function workerMain(): Promise<void> {
           const result = await runTrial(trial, env);
           await store.write(result);
           send({ type: 'done', id: m.id, status: result.record.status });
-        } else if (m.type === 'stop') {
-          stop.requested = true;
         } else if (m.type === 'exit') {
           process.disconnect?.();
           process.exit(0);
@@ -61,7 +59,7 @@ export async function workerMain(): Promise<void> {
       }
     });
   });
-  // 'stop' must act while a trial runs, not after it: handle it outside the queue too.
+  // 'stop' must act while a trial runs, not after it: it is handled here, outside the queue.
   process.on('message', (raw: unknown) => {
     if ((raw as ToWorker).type === 'stop') stop.requested = true;
   });
