@@ -4,6 +4,7 @@ import type { Sequential } from '@tensorflow/tfjs-layers';
 import { BnlabError, formatValue, isBnlabError, Rng } from '@bnlab/core';
 import type { NormalizationSpec, NormPosition } from '@bnlab/core';
 import { normalization } from '@bnlab/layers';
+import { conv2dLayer } from './conv2d_layer.js';
 import { kernelInitializer } from './initializers.js';
 import { biasIsRedundant, normApplies } from './placement.js';
 import type {
@@ -213,7 +214,7 @@ export function assemble(args: AssembleArgs): Sequential {
         const kernelArgs = { useBias, activation: layerActivation, kernelInitializer: init() };
         if (block.type === 'conv') {
           add(
-            tfl.conv2d(
+            conv2dLayer(
               withInput({
                 ...kernelArgs,
                 name: `block${n}_conv`,
