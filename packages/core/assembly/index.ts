@@ -244,46 +244,14 @@ export function maxPoolGrad(
 }
 
 // ---------------------------------------------------------------------------------------
-// im2col / col2im (NHWC, any stride, padding and dilation)
+// col2im (NHWC, any stride, padding and dilation)
 // ---------------------------------------------------------------------------------------
 
 /**
- * cols[(b, oh, ow), (kh, kw, c)] = x[b, oh·sh + kh·dh − top, ow·sw + kw·dw − left, c],
- * zero outside the image: the patch matrix of a convolution, [B·OH·OW, KH·KW·C].
+ * The adjoint of the patch matrix (`cols[(b, oh, ow), (kh, kw, c)] = x[b, oh·sh + kh·dh − top,
+ * ow·sw + kw·dw − left, c]`, zero outside the image): dx[b, h, w, c] += cols[...].
+ * dx must be zero-filled.
  */
-export function im2col(
-  x: usize, batch: i32, inH: i32, inW: i32, ch: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-  dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, cols: usize,
-): void {
-  const rowBytes = <usize>ch << 2;
-  let o = cols;
-  for (let b: i32 = 0; b < batch; b++) {
-    for (let oh: i32 = 0; oh < outH; oh++) {
-      for (let ow: i32 = 0; ow < outW; ow++) {
-        for (let i: i32 = 0; i < kh; i++) {
-          const h = oh * sh + i * dh - top;
-          const rowOk = h >= 0 && h < inH;
-          for (let j: i32 = 0; j < kw; j++) {
-            const w = ow * sw + j * dw - left;
-            if (rowOk && w >= 0 && w < inW) {
-              const src = x + ((<usize>((b * inH + h) * inW + w)) * rowBytes);
-              // memory.copy is a call into the engine: worth it for long rows only.
-              if (ch >= 16) memory.copy(o, src, rowBytes);
-              else for (let c: i32 = 0; c < ch; c++) store<f32>(o + (<usize>c << 2), load<f32>(src + (<usize>c << 2)));
-            } else if (ch >= 16) {
-              memory.fill(o, 0, rowBytes);
-            } else {
-              for (let c: i32 = 0; c < ch; c++) store<f32>(o + (<usize>c << 2), 0);
-            }
-            o += rowBytes;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** The adjoint of {@link im2col}: dx[b, h, w, c] += cols[...]. dx must be zero-filled. */
 export function col2im(
   cols: usize, batch: i32, inH: i32, inW: i32, ch: i32, kh: i32, kw: i32, sh: i32, sw: i32,
   dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, dx: usize,
@@ -319,6 +287,184 @@ export function col2im(
 }
 
 // ---------------------------------------------------------------------------------------
+// Patch matrices written straight into the GEMM's packed layout (see packA)
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Byte offset of x[b, h, w, 0] (row-major NHWC with `ch` channels) where (h, w) lies inside
+ * the image, else 0 (a tap on the padding; no tensor starts at offset 0).
+ */
+// @ts-ignore: decorator
+@inline
+function pixelAt(x: usize, b: i32, h: i32, w: i32, inH: i32, inW: i32, ch: i32): usize {
+  if (b < 0 || h < 0 || h >= inH || w < 0 || w >= inW) return 0;
+  return x + ((<usize>((b * inH + h) * inW + w) * <usize>ch) << 2);
+}
+
+// @ts-ignore: decorator
+@inline
+function loadOrZero(at: usize, off: usize): v128 {
+  return at ? v128.load(at + off) : f32x4.splat(0);
+}
+
+// @ts-ignore: decorator
+@inline
+function scalarOrZero(at: usize, off: usize): f32 {
+  return at ? load<f32>(at + off) : 0;
+}
+
+/**
+ * The patch matrix of a convolution (see {@link col2im}) written straight into
+ * {@link packA}'s layout for op(A) = cols: panels of 4 output pixels,
+ * ap[panel][(kh, kw, c)][r] = cols[4·panel + r, (kh, kw, c)], zero rows past the last pixel.
+ * Saves writing the patch matrix and reading it back; channels go four at a time
+ * (a 4×4 transpose) when `ch % 4 == 0`.
+ */
+export function im2colPacked(
+  x: usize, batch: i32, inH: i32, inW: i32, ch: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, ap: usize,
+): void {
+  const rows = batch * outH * outW;
+  const panels = (rows + 3) >> 2;
+  // Output pixel (b, oh, ow) of the panel's first row, stepped along as rows advance.
+  let b: i32 = 0, oh: i32 = 0, ow: i32 = 0;
+  let o = ap;
+  for (let p: i32 = 0; p < panels; p++) {
+    // Each row's image (-1 past the last pixel) and top-left input position.
+    let b0 = b, h0 = oh * sh - top, w0 = ow * sw - left;
+    if (++ow == outW) { ow = 0; if (++oh == outH) { oh = 0; b++; } }
+    let b1 = b < batch ? b : -1, h1 = oh * sh - top, w1 = ow * sw - left;
+    if (++ow == outW) { ow = 0; if (++oh == outH) { oh = 0; b++; } }
+    let b2 = b < batch ? b : -1, h2 = oh * sh - top, w2 = ow * sw - left;
+    if (++ow == outW) { ow = 0; if (++oh == outH) { oh = 0; b++; } }
+    let b3 = b < batch ? b : -1, h3 = oh * sh - top, w3 = ow * sw - left;
+    if (++ow == outW) { ow = 0; if (++oh == outH) { oh = 0; b++; } }
+    for (let i: i32 = 0; i < kh; i++) {
+      const di = i * dh;
+      for (let j: i32 = 0; j < kw; j++) {
+        const dj = j * dw;
+        const s0 = pixelAt(x, b0, h0 + di, w0 + dj, inH, inW, ch);
+        const s1 = pixelAt(x, b1, h1 + di, w1 + dj, inH, inW, ch);
+        const s2 = pixelAt(x, b2, h2 + di, w2 + dj, inH, inW, ch);
+        const s3 = pixelAt(x, b3, h3 + di, w3 + dj, inH, inW, ch);
+        let c: i32 = 0;
+        for (; c + 4 <= ch; c += 4) {
+          const off = <usize>c << 2;
+          const v0 = loadOrZero(s0, off);
+          const v1 = loadOrZero(s1, off);
+          const v2 = loadOrZero(s2, off);
+          const v3 = loadOrZero(s3, off);
+          const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+          const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+          v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+          v128.store(o, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+          v128.store(o, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+          v128.store(o, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+          o += 64;
+        }
+        for (; c < ch; c++) {
+          const off = <usize>c << 2;
+          store<f32>(o, scalarOrZero(s0, off));
+          store<f32>(o, scalarOrZero(s1, off), 4);
+          store<f32>(o, scalarOrZero(s2, off), 8);
+          store<f32>(o, scalarOrZero(s3, off), 12);
+          o += 16;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The transposed patch matrix, op(A) = colsᵀ ([KH·KW·C, B·OH·OW]), written straight into
+ * {@link packA}'s layout: ap[panel][pixel][r] = cols[pixel, 4·panel + r], zero past the
+ * last patch entry. For the filter gradient dW = colsᵀ · dy. With `ch % 4 == 0` a panel
+ * is four channels of one tap, copied as one vector per pixel.
+ */
+export function im2colPackedT(
+  x: usize, batch: i32, inH: i32, inW: i32, ch: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, ap: usize,
+): void {
+  const patch = kh * kw * ch;
+  const panels = (patch + 3) >> 2;
+  if ((ch & 3) == 0) {
+    // Pixel by pixel, each of its patch's vectors to its own panel: x is read once, near
+    // where the previous pixel read it (panel by panel it would be read once per panel).
+    const panelBytes = <usize>(batch * outH * outW) << 4;
+    let q = ap;
+    for (let b: i32 = 0; b < batch; b++) {
+      for (let oh: i32 = 0; oh < outH; oh++) {
+        for (let ow: i32 = 0; ow < outW; ow++) {
+          let dst = q;
+          for (let i: i32 = 0; i < kh; i++) {
+            const row = rowAt(x, b, oh * sh + i * dh - top, inH, inW, ch);
+            for (let j: i32 = 0; j < kw; j++) {
+              const w = ow * sw + j * dw - left;
+              const src = row && w >= 0 && w < inW ? row + ((<usize>w * <usize>ch) << 2) : 0;
+              for (let c: i32 = 0; c < ch; c += 4) {
+                v128.store(dst, loadOrZero(src, <usize>c << 2));
+                dst += panelBytes;
+              }
+            }
+          }
+          q += 16;
+        }
+      }
+    }
+    return;
+  }
+  // Other channel counts: panel by panel, four scalar entries per pixel.
+  let o = ap;
+  for (let p: i32 = 0; p < panels; p++) {
+    // Tap (i, j) and channel c of each of the panel's four patch entries (e = (i·kw + j)·ch + c);
+    // an entry past the end reads as padding (tap row -inH).
+    const e0 = p << 2;
+    let i0 = e0 / (kw * ch), j0 = (e0 / ch) % kw, c0 = e0 % ch;
+    let i1 = (e0 + 1) / (kw * ch), j1 = ((e0 + 1) / ch) % kw, c1 = (e0 + 1) % ch;
+    let i2 = (e0 + 2) / (kw * ch), j2 = ((e0 + 2) / ch) % kw, c2 = (e0 + 2) % ch;
+    let i3 = (e0 + 3) / (kw * ch), j3 = ((e0 + 3) / ch) % kw, c3 = (e0 + 3) % ch;
+    const off0 = <usize>c0 << 2, off1 = <usize>c1 << 2, off2 = <usize>c2 << 2, off3 = <usize>c3 << 2;
+    const dh0 = e0 < patch ? i0 * dh - top : -1 << 30;
+    const dh1 = e0 + 1 < patch ? i1 * dh - top : -1 << 30;
+    const dh2 = e0 + 2 < patch ? i2 * dh - top : -1 << 30;
+    const dh3 = e0 + 3 < patch ? i3 * dh - top : -1 << 30;
+    const dw0 = j0 * dw - left, dw1 = j1 * dw - left, dw2 = j2 * dw - left, dw3 = j3 * dw - left;
+    const pixelBytes = <usize>ch << 2;
+    for (let b: i32 = 0; b < batch; b++) {
+      for (let oh: i32 = 0; oh < outH; oh++) {
+        // Each entry's input row for this output row (0 where the row is padding).
+        const hb = oh * sh;
+        const r0 = rowAt(x, b, hb + dh0, inH, inW, ch) + off0;
+        const r1 = rowAt(x, b, hb + dh1, inH, inW, ch) + off1;
+        const r2 = rowAt(x, b, hb + dh2, inH, inW, ch) + off2;
+        const r3 = rowAt(x, b, hb + dh3, inH, inW, ch) + off3;
+        const ok0 = r0 != off0, ok1 = r1 != off1, ok2 = r2 != off2, ok3 = r3 != off3;
+        for (let ow: i32 = 0; ow < outW; ow++) {
+          const wb = ow * sw;
+          const w0 = wb + dw0;
+          const w1 = wb + dw1, w2 = wb + dw2, w3 = wb + dw3;
+          store<f32>(o, ok0 && w0 >= 0 && w0 < inW ? load<f32>(r0 + <usize>w0 * pixelBytes) : 0);
+          store<f32>(o, ok1 && w1 >= 0 && w1 < inW ? load<f32>(r1 + <usize>w1 * pixelBytes) : 0, 4);
+          store<f32>(o, ok2 && w2 >= 0 && w2 < inW ? load<f32>(r2 + <usize>w2 * pixelBytes) : 0, 8);
+          store<f32>(o, ok3 && w3 >= 0 && w3 < inW ? load<f32>(r3 + <usize>w3 * pixelBytes) : 0, 12);
+          o += 16;
+        }
+      }
+    }
+  }
+}
+
+/** Byte offset of x[b, h, 0, 0], or 0 where row h is outside the image. */
+// @ts-ignore: decorator
+@inline
+function rowAt(x: usize, b: i32, h: i32, inH: i32, inW: i32, ch: i32): usize {
+  if (h < 0 || h >= inH) return 0;
+  return x + ((<usize>((b * inH + h) * inW) * <usize>ch) << 2);
+}
+
+// ---------------------------------------------------------------------------------------
 // Matrix product C = op(A) · op(B) on packed panels
 // ---------------------------------------------------------------------------------------
 
@@ -347,7 +493,29 @@ export function packA(a: usize, lda: i32, m: i32, k: i32, transposed: bool, ap: 
         o += 16;
       }
     } else {
-      for (let kk: i32 = 0; kk < k; kk++) {
+      let kk: i32 = 0;
+      if (full) {
+        // Four rows, four k at a time: a 4×4 transpose.
+        const row0 = a + ((<usize>r0 * <usize>lda) << 2);
+        const ldaBytes = <usize>lda << 2;
+        for (; kk + 4 <= k; kk += 4) {
+          const src = row0 + (<usize>kk << 2);
+          const v0 = v128.load(src);
+          const v1 = v128.load(src + ldaBytes);
+          const v2 = v128.load(src + 2 * ldaBytes);
+          const v3 = v128.load(src + 3 * ldaBytes);
+          const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+          const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+          const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+          v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+          v128.store(o, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+          v128.store(o, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+          v128.store(o, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+          o += 64;
+        }
+      }
+      for (; kk < k; kk++) {
         for (let r: i32 = 0; r < MR; r++) {
           store<f32>(o + (<usize>r << 2), r0 + r < m ? load<f32>(a + ((<usize>(r0 + r) * <usize>lda + <usize>kk) << 2)) : 0);
         }

@@ -1,6 +1,6 @@
 import { backend_util, Conv2D, FusedConv2D } from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm } from './gemm.js';
+import { gemm, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { runStock } from './stock.js';
 import { asWasmBackend } from './wasm_backend.js';
@@ -19,7 +19,7 @@ const seenFilters = new WeakSet<object>();
  * then rebuilds its operator (repacking the filter and its indirection buffer) on every
  * call; that made it slower than this packed SIMD GEMM on the benchmark CNN's layers.
  * A filter seen before (inference, or a frozen layer) goes to XNNPACK instead, whose cached
- * operator is then the faster choice. Returns null for the cases it does not cover
+ * operator is then the faster choice, unless the padding is explicit (see below). Returns null for the cases it does not cover
  * (channels-first data, other activations).
  */
 function convViaGemm(
@@ -32,7 +32,7 @@ function convViaGemm(
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as Conv2DAttrs;
   if (!simd || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
-  if (seenFilters.has(filter.dataId)) return null;
+  const repeated = seenFilters.has(filter.dataId);
   seenFilters.add(filter.dataId);
   if (activation !== 'linear' && activation !== 'relu') return null;
   const info = backend_util.computeConv2DInfo(
@@ -46,6 +46,10 @@ function convViaGemm(
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   if (info.dataFormat !== 'channelsLast') return null;
+  // tfjs-backend-wasm 4.22's XNNPACK convolution is wrong for explicit padding with a
+  // non-square filter (a 2×3 filter with pad 1 gives garbage), so only 'same' and 'valid'
+  // go there.
+  if (repeated && (info.padInfo.type === 'SAME' || info.padInfo.type === 'VALID')) return null;
   if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels)) return null;
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels, outChannels } = info;
   const out = backend.makeOutput(info.outShape.slice(), 'float32');
@@ -65,13 +69,14 @@ function convViaGemm(
       // batches do not need a patch matrix KH·KW times the size of the input.
       const perImage = outHeight * outWidth * patch;
       const chunk = Math.max(1, Math.min(info.batchSize, Math.floor(MAX_PATCH_FLOATS / perImage)));
-      const cols = scratch.alloc(chunk * perImage);
+      // Patches go straight into the GEMM's packed layout.
+      const packed = scratch.alloc(packedASize(chunk * outHeight * outWidth, patch));
       for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
         const nb = Math.min(chunk, info.batchSize - b0);
-        simd.im2col(ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4, nb, inHeight, inWidth, inChannels, kh, kw,
+        simd.im2colPacked(ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4, nb, inHeight, inWidth, inChannels, kh, kw,
           info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
-          outHeight, outWidth, cols);
-        gemm(simd, backend, { at: cols, transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
+          outHeight, outWidth, packed);
+        gemm(simd, backend, { packed }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
           nb * outHeight * outWidth, outChannels, patch, ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels);
       }
     }

@@ -1,6 +1,6 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm } from './gemm.js';
+import { gemm, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 import type { WasmBackendLike } from './wasm_backend.js';
@@ -11,7 +11,7 @@ import type { WasmBackendLike } from './wasm_backend.js';
  * With bnlab's SIMD module (the normal case) it is one matrix product over the patch
  * matrix of `x`: `dW[(kh, kw, ci), co] = Σ_p cols[p, (kh, kw, ci)] · dy[p, co]`, where
  * `p` runs over batch × output pixels, i.e. `dW = colsᵀ · dy`, computed in place on the
- * backend's memory by a packed SIMD GEMM.
+ * backend's memory by a packed SIMD GEMM (colsᵀ is written straight in packed form).
  *
  * Without SIMD the filter gradient, itself a convolution, runs on the backend's XNNPACK
  * `Conv2D`:
@@ -48,10 +48,11 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
     const rows = info.batchSize * outHeight * outWidth;
     const scratch = new Scratch(backend);
     try {
-      const cols = scratch.alloc(rows * patch);
-      simd.im2col(ptr(backend, xNhwc), info.batchSize, inHeight, inWidth, info.inChannels, kh, kw,
-        strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth, cols);
-      gemm(simd, backend, { at: cols, transposed: true, ld: patch }, { at: ptr(backend, dyNhwc), transposed: false, ld: info.outChannels },
+      // colsᵀ goes straight into the GEMM's packed layout.
+      const packed = scratch.alloc(packedASize(patch, rows));
+      simd.im2colPackedT(ptr(backend, xNhwc), info.batchSize, inHeight, inWidth, info.inChannels, kh, kw,
+        strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth, packed);
+      gemm(simd, backend, { packed }, { at: ptr(backend, dyNhwc), transposed: false, ld: info.outChannels },
         patch, info.outChannels, rows, ptr(backend, dW), info.outChannels);
     } finally {
       scratch.free();

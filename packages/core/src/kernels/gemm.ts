@@ -13,14 +13,28 @@ export interface GemmOperand {
 }
 
 /**
+ * op(A) already in the GEMM's packed layout (panels of 4 rows of op(A), each K deep), as
+ * written by `packA`, `im2colPacked` or `im2colPackedT`; see {@link packedASize}.
+ */
+export interface PackedA {
+  /** Byte offset of the first panel. */
+  packed: number;
+}
+
+/** Floats a packed op(A) of M rows and depth K takes. */
+export function packedASize(m: number, k: number): number {
+  return Math.ceil(m / 4) * 4 * k;
+}
+
+/**
  * C[M, N] = op(A)[M, K] · op(B)[K, N] (+ C when `accumulate`) with bnlab's SIMD kernel:
- * both operands are packed into panels (which absorbs any transposition), then multiplied
- * in 4×8 register tiles over 256-deep slices of K.
+ * both operands are packed into panels (which absorbs any transposition; A may come
+ * packed already), then multiplied in 4×8 register tiles over 256-deep slices of K.
  */
 export function gemm(
   simd: SimdExports,
   backend: WasmBackendLike,
-  a: GemmOperand,
+  a: GemmOperand | PackedA,
   b: GemmOperand,
   m: number,
   n: number,
@@ -31,10 +45,15 @@ export function gemm(
 ): void {
   const scratch = new Scratch(backend);
   try {
-    const ap = scratch.alloc(Math.ceil(m / 4) * 4 * k);
+    let ap: number;
+    if ('packed' in a) {
+      ap = a.packed;
+    } else {
+      ap = scratch.alloc(packedASize(m, k));
+      simd.packA(a.at, a.ld, m, k, a.transposed ? 1 : 0, ap);
+    }
     const bp = scratch.alloc(Math.ceil(n / 8) * 8 * k);
     const tile = scratch.alloc(32);
-    simd.packA(a.at, a.ld, m, k, a.transposed ? 1 : 0, ap);
     simd.packB(b.at, b.ld, k, n, b.transposed ? 1 : 0, bp);
     simd.gemmPacked(ap, bp, m, n, k, c, ldc, accumulate ? 1 : 0, tile);
   } finally {

@@ -54,6 +54,10 @@ describe('conv2d gradients on wasm match cpu', () => {
   cases.push({ b: 3, h: 11, w: 10, ci: 2, co: 3, k: [5, 5], s: 2, pad: 2 });
   cases.push({ b: 4, h: 28, w: 28, ci: 1, co: 8, k: [3, 3], s: 1, pad: 'valid' });
   cases.push({ b: 1, h: 5, w: 5, ci: 2, co: 2, k: [3, 3], s: 1, pad: 3 }); // padding wider than the filter
+  // Channels in multiples of four take the vector paths of the patch packing.
+  cases.push({ b: 3, h: 7, w: 6, ci: 8, co: 5, k: [3, 3], s: 2, pad: 'same' });
+  cases.push({ b: 1, h: 5, w: 5, ci: 4, co: 12, k: [3, 3], s: 1, pad: 'valid' });
+  cases.push({ b: 2, h: 6, w: 5, ci: 12, co: 3, k: [2, 3], s: 1, pad: 1 });
 
   it.each(cases)('conv2d $b×$h×$w×$ci → $co, kernel $k, stride $s, pad $pad', async (c) => {
     const x = [c.b, c.h, c.w, c.ci];

@@ -65,6 +65,17 @@ describe('transposed matrix products', () => {
 });
 
 describe('forward convolution through im2col + GEMM', () => {
+  it('a repeated filter with explicit padding and a 2×3 kernel stays correct (tfjs-wasm XNNPACK gets it wrong)', async () => {
+    const x = randn(new Rng(57), 2 * 6 * 5 * 3);
+    const f = randn(new Rng(58), 2 * 3 * 3 * 3);
+    await same(() => {
+      const xt = tf.tensor4d(x, [2, 6, 5, 3]);
+      const ft = tf.tensor4d(f, [2, 3, 3, 3]);
+      // The second call sees the same filter: the inference case.
+      return [tf.conv2d(xt, ft, 1, 1), tf.conv2d(xt, ft, 1, 1)];
+    }, 1e-4);
+  });
+
   it('a batch whose patch matrix exceeds one slice (16 MB) is done in slices, with bias and ReLU', async () => {
     const x = randn(new Rng(54), 9 * 48 * 48 * 24);
     const f = randn(new Rng(55), 3 * 3 * 24 * 8);

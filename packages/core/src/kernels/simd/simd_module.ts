@@ -14,13 +14,17 @@ export interface SimdExports {
     x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number,
     outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number,
   ): void;
-  im2col(
-    x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
-    dh: number, dw: number, top: number, left: number, outH: number, outW: number, cols: number,
-  ): void;
   col2im(
     cols: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
     dh: number, dw: number, top: number, left: number, outH: number, outW: number, dx: number,
+  ): void;
+  im2colPacked(
+    x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number,
+  ): void;
+  im2colPackedT(
+    x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number,
   ): void;
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number): void;
   packA(a: number, lda: number, m: number, k: number, transposed: number, ap: number): void;
