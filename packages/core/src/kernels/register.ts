@@ -13,6 +13,7 @@ import { batchMatMulConfig } from './batch_mat_mul.js';
 import { setStockKernel } from './stock.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 import { identityConfig } from './identity.js';
+import { fusedBatchNormConfig } from './fused_batch_norm.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -23,8 +24,8 @@ const ADDED: readonly KernelConfig[] = [
 
 /**
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
- * `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul` and `Identity` because they are slow in
- * training (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
+ * `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul`, `Identity` and
+ * `FusedBatchNorm` because they are slow (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
  */
 const REPLACED: readonly KernelConfig[] = [
   maxPoolGradConfig,
@@ -36,6 +37,7 @@ const REPLACED: readonly KernelConfig[] = [
   conv2DConfig,
   fusedConv2DConfig,
   identityConfig,
+  fusedBatchNormConfig,
 ];
 
 /** Every kernel bnlab registers for the `wasm` backend. */
