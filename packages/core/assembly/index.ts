@@ -658,3 +658,25 @@ export function biasRelu(y: usize, rows: i32, cols: i32, bias: usize, relu: bool
     }
   }
 }
+
+/**
+ * The gradient of ReLU, out = dy · step(x), with tfjs's step: 1 where x > 0, 0 where
+ * x ≤ 0, NaN where x is NaN (so NaN and ∞ propagate as in tfjs's own formula).
+ */
+export function reluGrad(dy: usize, x: usize, n: i32, out: usize): void {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let i: i32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    const xv = v128.load(x + off);
+    const step = v128.bitselect(xv, v128.bitselect(one, zero, f32x4.gt(xv, zero)), f32x4.ne(xv, xv));
+    v128.store(out + off, f32x4.mul(v128.load(dy + off), step));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const xv = load<f32>(x + off);
+    const step: f32 = xv != xv ? xv : xv > 0 ? 1 : 0;
+    store<f32>(out + off, load<f32>(dy + off) * step);
+  }
+}

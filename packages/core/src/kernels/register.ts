@@ -14,6 +14,7 @@ import { setStockKernel } from './stock.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 import { identityConfig } from './identity.js';
 import { fusedBatchNormConfig } from './fused_batch_norm.js';
+import { reluGradConfig, useFusedReluGradient, useStockReluGradient } from './relu_grad.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -26,6 +27,8 @@ const ADDED: readonly KernelConfig[] = [
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
  * `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul`, `Identity` and
  * `FusedBatchNorm` because they are slow (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
+ * With them, `Relu`'s gradient becomes one fused kernel, `BnlabReluGrad` (restored by
+ * {@link unregisterWasmTrainingKernels}).
  */
 const REPLACED: readonly KernelConfig[] = [
   maxPoolGradConfig,
@@ -38,6 +41,7 @@ const REPLACED: readonly KernelConfig[] = [
   fusedConv2DConfig,
   identityConfig,
   fusedBatchNormConfig,
+  reluGradConfig,
 ];
 
 /** Every kernel bnlab registers for the `wasm` backend. */
@@ -80,6 +84,7 @@ export function registerWasmTrainingKernels(options: RegisterKernelsOptions = {}
     registerKernel(config);
     registered.push(config.kernelName);
   }
+  if (replace) useFusedReluGradient();
   return registered;
 }
 
@@ -96,4 +101,5 @@ export function unregisterWasmTrainingKernels(): void {
     const original = stock.get(config.kernelName);
     if (original) registerKernel(original);
   }
+  useStockReluGradient();
 }

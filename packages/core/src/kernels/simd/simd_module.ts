@@ -27,6 +27,7 @@ export interface SimdExports {
     dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number,
   ): void;
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number): void;
+  reluGrad(dy: number, x: number, n: number, out: number): void;
   packA(a: number, lda: number, m: number, k: number, transposed: number, ap: number): void;
   packB(b: number, ldb: number, k: number, n: number, transposed: number, bp: number): void;
   gemmPacked(ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number): void;
