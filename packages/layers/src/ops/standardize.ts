@@ -14,7 +14,8 @@ import {
   tile,
   zerosLike,
 } from '@tensorflow/tfjs-core';
-import type { GradSaveFunc, Tensor } from '@tensorflow/tfjs-core';
+import type { GradSaveFunc, Tensor, Tensor3D } from '@tensorflow/tfjs-core';
+import { groupNorm, groupNormAvailable } from '@bnlab/core';
 
 /** What {@link standardize} returns: the standardized input and the statistics it used. */
 export interface Standardized {
@@ -68,6 +69,8 @@ export function standardize(x: Tensor, axes: number[], epsilon: number): Standar
  * reductions. The forward pass is `standardize`'s, shift included, so values are unchanged.
  */
 export function normalizeOver(x: Tensor, axes: number[], epsilon: number): Tensor {
+  const fused = viaGroupNorm(x, axes, epsilon);
+  if (fused) return fused;
   const op = customGrad((...args) => {
     const [input, save] = args as [Tensor, GradSaveFunc];
     const { normalized, variance } = standardize(input, axes, epsilon);
@@ -83,6 +86,20 @@ export function normalizeOver(x: Tensor, axes: number[], epsilon: number): Tenso
     };
   }) as (x: Tensor) => Tensor;
   return op(x);
+}
+
+/**
+ * {@link normalizeOver} as core's fused `groupNorm` (one group), when `axes` are the trailing
+ * axes of a float32 tensor (e.g. layer normalization over the last axis: `[rows, 1, features]`)
+ * and the active backend has its kernels; else null.
+ */
+function viaGroupNorm(x: Tensor, axes: number[], epsilon: number): Tensor | null {
+  const sorted = [...axes].sort((a, b) => a - b);
+  const first = sorted[0];
+  const trailing = first !== undefined && first >= 1 && sorted.every((a, i) => a === first + i) && sorted[sorted.length - 1] === x.rank - 1;
+  if (!trailing || x.dtype !== 'float32' || x.size === 0 || !groupNormAvailable()) return null;
+  const inner = x.shape.slice(first).reduce((a, b) => a * b, 1);
+  return reshape(groupNorm(reshape(x, [x.size / inner, 1, inner]) as Tensor3D, 1, epsilon), x.shape);
 }
 
 /**
@@ -130,8 +147,9 @@ export function groupStandardize(x: Tensor, channelAxis: number, groups: number,
 }
 
 /**
- * {@link groupStandardize} for channels-last `x` (`[N, …positions, C]`), the same maths laid
- * out for fast kernels, with the closed-form gradient of {@link normalizeOver}.
+ * {@link groupStandardize} for channels-last `x` (`[N, …positions, C]`): core's fused
+ * `groupNorm` kernel where the backend has it (wasm, cpu), else the same maths laid out for
+ * fast tfjs kernels, with the closed-form gradient of {@link normalizeOver}.
  *
  * Viewed as `[N, P, C]` (P positions), every full-size element-wise op broadcasts per-channel
  * values `[N, 1, C]` over the positions, with contiguous channels innermost; the
@@ -146,6 +164,10 @@ function groupStandardizeChannelsLast(x: Tensor, groups: number, epsilon: number
   const n = x.shape[0]!;
   const c = x.shape[x.rank - 1]!;
   const p = x.size / (n * c);
+  if (x.dtype === 'float32' && groupNormAvailable()) {
+    // Core's fused kernel (wasm and cpu): the same maths in one pass per statistic.
+    return reshape(groupNorm(reshape(x, [n, p, c]) as Tensor3D, groups, epsilon), x.shape);
+  }
   const k = c / groups;
   const perChannel = (t: Tensor): Tensor => (k === 1 ? t : reshape(tile(t, [1, 1, k]), [n, 1, c]));
   const groupMean = (t: Tensor): Tensor => {

@@ -101,3 +101,37 @@ describe.each(BACKENDS)('the shared moments-and-normalize routine on %s', (backe
     expectClose(grad.dataSync(), fd, 'input gradient', 1e-3, 1e-4);
   });
 });
+
+describe("without core's fused groupNorm kernel (backends other than wasm and cpu)", () => {
+  // The fused kernel is hidden for the cpu backend, so the composed tfjs path runs; its values
+  // and gradients must equal the fused kernel's on the same data.
+  const shape = [2, 5, 4, 6];
+  const x = () => tf.randomNormal(shape, 3, 2, 'float32', 11);
+  const w = () => tf.randomNormal(shape, 0, 1, 'float32', 12);
+  const run = (f: (t: tf.Tensor) => tf.Tensor) => {
+    const y = f(x());
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), w())))(x());
+    return [y.dataSync(), g.dataSync()];
+  };
+  const cases: Array<[string, (t: tf.Tensor) => tf.Tensor]> = [
+    ['group norm (3 groups)', (t) => groupStandardize(t, 3, 3, 1e-3)],
+    ['instance norm', (t) => groupStandardize(t, 3, 6, 1e-3)],
+    ['layer norm over the last axis', (t) => normalizeOver(t, [3], 1e-3)],
+    ['layer norm over H, W, C', (t) => normalizeOver(t, [1, 2, 3], 1e-3)],
+  ];
+  beforeAll(() => useBackend('cpu'));
+
+  test.each(cases)('%s gives the same values and gradients', (_name, f) => {
+    const fused = run(f);
+    const kernel = tf.getKernel('BnlabGroupNorm', 'cpu')!;
+    tf.unregisterKernel('BnlabGroupNorm', 'cpu');
+    let composed: Float32Array[] | undefined;
+    try {
+      composed = run(f) as Float32Array[];
+    } finally {
+      tf.registerKernel(kernel);
+    }
+    expectClose(composed[0]!, fused[0]!, 'values');
+    expectClose(composed[1]!, fused[1]!, 'gradients');
+  });
+});

@@ -28,6 +28,8 @@ export interface SimdExports {
   ): void;
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number): void;
   reluGrad(dy: number, x: number, n: number, out: number): void;
+  groupNorm(x: number, n: number, p: number, c: number, groups: number, eps: number, y: number, r: number, work: number): void;
+  groupNormGrad(dy: number, yh: number, r: number, n: number, p: number, c: number, groups: number, dx: number, work: number): void;
   packA(a: number, lda: number, m: number, k: number, transposed: number, ap: number): void;
   packB(b: number, ldb: number, k: number, n: number, transposed: number, bp: number): void;
   gemmPacked(ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number): void;
