@@ -13,151 +13,158 @@
 const BLOCK: i32 = 256;
 
 /**
- * out[c] = scale · Σ_r x[r, c] for a row-major [rows, cols] matrix. Sums run in float32
- * over blocks of 256 rows and in float64 across blocks, so long columns keep precision.
+ * Rows per block of the column passes below: a block of at most 32 KB (and 256 rows), so
+ * every 4-column strip of it after the first is read from the L1/L2 cache. Walking a whole
+ * column strip down a large matrix instead fetches every cache line once per strip.
  */
-export function colSum(x: usize, rows: i32, cols: i32, out: usize, scale: f64): void {
-  let c: i32 = 0;
+// @ts-ignore: decorator
+@inline
+function blockRows(cols: i32): i32 {
+  return max(8, min(BLOCK, 8192 / max(cols, 1)));
+}
+
+/** acc[c] += v (float64 accumulators for four columns starting at c). */
+// @ts-ignore: decorator
+@inline
+function flush4(acc: usize, c: i32, v: v128): void {
+  const at = acc + (<usize>c << 3);
+  v128.store(at, f64x2.add(v128.load(at), f64x2.promote_low_f32x4(v)));
+  v128.store(at + 16, f64x2.add(v128.load(at + 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))));
+}
+
+/** Column reductions of a row-major [rows, cols] matrix: which values are summed. */
+const SUM: i32 = 0; // x
+const SQDEV: i32 = 1; // (x − m)²
+const DYXC: i32 = 2; // dy, and dy · (x − m)
+
+/**
+ * The column passes: per column c, acc1[c] = Σ_r f(r, c) (and acc2 for DYXC), float32
+ * vectors within a block of rows, float64 across blocks. acc1/acc2: float64[cols], zeroed here.
+ */
+// @ts-ignore: decorator
+@inline
+function columnPass(kind: i32, x: usize, m: usize, dy: usize, rows: i32, cols: i32, acc1: usize, acc2: usize): void {
+  memory.fill(acc1, 0, <usize>cols << 3);
+  if (kind == DYXC) memory.fill(acc2, 0, <usize>cols << 3);
   const stride = <usize>cols << 2;
-  for (; c + 4 <= cols; c += 4) {
-    let lo = f64x2.splat(0);
-    let hi = f64x2.splat(0);
-    let r: i32 = 0;
-    while (r < rows) {
-      const end = min(rows, r + BLOCK);
-      let acc = f32x4.splat(0);
-      let p = x + (<usize>r * stride) + (<usize>c << 2);
-      for (; r < end; r++) {
-        acc = f32x4.add(acc, v128.load(p));
-        p += stride;
+  const rb = blockRows(cols);
+  const c4 = cols & ~3;
+  for (let r0: i32 = 0; r0 < rows; r0 += rb) {
+    const end = min(rows, r0 + rb);
+    for (let c: i32 = 0; c < c4; c += 4) {
+      const off = <usize>c << 2;
+      const vm = kind == SUM ? f32x4.splat(0) : v128.load(m + off);
+      let a1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let q = <usize>r0 * stride + off;
+      for (let r = r0; r < end; r++) {
+        if (kind == SUM) {
+          a1 = f32x4.add(a1, v128.load(x + q));
+        } else if (kind == SQDEV) {
+          const d = f32x4.sub(v128.load(x + q), vm);
+          a1 = f32x4.add(a1, f32x4.mul(d, d));
+        } else {
+          const g = v128.load(dy + q);
+          a1 = f32x4.add(a1, g);
+          a2 = f32x4.add(a2, f32x4.mul(g, f32x4.sub(v128.load(x + q), vm)));
+        }
+        q += stride;
       }
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(acc));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(acc, acc, 2, 3, 0, 1)));
+      flush4(acc1, c, a1);
+      if (kind == DYXC) flush4(acc2, c, a2);
     }
-    lo = f64x2.mul(lo, f64x2.splat(scale));
-    hi = f64x2.mul(hi, f64x2.splat(scale));
-    v128.store(out + (<usize>c << 2), v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
-  }
-  for (; c < cols; c++) {
-    let s: f64 = 0;
-    let p = x + (<usize>c << 2);
-    for (let r: i32 = 0; r < rows; r++) {
-      s += <f64>load<f32>(p);
-      p += stride;
+    for (let c = c4; c < cols; c++) {
+      const off = <usize>c << 2;
+      const mv: f64 = kind == SUM ? 0 : <f64>load<f32>(m + off);
+      let t1: f64 = 0;
+      let t2: f64 = 0;
+      let q = <usize>r0 * stride + off;
+      for (let r = r0; r < end; r++) {
+        if (kind == SUM) {
+          t1 += <f64>load<f32>(x + q);
+        } else if (kind == SQDEV) {
+          const d = <f64>load<f32>(x + q) - mv;
+          t1 += d * d;
+        } else {
+          const g = <f64>load<f32>(dy + q);
+          t1 += g;
+          t2 += g * (<f64>load<f32>(x + q) - mv);
+        }
+        q += stride;
+      }
+      const at1 = acc1 + (<usize>c << 3);
+      store<f64>(at1, load<f64>(at1) + t1);
+      if (kind == DYXC) {
+        const at2 = acc2 + (<usize>c << 3);
+        store<f64>(at2, load<f64>(at2) + t2);
+      }
     }
-    store<f32>(out + (<usize>c << 2), <f32>(s * scale));
   }
+}
+
+/** out[c] = (float32) scale · acc[c]. */
+// @ts-ignore: decorator
+@inline
+function storeScaled(acc: usize, cols: i32, scale: f64, out: usize): void {
+  for (let c: i32 = 0; c < cols; c++) store<f32>(out + (<usize>c << 2), <f32>(load<f64>(acc + (<usize>c << 3)) * scale));
+}
+
+/**
+ * out[c] = scale · Σ_r x[r, c] for a row-major [rows, cols] matrix. Sums run in float32
+ * within blocks of rows and in float64 across blocks, so long columns keep precision.
+ * `work`: 8·cols bytes.
+ */
+export function colSum(x: usize, rows: i32, cols: i32, out: usize, scale: f64, work: usize): void {
+  columnPass(SUM, x, 0, 0, rows, cols, work, 0);
+  storeScaled(work, cols, scale, out);
 }
 
 /**
  * Per column c: sumDy[c] = Σ_r dy[r, c] and sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − mean[c]):
- * the two reductions of the batch-norm gradient, in one pass.
+ * the two reductions of the batch-norm gradient, in one pass. `work`: 16·cols bytes.
  */
-export function colSum2(dy: usize, x: usize, mean: usize, rows: i32, cols: i32, sumDy: usize, sumDyXc: usize): void {
-  const stride = <usize>cols << 2;
-  let c: i32 = 0;
-  for (; c + 4 <= cols; c += 4) {
-    const off = <usize>c << 2;
-    const m = v128.load(mean + off);
-    let s1lo = f64x2.splat(0), s1hi = f64x2.splat(0), s2lo = f64x2.splat(0), s2hi = f64x2.splat(0);
-    let r: i32 = 0;
-    while (r < rows) {
-      const end = min(rows, r + BLOCK);
-      let a1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0);
-      let p = <usize>r * stride + off;
-      for (; r < end; r++) {
-        const g = v128.load(dy + p);
-        const xc = f32x4.sub(v128.load(x + p), m);
-        a1 = f32x4.add(a1, g);
-        a2 = f32x4.add(a2, f32x4.mul(g, xc));
-        p += stride;
-      }
-      s1lo = f64x2.add(s1lo, f64x2.promote_low_f32x4(a1));
-      s1hi = f64x2.add(s1hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(a1, a1, 2, 3, 0, 1)));
-      s2lo = f64x2.add(s2lo, f64x2.promote_low_f32x4(a2));
-      s2hi = f64x2.add(s2hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(a2, a2, 2, 3, 0, 1)));
-    }
-    v128.store(sumDy + off, v128.shuffle<f32>(f32x4.demote_f64x2_zero(s1lo), f32x4.demote_f64x2_zero(s1hi), 0, 1, 4, 5));
-    v128.store(sumDyXc + off, v128.shuffle<f32>(f32x4.demote_f64x2_zero(s2lo), f32x4.demote_f64x2_zero(s2hi), 0, 1, 4, 5));
-  }
-  for (; c < cols; c++) {
-    const off = <usize>c << 2;
-    const m = load<f32>(mean + off);
-    let s1: f64 = 0, s2: f64 = 0;
-    let p = off;
-    for (let r: i32 = 0; r < rows; r++) {
-      const g = <f64>load<f32>(dy + p);
-      s1 += g;
-      s2 += g * <f64>(load<f32>(x + p) - m);
-      p += stride;
-    }
-    store<f32>(sumDy + off, <f32>s1);
-    store<f32>(sumDyXc + off, <f32>s2);
-  }
+export function colSum2(dy: usize, x: usize, mean: usize, rows: i32, cols: i32, sumDy: usize, sumDyXc: usize, work: usize): void {
+  const acc2 = work + (<usize>cols << 3);
+  columnPass(DYXC, x, mean, dy, rows, cols, work, acc2);
+  storeScaled(work, cols, 1, sumDy);
+  storeScaled(acc2, cols, 1, sumDyXc);
 }
 
-/** out[c] = Σ_r (x[r, c] − mean[c])²: the second pass of a two-pass variance. */
-export function colSqDev(x: usize, mean: usize, rows: i32, cols: i32, out: usize): void {
-  const stride = <usize>cols << 2;
-  let c: i32 = 0;
-  for (; c + 4 <= cols; c += 4) {
-    const off = <usize>c << 2;
-    const m = v128.load(mean + off);
-    let lo = f64x2.splat(0), hi = f64x2.splat(0);
-    let r: i32 = 0;
-    while (r < rows) {
-      const end = min(rows, r + BLOCK);
-      let a = f32x4.splat(0);
-      let p = <usize>r * stride + off;
-      for (; r < end; r++) {
-        const d = f32x4.sub(v128.load(x + p), m);
-        a = f32x4.add(a, f32x4.mul(d, d));
-        p += stride;
-      }
-      lo = f64x2.add(lo, f64x2.promote_low_f32x4(a));
-      hi = f64x2.add(hi, f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)));
-    }
-    v128.store(out + off, v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
-  }
-  for (; c < cols; c++) {
-    const off = <usize>c << 2;
-    const m = load<f32>(mean + off);
-    let s: f64 = 0;
-    let p = off;
-    for (let r: i32 = 0; r < rows; r++) {
-      const d = <f64>(load<f32>(x + p) - m);
-      s += d * d;
-      p += stride;
-    }
-    store<f32>(out + off, <f32>s);
-  }
+/** out[c] = Σ_r (x[r, c] − mean[c])²: the second pass of a two-pass variance. `work`: 8·cols bytes. */
+export function colSqDev(x: usize, mean: usize, rows: i32, cols: i32, out: usize, work: usize): void {
+  columnPass(SQDEV, x, mean, 0, rows, cols, work, 0);
+  storeScaled(work, cols, 1, out);
 }
 
 /**
  * out[r, c] = (a[r, c] − m[c]) · p[c] + b[r, c] · q[c] + k[c]; `b` may be 0 (no b term).
  * The element-wise part of batch norm forward (a = x, m = mean) and backward (a = x,
- * b = dy). Centring before scaling keeps precision when |mean| ≫ std.
+ * b = dy). Centring before scaling keeps precision when |mean| ≫ std. Blocks of rows as the
+ * column passes, so each block is read from memory once.
  */
 export function affine(a: usize, m: usize, p: usize, b: usize, q: usize, k: usize, rows: i32, cols: i32, out: usize): void {
   if ((cols & 3) == 0) {
     const stride = <usize>cols << 2;
-    for (let c: i32 = 0; c < cols; c += 4) {
-      const off = <usize>c << 2;
-      const vm = v128.load(m + off);
-      const vp = v128.load(p + off);
-      const vk = v128.load(k + off);
-      let o = off;
-      if (b) {
-        const vq = v128.load(q + off);
-        for (let r: i32 = 0; r < rows; r++) {
-          v128.store(out + o, f32x4.add(f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), f32x4.mul(v128.load(b + o), vq)), vk));
-          o += stride;
-        }
-      } else {
-        for (let r: i32 = 0; r < rows; r++) {
-          v128.store(out + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), vk));
-          o += stride;
+    const rb = blockRows(cols);
+    for (let r0: i32 = 0; r0 < rows; r0 += rb) {
+      const end = min(rows, r0 + rb);
+      for (let c: i32 = 0; c < cols; c += 4) {
+        const off = <usize>c << 2;
+        const vm = v128.load(m + off);
+        const vp = v128.load(p + off);
+        const vk = v128.load(k + off);
+        let o = <usize>r0 * stride + off;
+        if (b) {
+          const vq = v128.load(q + off);
+          for (let r = r0; r < end; r++) {
+            v128.store(out + o, f32x4.add(f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), f32x4.mul(v128.load(b + o), vq)), vk));
+            o += stride;
+          }
+        } else {
+          for (let r = r0; r < end; r++) {
+            v128.store(out + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), vk));
+            o += stride;
+          }
         }
       }
     }

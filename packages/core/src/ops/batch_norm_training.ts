@@ -167,8 +167,14 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     heap(backend, variance).set(r.variance);
     return [y, mean, variance];
   }
-  simd.colSum(ptr(backend, x!), s.rows, s.cols, ptr(backend, mean), 1 / s.rows);
-  simd.colSqDev(ptr(backend, x!), ptr(backend, mean), s.rows, s.cols, ptr(backend, variance));
+  const work = new Scratch(backend);
+  try {
+    const at = work.alloc(2 * s.cols);
+    simd.colSum(ptr(backend, x!), s.rows, s.cols, ptr(backend, mean), 1 / s.rows, at);
+    simd.colSqDev(ptr(backend, x!), ptr(backend, mean), s.rows, s.cols, ptr(backend, variance), at);
+  } finally {
+    work.free();
+  }
   const v = heap(backend, variance);
   const g = heap(backend, scale!);
   const a = new Float32Array(s.cols);
@@ -208,7 +214,7 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   try {
     const sums = scratch.alloc(2 * s.cols + 4);
     const sumDyXcAt = sums + ((s.cols + 3) & ~3) * 4;
-    simd.colSum2(ptr(backend, t['dy']!), ptr(backend, x), ptr(backend, t['mean']!), s.rows, s.cols, sums, sumDyXcAt);
+    simd.colSum2(ptr(backend, t['dy']!), ptr(backend, x), ptr(backend, t['mean']!), s.rows, s.cols, sums, sumDyXcAt, scratch.alloc(4 * s.cols));
     const f32 = backend.wasm.HEAPF32;
     const k = gradCoefficients(
       f32.subarray(sums >> 2, (sums >> 2) + s.cols), f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),
