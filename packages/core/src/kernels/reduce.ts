@@ -1,6 +1,6 @@
 import { Mean, Sum, util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, SumAttrs, TensorInfo } from '@tensorflow/tfjs-core';
-import { ptr, simdFor, Scratch } from './simd/simd_module.js';
+import { ptr, simdFor, workspace } from './simd/simd_module.js';
 import { runStock } from './stock.js';
 import { asWasmBackend } from './wasm_backend.js';
 
@@ -30,12 +30,7 @@ function reduceLeading(kernelName: 'Sum' | 'Mean'): KernelFunc {
     const cols = util.sizeFromShape(x.shape.slice(k));
     const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)] : x.shape.slice(k);
     const out = backend.makeOutput(outShape, 'float32');
-    const scratch = new Scratch(backend);
-    try {
-      simd.colSum(ptr(backend, x), rows, cols, ptr(backend, out), kernelName === 'Mean' ? 1 / rows : 1, scratch.alloc(2 * cols));
-    } finally {
-      scratch.free();
-    }
+    simd.colSum(ptr(backend, x), rows, cols, ptr(backend, out), kernelName === 'Mean' ? 1 / rows : 1, workspace(backend, 2 * cols));
     return out;
   };
 }

@@ -1,7 +1,7 @@
 import { engine, getKernel, ones, registerGradient, registerKernel, tidy, util, zeros } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor1D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
-import { ptr, Scratch, simdFor } from '../kernels/simd/simd_module.js';
+import { ptr, Scratch, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
 /** Kernel name of {@link batchNormTraining}'s forward pass (outputs y, mean, variance). */
@@ -167,14 +167,8 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     heap(backend, variance).set(r.variance);
     return [y, mean, variance];
   }
-  const work = new Scratch(backend);
-  try {
-    const at = work.alloc(2 * s.cols);
-    simd.colSum(ptr(backend, x!), s.rows, s.cols, ptr(backend, mean), 1 / s.rows, at);
-    simd.colSqDev(ptr(backend, x!), ptr(backend, mean), s.rows, s.cols, ptr(backend, variance), at);
-  } finally {
-    work.free();
-  }
+  simd.colSum(ptr(backend, x!), s.rows, s.cols, ptr(backend, mean), 1 / s.rows, workspace(backend, 2 * s.cols));
+  simd.colSqDev(ptr(backend, x!), ptr(backend, mean), s.rows, s.cols, ptr(backend, variance), workspace(backend, 2 * s.cols));
   const v = heap(backend, variance);
   const g = heap(backend, scale!);
   const a = new Float32Array(s.cols);
@@ -214,7 +208,7 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   try {
     const sums = scratch.alloc(2 * s.cols + 4);
     const sumDyXcAt = sums + ((s.cols + 3) & ~3) * 4;
-    simd.colSum2(ptr(backend, t['dy']!), ptr(backend, x), ptr(backend, t['mean']!), s.rows, s.cols, sums, sumDyXcAt, scratch.alloc(4 * s.cols));
+    simd.colSum2(ptr(backend, t['dy']!), ptr(backend, x), ptr(backend, t['mean']!), s.rows, s.cols, sums, sumDyXcAt, workspace(backend, 4 * s.cols));
     const f32 = backend.wasm.HEAPF32;
     const k = gradCoefficients(
       f32.subarray(sums >> 2, (sums >> 2) + s.cols), f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),

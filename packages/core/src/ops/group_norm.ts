@@ -1,7 +1,7 @@
 import { engine, getKernel, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
-import { ptr, Scratch, simdFor } from '../kernels/simd/simd_module.js';
+import { ptr, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
 /** Kernel name of {@link groupNorm}'s forward pass (outputs y and r = 1/√(σ² + ε) per sample and group). */
@@ -113,13 +113,7 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     heap(backend, r).set(out.r);
     return [y, r];
   }
-  const scratch = new Scratch(backend);
-  try {
-    const work = scratch.alloc(5 * d.c);
-    simd.groupNorm(ptr(backend, x), d.n, d.p, d.c, d.groups, epsilonOf(attrs), ptr(backend, y), ptr(backend, r), work);
-  } finally {
-    scratch.free();
-  }
+  simd.groupNorm(ptr(backend, x), d.n, d.p, d.c, d.groups, epsilonOf(attrs), ptr(backend, y), ptr(backend, r), workspace(backend, 5 * d.c));
   return [y, r];
 };
 
@@ -133,13 +127,7 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     heap(backend, dx).set(backwardJs(heap(backend, dy!), heap(backend, y!), heap(backend, r!), d));
     return dx;
   }
-  const scratch = new Scratch(backend);
-  try {
-    const work = scratch.alloc(7 * d.c);
-    simd.groupNormGrad(ptr(backend, dy!), ptr(backend, y!), ptr(backend, r!), d.n, d.p, d.c, d.groups, ptr(backend, dx), work);
-  } finally {
-    scratch.free();
-  }
+  simd.groupNormGrad(ptr(backend, dy!), ptr(backend, y!), ptr(backend, r!), d.n, d.p, d.c, d.groups, ptr(backend, dx), workspace(backend, 7 * d.c));
   return dx;
 };
 

@@ -116,3 +116,25 @@ export class Scratch {
     this.blocks.length = 0;
   }
 }
+
+const workspaces = new WeakMap<object, { raw: number; floats: number }>();
+
+/**
+ * A workspace of at least `floats` floats on the wasm heap (16-byte aligned), kept across
+ * calls and grown when a call needs more: for the small float64 accumulators of the column
+ * passes. Valid until the next `workspace` call, so only for use inside one SIMD call.
+ * (A malloc and free of a few hundred bytes on every `Sum` or batch-norm step fragments
+ * the heap between the large tensor blocks, and the wasm memory creeps up.)
+ */
+export function workspace(backend: WasmBackendLike, floats: number): number {
+  let w = workspaces.get(backend);
+  if (!w || w.floats < floats) {
+    if (w) backend.wasm._free(w.raw);
+    const size = Math.max(floats, 1024);
+    const raw = backend.wasm._malloc(size * 4 + 16);
+    if (!raw) throw new Error(`bnlab: the wasm heap could not allocate ${size * 4} bytes`);
+    w = { raw, floats: size };
+    workspaces.set(backend, w);
+  }
+  return (w.raw + 15) & ~15;
+}
