@@ -32,7 +32,7 @@ const HELP = `Usage: node bench.mjs [options]
   --test-images N     inference images, batches of 1000 (default 2000; PyTorch's script uses 10000)
   --json FILE         also write the JSON document to FILE
   --no-profile        skip the per-kernel profile of bnlab's first model
-  --torch FILE        run PyTorch's torch_anchor.py (1 and 2 threads) after the tfjs runs
+  --torch FILE        run PyTorch's torch_anchor.py (1 and 2 threads, --rounds times each) after the tfjs runs
   --torch-python EXE  python with torch (default /usr/bin/python3)
   --torch-images N    training images for PyTorch (default 6400)
   --parallel N        then train bnlab in N processes at once (a sweep's trials)
@@ -297,7 +297,7 @@ if (!opts['no-profile']) {
   profile = { model: name, steps: STEPS, kernels: finish({ train: r.trainSeconds * 1000, infer: r.inferSeconds * 1000 }) };
 }
 
-/** PyTorch CPU on the same machine (torch_anchor.py), 1 and 2 threads. */
+/** PyTorch CPU on the same machine (torch_anchor.py), 1 and 2 threads, median of --rounds runs. */
 const torch = [];
 if (opts.torch) {
   for (const name of models) {
@@ -305,11 +305,14 @@ if (opts.torch) {
     const row = { model: name };
     for (const threads of [1, 2]) {
       try {
-        const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
-        const r = JSON.parse(out.trim().split('\n').pop());
-        row[`torch ${threads}t train img/s`] = Math.round(r.train_img_per_s);
-        row[`torch ${threads}t infer img/s`] = Math.round(r.infer_img_per_s);
-        row.system = r.system;
+        const runs = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
+          runs.push(JSON.parse(out.trim().split('\n').pop()));
+        }
+        row[`torch ${threads}t train img/s`] = Math.round(median(runs.map((r) => r.train_img_per_s)));
+        row[`torch ${threads}t infer img/s`] = Math.round(median(runs.map((r) => r.infer_img_per_s)));
+        row.system = runs[0].system;
       } catch (e) {
         row.error = String(e.message ?? e).split('\n')[0];
       }
@@ -359,7 +362,7 @@ console.log(
     : `tensors held across timed training steps: ${leaking.map((l) => `${l.model} ${l.side} ${l.perStep}/step`).join(', ')}`,
 );
 if (torch.length) {
-  console.log(`PyTorch CPU (${opts.torch}, ${opts['torch-images']} images, 1 and 2 threads), same machine, run after the tfjs runs:`);
+  console.log(`PyTorch CPU (${opts.torch}, ${opts['torch-images']} images, 1 and 2 threads, median of ${ROUNDS}), same machine, run after the tfjs runs:`);
   console.table(torch);
 }
 if (parallel) {
