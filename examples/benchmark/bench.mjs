@@ -35,7 +35,7 @@ const HELP = `Usage: node bench.mjs [options]
   --torch FILE        run PyTorch's torch_anchor.py (1 and 2 threads, --rounds times each) after the tfjs runs
   --torch-python EXE  python with torch (default /usr/bin/python3)
   --torch-images N    training images for PyTorch (default 6400)
-  --parallel N        then train bnlab in N processes at once (a sweep's trials)
+  --parallel N        then train bnlab in 1, then N processes at once (a sweep's trials), --rounds times
   --help`;
 
 const { values: opts } = parseArgs({
@@ -339,12 +339,20 @@ if (nProc > 1) {
       child.stdout.on('data', (d) => (text += d));
       child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').pop())) : reject(new Error(`child exited ${code}`))));
     })));
-  const single = await runChildren(1);
-  const many = await runChildren(nProc);
+  // One process, then nProc at once, --rounds times: each speedup is a pair measured back to
+  // back, so a drifting machine speed cancels; the medians are reported.
+  const pairs = [];
+  for (let round = 0; round < ROUNDS; round++) pairs.push({ single: await runChildren(1), many: await runChildren(nProc) });
   parallel = models.map((name, i) => {
-    const one = single[0][i].trainImgPerS;
-    const total = many.reduce((s, r) => s + r[i].trainImgPerS, 0);
-    return { model: name, processes: nProc, '1 process img/s': Math.round(one), [`${nProc} processes total img/s`]: Math.round(total), speedup: +(total / one).toFixed(2) };
+    const ones = pairs.map((p) => p.single[0][i].trainImgPerS);
+    const totals = pairs.map((p) => p.many.reduce((s, r) => s + r[i].trainImgPerS, 0));
+    return {
+      model: name,
+      processes: nProc,
+      '1 process img/s': Math.round(median(ones)),
+      [`${nProc} processes total img/s`]: Math.round(median(totals)),
+      speedup: +median(totals.map((t, j) => t / ones[j])).toFixed(2),
+    };
   });
 }
 

@@ -991,3 +991,54 @@ function rowNormGrad(dy: usize, yh: usize, r: usize, n: i32, c: i32, dx: usize):
     }
   }
 }
+
+/**
+ * {@link maxPoolGrad} for 2×2 windows with stride 2 and no padding, four channels at a time
+ * (`channels % 4 == 0`): the windows do not overlap, so each covered input gets its value
+ * written once (dy or 0) with no scatter; dx outside the windows (an odd last row or column)
+ * must be zero-filled by the caller. Same choice of maximum: the first, by strict '>',
+ * starting from −∞ (NaN never wins).
+ */
+export function maxPoolGrad2x2(x: usize, dy: usize, dx: usize, batch: i32, inH: i32, inW: i32, channels: i32, outH: i32, outW: i32): void {
+  const pix = <usize>channels << 2;
+  const rowBytes = <usize>inW * pix;
+  const zero = f32x4.splat(0);
+  for (let b: i32 = 0; b < batch; b++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const rowAt = (<usize>(b * inH + oh * 2)) * rowBytes;
+      const dyRow = (<usize>((b * outH + oh) * outW)) * pix;
+      for (let ow: i32 = 0; ow < outW; ow++) {
+        const p00 = rowAt + <usize>(ow * 2) * pix;
+        const p01 = p00 + pix;
+        const p10 = p00 + rowBytes;
+        const p11 = p10 + pix;
+        const g0 = dyRow + <usize>ow * pix;
+        for (let c: usize = 0; c < pix; c += 16) {
+          const v00 = v128.load(x + p00 + c);
+          const v01 = v128.load(x + p01 + c);
+          const v10 = v128.load(x + p10 + c);
+          const v11 = v128.load(x + p11 + c);
+          // One-hot masks of the first maximum, in scan order (row by row).
+          let w00 = f32x4.gt(v00, f32x4.splat(-Infinity));
+          let best = v128.bitselect(v00, f32x4.splat(-Infinity), w00);
+          let w01 = f32x4.gt(v01, best);
+          best = v128.bitselect(v01, best, w01);
+          w00 = v128.andnot(w00, w01);
+          let w10 = f32x4.gt(v10, best);
+          best = v128.bitselect(v10, best, w10);
+          w00 = v128.andnot(w00, w10);
+          w01 = v128.andnot(w01, w10);
+          const w11 = f32x4.gt(v11, best);
+          w00 = v128.andnot(w00, w11);
+          w01 = v128.andnot(w01, w11);
+          w10 = v128.andnot(w10, w11);
+          const g = v128.load(dy + g0 + c);
+          v128.store(dx + p00 + c, v128.and(g, w00));
+          v128.store(dx + p01 + c, v128.and(g, w01));
+          v128.store(dx + p10 + c, v128.and(g, w10));
+          v128.store(dx + p11 + c, v128.and(g, w11));
+        }
+      }
+    }
+  }
+}

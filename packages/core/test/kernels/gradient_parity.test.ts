@@ -181,14 +181,17 @@ describe('dense, pooling and batch-norm gradients on wasm match cpu', () => {
   });
 
   it.each([
-    { op: 'max', size: 2, s: 2, pad: 'valid' as const },
-    { op: 'max', size: 3, s: 2, pad: 'same' as const },
-    { op: 'max', size: 2, s: 1, pad: 'same' as const },
-    { op: 'avg', size: 2, s: 2, pad: 'valid' as const },
-    { op: 'avg', size: 3, s: 1, pad: 'same' as const },
-  ])('$op pool $size stride $s pad $pad', async ({ op, size, s, pad }) => {
+    { op: 'max', size: 2, s: 2, pad: 'valid' as const, c: 3 },
+    { op: 'max', size: 3, s: 2, pad: 'same' as const, c: 3 },
+    { op: 'max', size: 2, s: 1, pad: 'same' as const, c: 3 },
+    { op: 'avg', size: 2, s: 2, pad: 'valid' as const, c: 3 },
+    { op: 'avg', size: 3, s: 1, pad: 'same' as const, c: 3 },
+    // Channels in fours: the non-overlapping 2×2 path (9 rows: the last one uncovered).
+    { op: 'max', size: 2, s: 2, pad: 'valid' as const, c: 8 },
+    { op: 'max', size: 2, s: 2, pad: 'same' as const, c: 4 },
+  ])('$op pool $size stride $s pad $pad, $c channels', async ({ op, size, s, pad, c }) => {
     const pool = op === 'max' ? tf.maxPool : tf.avgPool;
-    await compareGrads(`${op}Pool`, [[2, 9, 8, 3]], (x) => pool(x as tf.Tensor4D, size, s, pad), 42);
+    await compareGrads(`${op}Pool`, [[2, 9, 8, c]], (x) => pool(x as tf.Tensor4D, size, s, pad), 42);
   });
 
   it('max pool gradient goes to the window maximum when it is negative (tfjs-wasm 4.22 bug)', async () => {
@@ -196,6 +199,18 @@ describe('dense, pooling and batch-norm gradients on wasm match cpu', () => {
     const x = [-1.6, -1.5, -0.8, 0.1, -0.6, -0.5, -0.9, 0.3, 1.4, 1.8, -0.5, -0.3, 0.0, 0.5, -1.3, -1.0];
     const [g] = await on('wasm', () => [tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(tf.tensor4d(x, [1, 4, 4, 1]))]);
     expect(Array.from(g as Float32Array)).toEqual([0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0]);
+  });
+
+  it('the same in four channels at once (the 2×2 vector path), each channel its own pattern', async () => {
+    const x = [-1.6, -1.5, -0.8, 0.1, -0.6, -0.5, -0.9, 0.3, 1.4, 1.8, -0.5, -0.3, 0.0, 0.5, -1.3, -1.0];
+    // Channel k holds the pattern times (k + 1), channel 3 negated: its maxima move.
+    const scale = [1, 2, 3, -1];
+    const x4 = x.flatMap((v) => scale.map((k) => v * k));
+    const [g] = await on('wasm', () => [tf.grad((t: tf.Tensor) => tf.sum(tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid')))(tf.tensor4d(x4, [1, 4, 4, 4]))]);
+    const first = [0, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 0, 0];
+    const negated = [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 1, 0]; // maxima of −x, worked by hand
+    const want = first.flatMap((v, i) => [v, v, v, negated[i]!]);
+    expect(Array.from(g as Float32Array)).toEqual(want);
   });
 
   it('max pool gradient of a tied window goes to its first maximum', async () => {

@@ -28,6 +28,7 @@ export interface SimdExports {
   ): void;
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number): void;
   reluGrad(dy: number, x: number, n: number, out: number): void;
+  maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number): void;
   groupNorm(x: number, n: number, p: number, c: number, groups: number, eps: number, y: number, r: number, work: number): void;
   groupNormGrad(dy: number, yh: number, r: number, n: number, p: number, c: number, groups: number, dx: number, work: number): void;
   packA(a: number, lda: number, m: number, k: number, transposed: number, ap: number): void;
