@@ -22,6 +22,7 @@ export {
   BATCH_NORM_TRAINING_GRAD_KERNEL,
 } from './ops/batch_norm_training.js';
 export type { BatchNormTrainingOptions, BatchNormTrainingResult } from './ops/batch_norm_training.js';
+export { adam, FusedAdamOptimizer } from './optimizers/adam.js';
 export { groupNorm, groupNormAvailable, registerGroupNormKernels, GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL } from './ops/group_norm.js';
 export { BnlabError, isBnlabError, ERROR_CODES } from './errors.js';
 export type { BnlabErrorCode, BnlabErrorOptions } from './errors.js';

@@ -28,6 +28,11 @@ export interface SimdExports {
   ): void;
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number): void;
   reluGrad(dy: number, x: number, n: number, out: number): void;
+  adamStep(
+    w: number, m: number, v: number, g: number, n: number, lr: number, b1: number, b1c: number, b2: number, b2c: number,
+    eps: number, c1: number, c2: number,
+    wOut: number, mOut: number, vOut: number,
+  ): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number): void;
   groupNorm(x: number, n: number, p: number, c: number, groups: number, eps: number, y: number, r: number, work: number): void;
   groupNormGrad(dy: number, yh: number, r: number, n: number, p: number, c: number, groups: number, dx: number, work: number): void;
