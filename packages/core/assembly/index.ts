@@ -297,6 +297,20 @@ export function col2im(
 // Patch matrices written straight into the GEMM's packed layout (see packA)
 // ---------------------------------------------------------------------------------------
 
+/** Stores the 4×4 transpose of rows v0..v3 at o (16 floats): o[4j + i] = v_i[j]. */
+// @ts-ignore: decorator
+@inline
+function storeTransposed(o: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
+  const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(o, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+  v128.store(o, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+  v128.store(o, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+}
+
 /**
  * Byte offset of x[b, h, w, 0] (row-major NHWC with `ch` channels) where (h, w) lies inside
  * the image, else 0 (a tap on the padding; no tensor starts at offset 0).
@@ -361,14 +375,7 @@ export function im2colPacked(
           const v1 = loadOrZero(s1, off);
           const v2 = loadOrZero(s2, off);
           const v3 = loadOrZero(s3, off);
-          const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
-          const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
-          const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
-          const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
-          v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-          v128.store(o, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-          v128.store(o, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-          v128.store(o, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+          storeTransposed(o, v0, v1, v2, v3);
           o += 64;
         }
         for (; c < ch; c++) {
@@ -511,14 +518,7 @@ export function packA(a: usize, lda: i32, m: i32, k: i32, transposed: bool, ap: 
           const v1 = v128.load(src + ldaBytes);
           const v2 = v128.load(src + 2 * ldaBytes);
           const v3 = v128.load(src + 3 * ldaBytes);
-          const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
-          const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
-          const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
-          const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
-          v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-          v128.store(o, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-          v128.store(o, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-          v128.store(o, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+          storeTransposed(o, v0, v1, v2, v3);
           o += 64;
         }
       }

@@ -1,6 +1,7 @@
 import { engine, getKernel, ones, registerGradient, registerKernel, tidy, util, zeros } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor1D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
+import { registerOp } from './register_op.js';
 import { ptr, Scratch, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
@@ -234,16 +235,13 @@ let registered = false;
  */
 export function registerBatchNormTrainingKernels(): void {
   if (registered) return;
-  const kernels: Array<[string, string, KernelFunc]> = [
-    [BATCH_NORM_TRAINING_KERNEL, 'wasm', forwardWasm],
-    [BATCH_NORM_TRAINING_KERNEL, 'cpu', forwardCpu],
-    [BATCH_NORM_TRAINING_GRAD_KERNEL, 'wasm', gradWasm],
-    [BATCH_NORM_TRAINING_GRAD_KERNEL, 'cpu', gradCpu],
-  ];
-  for (const [kernelName, backendName, kernelFunc] of kernels) {
-    if (!getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
-  }
-  registerGradient({
+  const kernels = {
+    forward: BATCH_NORM_TRAINING_KERNEL,
+    gradient: BATCH_NORM_TRAINING_GRAD_KERNEL,
+    wasm: { forward: forwardWasm, gradient: gradWasm },
+    cpu: { forward: forwardCpu, gradient: gradCpu },
+  };
+  registerOp(kernels, {
     kernelName: BATCH_NORM_TRAINING_KERNEL,
     inputsToSave: ['x', 'scale'],
     outputsToSave: [false, true, true],

@@ -1,6 +1,7 @@
 import { engine, getKernel, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
+import { registerOp } from './register_op.js';
 import { ptr, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
@@ -139,16 +140,13 @@ let registered = false;
  */
 export function registerGroupNormKernels(): void {
   if (registered) return;
-  const kernels: Array<[string, string, KernelFunc]> = [
-    [GROUP_NORM_KERNEL, 'wasm', forwardWasm],
-    [GROUP_NORM_KERNEL, 'cpu', forwardCpu],
-    [GROUP_NORM_GRAD_KERNEL, 'wasm', gradWasm],
-    [GROUP_NORM_GRAD_KERNEL, 'cpu', gradCpu],
-  ];
-  for (const [kernelName, backendName, kernelFunc] of kernels) {
-    if (!getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
-  }
-  registerGradient({
+  const kernels = {
+    forward: GROUP_NORM_KERNEL,
+    gradient: GROUP_NORM_GRAD_KERNEL,
+    wasm: { forward: forwardWasm, gradient: gradWasm },
+    cpu: { forward: forwardCpu, gradient: gradCpu },
+  };
+  registerOp(kernels, {
     kernelName: GROUP_NORM_KERNEL,
     outputsToSave: [true, true],
     gradFunc: (dys, saved, attrs) => {

@@ -15,6 +15,10 @@ beforeAll(async () => {
 
 const SIZES = [[1], [3], [8], [5, 7], [4, 4, 2, 3]];
 
+/** Gradients by variable name, as `minimize` passes them (typed as variables by tfjs). */
+const apply = (opt: tf.Optimizer, grads: Record<string, tf.Tensor>) =>
+  opt.applyGradients(grads as unknown as Parameters<tf.Optimizer['applyGradients']>[0]);
+
 /** Runs `steps` updates with the same gradients on fresh variables; returns the final values. */
 function train(make: () => tf.Optimizer, steps: number, seed = 1): Float32Array[] {
   const rng = new Rng(seed);
@@ -24,7 +28,7 @@ function train(make: () => tf.Optimizer, steps: number, seed = 1): Float32Array[
   for (const step of grads) {
     const map: Record<string, tf.Tensor> = {};
     vars.forEach((v, i) => (map[v.name] = tf.tensor(step[i]!, SIZES[i])));
-    opt.applyGradients(map);
+    apply(opt, map);
     tf.dispose(Object.values(map));
   }
   const out = vars.map((v) => v.dataSync() as Float32Array);
@@ -53,7 +57,7 @@ test('weights saved from it load into it (and into the stock optimizer) and trai
   const w = tf.variable(tf.tensor1d(randn(rng, 6)), true, `ws_${Math.random()}`);
   const g = () => ({ [w.name]: tf.tensor1d(randn(rng, 6)) });
   const a = adam(0.01);
-  for (let i = 0; i < 3; i++) a.applyGradients(g());
+  for (let i = 0; i < 3; i++) apply(a, g());
   const saved = await a.getWeights();
   expect(a.getClassName()).toBe('Adam');
   const b = new FusedAdamOptimizer(0.01);
@@ -64,7 +68,7 @@ test('weights saved from it load into it (and into the stock optimizer) and trai
   const next = g();
   const results = [a, b, c].map((opt) => {
     w.assign(tf.tensor1d(start));
-    opt.applyGradients(next);
+    apply(opt, next);
     return w.dataSync().slice();
   });
   for (let j = 0; j < 6; j++) {
@@ -78,7 +82,7 @@ test('no tensors are left behind per step', () => {
   const opt = adam(0.01);
   const step = () => {
     const grads = { [w.name]: tf.ones([10]) };
-    opt.applyGradients(grads);
+    apply(opt, grads);
     tf.dispose(Object.values(grads));
   };
   step();

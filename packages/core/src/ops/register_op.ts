@@ -1,0 +1,24 @@
+import { getKernel, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
+import type { GradConfig, KernelFunc } from '@tensorflow/tfjs-core';
+
+/** The kernels of one of bnlab's fused ops: forward and gradient, each for wasm and cpu. */
+export interface OpKernels {
+  forward: string;
+  gradient: string;
+  wasm: { forward: KernelFunc; gradient: KernelFunc };
+  cpu: { forward: KernelFunc; gradient: KernelFunc };
+}
+
+/**
+ * Registers a fused op's kernels (where the backend has none of that name yet) and its
+ * gradient. Each op calls this once, before its first use.
+ */
+export function registerOp(kernels: OpKernels, gradient: GradConfig): void {
+  for (const backendName of ['wasm', 'cpu'] as const) {
+    const funcs = kernels[backendName];
+    for (const [kernelName, kernelFunc] of [[kernels.forward, funcs.forward], [kernels.gradient, funcs.gradient]] as const) {
+      if (!getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
+    }
+  }
+  registerGradient(gradient);
+}
