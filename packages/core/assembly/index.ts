@@ -360,6 +360,26 @@ export function im2colPacked(
     if (++ow == outW) { ow = 0; if (++oh == outH) { oh = 0; b++; } }
     let b3 = b < batch ? b : -1, h3 = oh * sh - top, w3 = ow * sw - left;
     if (++ow == outW) { ow = 0; if (++oh == outH) { oh = 0; b++; } }
+    if (ch == 1 && sw == 1 && b3 == b0 && h3 == h0 && w3 == w0 + 3) {
+      // One channel, four neighbouring pixels of one output row: each tap's four values are
+      // adjacent in x, one vector (the first layer of an image model).
+      for (let i: i32 = 0; i < kh; i++) {
+        const h = h0 + i * dh;
+        for (let j: i32 = 0; j < kw; j++) {
+          const w = w0 + j * dw;
+          if (h >= 0 && h < inH && w >= 0 && w + 3 < inW) {
+            v128.store(o, v128.load(x + ((<usize>((b0 * inH + h) * inW + w)) << 2)));
+          } else {
+            store<f32>(o, scalarOrZero(pixelAt(x, b0, h, w, inH, inW, 1), 0));
+            store<f32>(o, scalarOrZero(pixelAt(x, b0, h, w + 1, inH, inW, 1), 0), 4);
+            store<f32>(o, scalarOrZero(pixelAt(x, b0, h, w + 2, inH, inW, 1), 0), 8);
+            store<f32>(o, scalarOrZero(pixelAt(x, b0, h, w + 3, inH, inW, 1), 0), 12);
+          }
+          o += 16;
+        }
+      }
+      continue;
+    }
     for (let i: i32 = 0; i < kh; i++) {
       const di = i * dh;
       for (let j: i32 = 0; j < kw; j++) {
@@ -455,7 +475,27 @@ export function im2colPackedT(
         const r2 = rowAt(x, b, hb + dh2, inH, inW, ch) + off2;
         const r3 = rowAt(x, b, hb + dh3, inH, inW, ch) + off3;
         const ok0 = r0 != off0, ok1 = r1 != off1, ok2 = r2 != off2, ok3 = r3 != off3;
-        for (let ow: i32 = 0; ow < outW; ow++) {
+        let ow: i32 = 0;
+        if (ch == 1 && sw == 1 && ok0 && ok1 && ok2 && ok3) {
+          // One channel, stride 1: four neighbouring pixels of an entry are adjacent in x;
+          // load them as one vector per entry and transpose. Only where every read is inside.
+          const lo = max(max(-dw0, -dw1), max(-dw2, -dw3));
+          const hi = min(min(inW - dw0, inW - dw1), min(inW - dw2, inW - dw3)) - 4;
+          for (; ow < outW && ow < lo; ow++) {
+            const w0 = ow + dw0, w1 = ow + dw1, w2 = ow + dw2, w3 = ow + dw3;
+            store<f32>(o, w0 >= 0 && w0 < inW ? load<f32>(r0 + (<usize>w0 << 2)) : 0);
+            store<f32>(o, w1 >= 0 && w1 < inW ? load<f32>(r1 + (<usize>w1 << 2)) : 0, 4);
+            store<f32>(o, w2 >= 0 && w2 < inW ? load<f32>(r2 + (<usize>w2 << 2)) : 0, 8);
+            store<f32>(o, w3 >= 0 && w3 < inW ? load<f32>(r3 + (<usize>w3 << 2)) : 0, 12);
+            o += 16;
+          }
+          for (; ow + 4 <= outW && ow <= hi; ow += 4) {
+            storeTransposed(o, v128.load(r0 + (<usize>(ow + dw0) << 2)), v128.load(r1 + (<usize>(ow + dw1) << 2)),
+              v128.load(r2 + (<usize>(ow + dw2) << 2)), v128.load(r3 + (<usize>(ow + dw3) << 2)));
+            o += 64;
+          }
+        }
+        for (; ow < outW; ow++) {
           const wb = ow * sw;
           const w0 = wb + dw0;
           const w1 = wb + dw1, w2 = wb + dw2, w3 = wb + dw3;

@@ -58,6 +58,9 @@ describe('conv2d gradients on wasm match cpu', () => {
   cases.push({ b: 3, h: 7, w: 6, ci: 8, co: 5, k: [3, 3], s: 2, pad: 'same' });
   cases.push({ b: 1, h: 5, w: 5, ci: 4, co: 12, k: [3, 3], s: 1, pad: 'valid' });
   cases.push({ b: 2, h: 6, w: 5, ci: 12, co: 3, k: [2, 3], s: 1, pad: 1 });
+  // One input channel, stride 1: the vector paths of the first layer's patches, with borders.
+  cases.push({ b: 2, h: 7, w: 9, ci: 1, co: 5, k: [2, 3], s: 1, pad: 'same' });
+  cases.push({ b: 3, h: 5, w: 13, ci: 1, co: 4, k: [3, 3], s: 1, pad: 2 });
 
   it.each(cases)('conv2d $b×$h×$w×$ci → $co, kernel $k, stride $s, pad $pad', async (c) => {
     const x = [c.b, c.h, c.w, c.ci];

@@ -65,6 +65,12 @@ describe('transposed matrix products', () => {
 });
 
 describe('forward convolution through im2col + GEMM', () => {
+  it.each([1, 4])('dilation 2 with padding, %i input channel(s) (the packed-patch paths)', async (ci) => {
+    const x = randn(new Rng(59), 2 * 9 * 11 * ci);
+    const f = randn(new Rng(60), 3 * 3 * ci * 3);
+    await same(() => [tf.conv2d(tf.tensor4d(x, [2, 9, 11, ci]), tf.tensor4d(f, [3, 3, ci, 3]), 1, 'same', 'NHWC', 2)], 1e-4);
+  });
+
   it('a repeated filter with explicit padding and a 2×3 kernel stays correct (tfjs-wasm XNNPACK gets it wrong)', async () => {
     const x = randn(new Rng(57), 2 * 6 * 5 * 3);
     const f = randn(new Rng(58), 2 * 3 * 3 * 3);
