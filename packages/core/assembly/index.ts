@@ -966,19 +966,29 @@ function rowNorm(x: usize, n: i32, c: i32, eps: f64, y: usize, r: usize): void {
     const yr = y + <usize>i * rowBytes;
     const shift = load<f32>(xr);
     const vs = f32x4.splat(shift);
-    let acc = f32x4.splat(0);
+    let t: f64 = 0;
     let j: i32 = 0;
-    for (; j < c4; j += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>j << 2)), vs));
-    let t = lanesSum(acc);
+    while (j < c4) {
+      // float32 lanes over at most 1024 values, float64 across: long rows keep precision.
+      const end = min(c4, j + 1024);
+      let acc = f32x4.splat(0);
+      for (; j < end; j += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>j << 2)), vs));
+      t += lanesSum(acc);
+    }
     for (; j < c; j++) t += <f64>(load<f32>(xr + (<usize>j << 2)) - shift);
     const mean = <f32>(t / <f64>c);
     const vm = f32x4.splat(mean);
-    acc = f32x4.splat(0);
-    for (j = 0; j < c4; j += 4) {
-      const d = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>j << 2)), vs), vm);
-      acc = f32x4.add(acc, f32x4.mul(d, d));
+    t = 0;
+    j = 0;
+    while (j < c4) {
+      const end = min(c4, j + 1024);
+      let acc = f32x4.splat(0);
+      for (; j < end; j += 4) {
+        const d = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>j << 2)), vs), vm);
+        acc = f32x4.add(acc, f32x4.mul(d, d));
+      }
+      t += lanesSum(acc);
     }
-    t = lanesSum(acc);
     for (; j < c; j++) {
       const d = <f64>(load<f32>(xr + (<usize>j << 2)) - shift - mean);
       t += d * d;
@@ -1003,15 +1013,20 @@ function rowNormGrad(dy: usize, yh: usize, r: usize, n: i32, c: i32, dx: usize):
   const c4 = c & ~3;
   for (let i: i32 = 0; i < n; i++) {
     const off = <usize>i * rowBytes;
-    let a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+    let t1: f64 = 0, t2: f64 = 0;
     let j: i32 = 0;
-    for (; j < c4; j += 4) {
-      const o = off + (<usize>j << 2);
-      const g = v128.load(dy + o);
-      a1 = f32x4.add(a1, g);
-      a2 = f32x4.add(a2, f32x4.mul(g, v128.load(yh + o)));
+    while (j < c4) {
+      const end = min(c4, j + 1024);
+      let a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+      for (; j < end; j += 4) {
+        const o = off + (<usize>j << 2);
+        const g = v128.load(dy + o);
+        a1 = f32x4.add(a1, g);
+        a2 = f32x4.add(a2, f32x4.mul(g, v128.load(yh + o)));
+      }
+      t1 += lanesSum(a1);
+      t2 += lanesSum(a2);
     }
-    let t1 = lanesSum(a1), t2 = lanesSum(a2);
     for (; j < c; j++) {
       const o = off + (<usize>j << 2);
       const g = <f64>load<f32>(dy + o);

@@ -3,7 +3,7 @@ import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInf
 import { gemm, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { runStock } from './stock.js';
-import { asWasmBackend } from './wasm_backend.js';
+import { asWasmBackend, disposeAll, runWasmKernel } from './wasm_backend.js';
 
 /** Largest patch matrix built at once (floats): 16 MB. */
 const MAX_PATCH_FLOATS = 1 << 22;
@@ -46,9 +46,10 @@ function convViaGemm(
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   if (info.dataFormat !== 'channelsLast') return null;
-  // tfjs-backend-wasm 4.22's XNNPACK convolution is wrong for explicit padding with a
-  // non-square filter (a 2×3 filter with pad 1 gives garbage), so only 'same' and 'valid'
-  // go there.
+  // With a numeric `pad` and a non-square filter, tfjs-core 4.22 sizes the output width from
+  // the filter's height; tfjs-backend-wasm's XNNPACK convolution then computes another shape
+  // than the tensor it writes (garbage). So only 'same' and 'valid' go there directly (see
+  // stockConv for the cases this function does not cover); bnlab's GEMM matches the cpu backend.
   if (repeated && (info.padInfo.type === 'SAME' || info.padInfo.type === 'VALID')) return null;
   if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels)) return null;
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels, outChannels } = info;
@@ -59,8 +60,9 @@ function convViaGemm(
   const scratch = new Scratch(backend);
   try {
     // A 1×1 convolution with stride 1 and no padding reads x as it is.
+    const { top, bottom, left, right } = info.padInfo;
     const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
-      info.padInfo.top === 0 && info.padInfo.left === 0;
+      top === 0 && left === 0 && bottom === 0 && right === 0;
     if (pointwise) {
       gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
         rows, outChannels, patch, ptr(backend, out), outChannels);
@@ -89,13 +91,42 @@ function convViaGemm(
   return out;
 }
 
-const conv2d: KernelFunc = (args) => convViaGemm(args, 'linear', undefined) ?? runStock(Conv2D, args);
+/**
+ * tfjs-wasm's own convolution, made safe for numeric and explicit padding: the input is
+ * zero-padded first (its `PadV2`) and the convolution runs with 'valid' padding.
+ */
+function stockConv(kernelName: string, args: Parameters<KernelFunc>[0]): ReturnType<KernelFunc> {
+  const backend = asWasmBackend(args.backend);
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as Conv2DAttrs;
+  const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, format);
+  const { top, left, type } = info.padInfo;
+  if (type === 'SAME' || type === 'VALID') return runStock(kernelName, args);
+  // Pad so that a 'valid' convolution gives exactly tfjs's output shape (for a numeric `pad`
+  // and a non-square filter tfjs-core 4.22 sizes the output width from the filter's height;
+  // the cpu backend then reads zeros past the padding, and so does this).
+  const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight - info.inHeight - top);
+  const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth - info.inWidth - left);
+  if (top + bottom + left + right === 0) return runStock(kernelName, args);
+  const spatial: Array<[number, number]> = [[top, bottom], [left, right]];
+  const paddings = format === 'channelsLast' ? [[0, 0], ...spatial, [0, 0]] : [[0, 0], [0, 0], ...spatial];
+  const padded = runWasmKernel('PadV2', backend, { x }, { paddings, constantValue: 0 } as never);
+  try {
+    return runStock(kernelName, { ...args, inputs: { ...args.inputs, x: padded }, attrs: { ...args.attrs, pad: 'valid' } });
+  } finally {
+    disposeAll(backend, [padded]);
+  }
+}
+
+const conv2d: KernelFunc = (args) => convViaGemm(args, 'linear', undefined) ?? stockConv(Conv2D, args);
 
 const fusedConv2d: KernelFunc = (args) => {
   const { bias, preluActivationWeights } = args.inputs as { bias?: TensorInfo; preluActivationWeights?: TensorInfo };
   const { activation } = args.attrs as unknown as FusedConv2DAttrs;
   const fast = preluActivationWeights ? null : convViaGemm(args, activation ?? 'linear', bias);
-  return fast ?? runStock(FusedConv2D, args);
+  return fast ?? stockConv(FusedConv2D, args);
 };
 
 /** `Conv2D` on the wasm backend through bnlab's im2col + SIMD GEMM (see convViaGemm). */

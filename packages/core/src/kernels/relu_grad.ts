@@ -32,7 +32,10 @@ const ours: GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved as Tensor[];
     const d = dy as Tensor;
+    // While a tape records this gradient (a gradient of a gradient), tfjs's differentiable
+    // formula; the fused kernel has no gradient of its own.
     const fused =
+      engine().state.gradientDepth === 0 &&
       x!.dtype === 'float32' && d.dtype === 'float32' && getKernel(RELU_GRAD_KERNEL, getBackend()) !== undefined &&
       (getBackend() !== 'wasm' || simdFor(asWasmBackend(engine().backend)) !== null);
     if (fused) return { x: () => engine().runKernel(RELU_GRAD_KERNEL, { dy: d, x: x! }) as Tensor };

@@ -1,4 +1,4 @@
-import { engine, getKernel, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
+import { add, engine, getKernel, mean, mul, reshape, rsqrt, square, sub } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
 import { registerOp } from './register_op.js';
@@ -132,6 +132,23 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   return dx;
 };
 
+/**
+ * The gradient from tfjs ops on the `[n, p, groups, k]` view, recomputed from the input so it
+ * is differentiable again (tfjs's tape cannot trace a gradient through saved outputs):
+ * `r · (dy − mean(dy) − ŷ · mean(dy · ŷ))` with ŷ and r = 1/√(σ² + ε) from x.
+ */
+function composedGradient(dy: Tensor, x: Tensor, groups: number, epsilon: number): Tensor {
+  const [n, p, c] = x.shape as [number, number, number];
+  const view = [n, p, groups, c / groups];
+  const dy4 = reshape(dy, view);
+  const x4 = reshape(x, view);
+  const centered = sub(x4, mean(x4, [1, 3], true));
+  const r = rsqrt(add(mean(square(centered), [1, 3], true), epsilon));
+  const yHat = mul(centered, r);
+  const dx = mul(sub(sub(dy4, mean(dy4, [1, 3], true)), mul(yHat, mean(mul(dy4, yHat), [1, 3], true))), r);
+  return reshape(dx, [n, p, c]);
+}
+
 let registered = false;
 
 /**
@@ -148,11 +165,16 @@ export function registerGroupNormKernels(): void {
   };
   registerOp(kernels, {
     kernelName: GROUP_NORM_KERNEL,
+    inputsToSave: ['x'],
     outputsToSave: [true, true],
     gradFunc: (dys, saved, attrs) => {
-      const dy = (Array.isArray(dys) ? dys[0] : dys) as Tensor;
-      const [y, r] = saved as Tensor[];
-      return { x: () => engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy, y: y!, r: r! }, { groups: (attrs as NamedAttrMap)['groups'] as number }) as Tensor };
+      const [dy] = (Array.isArray(dys) ? dys : [dys]) as Tensor[];
+      const [x, y, r] = saved as Tensor[];
+      const groups = (attrs as NamedAttrMap)['groups'] as number;
+      // While a tape records this gradient (a gradient of a gradient), build it from
+      // differentiable tfjs ops instead of the fused kernel, which has no gradient itself.
+      if (engine().state.gradientDepth > 0) return { x: () => composedGradient(dy!, x!, groups, epsilonOf(attrs as NamedAttrMap)) };
+      return { x: () => engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy: dy!, y: y!, r: r! }, { groups }) as Tensor };
     },
   });
   registered = true;

@@ -31,7 +31,8 @@ interface AdamState {
  * pass on the wasm backend: tfjs's step is about a dozen kernels per variable (each with its
  * own engine bookkeeping), here it is one kernel call and three buffer swaps. The float32
  * operations and their order are tfjs's, so the values match it (to the last bit on the
- * benchmark's test). On other backends, or without SIMD, it is tfjs's own step.
+ * benchmark's test). On other backends, without SIMD, or when a variable is not float32, it is
+ * tfjs's own step.
  */
 export class FusedAdamOptimizer extends AdamOptimizer {
   /** β1^t and β2^t as tfjs's float32 accumulators hold them, tracked in JavaScript. */
@@ -47,7 +48,11 @@ export class FusedAdamOptimizer extends AdamOptimizer {
   override applyGradients(variableGradients: Gradients): void {
     const backend = engine().backend as unknown as WasmBackendLike;
     const simd = getBackend() === 'wasm' ? simdFor(backend) : null;
-    if (!simd) {
+    const entries = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => [v.name, v.tensor] as const)
+      : Object.entries(variableGradients as Record<string, Tensor>);
+    const allFloat = entries.every(([name, g]) => g == null || (g.dtype === 'float32' && engine().registeredVariables[name]?.dtype === 'float32'));
+    if (!simd || !allFloat) {
       super.applyGradients(variableGradients);
       this.advance();
       return;
@@ -69,9 +74,6 @@ export class FusedAdamOptimizer extends AdamOptimizer {
       if (gradient == null) return;
       const m = s.accumulatedFirstMoment[i]!.variable;
       const v = s.accumulatedSecondMoment[i]!.variable;
-      if (value.dtype !== 'float32' || gradient.dtype !== 'float32') {
-        throw new Error(`bnlab Adam: variable '${name}' and its gradient must be float32`);
-      }
       const [w1, m1, v1] = this.step(simd, backend, value, m, v, gradient, c1, c2);
       m.assign(m1);
       v.assign(v1);

@@ -37,3 +37,10 @@ test('runs as one kernel instead of Step, Cast and Multiply', async () => {
   }
   expect(await names()).toContain('BnlabReluGrad');
 });
+
+test('a gradient of the gradient works (the fused kernel steps aside while a tape records)', () => {
+  // d/dx Σ ∂(Σ relu(y)²)/∂y = d/dx Σ 2·relu(x) = 2·step(x).
+  const x = tf.tensor1d([1.5, -2, 3, -0.5, 0.25]);
+  const g = tf.grad((t: tf.Tensor) => tf.sum(tf.grad((u: tf.Tensor) => tf.sum(tf.square(tf.relu(u))))(t)))(x);
+  expect(Array.from(g.dataSync())).toEqual([2, 0, 2, 0, 2]);
+});

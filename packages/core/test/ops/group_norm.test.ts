@@ -47,6 +47,7 @@ const shapes = [
   { shape: [3, 1, 10], groups: 1 }, // the row path with a scalar tail
   { shape: [4, 6, 6], groups: 3 }, // channels not a multiple of 4: scalar paths
   { shape: [2, 300, 4], groups: 1 }, // more than one 256-row block
+  { shape: [2, 1, 3000], groups: 1 }, // a long row: more than one 1024-value block
 ];
 
 describe.each(['wasm', 'cpu'] as const)('groupNorm on %s', (backend) => {
@@ -116,4 +117,22 @@ test('bad arguments name the argument', () => {
     expect(isBnlabError(caught)).toBe(true);
     expect((caught as Error).message).toContain(where);
   }
+});
+
+describe.each(['wasm', 'cpu'] as const)('second-order gradients of groupNorm on %s', (backend) => {
+  it.each([
+    { shape: [2, 5, 6], groups: 3 },
+    { shape: [3, 1, 8], groups: 1 },
+  ])('∂/∂x Σ(∂f/∂x)² equals the composed tfjs ops (cpu), shape $shape', async ({ shape, groups }) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = randn(new Rng(13), size);
+    const w = randn(new Rng(14), size);
+    const outer = (norm: (t: tf.Tensor3D) => tf.Tensor) => (t: tf.Tensor) => {
+      const inner = tf.grad((u: tf.Tensor) => tf.sum(tf.mul(norm(u as tf.Tensor3D), tf.tensor(w, shape))))(t);
+      return tf.sum(tf.square(inner));
+    };
+    const [ours] = await on(backend, () => [tf.grad(outer((t) => groupNorm(t, groups, EPS)))(tf.tensor3d(x, shape as [number, number, number]))]);
+    const [theirs] = await on('cpu', () => [tf.grad(outer((t) => composed(t, groups)))(tf.tensor3d(x, shape as [number, number, number]))]);
+    expect(relError(ours!, theirs!)).toBeLessThan(1e-3);
+  });
 });
