@@ -58,11 +58,10 @@ export class FusedAdamOptimizer extends AdamOptimizer {
       return;
     }
     const s = this as unknown as AdamState;
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     const f = Math.fround;
     const c1 = f(1 - this.acc1);
     const c2 = f(1 - this.acc2);
-    names.forEach((name, i) => {
+    entries.forEach(([name, gradient], i) => {
       const value = engine().registeredVariables[name]!;
       if (s.accumulatedFirstMoment[i] == null) {
         s.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tidy(() => variable(zerosLike(value), false)) };
@@ -70,7 +69,6 @@ export class FusedAdamOptimizer extends AdamOptimizer {
       if (s.accumulatedSecondMoment[i] == null) {
         s.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tidy(() => variable(zerosLike(value), false)) };
       }
-      const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : (variableGradients as Record<string, Tensor>)[name];
       if (gradient == null) return;
       const m = s.accumulatedFirstMoment[i]!.variable;
       const v = s.accumulatedSecondMoment[i]!.variable;
