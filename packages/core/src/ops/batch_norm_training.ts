@@ -227,14 +227,11 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   return [dx, dScale, dOffset];
 };
 
-let registered = false;
-
 /**
  * Registers {@link batchNormTraining}'s kernels for the `wasm` and `cpu` backends and its
  * gradient. Idempotent; {@link batchNormTraining} calls it itself.
  */
 export function registerBatchNormTrainingKernels(): void {
-  if (registered) return;
   const kernels = {
     forward: BATCH_NORM_TRAINING_KERNEL,
     gradient: BATCH_NORM_TRAINING_GRAD_KERNEL,
@@ -258,7 +255,6 @@ export function registerBatchNormTrainingKernels(): void {
       return { x: () => dx as Tensor, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
     },
   });
-  registered = true;
 }
 
 /**

@@ -149,14 +149,11 @@ function composedGradient(dy: Tensor, x: Tensor, groups: number, epsilon: number
   return reshape(dx, [n, p, c]);
 }
 
-let registered = false;
-
 /**
  * Registers {@link groupNorm}'s kernels for the `wasm` and `cpu` backends and its gradient.
  * Idempotent; {@link groupNorm} calls it itself.
  */
 export function registerGroupNormKernels(): void {
-  if (registered) return;
   const kernels = {
     forward: GROUP_NORM_KERNEL,
     gradient: GROUP_NORM_GRAD_KERNEL,
@@ -177,7 +174,6 @@ export function registerGroupNormKernels(): void {
       return { x: () => engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy: dy!, y: y!, r: r! }, { groups }) as Tensor };
     },
   });
-  registered = true;
 }
 
 /** Whether {@link groupNorm} has kernels on the active backend (wasm and cpu). */

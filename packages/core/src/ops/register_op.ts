@@ -9,11 +9,15 @@ export interface OpKernels {
   cpu: { forward: KernelFunc; gradient: KernelFunc };
 }
 
+const registered = new Set<string>();
+
 /**
  * Registers a fused op's kernels (where the backend has none of that name yet) and its
- * gradient. Each op calls this once, before its first use.
+ * gradient, once per op: later calls return at once, so an op calls this before every use.
  */
 export function registerOp(kernels: OpKernels, gradient: GradConfig): void {
+  if (registered.has(kernels.forward)) return;
+  registered.add(kernels.forward);
   for (const backendName of ['wasm', 'cpu'] as const) {
     const funcs = kernels[backendName];
     for (const [kernelName, kernelFunc] of [[kernels.forward, funcs.forward], [kernels.gradient, funcs.gradient]] as const) {
