@@ -19,9 +19,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { adam as bnlabAdam, initBackend, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '@bnlab/core';
+import { adam as bnlabAdam, initBackend, registerWasmTrainingKernels, relaxedSimdSupported, unregisterWasmTrainingKernels } from '@bnlab/core';
 import { kerasCnn, mlp, summary } from '@bnlab/models';
 
 const HELP = `Usage: node bench.mjs [options]
@@ -36,6 +37,8 @@ const HELP = `Usage: node bench.mjs [options]
   --torch-python EXE  python with torch (default /usr/bin/python3)
   --torch-images N    training images for PyTorch (default 6400)
   --parallel N        then train bnlab in 1, then N processes at once (a sweep's trials), --rounds times
+  --no-relaxed-simd   bnlab's plain SIMD kernels (default: its relaxed-SIMD build, fused multiply-add, as the
+                      bnlab command runs them; on Node 20 this script turns on V8's relaxed SIMD for that)
   --help`;
 
 const { values: opts } = parseArgs({
@@ -52,6 +55,7 @@ const { values: opts } = parseArgs({
     'torch-images': { type: 'string', default: '6400' },
     parallel: { type: 'string', default: '1' },
     'bnlab-only': { type: 'boolean', default: false },
+    'no-relaxed-simd': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -250,7 +254,10 @@ function profileKernels() {
   };
 }
 
-const info = await initBackend({ strict: true });
+// As the bnlab command does: Node 20 has relaxed SIMD behind a V8 flag.
+const relaxed = !opts['no-relaxed-simd'];
+if (relaxed && !relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+const info = await initBackend({ strict: true, relaxedSimd: relaxed });
 
 if (opts['bnlab-only']) {
   // A child of --parallel: bnlab only, one JSON line.
@@ -333,6 +340,7 @@ const nProc = Number(opts.parallel);
 if (nProc > 1) {
   const script = fileURLToPath(import.meta.url);
   const args = [script, '--bnlab-only', '--models', opts.models, '--steps', opts.steps, '--warmup', opts.warmup, '--test-images', String(TEST)];
+  if (!relaxed) args.push('--no-relaxed-simd');
   const runChildren = (n) =>
     Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -358,7 +366,7 @@ if (nProc > 1) {
 }
 
 console.log(
-  `wasm backend: SIMD ${info.simd}, threads ${info.threads}, tfjs ${info.version}; batch ${BATCH}, Adam 1e-3, ` +
+  `wasm backend: SIMD ${info.simd}, bnlab kernels ${info.simdKernels}, threads ${info.threads}, tfjs ${info.version}; batch ${BATCH}, Adam 1e-3, ` +
     `${STEPS} timed steps after ${WARMUP} warm-up${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; inference on ${TEST} test images`,
 );
 console.log('bnlab: @bnlab/models + @bnlab/layers + all bnlab kernels; stock: tfjs-layers layers, stock tfjs-wasm + only the missing kernels');

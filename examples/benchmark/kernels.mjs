@@ -1,24 +1,31 @@
 // Convolution kernel micro-benchmark: time per call and GFLOP/s of bnlab's wasm Conv2D
 // (with a fresh filter each call, as in training), Conv2DBackpropFilter and
-// Conv2DBackpropInput on the benchmark CNN's three layer shapes, batch 64.
+// Conv2DBackpropInput on the benchmark CNN's three layer shapes, batch 64, for both builds
+// of bnlab's SIMD kernels: plain SIMD and relaxed SIMD (fused multiply-add), alternating
+// round by round in one process so that a drifting machine speed hits both alike.
 //
-//   node kernels.mjs [--reps N] [--json FILE]
+//   node kernels.mjs [--reps N] [--rounds N] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@bnlab/core';
+import { initBackend, relaxedSimdSupported, setRelaxedSimd, simdKernels } from '@bnlab/core';
 
 const { values: opts } = parseArgs({
-  options: { reps: { type: 'string', default: '30' }, json: { type: 'string' } },
+  options: { reps: { type: 'string', default: '30' }, rounds: { type: 'string', default: '3' }, json: { type: 'string' } },
 });
 const REPS = Number(opts.reps);
+const ROUNDS = Number(opts.rounds);
 const LAYERS = [
   { name: 'conv1 28x28x1 -> 32', x: [64, 28, 28, 1], f: [3, 3, 1, 32] },
   { name: 'conv2 13x13x32 -> 64', x: [64, 13, 13, 32], f: [3, 3, 32, 64] },
   { name: 'conv3 5x5x64 -> 64', x: [64, 5, 5, 64], f: [3, 3, 64, 64] },
 ];
 
+// Node 20 has relaxed SIMD behind a V8 flag (as the bnlab command, turn it on).
+if (!relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 await initBackend({ backend: 'wasm', strict: true });
+const builds = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
 
 /** Milliseconds per call of fn (results disposed), after three untimed calls. */
 function msPerCall(fn) {
@@ -27,6 +34,8 @@ function msPerCall(fn) {
   for (let i = 0; i < REPS; i++) tf.dispose(fn());
   return Number(process.hrtime.bigint() - t0) / 1e6 / REPS;
 }
+
+const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
 
 const rows = [];
 for (const layer of LAYERS) {
@@ -39,23 +48,37 @@ for (const layer of LAYERS) {
   const x = tf.randomNormal(layer.x);
   const dy = tf.randomNormal([n, oh, ow, co]);
   const filter = tf.randomNormal(layer.f);
-  const forward = msPerCall(() => {
-    // A new filter tensor each call: the training case (weights change every step).
-    const f = tf.clone(filter);
-    const y = tf.engine().runKernel('Conv2D', { x, filter: f }, conv);
-    f.dispose();
-    return y;
-  });
-  const backpropFilter = msPerCall(() =>
-    tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: layer.f }),
-  );
-  const backpropInput = msPerCall(() =>
-    tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: layer.x }),
-  );
+  const kernels = {
+    Conv2D: () => {
+      // A new filter tensor each call: the training case (weights change every step).
+      const f = tf.clone(filter);
+      const y = tf.engine().runKernel('Conv2D', { x, filter: f }, conv);
+      f.dispose();
+      return y;
+    },
+    Conv2DBackpropFilter: () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: layer.f }),
+    Conv2DBackpropInput: () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...conv, inputShape: layer.x }),
+  };
+  const times = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
+      setRelaxedSimd(build === 'relaxed');
+      if (simdKernels() !== build) throw new Error(`expected the ${build} build, got ${simdKernels()}`);
+      for (const [kernel, fn] of Object.entries(kernels)) ((times[kernel] ??= {})[build] ??= []).push(msPerCall(fn));
+    }
+  }
   tf.dispose([x, dy, filter]);
-  for (const [kernel, ms] of [['Conv2D', forward], ['Conv2DBackpropFilter', backpropFilter], ['Conv2DBackpropInput', backpropInput]]) {
-    rows.push({ layer: layer.name, kernel, ms: +ms.toFixed(3), gflops: +(flop / ms / 1e6).toFixed(2) });
+  for (const kernel of Object.keys(kernels)) {
+    const row = { layer: layer.name, kernel };
+    for (const build of builds) {
+      const ms = median(times[kernel][build]);
+      row[`${build} ms`] = +ms.toFixed(3);
+      row[`${build} GFLOP/s`] = +(flop / ms / 1e6).toFixed(2);
+    }
+    if (builds.length === 2) row['relaxed speedup'] = +(row['simd ms'] / row['relaxed ms']).toFixed(2);
+    rows.push(row);
   }
 }
+console.log(`bnlab SIMD kernel builds: ${builds.join(', ')}; median of ${ROUNDS} rounds of ${REPS} calls`);
 console.table(rows);
 if (opts.json) writeFileSync(opts.json, JSON.stringify(rows, null, 2) + '\n');

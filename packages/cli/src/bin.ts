@@ -2,6 +2,9 @@
 import { main } from './program.js';
 import { workerMain } from './run/worker.js';
 import { WORKER_ARG } from './run/worker_protocol.js';
+import { enableRelaxedSimd } from './run/relaxed_simd.js';
+
+enableRelaxedSimd();
 
 if (process.argv[2] === WORKER_ARG) {
   void workerMain();

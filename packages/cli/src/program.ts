@@ -30,7 +30,11 @@ const defaultIo: CliIo = {
 const EXIT_HELP = `
 Exit codes: 0 every trial finished (completed or diverged), 1 some trials failed,
 2 bad usage or experiment file, 3 dataset files missing, 4 read/write error,
-5 internal error, 130 interrupted (rerun the same command to resume).`;
+5 internal error, 130 interrupted (rerun the same command to resume).
+
+Environment: BNLAB_RELAXED_SIMD=0 keeps bnlab's kernels on plain WebAssembly SIMD (by
+default they use relaxed SIMD's fused multiply-add where the engine has it; on Node 20
+bnlab turns on V8's --experimental-wasm-relaxed-simd for that).`;
 
 function outputMode(o: { quiet?: boolean; json?: boolean }): OutputMode {
   return o.json ? 'json' : o.quiet ? 'quiet' : 'human';

@@ -1,4 +1,5 @@
 import { initBackend } from '@bnlab/core';
+import { relaxedSimdAllowed } from './relaxed_simd.js';
 import type { BackendName } from '@bnlab/core';
 import type { Trial } from '../experiment/trials.js';
 import type { ResultsStore, TrialResult } from '../results/store.js';
@@ -13,7 +14,7 @@ export async function runTrialsHere(
   store: ResultsStore,
   options: { backend: BackendName; offline: boolean; listener: RunListener; stop: { requested: boolean } },
 ): Promise<TrialResult[]> {
-  const backend = await initBackend({ backend: options.backend, onWarning: () => {} });
+  const backend = await initBackend({ backend: options.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed() });
   const env = {
     data: new DataCache(options.offline),
     backend,

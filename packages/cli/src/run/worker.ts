@@ -1,4 +1,5 @@
 import { initBackend } from '@bnlab/core';
+import { relaxedSimdAllowed } from './relaxed_simd.js';
 import { loadExperiment } from '../experiment/load.js';
 import { expandTrials } from '../experiment/trials.js';
 import type { Trial } from '../experiment/trials.js';
@@ -35,7 +36,7 @@ export async function workerMain(): Promise<void> {
           const experiment = await loadExperiment(m.file);
           trials = new Map(expandTrials(experiment, m.file).map((t) => [t.id, t]));
           store = new ResultsStore(m.outDir);
-          const backend = await initBackend({ backend: m.backend, onWarning: () => {} });
+          const backend = await initBackend({ backend: m.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed() });
           env = {
             data: new DataCache(m.offline),
             backend,

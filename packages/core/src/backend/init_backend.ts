@@ -6,6 +6,8 @@ import '@tensorflow/tfjs-layers';
 import { setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BnlabError } from '../errors.js';
 import { registerWasmTrainingKernels } from '../kernels/register.js';
+import { setRelaxedSimd, simdKernels } from '../kernels/simd/simd_module.js';
+import type { SimdKernels } from '../kernels/simd/simd_module.js';
 
 /** The backends bnlab runs on. */
 export type BackendName = 'wasm' | 'cpu';
@@ -30,6 +32,14 @@ export interface InitBackendOptions {
    * cross-origin isolated; tfjs disables wasm threads in Node).
    */
   threads?: number;
+  /**
+   * Let bnlab's kernels use relaxed SIMD (fused multiply-add in convolutions and matrix
+   * products) where the engine supports it: Chrome 114+, Node 22+; Node 20 only when
+   * started with `--experimental-wasm-relaxed-simd`. Faster; results may differ in the
+   * last bit between machines. `false` keeps the plain SIMD build everywhere.
+   * @default true
+   */
+  relaxedSimd?: boolean;
   /** Receives the warning when bnlab falls back to cpu. @default console.warn */
   onWarning?: (message: string) => void;
 }
@@ -39,6 +49,11 @@ export interface BackendInfo {
   backend: BackendName;
   /** WebAssembly SIMD in use. */
   simd: boolean;
+  /**
+   * Which build of bnlab's own SIMD kernels runs: `'relaxed'` (fused multiply-add),
+   * `'simd'`, or null (no bnlab kernels: cpu backend, or no WebAssembly SIMD).
+   */
+  simdKernels: SimdKernels | null;
   /** wasm threads in use (1 when single-threaded or on cpu). */
   threads: number;
   /** tfjs-core version. */
@@ -62,7 +77,7 @@ function isNode(): boolean {
  *
  * @example
  * ```ts
- * const info = await initBackend();          // { backend: 'wasm', simd: true, threads: 1, … }
+ * const info = await initBackend();          // { backend: 'wasm', simd: true, simdKernels: 'simd', … }
  * await initBackend({ strict: true });        // throws BACKEND_UNAVAILABLE instead of falling back
  * await initBackend({ wasmPaths: '/static/tfjs-wasm/' });  // browsers
  * ```
@@ -77,6 +92,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
 
   if (wanted === 'wasm') {
+    setRelaxedSimd(options.relaxedSimd ?? true);
     if (options.wasmPaths !== undefined && !wasmPathsSet) {
       setWasmPaths(options.wasmPaths);
       wasmPathsSet = true;
@@ -119,7 +135,8 @@ function describe(name: BackendName, kernels: string[]): BackendInfo {
     const b = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
     threads = b?.hardwareConcurrency ?? 1;
   }
-  return { backend: name, simd, threads, version: version_core, wasmVersion: version_wasm, kernels };
+  const ours = name === 'wasm' ? simdKernels() : null;
+  return { backend: name, simd, simdKernels: ours, threads, version: version_core, wasmVersion: version_wasm, kernels };
 }
 
 /** The name of the active backend, as tfjs reports it. */

@@ -8,6 +8,8 @@ export interface RunEnvironment {
   backend: string;
   /** WebAssembly SIMD in use. */
   simd: boolean;
+  /** Which build of bnlab's SIMD kernels ran (`'relaxed'`, `'simd'`), when known. */
+  simdKernels?: string | null;
   /** wasm threads (1 when single-threaded or not on wasm). */
   threads: number;
   /** Package name → version: tfjs-core, tfjs-layers, and what the caller adds. */
@@ -25,7 +27,7 @@ export interface RunEnvironment {
 
 /** Options of {@link captureEnvironment}. */
 export interface CaptureEnvironmentOptions {
-  /** What `initBackend` returned; its SIMD, threads and wasm version are recorded. */
+  /** What `initBackend` returned; its SIMD, SIMD kernels, threads and wasm version are recorded. */
   backendInfo?: BackendInfo;
   /** More package versions to record, e.g. `{ '@bnlab/models': '0.1.0' }`. */
   versions?: Record<string, string>;
@@ -71,6 +73,7 @@ export function captureEnvironment(options: CaptureEnvironmentOptions = {}): Run
     versions,
     runtime: isNode ? `node ${proc?.version ?? ''}`.trim() : (nav?.userAgent ?? 'unknown'),
   };
+  if (info) result.simdKernels = onWasm ? info.simdKernels : null;
   if (isNode && proc) {
     result.platform = proc.platform;
     result.arch = proc.arch;

@@ -1,4 +1,4 @@
-import { SIMD_WASM_BASE64 } from './simd_wasm_bytes.js';
+import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from './simd_wasm_bytes.js';
 import type { WasmBackendLike } from '../wasm_backend.js';
 
 /**
@@ -41,8 +41,12 @@ export interface SimdExports {
   gemmPacked(ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-const instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+/** Which build of bnlab's SIMD module runs: with relaxed SIMD (fused multiply-add), or plain SIMD. */
+export type SimdKernels = 'relaxed' | 'simd';
+
+let compiled: { module: WebAssembly.Module; kind: SimdKernels } | null | undefined;
+let instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+let relaxedWanted = true;
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
@@ -52,18 +56,53 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Compiles the SIMD module (once). Returns false when this engine cannot run it (no
+ * Whether bnlab may use its relaxed-SIMD build (on by default): matrix products then use
+ * fused multiply-adds where the CPU has them, faster, with results that can differ in the
+ * last bit between machines. Engines without relaxed SIMD (Node 20 without
+ * `--experimental-wasm-relaxed-simd`, Safari) always get the plain SIMD build.
+ */
+export function setRelaxedSimd(allowed: boolean): void {
+  if (allowed === relaxedWanted) return;
+  relaxedWanted = allowed;
+  compiled = undefined;
+  instances = new WeakMap();
+}
+
+function tryCompile(base64: string): WebAssembly.Module | null {
+  const bytes = decodeBase64(base64);
+  if (!WebAssembly.validate(bytes)) return null;
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Compiles the SIMD module (once): the relaxed-SIMD build when allowed and this engine
+ * accepts it, else the plain one. Returns false when this engine cannot run either (no
  * WebAssembly SIMD): bnlab's kernels then fall back to tfjs's own.
  */
 export function simdAvailable(): boolean {
   if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(decodeBase64(SIMD_WASM_BASE64));
-    } catch {
-      compiled = null;
-    }
+    const relaxed = relaxedWanted ? tryCompile(RELAXED_SIMD_WASM_BASE64) : null;
+    const plain = relaxed ? null : tryCompile(SIMD_WASM_BASE64);
+    compiled = relaxed ? { module: relaxed, kind: 'relaxed' } : plain ? { module: plain, kind: 'simd' } : null;
   }
   return compiled !== null;
+}
+
+/**
+ * Whether this engine accepts bnlab's relaxed-SIMD build now (V8 flags set at run time
+ * count: Node 20 accepts it after `--experimental-wasm-relaxed-simd`).
+ */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(decodeBase64(RELAXED_SIMD_WASM_BASE64));
+}
+
+/** The build of the SIMD kernels in use, or null when WebAssembly SIMD is unavailable. */
+export function simdKernels(): SimdKernels | null {
+  return simdAvailable() ? (compiled as { kind: SimdKernels }).kind : null;
 }
 
 /** The wasm backend's `WebAssembly.Memory`, where its tensors live. */
@@ -81,7 +120,7 @@ export function simdFor(backend: WasmBackendLike): SimdExports | null {
   if (!memory || !simdAvailable()) return null;
   let inst = instances.get(memory);
   if (!inst) {
-    const instance = new WebAssembly.Instance(compiled as WebAssembly.Module, { env: { memory } });
+    const instance = new WebAssembly.Instance((compiled as { module: WebAssembly.Module }).module, { env: { memory } });
     inst = instance.exports as unknown as SimdExports;
     instances.set(memory, inst);
   }
