@@ -50,8 +50,9 @@ for (const layer of LAYERS) {
   const filter = tf.randomNormal(layer.f);
   const kernels = {
     Conv2D: () => {
-      // A new filter tensor each call: the training case (weights change every step).
-      const f = tf.clone(filter);
+      // A new filter tensor each call: the training case (weights change every step). Not
+      // tf.clone: bnlab's Identity shares the data, and a filter seen before goes to XNNPACK.
+      const f = tf.mul(filter, 1);
       const y = tf.engine().runKernel('Conv2D', { x, filter: f }, conv);
       f.dispose();
       return y;
