@@ -751,6 +751,123 @@ export function reluGrad(dy: usize, x: usize, n: i32, out: usize): void {
 }
 
 // ---------------------------------------------------------------------------------------
+// Convolutions of one input channel with a 3-wide filter, stride 1 (a network's first layer)
+// ---------------------------------------------------------------------------------------
+// Through the patch matrix such a layer is a GEMM of depth 9: packing the patches, then
+// loading and storing every output tile, cost more than the multiply-adds. These read the
+// (zero-padded) image directly. `xp` is [batch, hp, wp] (the padded single-channel
+// image), filters and their gradients are [kh, 3, co], outputs [batch, outH, outW, co],
+// co a multiple of 8.
+
+/** out[b] = x[b] placed at (top, left) in an hp × wp plane of zeros, for every b < batch. */
+export function padPlanes(x: usize, batch: i32, h: i32, w: i32, top: i32, left: i32, hp: i32, wp: i32, out: usize): void {
+  memory.fill(out, 0, (<usize>batch * <usize>hp * <usize>wp) << 2);
+  for (let b: i32 = 0; b < batch; b++) {
+    for (let r: i32 = 0; r < h; r++) {
+      memory.copy(out + ((<usize>((b * hp + r + top) * wp + left)) << 2), x + ((<usize>((b * h + r) * w)) << 2), <usize>w << 2);
+    }
+  }
+}
+
+/**
+ * y[b, oh, ow, c] = Σ_{i < kh, j < 3} xp[b, oh + i, ow + j] · w[i, j, c]: four output pixels
+ * by eight channels in registers, the filter rows read from cache.
+ */
+export function conv1ch3(xp: usize, batch: i32, hp: i32, wp: i32, kh: i32, w: usize, co: i32, outH: i32, outW: i32, y: usize): void {
+  const coBytes = <usize>co << 2;
+  for (let b: i32 = 0; b < batch; b++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const xRow = xp + ((<usize>((b * hp + oh) * wp)) << 2);
+      const yRow = y + <usize>((b * outH + oh) * outW) * coBytes;
+      let ow: i32 = 0;
+      for (; ow + 4 <= outW; ow += 4) {
+        const yo = yRow + <usize>ow * coBytes;
+        for (let c0: i32 = 0; c0 < co; c0 += 8) {
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+          for (let i: i32 = 0; i < kh; i++) {
+            const xr = xRow + ((<usize>(i * wp + ow)) << 2);
+            let wr = w + <usize>(i * 3) * coBytes + (<usize>c0 << 2);
+            for (let j: i32 = 0; j < 3; j++) {
+              const w0 = v128.load(wr);
+              const w1 = v128.load(wr, 16);
+              const xj = xr + (<usize>j << 2);
+              let s = v128.load32_splat(xj); a00 = madd(s, w0, a00); a01 = madd(s, w1, a01);
+              s = v128.load32_splat(xj, 4); a10 = madd(s, w0, a10); a11 = madd(s, w1, a11);
+              s = v128.load32_splat(xj, 8); a20 = madd(s, w0, a20); a21 = madd(s, w1, a21);
+              s = v128.load32_splat(xj, 12); a30 = madd(s, w0, a30); a31 = madd(s, w1, a31);
+              wr += coBytes;
+            }
+          }
+          const o = yo + (<usize>c0 << 2);
+          v128.store(o, a00); v128.store(o, a01, 16);
+          v128.store(o + coBytes, a10); v128.store(o + coBytes, a11, 16);
+          v128.store(o + 2 * coBytes, a20); v128.store(o + 2 * coBytes, a21, 16);
+          v128.store(o + 3 * coBytes, a30); v128.store(o + 3 * coBytes, a31, 16);
+        }
+      }
+      for (; ow < outW; ow++) {
+        const yo = yRow + <usize>ow * coBytes;
+        for (let c0: i32 = 0; c0 < co; c0 += 8) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+          for (let i: i32 = 0; i < kh; i++) {
+            const xr = xRow + ((<usize>(i * wp + ow)) << 2);
+            let wr = w + <usize>(i * 3) * coBytes + (<usize>c0 << 2);
+            for (let j: i32 = 0; j < 3; j++) {
+              const s = v128.load32_splat(xr + (<usize>j << 2));
+              a0 = madd(s, v128.load(wr), a0);
+              a1 = madd(s, v128.load(wr, 16), a1);
+              wr += coBytes;
+            }
+          }
+          v128.store(yo + (<usize>c0 << 2), a0);
+          v128.store(yo + (<usize>c0 << 2), a1, 16);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The filter gradient of {@link conv1ch3}: dw[i, j, c] = Σ_{b, oh, ow} xp[b, oh + i, ow + j] ·
+ * dy[b, oh, ow, c]. One output row of dy at a time (it stays in L1 across the kh · co/8
+ * passes over it); each pass sums the row into registers, then adds that to dw.
+ */
+export function conv1ch3Grad(xp: usize, batch: i32, hp: i32, wp: i32, kh: i32, dy: usize, co: i32, outH: i32, outW: i32, dw: usize): void {
+  const coBytes = <usize>co << 2;
+  memory.fill(dw, 0, <usize>(kh * 3) * coBytes);
+  for (let b: i32 = 0; b < batch; b++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const dyRow = dy + <usize>((b * outH + oh) * outW) * coBytes;
+      for (let i: i32 = 0; i < kh; i++) {
+        const xr = xp + ((<usize>((b * hp + oh + i) * wp)) << 2);
+        for (let c0: i32 = 0; c0 < co; c0 += 8) {
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0);
+          let d = dyRow + (<usize>c0 << 2);
+          let xo = xr;
+          for (let ow: i32 = 0; ow < outW; ow++) {
+            const d0 = v128.load(d);
+            const d1 = v128.load(d, 16);
+            let s = v128.load32_splat(xo); a00 = madd(s, d0, a00); a01 = madd(s, d1, a01);
+            s = v128.load32_splat(xo, 4); a10 = madd(s, d0, a10); a11 = madd(s, d1, a11);
+            s = v128.load32_splat(xo, 8); a20 = madd(s, d0, a20); a21 = madd(s, d1, a21);
+            d += coBytes;
+            xo += 4;
+          }
+          const o = dw + <usize>(i * 3) * coBytes + (<usize>c0 << 2);
+          v128.store(o, f32x4.add(v128.load(o), a00)); v128.store(o, f32x4.add(v128.load(o, 16), a01), 16);
+          const o1 = o + coBytes;
+          v128.store(o1, f32x4.add(v128.load(o1), a10)); v128.store(o1, f32x4.add(v128.load(o1, 16), a11), 16);
+          const o2 = o1 + coBytes;
+          v128.store(o2, f32x4.add(v128.load(o2), a20)); v128.store(o2, f32x4.add(v128.load(o2, 16), a21), 16);
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // Group standardization (layer, group and instance normalization), channels last
 // ---------------------------------------------------------------------------------------
 

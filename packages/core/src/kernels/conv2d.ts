@@ -2,6 +2,7 @@ import { backend_util, Conv2D, FusedConv2D } from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gemm, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
+import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
 import { runStock } from './stock.js';
 import { asWasmBackend, disposeAll, runWasmKernel } from './wasm_backend.js';
 
@@ -19,8 +20,9 @@ const seenFilters = new WeakSet<object>();
  * then rebuilds its operator (repacking the filter and its indirection buffer) on every
  * call; that made it slower than this packed SIMD GEMM on the benchmark CNN's layers.
  * A filter seen before (inference, or a frozen layer) goes to XNNPACK instead, whose cached
- * operator is then the faster choice, unless the padding is explicit (see below). Returns null for the cases it does not cover
- * (channels-first data, other activations).
+ * operator is then the faster choice, unless the padding is explicit (see below). A single
+ * input channel with a 3-wide filter skips the patch matrix (see singleChannelConv).
+ * Returns null for the cases it does not cover (channels-first data, other activations).
  */
 function convViaGemm(
   args: Parameters<KernelFunc>[0],
@@ -63,7 +65,10 @@ function convViaGemm(
     const { top, bottom, left, right } = info.padInfo;
     const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
       top === 0 && left === 0 && bottom === 0 && right === 0;
-    if (pointwise) {
+    const planes = singleChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, x), info) : null;
+    if (planes) {
+      simd.conv1ch3(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out));
+    } else if (pointwise) {
       gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
         rows, outChannels, patch, ptr(backend, out), outChannels);
     } else {

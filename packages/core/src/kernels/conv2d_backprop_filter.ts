@@ -2,6 +2,7 @@ import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gemm, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
+import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 import type { WasmBackendLike } from './wasm_backend.js';
 
@@ -11,7 +12,8 @@ import type { WasmBackendLike } from './wasm_backend.js';
  * With bnlab's SIMD module (the normal case) it is one matrix product over the patch
  * matrix of `x`: `dW[(kh, kw, ci), co] = Σ_p cols[p, (kh, kw, ci)] · dy[p, co]`, where
  * `p` runs over batch × output pixels, i.e. `dW = colsᵀ · dy`, computed in place on the
- * backend's memory by a packed SIMD GEMM (colsᵀ is written straight in packed form).
+ * backend's memory by a packed SIMD GEMM (colsᵀ is written straight in packed form); a
+ * single input channel with a 3-wide filter is summed directly (see singleChannelConv).
  *
  * Without SIMD the filter gradient, itself a convolution, runs on the backend's XNNPACK
  * `Conv2D`:
@@ -48,6 +50,11 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
     const rows = info.batchSize * outHeight * outWidth;
     const scratch = new Scratch(backend);
     try {
+      const planes = singleChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, xNhwc), info) : null;
+      if (planes) {
+        simd.conv1ch3Grad(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, dyNhwc), info.outChannels, outHeight, outWidth, ptr(backend, dW));
+        return dW;
+      }
       // colsᵀ goes straight into the GEMM's packed layout.
       const packed = scratch.alloc(packedASize(patch, rows));
       simd.im2colPackedT(ptr(backend, xNhwc), info.batchSize, inHeight, inWidth, info.inChannels, kh, kw,
