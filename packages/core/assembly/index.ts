@@ -32,10 +32,15 @@ function flush4(acc: usize, c: i32, v: v128): void {
   v128.store(at + 16, f64x2.add(v128.load(at + 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))));
 }
 
-/** Column reductions of a row-major [rows, cols] matrix: which values are summed. */
-const SUM: i32 = 0; // x
-const SQDEV: i32 = 1; // (x − m)²
-const DYXC: i32 = 2; // dy, and dy · (x − m)
+/**
+ * Column reductions of a row-major [rows, cols] matrix: which values are summed. Each
+ * column's values are first shifted by s[c] (a reference value per column, such as the
+ * first row, when s ≠ 0): x − s is exact for values near s, so a large common offset
+ * costs no precision in the sums or in the centring by m (the mean of x − s).
+ */
+const SUM: i32 = 0; // x − s
+const SQDEV: i32 = 1; // (x − s − m)²
+const DYXC: i32 = 2; // dy, and dy · (x − s − m)
 
 /**
  * The column passes: per column c, acc1[c] = Σ_r f(r, c) (and acc2 for DYXC), float32
@@ -43,7 +48,7 @@ const DYXC: i32 = 2; // dy, and dy · (x − m)
  */
 // @ts-ignore: decorator
 @inline
-function columnPass(kind: i32, x: usize, m: usize, dy: usize, rows: i32, cols: i32, acc1: usize, acc2: usize): void {
+function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i32, cols: i32, acc1: usize, acc2: usize): void {
   memory.fill(acc1, 0, <usize>cols << 3);
   if (kind == DYXC) memory.fill(acc2, 0, <usize>cols << 3);
   const stride = <usize>cols << 2;
@@ -54,19 +59,20 @@ function columnPass(kind: i32, x: usize, m: usize, dy: usize, rows: i32, cols: i
     for (let c: i32 = 0; c < c4; c += 4) {
       const off = <usize>c << 2;
       const vm = kind == SUM ? f32x4.splat(0) : v128.load(m + off);
+      const vs = s ? v128.load(s + off) : f32x4.splat(0);
       let a1 = f32x4.splat(0);
       let a2 = f32x4.splat(0);
       let q = <usize>r0 * stride + off;
       for (let r = r0; r < end; r++) {
         if (kind == SUM) {
-          a1 = f32x4.add(a1, v128.load(x + q));
+          a1 = f32x4.add(a1, f32x4.sub(v128.load(x + q), vs));
         } else if (kind == SQDEV) {
-          const d = f32x4.sub(v128.load(x + q), vm);
+          const d = f32x4.sub(f32x4.sub(v128.load(x + q), vs), vm);
           a1 = f32x4.add(a1, f32x4.mul(d, d));
         } else {
           const g = v128.load(dy + q);
           a1 = f32x4.add(a1, g);
-          a2 = f32x4.add(a2, f32x4.mul(g, f32x4.sub(v128.load(x + q), vm)));
+          a2 = f32x4.add(a2, f32x4.mul(g, f32x4.sub(f32x4.sub(v128.load(x + q), vs), vm)));
         }
         q += stride;
       }
@@ -76,19 +82,20 @@ function columnPass(kind: i32, x: usize, m: usize, dy: usize, rows: i32, cols: i
     for (let c = c4; c < cols; c++) {
       const off = <usize>c << 2;
       const mv: f64 = kind == SUM ? 0 : <f64>load<f32>(m + off);
+      const sv: f32 = s ? load<f32>(s + off) : 0;
       let t1: f64 = 0;
       let t2: f64 = 0;
       let q = <usize>r0 * stride + off;
       for (let r = r0; r < end; r++) {
         if (kind == SUM) {
-          t1 += <f64>load<f32>(x + q);
+          t1 += <f64>(load<f32>(x + q) - sv);
         } else if (kind == SQDEV) {
-          const d = <f64>load<f32>(x + q) - mv;
+          const d = <f64>(load<f32>(x + q) - sv) - mv;
           t1 += d * d;
         } else {
           const g = <f64>load<f32>(dy + q);
           t1 += g;
-          t2 += g * (<f64>load<f32>(x + q) - mv);
+          t2 += g * (<f64>(load<f32>(x + q) - sv) - mv);
         }
         q += stride;
       }
@@ -110,39 +117,39 @@ function storeScaled(acc: usize, cols: i32, scale: f64, out: usize): void {
 }
 
 /**
- * out[c] = scale · Σ_r x[r, c] for a row-major [rows, cols] matrix. Sums run in float32
- * within blocks of rows and in float64 across blocks, so long columns keep precision.
- * `work`: 8·cols bytes.
+ * out[c] = scale · Σ_r (x[r, c] − s[c]) for a row-major [rows, cols] matrix (s = 0: no
+ * shift). Sums run in float32 within blocks of rows and in float64 across blocks, so long
+ * columns keep precision. `work`: 8·cols bytes.
  */
-export function colSum(x: usize, rows: i32, cols: i32, out: usize, scale: f64, work: usize): void {
-  columnPass(SUM, x, 0, 0, rows, cols, work, 0);
+export function colSum(x: usize, s: usize, rows: i32, cols: i32, out: usize, scale: f64, work: usize): void {
+  columnPass(SUM, x, s, 0, 0, rows, cols, work, 0);
   storeScaled(work, cols, scale, out);
 }
 
 /**
- * Per column c: sumDy[c] = Σ_r dy[r, c] and sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − mean[c]):
+ * Per column c: sumDy[c] = Σ_r dy[r, c] and sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − s[c] − m[c]):
  * the two reductions of the batch-norm gradient, in one pass. `work`: 16·cols bytes.
  */
-export function colSum2(dy: usize, x: usize, mean: usize, rows: i32, cols: i32, sumDy: usize, sumDyXc: usize, work: usize): void {
+export function colSum2(dy: usize, x: usize, s: usize, m: usize, rows: i32, cols: i32, sumDy: usize, sumDyXc: usize, work: usize): void {
   const acc2 = work + (<usize>cols << 3);
-  columnPass(DYXC, x, mean, dy, rows, cols, work, acc2);
+  columnPass(DYXC, x, s, m, dy, rows, cols, work, acc2);
   storeScaled(work, cols, 1, sumDy);
   storeScaled(acc2, cols, 1, sumDyXc);
 }
 
-/** out[c] = Σ_r (x[r, c] − mean[c])²: the second pass of a two-pass variance. `work`: 8·cols bytes. */
-export function colSqDev(x: usize, mean: usize, rows: i32, cols: i32, out: usize, work: usize): void {
-  columnPass(SQDEV, x, mean, 0, rows, cols, work, 0);
+/** out[c] = Σ_r (x[r, c] − s[c] − m[c])²: the second pass of a two-pass variance. `work`: 8·cols bytes. */
+export function colSqDev(x: usize, s: usize, m: usize, rows: i32, cols: i32, out: usize, work: usize): void {
+  columnPass(SQDEV, x, s, m, 0, rows, cols, work, 0);
   storeScaled(work, cols, 1, out);
 }
 
 /**
- * out[r, c] = (a[r, c] − m[c]) · p[c] + b[r, c] · q[c] + k[c]; `b` may be 0 (no b term).
- * The element-wise part of batch norm forward (a = x, m = mean) and backward (a = x,
- * b = dy). Centring before scaling keeps precision when |mean| ≫ std. Blocks of rows as the
- * column passes, so each block is read from memory once.
+ * out[r, c] = (a[r, c] − s[c] − m[c]) · p[c] + b[r, c] · q[c] + k[c]; `s` and `b` may be 0
+ * (no shift, no b term). The element-wise part of batch norm forward (a = x, m = mean of
+ * x − s) and backward (a = x, b = dy). Centring before scaling keeps precision when
+ * |mean| ≫ std. Blocks of rows as the column passes, so each block is read from memory once.
  */
-export function affine(a: usize, m: usize, p: usize, b: usize, q: usize, k: usize, rows: i32, cols: i32, out: usize): void {
+export function affine(a: usize, s: usize, m: usize, p: usize, b: usize, q: usize, k: usize, rows: i32, cols: i32, out: usize): void {
   if ((cols & 3) == 0) {
     const stride = <usize>cols << 2;
     const rb = blockRows(cols);
@@ -151,18 +158,20 @@ export function affine(a: usize, m: usize, p: usize, b: usize, q: usize, k: usiz
       for (let c: i32 = 0; c < cols; c += 4) {
         const off = <usize>c << 2;
         const vm = v128.load(m + off);
+        const vs = s ? v128.load(s + off) : f32x4.splat(0);
         const vp = v128.load(p + off);
         const vk = v128.load(k + off);
         let o = <usize>r0 * stride + off;
         if (b) {
           const vq = v128.load(q + off);
           for (let r = r0; r < end; r++) {
-            v128.store(out + o, f32x4.add(f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), f32x4.mul(v128.load(b + o), vq)), vk));
+            const xc = f32x4.sub(f32x4.sub(v128.load(a + o), vs), vm);
+            v128.store(out + o, f32x4.add(f32x4.add(f32x4.mul(xc, vp), f32x4.mul(v128.load(b + o), vq)), vk));
             o += stride;
           }
         } else {
           for (let r = r0; r < end; r++) {
-            v128.store(out + o, f32x4.add(f32x4.mul(f32x4.sub(v128.load(a + o), vm), vp), vk));
+            v128.store(out + o, f32x4.add(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(a + o), vs), vm), vp), vk));
             o += stride;
           }
         }
@@ -174,7 +183,8 @@ export function affine(a: usize, m: usize, p: usize, b: usize, q: usize, k: usiz
   for (let r: i32 = 0; r < rows; r++) {
     for (let c: i32 = 0; c < cols; c++) {
       const cc = <usize>c << 2;
-      let v = (load<f32>(a + o) - load<f32>(m + cc)) * load<f32>(p + cc) + load<f32>(k + cc);
+      const sv: f32 = s ? load<f32>(s + cc) : 0;
+      let v = (load<f32>(a + o) - sv - load<f32>(m + cc)) * load<f32>(p + cc) + load<f32>(k + cc);
       if (b) v += load<f32>(b + o) * load<f32>(q + cc);
       store<f32>(out + o, v);
       o += 4;

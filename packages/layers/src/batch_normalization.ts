@@ -5,7 +5,6 @@ import {
   clipByValue,
   concat,
   div,
-  gather,
   getBackend,
   maximum,
   mul,
@@ -15,7 +14,6 @@ import {
   split,
   sqrt,
   sub,
-  tensor1d,
   tidy,
   zeros,
 } from '@tensorflow/tfjs-core';
@@ -218,25 +216,16 @@ export class BatchNormalization extends NormalizationLayer {
    * Training forward through the fused op, the same maths as `standardize` + `applyAffine`
    * (biased variance of the centered values, gradients through the statistics too), with
    * `gamma`/`beta` passed only when the layer has them; the moving statistics are updated from
-   * the batch mean and variance as on the general path.
-   *
-   * Precision: the op keeps its mean in float32 and centers with it, which loses about
-   * ulp(|mean|)/2 per value (5e-4 at a mean of 1e4, comparable to a unit spread). So, as
-   * `standardize` does, the input is first shifted by its own first row: `x − shift` is exact
-   * for nearby values, the op sees data centered near zero, and the mean is `shift + mean`.
-   * The shift is read back as plain values, so it is a constant to autodiff (the output does not
-   * depend on it) and costs one element-wise subtraction, with no gradient work of its own.
+   * the batch mean and variance as on the general path. The op shifts each channel by its
+   * first value before summing, so a large mean costs no precision (as `standardize`).
    */
   private fusedTraining(x: Tensor): Tensor {
-    const channels = x.shape[x.rank - 1]!;
-    const firstRow = gather(reshape(x, [-1, channels]), [0]);
-    const shift = tensor1d(firstRow.dataSync() as Float32Array);
-    const { y, mean, variance } = batchNormTraining(sub(x, shift), {
+    const { y, mean, variance } = batchNormTraining(x, {
       scale: this.gamma?.read() as Tensor1D | undefined,
       offset: this.beta?.read() as Tensor1D | undefined,
       epsilon: this.epsilon,
     });
-    updateMovingAverage(this.movingMean!, add(mean, shift), this.options.momentum);
+    updateMovingAverage(this.movingMean!, mean, this.options.momentum);
     updateMovingAverage(this.movingVariance!, variance, this.options.momentum);
     return y;
   }

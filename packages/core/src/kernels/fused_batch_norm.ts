@@ -42,7 +42,7 @@ const fusedBatchNorm: KernelFunc = (args) => {
       heap[(p >> 2) + c] = g / Math.sqrt(heap[at(variance) + c]! + varianceEpsilon);
       heap[(k >> 2) + c] = offset ? heap[at(offset) + c]! : 0;
     }
-    simd.affine(ptr(backend, x), ptr(backend, mean), p, 0, 0, k, rows, channels, ptr(backend, out));
+    simd.affine(ptr(backend, x), 0, ptr(backend, mean), p, 0, 0, k, rows, channels, ptr(backend, out));
   } finally {
     scratch.free();
   }

@@ -1,11 +1,15 @@
-import { engine, getKernel, ones, registerGradient, registerKernel, tidy, util, zeros } from '@tensorflow/tfjs-core';
+import { engine, ones, tidy, util, zeros } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor1D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
 import { registerOp } from './register_op.js';
 import { ptr, Scratch, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
-/** Kernel name of {@link batchNormTraining}'s forward pass (outputs y, mean, variance). */
+/**
+ * Kernel name of {@link batchNormTraining}'s forward pass. Outputs y, mean, variance, and
+ * the mean of x − x[0] per channel (x's first row is the shift that keeps precision; the
+ * gradient centres with it as the forward pass did).
+ */
 export const BATCH_NORM_TRAINING_KERNEL = 'BnlabBatchNormTraining';
 /** Kernel name of its gradient (outputs dx, dScale, dOffset). */
 export const BATCH_NORM_TRAINING_GRAD_KERNEL = 'BnlabBatchNormTrainingGrad';
@@ -46,13 +50,16 @@ function shapeStats(shape: number[]): Stats {
 
 function forwardJs(x: ArrayLike<number>, s: Stats, scale: ArrayLike<number>, offset: ArrayLike<number>, eps: number) {
   const { rows, cols } = s;
-  const mean = new Float64Array(cols);
+  // Float64 throughout; the shift (first row) only mirrors the SIMD kernel's outputs.
+  const centre = new Float64Array(cols);
   const m2 = new Float64Array(cols);
-  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) mean[c] = (mean[c] as number) + (x[i] as number);
-  for (let c = 0; c < cols; c++) mean[c] = (mean[c] as number) / rows;
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) centre[c] = (centre[c] as number) + (x[i] as number) - (x[c] as number);
+  for (let c = 0; c < cols; c++) centre[c] = (centre[c] as number) / rows;
+  const mean = new Float64Array(cols);
+  for (let c = 0; c < cols; c++) mean[c] = (x[c] as number) + (centre[c] as number);
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++, i++) {
-      const d = (x[i] as number) - (mean[c] as number);
+      const d = (x[i] as number) - (x[c] as number) - (centre[c] as number);
       m2[c] = (m2[c] as number) + d * d;
     }
   }
@@ -64,9 +71,11 @@ function forwardJs(x: ArrayLike<number>, s: Stats, scale: ArrayLike<number>, off
   }
   const y = new Float32Array(rows * cols);
   for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++, i++) y[i] = ((x[i] as number) - (mean[c] as number)) * (a[c] as number) + (offset[c] as number);
+    for (let c = 0; c < cols; c++, i++) {
+      y[i] = ((x[i] as number) - (x[c] as number) - (centre[c] as number)) * (a[c] as number) + (offset[c] as number);
+    }
   }
-  return { y, mean: Float32Array.from(mean), variance };
+  return { y, mean: Float32Array.from(mean), variance, centre: Float32Array.from(centre) };
 }
 
 /**
@@ -97,7 +106,7 @@ function gradCoefficients(
 }
 
 function backwardJs(
-  dy: ArrayLike<number>, x: ArrayLike<number>, s: Stats, mean: ArrayLike<number>, variance: ArrayLike<number>,
+  dy: ArrayLike<number>, x: ArrayLike<number>, s: Stats, centre: ArrayLike<number>, variance: ArrayLike<number>,
   scale: ArrayLike<number>, dMean: ArrayLike<number>, dVar: ArrayLike<number>, eps: number,
 ) {
   const { rows, cols } = s;
@@ -107,14 +116,15 @@ function backwardJs(
     for (let c = 0; c < cols; c++, i++) {
       const g = dy[i] as number;
       sumDy[c] = (sumDy[c] as number) + g;
-      sumDyXc[c] = (sumDyXc[c] as number) + g * ((x[i] as number) - (mean[c] as number));
+      sumDyXc[c] = (sumDyXc[c] as number) + g * ((x[i] as number) - (x[c] as number) - (centre[c] as number));
     }
   }
   const k = gradCoefficients(sumDy, sumDyXc, variance, scale, dMean, dVar, rows, eps);
   const dx = new Float32Array(rows * cols);
   for (let r = 0, i = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++, i++) {
-      dx[i] = ((x[i] as number) - (mean[c] as number)) * (k.p[c] as number) + (dy[i] as number) * (k.a[c] as number) + (k.q[c] as number);
+      const xc = (x[i] as number) - (x[c] as number) - (centre[c] as number);
+      dx[i] = xc * (k.p[c] as number) + (dy[i] as number) * (k.a[c] as number) + (k.q[c] as number);
     }
   }
   return { dx, dScale: k.dScale, dOffset: k.dOffset };
@@ -136,7 +146,12 @@ const forwardCpu: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, scale, offset } = inputs as Record<string, TensorInfo>;
   const s = shapeStats((x as TensorInfo).shape);
   const r = forwardJs(b.readSync(x!.dataId), s, b.readSync(scale!.dataId), b.readSync(offset!.dataId), epsilonOf(attrs));
-  return [b.makeTensorInfo(x!.shape.slice(), 'float32', r.y), b.makeTensorInfo([s.cols], 'float32', r.mean), b.makeTensorInfo([s.cols], 'float32', r.variance)];
+  return [
+    b.makeTensorInfo(x!.shape.slice(), 'float32', r.y),
+    b.makeTensorInfo([s.cols], 'float32', r.mean),
+    b.makeTensorInfo([s.cols], 'float32', r.variance),
+    b.makeTensorInfo([s.cols], 'float32', r.centre),
+  ];
 };
 
 const gradCpu: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -144,7 +159,7 @@ const gradCpu: KernelFunc = ({ inputs, backend, attrs }) => {
   const t = inputs as Record<string, TensorInfo>;
   const read = (name: string) => b.readSync((t[name] as TensorInfo).dataId);
   const s = shapeStats(t['x']!.shape);
-  const r = backwardJs(read('dy'), read('x'), s, read('mean'), read('variance'), read('scale'), read('dMean'), read('dVariance'), epsilonOf(attrs));
+  const r = backwardJs(read('dy'), read('x'), s, read('centre'), read('variance'), read('scale'), read('dMean'), read('dVariance'), epsilonOf(attrs));
   return [b.makeTensorInfo(t['x']!.shape.slice(), 'float32', r.dx), b.makeTensorInfo([s.cols], 'float32', r.dScale), b.makeTensorInfo([s.cols], 'float32', r.dOffset)];
 };
 
@@ -160,31 +175,40 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const y = backend.makeOutput(x!.shape.slice(), 'float32');
   const mean = backend.makeOutput([s.cols], 'float32');
   const variance = backend.makeOutput([s.cols], 'float32');
+  const centre = backend.makeOutput([s.cols], 'float32');
   const simd = simdFor(backend);
   if (!simd) {
     const r = forwardJs(heap(backend, x!), s, heap(backend, scale!), heap(backend, offset!), eps);
     heap(backend, y).set(r.y);
     heap(backend, mean).set(r.mean);
     heap(backend, variance).set(r.variance);
-    return [y, mean, variance];
+    heap(backend, centre).set(r.centre);
+    return [y, mean, variance, centre];
   }
-  simd.colSum(ptr(backend, x!), s.rows, s.cols, ptr(backend, mean), 1 / s.rows, workspace(backend, 2 * s.cols));
-  simd.colSqDev(ptr(backend, x!), ptr(backend, mean), s.rows, s.cols, ptr(backend, variance), workspace(backend, 2 * s.cols));
+  // Statistics of x − x[0] (x's first row as the shift, read in place): exact for values
+  // near their channel's first value, so a mean far above the spread costs no precision.
+  const xAt = ptr(backend, x!);
+  simd.colSum(xAt, xAt, s.rows, s.cols, ptr(backend, centre), 1 / s.rows, workspace(backend, 2 * s.cols));
+  simd.colSqDev(xAt, xAt, ptr(backend, centre), s.rows, s.cols, ptr(backend, variance), workspace(backend, 2 * s.cols));
   const v = heap(backend, variance);
   const g = heap(backend, scale!);
+  const xs = heap(backend, x!);
+  const m = heap(backend, mean);
+  const ctr = heap(backend, centre);
   const a = new Float32Array(s.cols);
   for (let c = 0; c < s.cols; c++) {
+    m[c] = (xs[c] as number) + (ctr[c] as number);
     v[c] = (v[c] as number) / s.rows;
     a[c] = (g[c] as number) / Math.sqrt((v[c] as number) + eps);
   }
   const scratch = new Scratch(backend);
   try {
     const ap = scratch.put(a);
-    simd.affine(ptr(backend, x!), ptr(backend, mean), ap, 0, 0, ptr(backend, offset!), s.rows, s.cols, ptr(backend, y));
+    simd.affine(xAt, xAt, ptr(backend, centre), ap, 0, 0, ptr(backend, offset!), s.rows, s.cols, ptr(backend, y));
   } finally {
     scratch.free();
   }
-  return [y, mean, variance];
+  return [y, mean, variance, centre];
 };
 
 const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
@@ -199,7 +223,7 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const simd = simdFor(backend);
   const h = (name: string) => heap(backend, t[name] as TensorInfo);
   if (!simd) {
-    const r = backwardJs(h('dy'), h('x'), s, h('mean'), h('variance'), h('scale'), h('dMean'), h('dVariance'), eps);
+    const r = backwardJs(h('dy'), h('x'), s, h('centre'), h('variance'), h('scale'), h('dMean'), h('dVariance'), eps);
     heap(backend, dx).set(r.dx);
     heap(backend, dScale).set(r.dScale);
     heap(backend, dOffset).set(r.dOffset);
@@ -209,7 +233,8 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   try {
     const sums = scratch.alloc(2 * s.cols + 4);
     const sumDyXcAt = sums + ((s.cols + 3) & ~3) * 4;
-    simd.colSum2(ptr(backend, t['dy']!), ptr(backend, x), ptr(backend, t['mean']!), s.rows, s.cols, sums, sumDyXcAt, workspace(backend, 4 * s.cols));
+    const xAt = ptr(backend, x);
+    simd.colSum2(ptr(backend, t['dy']!), xAt, xAt, ptr(backend, t['centre']!), s.rows, s.cols, sums, sumDyXcAt, workspace(backend, 4 * s.cols));
     const f32 = backend.wasm.HEAPF32;
     const k = gradCoefficients(
       f32.subarray(sums >> 2, (sums >> 2) + s.cols), f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),
@@ -220,7 +245,7 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     const pAt = scratch.put(k.p);
     const aAt = scratch.put(k.a);
     const qAt = scratch.put(k.q);
-    simd.affine(ptr(backend, x), ptr(backend, t['mean']!), pAt, ptr(backend, t['dy']!), aAt, qAt, s.rows, s.cols, ptr(backend, dx));
+    simd.affine(xAt, xAt, ptr(backend, t['centre']!), pAt, ptr(backend, t['dy']!), aAt, qAt, s.rows, s.cols, ptr(backend, dx));
   } finally {
     scratch.free();
   }
@@ -241,15 +266,15 @@ export function registerBatchNormTrainingKernels(): void {
   registerOp(kernels, {
     kernelName: BATCH_NORM_TRAINING_KERNEL,
     inputsToSave: ['x', 'scale'],
-    outputsToSave: [false, true, true],
+    outputsToSave: [false, false, true, true],
     gradFunc: (dys, saved, attrs) => {
       const [dy, dMean, dVariance] = dys as Tensor[];
-      const [x, scale, mean, variance] = saved;
+      const [x, scale, variance, centre] = saved;
       // One kernel gives all three gradients; it runs once, here, and each input's
       // gradient function hands out its part.
       const [dx, dScale, dOffset] = engine().runKernel(
         BATCH_NORM_TRAINING_GRAD_KERNEL,
-        { dy: dy as Tensor, x: x as Tensor, scale: scale as Tensor, mean: mean as Tensor, variance: variance as Tensor, dMean: dMean as Tensor, dVariance: dVariance as Tensor },
+        { dy: dy as Tensor, x: x as Tensor, scale: scale as Tensor, variance: variance as Tensor, centre: centre as Tensor, dMean: dMean as Tensor, dVariance: dVariance as Tensor },
         { epsilon: (attrs as NamedAttrMap)['epsilon'] as number },
       ) as Tensor[];
       return { x: () => dx as Tensor, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
@@ -265,10 +290,15 @@ export function registerBatchNormTrainingKernels(): void {
  *
  * per channel. Returns y and the batch statistics (for the moving averages). Gradients
  * flow to `x`, `scale` and `offset` (and through `mean`/`variance` if they are used). On
- * the wasm backend it is two SIMD passes forward and two backward, in place on the
+ * the wasm backend it is three SIMD passes forward and two backward, in place on the
  * backend's memory, instead of the ~20 kernels of `tf.moments` + `tf.batchNorm`; on the
  * cpu backend a JavaScript implementation of the same maths. Works in `tf.grad`,
  * `optimizer.minimize` and tfjs-layers custom layers.
+ *
+ * Precision: the statistics are those of `x − x[0]` (each channel shifted by its value in
+ * x's first row, exact for nearby values), summed in float64 across blocks, and both
+ * passes centre with them, so an input with a mean far above its spread (1e4 ± 1) is
+ * normalized as accurately as one near zero.
  *
  * @example
  * ```ts
@@ -299,7 +329,9 @@ export function batchNormTraining(x: Tensor, options: BatchNormTrainingOptions =
   registerBatchNormTrainingKernels();
   const scale = options.scale ?? tidy(() => ones([channels]) as Tensor1D);
   const offset = options.offset ?? tidy(() => zeros([channels]) as Tensor1D);
-  const [y, mean, variance] = engine().runKernel(BATCH_NORM_TRAINING_KERNEL, { x, scale, offset }, { epsilon }) as Tensor[];
+  const [y, mean, variance, centre] = engine().runKernel(BATCH_NORM_TRAINING_KERNEL, { x, scale, offset }, { epsilon }) as Tensor[];
+  // The gradient keeps its own reference (tfjs saves a copy for the backward pass).
+  (centre as Tensor).dispose();
   if (!options.scale) scale.dispose();
   if (!options.offset) offset.dispose();
   return { y: y as Tensor, mean: mean as Tensor1D, variance: variance as Tensor1D };

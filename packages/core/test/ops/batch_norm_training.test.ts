@@ -96,6 +96,38 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
     fused.forEach((f, i) => expect(relError(f, reference[i] as Float32Array)).toBeLessThanOrEqual(TOLERANCE));
   });
 
+  it.each([8, 3])('normalizes 1e5 ± 1 as accurately as data near zero (y and the x gradient, %i channels)', async (c) => {
+    // Centred with a float32 mean, each value would be off by up to ulp(1e5)/2 ≈ 0.004 (in
+    // units of the spread); shifted by the first row first, the error is float32 rounding.
+    const rows = 512;
+    const rng = new Rng(9);
+    const xv = randn(rng, rows * c);
+    for (let i = 0; i < xv.length; i++) xv[i] = 1e5 + (xv[i] as number);
+    const r = randn(new Rng(10), rows * c);
+    const [y, dx] = await on(backend, () => {
+      const x = tf.tensor2d(xv, [rows, c]);
+      const proj = tf.tensor2d(r, [rows, c]);
+      return [batchNormTraining(x).y, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(t).y, proj)))(x)];
+    });
+    // Float64 closed forms: xhat = (x − μ)/σ, dx = (dy − mean(dy) − xhat · mean(dy · xhat)) / σ.
+    const { mean, variance } = momentsF64(xv, c);
+    const yRef = new Float64Array(rows * c);
+    const dxRef = new Float64Array(rows * c);
+    for (let k = 0; k < c; k++) {
+      const sd = Math.sqrt((variance[k] as number) + EPS);
+      let mdy = 0;
+      let mdyx = 0;
+      for (let i = k; i < rows * c; i += c) {
+        yRef[i] = ((xv[i] as number) - (mean[k] as number)) / sd;
+        mdy += (r[i] as number) / rows;
+        mdyx += ((r[i] as number) * (yRef[i] as number)) / rows;
+      }
+      for (let i = k; i < rows * c; i += c) dxRef[i] = ((r[i] as number) - mdy - (yRef[i] as number) * mdyx) / sd;
+    }
+    expect(relError(y as Float32Array, yRef)).toBeLessThanOrEqual(1e-5);
+    expect(relError(dx as Float32Array, dxRef)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('the x gradient matches central finite differences (float64 forward)', async () => {
     const shape: [number, number] = [6, 3];
     const rng = new Rng(6);

@@ -6,10 +6,10 @@ import type { WasmBackendLike } from '../wasm_backend.js';
  * into the wasm backend's memory; booleans are 0/1.
  */
 export interface SimdExports {
-  colSum(x: number, rows: number, cols: number, out: number, scale: number, work: number): void;
-  colSum2(dy: number, x: number, mean: number, rows: number, cols: number, sumDy: number, sumDyXc: number, work: number): void;
-  colSqDev(x: number, mean: number, rows: number, cols: number, out: number, work: number): void;
-  affine(a: number, m: number, p: number, b: number, q: number, k: number, rows: number, cols: number, out: number): void;
+  colSum(x: number, s: number, rows: number, cols: number, out: number, scale: number, work: number): void;
+  colSum2(dy: number, x: number, s: number, m: number, rows: number, cols: number, sumDy: number, sumDyXc: number, work: number): void;
+  colSqDev(x: number, s: number, m: number, rows: number, cols: number, out: number, work: number): void;
+  affine(a: number, s: number, m: number, p: number, b: number, q: number, k: number, rows: number, cols: number, out: number): void;
   maxPoolGrad(
     x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number,
     outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number,
