@@ -535,11 +535,15 @@ function rowAt(x: usize, b: i32, h: i32, inH: i32, inW: i32, ch: i32): usize {
 const MR: i32 = 4;
 const NR: i32 = 8;
 /**
- * Deepest slice of K per pass over C. Each pass loads and stores every C tile once, so
- * fewer, deeper passes win while a 4×KC A panel (16 KB) stays in L1 and the B slice in L2
- * (measured on the CNN's GEMM shapes: 1024 beat 256 by up to 30%).
+ * Loop blocking of the matrix product (BLIS's order): for each slice of K at most KC deep
+ * (equal slices), for each block of MCP A panels (MCP · 4 rows × KC: 512 KB, in L2), for
+ * each B panel (8 columns × KC: 16 KB, stays in L1), the A panels of the block stream
+ * through the register tile. Measured on the benchmark CNN's GEMM shapes: 9–15% faster
+ * than walking every B panel for each A panel, and deeper slices than 256 (which loaded
+ * and stored C more often) faster still.
  */
-const KC: i32 = 1024;
+const KC: i32 = 512;
+const MCP: i32 = 64;
 
 /**
  * Packs op(A) (M×K) into panels of 4 rows: ap[panel][k][r], zero-padded to a multiple of
@@ -665,6 +669,22 @@ function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: boo
   v128.store(c + 3 * ldcBytes, c30); v128.store(c + 3 * ldcBytes, c31, 16);
 }
 
+/** A tile at the matrix edge (mr < 4 rows or nr < 8 columns), through a 4×8 scratch tile. */
+function edgeTile(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldcBytes: usize, acc: bool, mr: i32, nr: i32, scratch: usize): void {
+  for (let r: i32 = 0; r < MR; r++) {
+    for (let q: i32 = 0; q < NR; q++) {
+      const s = scratch + (<usize>(r * NR + q) << 2);
+      store<f32>(s, acc && r < mr && q < nr ? load<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2)) : 0);
+    }
+  }
+  tile(aPanel, bPanel, kc, scratch, 32, true);
+  for (let r: i32 = 0; r < mr; r++) {
+    for (let q: i32 = 0; q < nr; q++) {
+      store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), load<f32>(scratch + (<usize>(r * NR + q) << 2)));
+    }
+  }
+}
+
 /**
  * C (M×N, row stride ldc) = Ap · Bp (+ C when `accumulate`), from {@link packA} and
  * {@link packB} panels. `scratch` holds 32 floats for the tiles at the matrix edges.
@@ -673,36 +693,28 @@ export function gemmPacked(ap: usize, bp: usize, m: i32, n: i32, k: i32, c: usiz
   const mp = (m + MR - 1) / MR;
   const np = (n + NR - 1) / NR;
   const ldcBytes = <usize>ldc << 2;
-  // Equal slices of at most KC: a remainder slice of a few k (1056 = 1024 + 32) would
+  // Equal slices of at most KC: a remainder slice of a few k (544 = 512 + 32) would
   // load and store every C tile again for little work.
   const slices = (k + KC - 1) / KC;
   const step = (k + slices - 1) / slices;
   for (let k0: i32 = 0; k0 < k; k0 += step) {
     const kc = min(step, k - k0);
     const acc = accumulate || k0 > 0;
-    for (let i: i32 = 0; i < mp; i++) {
-      const aPanel = ap + ((<usize>i * <usize>k + <usize>k0) << 4);
-      const r0 = i * MR;
-      const mr = min(MR, m - r0);
+    for (let i0: i32 = 0; i0 < mp; i0 += MCP) {
+      const iEnd = min(mp, i0 + MCP);
       for (let j: i32 = 0; j < np; j++) {
         const bPanel = bp + ((<usize>j * <usize>k + <usize>k0) << 5);
         const c0 = j * NR;
         const nr = min(NR, n - c0);
-        const cTile = c + (<usize>r0 * ldcBytes) + (<usize>c0 << 2);
-        if (mr == MR && nr == NR) {
-          tile(aPanel, bPanel, kc, cTile, ldcBytes, acc);
-        } else {
-          for (let r: i32 = 0; r < MR; r++) {
-            for (let q: i32 = 0; q < NR; q++) {
-              const s = scratch + (<usize>(r * NR + q) << 2);
-              store<f32>(s, acc && r < mr && q < nr ? load<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2)) : 0);
-            }
-          }
-          tile(aPanel, bPanel, kc, scratch, 32, true);
-          for (let r: i32 = 0; r < mr; r++) {
-            for (let q: i32 = 0; q < nr; q++) {
-              store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), load<f32>(scratch + (<usize>(r * NR + q) << 2)));
-            }
+        for (let i: i32 = i0; i < iEnd; i++) {
+          const aPanel = ap + ((<usize>i * <usize>k + <usize>k0) << 4);
+          const r0 = i * MR;
+          const mr = min(MR, m - r0);
+          const cTile = c + (<usize>r0 * ldcBytes) + (<usize>c0 << 2);
+          if (mr == MR && nr == NR) {
+            tile(aPanel, bPanel, kc, cTile, ldcBytes, acc);
+          } else {
+            edgeTile(aPanel, bPanel, kc, cTile, ldcBytes, acc, mr, nr, scratch);
           }
         }
       }

@@ -29,7 +29,8 @@ export function packedASize(m: number, k: number): number {
 /**
  * C[M, N] = op(A)[M, K] · op(B)[K, N] (+ C when `accumulate`) with bnlab's SIMD kernel:
  * both operands are packed into panels (which absorbs any transposition; A may come
- * packed already), then multiplied in 4×8 register tiles over slices of K at most 1024 deep.
+ * packed already), then multiplied in 4×8 register tiles, over slices of K at most 512
+ * deep and in blocks sized for the L1 and L2 caches.
  */
 export function gemm(
   simd: SimdExports,

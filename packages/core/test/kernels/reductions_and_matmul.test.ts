@@ -2,7 +2,7 @@
  * bnlab's wasm Sum / Mean (SIMD column sums over leading axes) and transposed BatchMatMul
  * (packed SIMD GEMM) against the cpu backend, on shapes that exercise the edges: channel
  * counts that are not multiples of 4, more than 256 rows (blocked float64 accumulation),
- * K deeper than one 1024-deep slice, M and N not multiples of the 4×8 tile, keepDims, and
+ * K deeper than one 512-deep slice, M and N not multiples of the 4×8 tile, keepDims, and
  * the cases handed back to tfjs's own kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,7 +52,7 @@ describe('transposed matrix products', () => {
   it.each([
     { m: 300, k: 70, n: 130 },
     { m: 9, k: 1000, n: 17 },
-    { m: 13, k: 2100, n: 9 }, // K in three equal slices of 700 (at most 1024 deep)
+    { m: 13, k: 2100, n: 9 }, // K in five equal slices of 420 (at most 512 deep)
     { m: 1, k: 3, n: 1 },
   ])('$m×$k · $k×$n in every transposition, and batched', async ({ m, k, n }) => {
     const a = randn(new Rng(51), m * k);
