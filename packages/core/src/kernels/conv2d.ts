@@ -1,13 +1,10 @@
 import { backend_util, Conv2D, FusedConv2D } from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, packedASize } from './gemm.js';
+import { gemm, imagesPerSlice, packB, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
 import { runStock } from './stock.js';
 import { asWasmBackend, disposeAll, runWasmKernel } from './wasm_backend.js';
-
-/** Largest patch matrix built at once (floats): 16 MB. */
-const MAX_PATCH_FLOATS = 1 << 22;
 
 /** Filters (by data id) this kernel has convolved with: a repeat means fixed weights. */
 const seenFilters = new WeakSet<object>();
@@ -72,19 +69,19 @@ function convViaGemm(
       gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
         rows, outChannels, patch, ptr(backend, out), outChannels);
     } else {
-      // The patch matrix is built for a slice of the batch at a time, so large inference
-      // batches do not need a patch matrix KH·KW times the size of the input.
-      const perImage = outHeight * outWidth * patch;
-      const chunk = Math.max(1, Math.min(info.batchSize, Math.floor(MAX_PATCH_FLOATS / perImage)));
-      // Patches go straight into the GEMM's packed layout.
+      // The patch matrix is built for a few images at a time (packed for the GEMM), so it
+      // stays in cache between being written and read, and a large inference batch does not
+      // need one KH·KW times the size of its input. The filter is packed once.
+      const chunk = imagesPerSlice(outHeight * outWidth * patch, info.batchSize);
       const packed = scratch.alloc(packedASize(chunk * outHeight * outWidth, patch));
+      const w = packB(simd, scratch, { at: ptr(backend, filter), transposed: false, ld: outChannels }, patch, outChannels);
       for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
         const nb = Math.min(chunk, info.batchSize - b0);
         simd.im2colPacked(ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4, nb, inHeight, inWidth, inChannels, kh, kw,
           info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
           outHeight, outWidth, packed);
-        gemm(simd, backend, { packed }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
-          nb * outHeight * outWidth, outChannels, patch, ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels);
+        gemm(simd, backend, { packed }, w, nb * outHeight * outWidth, outChannels, patch,
+          ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels);
       }
     }
     if (bias || activation === 'relu') {

@@ -1,6 +1,6 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, packedASize } from './gemm.js';
+import { gemm, imagesPerSlice, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
@@ -47,7 +47,6 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
   if (simd) {
     const dW = backend.makeOutput(filterShape.slice(), 'float32');
     const patch = kh * kw * info.inChannels;
-    const rows = info.batchSize * outHeight * outWidth;
     const scratch = new Scratch(backend);
     try {
       const planes = singleChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, xNhwc), info) : null;
@@ -55,12 +54,22 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
         simd.conv1ch3Grad(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, dyNhwc), info.outChannels, outHeight, outWidth, ptr(backend, dW));
         return dW;
       }
-      // colsᵀ goes straight into the GEMM's packed layout.
-      const packed = scratch.alloc(packedASize(patch, rows));
-      simd.im2colPackedT(ptr(backend, xNhwc), info.batchSize, inHeight, inWidth, info.inChannels, kh, kw,
-        strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth, packed);
-      gemm(simd, backend, { packed }, { at: ptr(backend, dyNhwc), transposed: false, ld: info.outChannels },
-        patch, info.outChannels, rows, ptr(backend, dW), info.outChannels);
+      if (info.batchSize * outHeight * outWidth === 0) {
+        (backend.typedArrayFromHeap(dW) as Float32Array).fill(0);
+        return dW;
+      }
+      // colsᵀ goes straight into the GEMM's packed layout, a few images at a time (so it is
+      // read back from cache), each slice's product added onto dW.
+      const pixels = outHeight * outWidth;
+      const chunk = imagesPerSlice(pixels * patch, info.batchSize);
+      const packed = scratch.alloc(packedASize(patch, chunk * pixels));
+      for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
+        const nb = Math.min(chunk, info.batchSize - b0);
+        simd.im2colPackedT(ptr(backend, xNhwc) + b0 * inHeight * inWidth * info.inChannels * 4, nb, inHeight, inWidth,
+          info.inChannels, kh, kw, strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth, packed);
+        gemm(simd, backend, { packed }, { at: ptr(backend, dyNhwc) + b0 * pixels * info.outChannels * 4, transposed: false, ld: info.outChannels },
+          patch, info.outChannels, nb * pixels, ptr(backend, dW), info.outChannels, b0 > 0);
+      }
     } finally {
       scratch.free();
       if (channelsFirst) disposeAll(backend, [xNhwc, dyNhwc]);

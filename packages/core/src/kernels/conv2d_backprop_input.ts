@@ -1,6 +1,6 @@
 import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm } from './gemm.js';
+import { gemm, imagesPerSlice, packB } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 
@@ -50,16 +50,24 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   if (simd && info.dataFormat === 'channelsLast') {
     const dx = backend.makeOutput(inputShape.slice(), 'float32');
     const patch = kh * kw * info.inChannels;
-    const rows = info.batchSize * outHeight * outWidth;
     const scratch = new Scratch(backend);
     try {
-      const dcols = scratch.alloc(rows * patch);
-      gemm(simd, backend, { at: ptr(backend, dy), transposed: false, ld: info.outChannels },
-        { at: ptr(backend, filter), transposed: true, ld: info.outChannels }, rows, patch, info.outChannels, dcols, patch);
+      // A few images at a time, so the patch-matrix gradient is read back from cache; Wᵀ
+      // is packed once.
+      const pixels = outHeight * outWidth;
+      const chunk = imagesPerSlice(pixels * patch, info.batchSize);
+      const dcols = scratch.alloc(chunk * pixels * patch);
+      const wT = packB(simd, scratch, { at: ptr(backend, filter), transposed: true, ld: info.outChannels }, info.outChannels, patch);
       const at = ptr(backend, dx);
-      backend.wasm.HEAPF32.fill(0, at >> 2, (at >> 2) + inputShape.reduce((a, b) => a * b, 1));
-      simd.col2im(dcols, info.batchSize, inHeight, inWidth, info.inChannels, kh, kw, info.strideHeight, info.strideWidth,
-        1, 1, top, left, outHeight, outWidth, at);
+      const imageFloats = inHeight * inWidth * info.inChannels;
+      backend.wasm.HEAPF32.fill(0, at >> 2, (at >> 2) + info.batchSize * imageFloats);
+      for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
+        const nb = Math.min(chunk, info.batchSize - b0);
+        gemm(simd, backend, { at: ptr(backend, dy) + b0 * pixels * info.outChannels * 4, transposed: false, ld: info.outChannels },
+          wT, nb * pixels, patch, info.outChannels, dcols, patch);
+        simd.col2im(dcols, nb, inHeight, inWidth, info.inChannels, kh, kw, info.strideHeight, info.strideWidth,
+          1, 1, top, left, outHeight, outWidth, at + b0 * imageFloats * 4);
+      }
     } finally {
       scratch.free();
     }

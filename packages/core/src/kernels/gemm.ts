@@ -21,6 +21,31 @@ export interface PackedA {
   packed: number;
 }
 
+/**
+ * op(B) already in the GEMM's packed layout (panels of 8 columns, each K deep), from
+ * {@link packB}: for a matrix multiplied many times (a filter, slice after slice).
+ */
+export interface PackedB {
+  /** Byte offset of the first panel. */
+  packedB: number;
+}
+
+/**
+ * Rows of patches (or of a patch-matrix gradient) a convolution processes at a time: as
+ * many whole images as fit in about 512 KB, so the patch matrix is written and read back
+ * within the L2 cache instead of through memory.
+ */
+export function imagesPerSlice(floatsPerImage: number, batch: number): number {
+  return Math.max(1, Math.min(batch, Math.floor((1 << 17) / Math.max(1, floatsPerImage))));
+}
+
+/** Packs op(B) (K×N) once, into space from `scratch`, for several {@link gemm} calls. */
+export function packB(simd: SimdExports, scratch: Scratch, b: GemmOperand, k: number, n: number): PackedB {
+  const packedB = scratch.alloc(Math.ceil(n / 8) * 8 * k);
+  simd.packB(b.at, b.ld, k, n, b.transposed ? 1 : 0, packedB);
+  return { packedB };
+}
+
 /** Floats a packed op(A) of M rows and depth K takes. */
 export function packedASize(m: number, k: number): number {
   return Math.ceil(m / 4) * 4 * k;
@@ -28,7 +53,7 @@ export function packedASize(m: number, k: number): number {
 
 /**
  * C[M, N] = op(A)[M, K] · op(B)[K, N] (+ C when `accumulate`) with bnlab's SIMD kernel:
- * both operands are packed into panels (which absorbs any transposition; A may come
+ * both operands are packed into panels (which absorbs any transposition; either may come
  * packed already), then multiplied in 4×8 register tiles, over slices of K at most 512
  * deep and in blocks sized for the L1 and L2 caches.
  */
@@ -36,7 +61,7 @@ export function gemm(
   simd: SimdExports,
   backend: WasmBackendLike,
   a: GemmOperand | PackedA,
-  b: GemmOperand,
+  b: GemmOperand | PackedB,
   m: number,
   n: number,
   k: number,
@@ -53,9 +78,8 @@ export function gemm(
       ap = scratch.alloc(packedASize(m, k));
       simd.packA(a.at, a.ld, m, k, a.transposed ? 1 : 0, ap);
     }
-    const bp = scratch.alloc(Math.ceil(n / 8) * 8 * k);
+    const bp = 'packedB' in b ? b.packedB : packB(simd, scratch, b, k, n).packedB;
     const tile = scratch.alloc(32);
-    simd.packB(b.at, b.ld, k, n, b.transposed ? 1 : 0, bp);
     simd.gemmPacked(ap, bp, m, n, k, c, ldc, accumulate ? 1 : 0, tile);
   } finally {
     scratch.free();

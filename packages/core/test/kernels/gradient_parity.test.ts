@@ -70,6 +70,8 @@ describe('conv2d gradients on wasm match cpu', () => {
   cases.push({ b: 3, h: 7, w: 9, ci: 1, co: 8, k: [5, 3], s: 1, pad: 'same' });
   cases.push({ b: 2, h: 6, w: 5, ci: 1, co: 16, k: [1, 3], s: 1, pad: 2 });
   cases.push({ b: 2, h: 6, w: 7, ci: 1, co: 8, k: [5, 3], s: 1, pad: 1 }); // tfjs sizes the width from kh: general path
+  // Patch matrices over 512 KB go a few images at a time (here 2, 2, then 1).
+  cases.push({ b: 5, h: 20, w: 20, ci: 16, co: 8, k: [3, 3], s: 1, pad: 'same' });
 
   it.each(cases)('conv2d $b×$h×$w×$ci → $co, kernel $k, stride $s, pad $pad', async (c) => {
     const x = [c.b, c.h, c.w, c.ci];
