@@ -51,6 +51,10 @@ const DYXC: i32 = 2; // dy, and dy · (x − s − m)
 function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i32, cols: i32, acc1: usize, acc2: usize): void {
   memory.fill(acc1, 0, <usize>cols << 3);
   if (kind == DYXC) memory.fill(acc2, 0, <usize>cols << 3);
+  if ((cols & 3) == 0) {
+    rowMajorPass(kind, x, s, m, dy, rows, cols, acc1, acc2);
+    return;
+  }
   const stride = <usize>cols << 2;
   const rb = blockRows(cols);
   const c4 = cols & ~3;
@@ -109,6 +113,52 @@ function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i3
   }
 }
 
+/**
+ * {@link columnPass} for `cols % 4 == 0`, walking the matrix in memory order: each row's
+ * values are added onto float32 column sums (in L1 beside acc1/acc2: the caller's `work`
+ * holds 32·cols bytes), which go into the float64 accumulators every BLOCK rows. Reading
+ * rows whole lets the hardware prefetcher stream the matrix.
+ */
+// @ts-ignore: decorator
+@inline
+function rowMajorPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i32, cols: i32, acc1: usize, acc2: usize): void {
+  const bytes = <usize>cols << 2;
+  // work layout: acc1 (8·cols), acc2 (8·cols), blk1 (4·cols), blk2 (4·cols), zeros (4·cols).
+  const blk1 = acc1 + (<usize>cols << 4);
+  const blk2 = blk1 + bytes;
+  const zeros = blk2 + bytes;
+  memory.fill(zeros, 0, bytes);
+  const sv = s ? s : zeros;
+  const mv = kind == SUM ? zeros : m;
+  let row = x;
+  let g = dy;
+  for (let r0: i32 = 0; r0 < rows; r0 += BLOCK) {
+    const end = min(rows, r0 + BLOCK);
+    memory.fill(blk1, 0, bytes);
+    if (kind == DYXC) memory.fill(blk2, 0, bytes);
+    for (let r = r0; r < end; r++) {
+      for (let o: usize = 0; o < bytes; o += 16) {
+        const d = f32x4.sub(f32x4.sub(v128.load(row + o), v128.load(sv + o)), v128.load(mv + o));
+        if (kind == SUM) {
+          v128.store(blk1 + o, f32x4.add(v128.load(blk1 + o), d));
+        } else if (kind == SQDEV) {
+          v128.store(blk1 + o, f32x4.add(v128.load(blk1 + o), f32x4.mul(d, d)));
+        } else {
+          const gv = v128.load(g + o);
+          v128.store(blk1 + o, f32x4.add(v128.load(blk1 + o), gv));
+          v128.store(blk2 + o, f32x4.add(v128.load(blk2 + o), f32x4.mul(gv, d)));
+        }
+      }
+      row += bytes;
+      g += bytes;
+    }
+    for (let c: i32 = 0; c < cols; c += 4) {
+      flush4(acc1, c, v128.load(blk1 + (<usize>c << 2)));
+      if (kind == DYXC) flush4(acc2, c, v128.load(blk2 + (<usize>c << 2)));
+    }
+  }
+}
+
 /** out[c] = (float32) scale · acc[c]. */
 // @ts-ignore: decorator
 @inline
@@ -119,7 +169,7 @@ function storeScaled(acc: usize, cols: i32, scale: f64, out: usize): void {
 /**
  * out[c] = scale · Σ_r (x[r, c] − s[c]) for a row-major [rows, cols] matrix (s = 0: no
  * shift). Sums run in float32 within blocks of rows and in float64 across blocks, so long
- * columns keep precision. `work`: 8·cols bytes.
+ * columns keep precision. `work`: 32·cols bytes.
  */
 export function colSum(x: usize, s: usize, rows: i32, cols: i32, out: usize, scale: f64, work: usize): void {
   columnPass(SUM, x, s, 0, 0, rows, cols, work, 0);
@@ -128,7 +178,7 @@ export function colSum(x: usize, s: usize, rows: i32, cols: i32, out: usize, sca
 
 /**
  * Per column c: sumDy[c] = Σ_r dy[r, c] and sumDyXc[c] = Σ_r dy[r, c] · (x[r, c] − s[c] − m[c]):
- * the two reductions of the batch-norm gradient, in one pass. `work`: 16·cols bytes.
+ * the two reductions of the batch-norm gradient, in one pass. `work`: 32·cols bytes.
  */
 export function colSum2(dy: usize, x: usize, s: usize, m: usize, rows: i32, cols: i32, sumDy: usize, sumDyXc: usize, work: usize): void {
   const acc2 = work + (<usize>cols << 3);
@@ -137,10 +187,34 @@ export function colSum2(dy: usize, x: usize, s: usize, m: usize, rows: i32, cols
   storeScaled(acc2, cols, 1, sumDyXc);
 }
 
-/** out[c] = Σ_r (x[r, c] − s[c] − m[c])²: the second pass of a two-pass variance. `work`: 8·cols bytes. */
+/** out[c] = Σ_r (x[r, c] − s[c] − m[c])²: the second pass of a two-pass variance. `work`: 32·cols bytes. */
 export function colSqDev(x: usize, s: usize, m: usize, rows: i32, cols: i32, out: usize, work: usize): void {
   columnPass(SQDEV, x, s, m, 0, rows, cols, work, 0);
   storeScaled(work, cols, 1, out);
+}
+
+/** The vector rows of {@link affine}; `withS`/`withB` are constants at each call. */
+// @ts-ignore: decorator
+@inline
+function affineRows(
+  a: usize, s: usize, m: usize, p: usize, b: usize, q: usize, k: usize, rows: i32, bytes: usize, out: usize,
+  withS: bool, withB: bool,
+): void {
+  const end = a + <usize>rows * bytes;
+  let o = out;
+  let bb = b;
+  for (let row = a; row < end; row += bytes) {
+    for (let c: usize = 0; c < bytes; c += 16) {
+      let xc = v128.load(row + c);
+      if (withS) xc = f32x4.sub(xc, v128.load(s + c));
+      xc = f32x4.sub(xc, v128.load(m + c));
+      let v = f32x4.add(f32x4.mul(xc, v128.load(p + c)), v128.load(k + c));
+      if (withB) v = f32x4.add(v, f32x4.mul(v128.load(bb + c), v128.load(q + c)));
+      v128.store(o + c, v);
+    }
+    o += bytes;
+    if (withB) bb += bytes;
+  }
 }
 
 /**
@@ -151,31 +225,14 @@ export function colSqDev(x: usize, s: usize, m: usize, rows: i32, cols: i32, out
  */
 export function affine(a: usize, s: usize, m: usize, p: usize, b: usize, q: usize, k: usize, rows: i32, cols: i32, out: usize): void {
   if ((cols & 3) == 0) {
-    const stride = <usize>cols << 2;
-    const rb = blockRows(cols);
-    for (let r0: i32 = 0; r0 < rows; r0 += rb) {
-      const end = min(rows, r0 + rb);
-      for (let c: i32 = 0; c < cols; c += 4) {
-        const off = <usize>c << 2;
-        const vm = v128.load(m + off);
-        const vs = s ? v128.load(s + off) : f32x4.splat(0);
-        const vp = v128.load(p + off);
-        const vk = v128.load(k + off);
-        let o = <usize>r0 * stride + off;
-        if (b) {
-          const vq = v128.load(q + off);
-          for (let r = r0; r < end; r++) {
-            const xc = f32x4.sub(f32x4.sub(v128.load(a + o), vs), vm);
-            v128.store(out + o, f32x4.add(f32x4.add(f32x4.mul(xc, vp), f32x4.mul(v128.load(b + o), vq)), vk));
-            o += stride;
-          }
-        } else {
-          for (let r = r0; r < end; r++) {
-            v128.store(out + o, f32x4.add(f32x4.mul(f32x4.sub(f32x4.sub(v128.load(a + o), vs), vm), vp), vk));
-            o += stride;
-          }
-        }
-      }
+    // In memory order, the per-column vectors read from L1; one loop per case.
+    const bytes = <usize>cols << 2;
+    if (s) {
+      if (b) affineRows(a, s, m, p, b, q, k, rows, bytes, out, true, true);
+      else affineRows(a, s, m, p, 0, 0, k, rows, bytes, out, true, false);
+    } else {
+      if (b) affineRows(a, 0, m, p, b, q, k, rows, bytes, out, false, true);
+      else affineRows(a, 0, m, p, 0, 0, k, rows, bytes, out, false, false);
     }
     return;
   }

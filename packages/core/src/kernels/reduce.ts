@@ -30,7 +30,7 @@ function reduceLeading(kernelName: 'Sum' | 'Mean'): KernelFunc {
     const cols = util.sizeFromShape(x.shape.slice(k));
     const outShape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)] : x.shape.slice(k);
     const out = backend.makeOutput(outShape, 'float32');
-    simd.colSum(ptr(backend, x), 0, rows, cols, ptr(backend, out), kernelName === 'Mean' ? 1 / rows : 1, workspace(backend, 2 * cols));
+    simd.colSum(ptr(backend, x), 0, rows, cols, ptr(backend, out), kernelName === 'Mean' ? 1 / rows : 1, workspace(backend, 8 * cols));
     return out;
   };
 }

@@ -188,8 +188,8 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   // Statistics of x − x[0] (x's first row as the shift, read in place): exact for values
   // near their channel's first value, so a mean far above the spread costs no precision.
   const xAt = ptr(backend, x!);
-  simd.colSum(xAt, xAt, s.rows, s.cols, ptr(backend, centre), 1 / s.rows, workspace(backend, 2 * s.cols));
-  simd.colSqDev(xAt, xAt, ptr(backend, centre), s.rows, s.cols, ptr(backend, variance), workspace(backend, 2 * s.cols));
+  simd.colSum(xAt, xAt, s.rows, s.cols, ptr(backend, centre), 1 / s.rows, workspace(backend, 8 * s.cols));
+  simd.colSqDev(xAt, xAt, ptr(backend, centre), s.rows, s.cols, ptr(backend, variance), workspace(backend, 8 * s.cols));
   const v = heap(backend, variance);
   const g = heap(backend, scale!);
   const xs = heap(backend, x!);
@@ -234,7 +234,7 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     const sums = scratch.alloc(2 * s.cols + 4);
     const sumDyXcAt = sums + ((s.cols + 3) & ~3) * 4;
     const xAt = ptr(backend, x);
-    simd.colSum2(ptr(backend, t['dy']!), xAt, xAt, ptr(backend, t['centre']!), s.rows, s.cols, sums, sumDyXcAt, workspace(backend, 4 * s.cols));
+    simd.colSum2(ptr(backend, t['dy']!), xAt, xAt, ptr(backend, t['centre']!), s.rows, s.cols, sums, sumDyXcAt, workspace(backend, 8 * s.cols));
     const f32 = backend.wasm.HEAPF32;
     const k = gradCoefficients(
       f32.subarray(sums >> 2, (sums >> 2) + s.cols), f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),
