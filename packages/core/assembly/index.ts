@@ -1272,6 +1272,36 @@ function rowNormGrad(dy: usize, yh: usize, r: usize, n: i32, c: i32, dx: usize):
  * must be zero-filled by the caller. Same choice of maximum: the first, by strict '>',
  * starting from −∞ (NaN never wins).
  */
+/**
+ * Max pooling with 2×2 windows and stride 2 that lie inside the image (NHWC, channels a
+ * multiple of 4): y = max of each window, NaN ignored (-∞ when all four are NaN), as the
+ * cpu backend and {@link maxPoolGrad2x2}'s choice of the maximum.
+ */
+export function maxPool2x2(x: usize, batch: i32, inH: i32, inW: i32, channels: i32, outH: i32, outW: i32, y: usize): void {
+  const pix = <usize>channels << 2;
+  const rowBytes = <usize>inW * pix;
+  const low = f32x4.splat(-Infinity);
+  let o = y;
+  for (let b: i32 = 0; b < batch; b++) {
+    for (let oh: i32 = 0; oh < outH; oh++) {
+      const rowAt = x + (<usize>(b * inH + oh * 2)) * rowBytes;
+      for (let ow: i32 = 0; ow < outW; ow++) {
+        const p00 = rowAt + <usize>(ow * 2) * pix;
+        const p10 = p00 + rowBytes;
+        for (let c: usize = 0; c < pix; c += 16) {
+          // pmax(a, v) = a < v ? v : a: from -∞, a NaN v never replaces the running maximum.
+          let m = f32x4.pmax(low, v128.load(p00 + c));
+          m = f32x4.pmax(m, v128.load(p00 + pix + c));
+          m = f32x4.pmax(m, v128.load(p10 + c));
+          m = f32x4.pmax(m, v128.load(p10 + pix + c));
+          v128.store(o + c, m);
+        }
+        o += pix;
+      }
+    }
+  }
+}
+
 export function maxPoolGrad2x2(x: usize, dy: usize, dx: usize, batch: i32, inH: i32, inW: i32, channels: i32, outH: i32, outW: i32): void {
   const pix = <usize>channels << 2;
   const rowBytes = <usize>inW * pix;

@@ -36,6 +36,7 @@ export interface SimdExports {
     eps: number, c1: number, c2: number,
     wOut: number, mOut: number, vOut: number,
   ): void;
+  maxPool2x2(x: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, y: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number): void;
   groupNorm(x: number, n: number, p: number, c: number, groups: number, eps: number, y: number, r: number, work: number): void;
   groupNormGrad(dy: number, yh: number, r: number, n: number, p: number, c: number, groups: number, dx: number, work: number): void;
