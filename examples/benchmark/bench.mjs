@@ -219,6 +219,7 @@ const median = (xs) => {
  * phase's wall time.
  */
 function profileKernels() {
+  const byShape = process.env.BENCH_BY_SHAPE === '1';
   const stats = { train: new Map(), infer: new Map() };
   const originals = tf.getKernelsForBackend('wasm');
   for (const k of originals) {
@@ -227,10 +228,12 @@ function profileKernels() {
       const out = k.kernelFunc(args);
       const byKernel = stats[phase];
       if (byKernel) {
-        const s = byKernel.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        // BENCH_BY_SHAPE=1 files each kernel under its inputs' shapes too.
+        const key = byShape ? `${k.kernelName} ${Object.values(args.inputs).map((t) => `[${t?.shape ?? ""}]`).join(' ')}` : k.kernelName;
+        const s = byKernel.get(key) ?? { ms: 0, calls: 0 };
         s.ms += performance.now() - t0;
         s.calls += 1;
-        byKernel.set(k.kernelName, s);
+        byKernel.set(key, s);
       }
       return out;
     };

@@ -779,30 +779,35 @@ export function gemmPacked(ap: usize, bp: usize, m: i32, n: i32, k: i32, c: usiz
   }
 }
 
-/** In place on a [rows, cols] matrix: y = y + bias[c] (when bias ≠ 0), then max(y, 0) when relu. */
-export function biasRelu(y: usize, rows: i32, cols: i32, bias: usize, relu: bool): void {
+/**
+ * out = y + bias[c] (when bias ≠ 0), then max(·, 0) when relu, on a [rows, cols] matrix;
+ * `out` may be `y` (in place).
+ */
+export function biasRelu(y: usize, rows: i32, cols: i32, bias: usize, relu: bool, out: usize): void {
   const zero = f32x4.splat(0);
   if ((cols & 3) == 0) {
-    let o = y;
-    for (let r: i32 = 0; r < rows; r++) {
-      for (let c: i32 = 0; c < cols; c += 4) {
-        let v = v128.load(o);
-        if (bias) v = f32x4.add(v, v128.load(bias + (<usize>c << 2)));
+    const bytes = <usize>cols << 2;
+    const end = y + <usize>rows * bytes;
+    let o = out;
+    for (let row = y; row < end; row += bytes) {
+      for (let c: usize = 0; c < bytes; c += 16) {
+        let v = v128.load(row + c);
+        if (bias) v = f32x4.add(v, v128.load(bias + c));
         if (relu) v = f32x4.max(v, zero);
-        v128.store(o, v);
-        o += 16;
+        v128.store(o + c, v);
       }
+      o += bytes;
     }
     return;
   }
-  let o = y;
+  let i: usize = 0;
   for (let r: i32 = 0; r < rows; r++) {
     for (let c: i32 = 0; c < cols; c++) {
-      let v = load<f32>(o);
+      let v = load<f32>(y + i);
       if (bias) v += load<f32>(bias + (<usize>c << 2));
       if (relu && !(v >= 0)) v = v != v ? v : 0;
-      store<f32>(o, v);
-      o += 4;
+      store<f32>(out + i, v);
+      i += 4;
     }
   }
 }

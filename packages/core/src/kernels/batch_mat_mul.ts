@@ -5,11 +5,18 @@ import { ptr, simdFor } from './simd/simd_module.js';
 import { runStock } from './stock.js';
 import { asWasmBackend } from './wasm_backend.js';
 
+/** Right operands (by data id) of plain products seen before: a repeat means fixed weights. */
+const seenB = new WeakSet<object>();
+
 /**
- * `BatchMatMul` on the wasm backend when an operand is transposed (the gradients of dense
- * layers: `dx = dy · Wᵀ`, `dW = xᵀ · dy`): bnlab's packed SIMD GEMM, which absorbs the
- * transposition while packing. tfjs-backend-wasm 4.22 runs these products an order of
- * magnitude slower than plain ones; plain products stay on its XNNPACK kernel.
+ * `BatchMatMul` on the wasm backend through bnlab's packed SIMD GEMM, which absorbs any
+ * transposition while packing: products with a transposed operand (the gradients of dense
+ * layers: `dx = dy · Wᵀ`, `dW = xᵀ · dy`), which tfjs-backend-wasm 4.22 runs an order of
+ * magnitude slower than plain ones, and plain products with a right operand it has not
+ * seen (a dense layer's forward pass in training: the weights change every step, and
+ * XNNPACK repacks them on each call, about 5 GFLOP/s for the benchmark CNN's 576 → 64
+ * layer). A plain product whose right operand repeats (inference) stays on XNNPACK, whose
+ * cached operator is then the faster choice.
  */
 const batchMatMul: KernelFunc = (args) => {
   const backend = asWasmBackend(args.backend);
@@ -23,8 +30,13 @@ const batchMatMul: KernelFunc = (args) => {
   const batchA = util.sizeFromShape(outerA);
   const batchB = util.sizeFromShape(outerB);
   const sameOuter = util.arraysEqual(outerA, outerB);
+  let repeated = false;
+  if (!transposeA && !transposeB) {
+    repeated = seenB.has(b.dataId);
+    seenB.add(b.dataId);
+  }
   if (
-    !simd || (!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2 ||
+    !simd || repeated || a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2 ||
     !(sameOuter || (batchA === 1 && ra === 3) || (batchB === 1 && rb === 3) || (batchA === 1 && batchB === 1))
   ) {
     return runStock(BatchMatMul, args);

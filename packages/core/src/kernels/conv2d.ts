@@ -85,7 +85,7 @@ function convViaGemm(
       }
     }
     if (bias || activation === 'relu') {
-      simd.biasRelu(ptr(backend, out), rows, outChannels, bias ? ptr(backend, bias) : 0, activation === 'relu' ? 1 : 0);
+      simd.biasRelu(ptr(backend, out), rows, outChannels, bias ? ptr(backend, bias) : 0, activation === 'relu' ? 1 : 0, ptr(backend, out));
     }
   } finally {
     scratch.free();

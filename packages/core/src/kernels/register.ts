@@ -5,6 +5,7 @@ import {
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
 } from './depthwise_conv2d_backprop.js';
+import { addConfig } from './add.js';
 import { maxPoolConfig } from './max_pool.js';
 import { maxPoolGradConfig } from './max_pool_grad.js';
 import { conv2DBackpropInputConfig, setStockConv2DBackpropInput } from './conv2d_backprop_input.js';
@@ -26,13 +27,14 @@ const ADDED: readonly KernelConfig[] = [
 
 /**
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
- * `MaxPool`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul`, `Identity` and
+ * `Add` (a bias broadcast), `MaxPool`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul`, `Identity` and
  * `FusedBatchNorm` because they are slow (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
  * With them, `Relu`'s gradient becomes one fused kernel, `BnlabReluGrad` (restored by
  * {@link unregisterWasmTrainingKernels}).
  */
 const REPLACED: readonly KernelConfig[] = [
   maxPoolGradConfig,
+  addConfig,
   maxPoolConfig,
   conv2DBackpropInputConfig,
   tileConfig,

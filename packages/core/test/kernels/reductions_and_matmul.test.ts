@@ -1,5 +1,5 @@
 /**
- * bnlab's wasm Sum / Mean (SIMD column sums over leading axes) and transposed BatchMatMul
+ * bnlab's wasm Sum / Mean (SIMD column sums over leading axes) and BatchMatMul
  * (packed SIMD GEMM) against the cpu backend, on shapes that exercise the edges: channel
  * counts that are not multiples of 4, more than 256 rows (blocked float64 accumulation),
  * K deeper than one 512-deep slice, M and N not multiples of the 4×8 tile, keepDims, and
@@ -48,7 +48,7 @@ describe('Sum and Mean over leading axes', () => {
   });
 });
 
-describe('transposed matrix products', () => {
+describe('matrix products', () => {
   it.each([
     { m: 300, k: 70, n: 130 },
     { m: 9, k: 1000, n: 17 },
@@ -57,11 +57,22 @@ describe('transposed matrix products', () => {
   ])('$m×$k · $k×$n in every transposition, and batched', async ({ m, k, n }) => {
     const a = randn(new Rng(51), m * k);
     const b = randn(new Rng(52), k * n);
-    for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
+    // [false, false]: a plain product with a right operand not seen before (bnlab's GEMM).
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
       await same(() => [tf.matMul(tf.tensor2d(a, ta ? [k, m] : [m, k]), tf.tensor2d(b, tb ? [n, k] : [k, n]), ta, tb)], 1e-4);
     }
     const a3 = randn(new Rng(53), 3 * m * k);
     await same(() => [tf.matMul(tf.tensor3d(a3, [3, k, m]), tf.tensor2d(b, [k, n]), true, false)], 1e-4);
+    await same(() => [tf.matMul(tf.tensor3d(a3, [3, m, k]), tf.tensor3d(randn(new Rng(54), 3 * k * n), [3, k, n]))], 1e-4);
+  });
+
+  it('a plain product with the same right operand twice (fixed weights: XNNPACK) gives the same result', async () => {
+    const a = randn(new Rng(55), 7 * 20);
+    const b = randn(new Rng(56), 20 * 5);
+    await same(() => {
+      const bt = tf.tensor2d(b, [20, 5]);
+      return [tf.matMul(tf.tensor2d(a, [7, 20]), bt), tf.matMul(tf.tensor2d(a, [7, 20]), bt)];
+    }, 1e-4);
   });
 });
 

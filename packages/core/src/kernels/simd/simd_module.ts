@@ -26,7 +26,7 @@ export interface SimdExports {
     x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
     dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number,
   ): void;
-  biasRelu(y: number, rows: number, cols: number, bias: number, relu: number): void;
+  biasRelu(y: number, rows: number, cols: number, bias: number, relu: number, out: number): void;
   reluGrad(dy: number, x: number, n: number, out: number): void;
   padPlanes(x: number, batch: number, h: number, w: number, top: number, left: number, hp: number, wp: number, out: number): void;
   conv1ch3(xp: number, batch: number, hp: number, wp: number, kh: number, w: number, co: number, outH: number, outW: number, y: number): void;
