@@ -695,7 +695,7 @@ function madd(a: v128, b: v128, c: v128): v128 {
 
 // @ts-ignore: decorator
 @inline
-function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: bool): void {
+function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: bool, bias: usize, relu: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   if (acc) {
@@ -720,6 +720,19 @@ function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: boo
     a += 16;
     b += 32;
   }
+  if (bias) {
+    // The epilogue of the last K slice: + bias per column (`bias` points at this tile's 8).
+    const b0 = v128.load(bias);
+    const b1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
+    c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+  }
+  if (relu) {
+    // wasm's max keeps NaN, as tfjs's ReLU.
+    const z = f32x4.splat(0);
+    c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z); c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
+    c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z); c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+  }
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + ldcBytes, c10); v128.store(c + ldcBytes, c11, 16);
   v128.store(c + 2 * ldcBytes, c20); v128.store(c + 2 * ldcBytes, c21, 16);
@@ -727,26 +740,34 @@ function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: boo
 }
 
 /** A tile at the matrix edge (mr < 4 rows or nr < 8 columns), through a 4×8 scratch tile. */
-function edgeTile(aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldcBytes: usize, acc: bool, mr: i32, nr: i32, scratch: usize): void {
+function edgeTile(
+  aPanel: usize, bPanel: usize, kc: i32, cTile: usize, ldcBytes: usize, acc: bool, mr: i32, nr: i32, scratch: usize, bias: usize, relu: bool,
+): void {
   for (let r: i32 = 0; r < MR; r++) {
     for (let q: i32 = 0; q < NR; q++) {
       const s = scratch + (<usize>(r * NR + q) << 2);
       store<f32>(s, acc && r < mr && q < nr ? load<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2)) : 0);
     }
   }
-  tile(aPanel, bPanel, kc, scratch, 32, true);
+  tile(aPanel, bPanel, kc, scratch, 32, true, 0, false);
   for (let r: i32 = 0; r < mr; r++) {
     for (let q: i32 = 0; q < nr; q++) {
-      store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), load<f32>(scratch + (<usize>(r * NR + q) << 2)));
+      let v = load<f32>(scratch + (<usize>(r * NR + q) << 2));
+      if (bias) v += load<f32>(bias + (<usize>q << 2));
+      if (relu && !(v >= 0)) v = v != v ? v : 0;
+      store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), v);
     }
   }
 }
 
 /**
  * C (M×N, row stride ldc) = Ap · Bp (+ C when `accumulate`), from {@link packA} and
- * {@link packB} panels. `scratch` holds 32 floats for the tiles at the matrix edges.
+ * {@link packB} panels, then + bias[column] (when bias ≠ 0) and max(·, 0) (when relu) as
+ * each tile is stored the last time. `scratch` holds 32 floats for the tiles at the edges.
  */
-export function gemmPacked(ap: usize, bp: usize, m: i32, n: i32, k: i32, c: usize, ldc: i32, accumulate: bool, scratch: usize): void {
+export function gemmPacked(
+  ap: usize, bp: usize, m: i32, n: i32, k: i32, c: usize, ldc: i32, accumulate: bool, scratch: usize, bias: usize, relu: bool,
+): void {
   const mp = (m + MR - 1) / MR;
   const np = (n + NR - 1) / NR;
   const ldcBytes = <usize>ldc << 2;
@@ -757,21 +778,23 @@ export function gemmPacked(ap: usize, bp: usize, m: i32, n: i32, k: i32, c: usiz
   for (let k0: i32 = 0; k0 < k; k0 += step) {
     const kc = min(step, k - k0);
     const acc = accumulate || k0 > 0;
+    const last = k0 + kc >= k;
     for (let i0: i32 = 0; i0 < mp; i0 += MCP) {
       const iEnd = min(mp, i0 + MCP);
       for (let j: i32 = 0; j < np; j++) {
         const bPanel = bp + ((<usize>j * <usize>k + <usize>k0) << 5);
         const c0 = j * NR;
         const nr = min(NR, n - c0);
+        const tileBias: usize = last && bias ? bias + (<usize>c0 << 2) : 0;
         for (let i: i32 = i0; i < iEnd; i++) {
           const aPanel = ap + ((<usize>i * <usize>k + <usize>k0) << 4);
           const r0 = i * MR;
           const mr = min(MR, m - r0);
           const cTile = c + (<usize>r0 * ldcBytes) + (<usize>c0 << 2);
           if (mr == MR && nr == NR) {
-            tile(aPanel, bPanel, kc, cTile, ldcBytes, acc);
+            tile(aPanel, bPanel, kc, cTile, ldcBytes, acc, tileBias, last && relu);
           } else {
-            edgeTile(aPanel, bPanel, kc, cTile, ldcBytes, acc, mr, nr, scratch);
+            edgeTile(aPanel, bPanel, kc, cTile, ldcBytes, acc, mr, nr, scratch, tileBias, last && relu);
           }
         }
       }
@@ -854,10 +877,13 @@ export function padPlanes(x: usize, batch: i32, h: i32, w: i32, top: i32, left: 
 }
 
 /**
- * y[b, oh, ow, c] = Σ_{i < kh, j < 3} xp[b, oh + i, ow + j] · w[i, j, c]: four output pixels
- * by eight channels in registers, the filter rows read from cache.
+ * y[b, oh, ow, c] = Σ_{i < kh, j < 3} xp[b, oh + i, ow + j] · w[i, j, c] (+ bias[c] when
+ * bias ≠ 0, then max(·, 0) when relu): four output pixels by eight channels in registers,
+ * the filter rows read from cache.
  */
-export function conv1ch3(xp: usize, batch: i32, hp: i32, wp: i32, kh: i32, w: usize, co: i32, outH: i32, outW: i32, y: usize): void {
+export function conv1ch3(
+  xp: usize, batch: i32, hp: i32, wp: i32, kh: i32, w: usize, co: i32, outH: i32, outW: i32, y: usize, bias: usize, relu: bool,
+): void {
   const coBytes = <usize>co << 2;
   for (let b: i32 = 0; b < batch; b++) {
     for (let oh: i32 = 0; oh < outH; oh++) {
@@ -883,6 +909,17 @@ export function conv1ch3(xp: usize, batch: i32, hp: i32, wp: i32, kh: i32, w: us
               wr += coBytes;
             }
           }
+          if (bias) {
+            const b0 = v128.load(bias + (<usize>c0 << 2));
+            const b1 = v128.load(bias + (<usize>c0 << 2), 16);
+            a00 = f32x4.add(a00, b0); a01 = f32x4.add(a01, b1); a10 = f32x4.add(a10, b0); a11 = f32x4.add(a11, b1);
+            a20 = f32x4.add(a20, b0); a21 = f32x4.add(a21, b1); a30 = f32x4.add(a30, b0); a31 = f32x4.add(a31, b1);
+          }
+          if (relu) {
+            const z = f32x4.splat(0);
+            a00 = f32x4.max(a00, z); a01 = f32x4.max(a01, z); a10 = f32x4.max(a10, z); a11 = f32x4.max(a11, z);
+            a20 = f32x4.max(a20, z); a21 = f32x4.max(a21, z); a30 = f32x4.max(a30, z); a31 = f32x4.max(a31, z);
+          }
           const o = yo + (<usize>c0 << 2);
           v128.store(o, a00); v128.store(o, a01, 16);
           v128.store(o + coBytes, a10); v128.store(o + coBytes, a11, 16);
@@ -903,6 +940,14 @@ export function conv1ch3(xp: usize, batch: i32, hp: i32, wp: i32, kh: i32, w: us
               a1 = madd(s, v128.load(wr, 16), a1);
               wr += coBytes;
             }
+          }
+          if (bias) {
+            a0 = f32x4.add(a0, v128.load(bias + (<usize>c0 << 2)));
+            a1 = f32x4.add(a1, v128.load(bias + (<usize>c0 << 2), 16));
+          }
+          if (relu) {
+            a0 = f32x4.max(a0, f32x4.splat(0));
+            a1 = f32x4.max(a1, f32x4.splat(0));
           }
           v128.store(yo + (<usize>c0 << 2), a0);
           v128.store(yo + (<usize>c0 << 2), a1, 16);

@@ -1,5 +1,6 @@
-import { add, conv2d, engine, tidy } from '@tensorflow/tfjs-core';
-import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import { engine, tidy } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import { conv2dBiasActivation } from '@bnlab/core';
 import { layers as tfl } from '@tensorflow/tfjs-layers';
 import type { ConvLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/convolutional';
 import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
@@ -11,15 +12,15 @@ const StockConv2DClass = tfl.conv2d({ filters: 1, kernelSize: 1 }).constructor a
 
 /**
  * tfjs-layers' `Conv2D` with one change to how it trains: while gradients are recorded, a
- * convolution with a linear activation runs as `conv2d` (+ bias) instead of tfjs-core's
- * `fused.conv2d`.
+ * channels-last convolution with a linear or ReLU activation (and dilation 1) runs as
+ * `@bnlab/core`'s `conv2dBiasActivation` instead of tfjs-core's `fused.conv2d`.
  *
- * The fused op's gradient computes the input gradient and the filter gradient together,
- * whether or not the input needs one; the plain op's gradients are computed per input, so
- * tfjs skips the input gradient of a model's first convolution (its input is data). That
- * input gradient was 7% of a training step of the benchmark CNN with batch norm, whose
- * convolutions are linear (normalization comes before the activation). Other activations
- * are unfused by tfjs-core itself while recording gradients; inference keeps the fused op.
+ * While recording, tfjs-core splits `fused.conv2d` into convolution, bias add and ReLU (a
+ * pass over the output each, each with its own tensor), and for a linear activation its
+ * gradient computes the input gradient even when nothing needs it (a model's first layer:
+ * 7% of a training step of the benchmark CNN with batch norm). `conv2dBiasActivation` is
+ * one kernel forward (bnlab's GEMM adds the bias and applies ReLU in place) with gradients
+ * per input. Inference keeps the stock path.
  *
  * Saved models record the stock class name `Conv2D` and load as the stock layer: the
  * weights, config and outputs are the same.
@@ -29,15 +30,19 @@ export class Conv2D extends StockConv2DClass {
 
   override call(inputs: Tensor | Tensor[], kwargs: Kwargs): Tensor | Tensor[] {
     const recording = engine().state.gradientDepth > 0;
-    if (!recording || this.dataFormat !== 'channelsLast' || this.activation?.getClassName() !== 'linear') {
+    const activation = this.activation?.getClassName();
+    const [dh, dw] = this.dilationRate as [number, number];
+    if (!recording || this.dataFormat !== 'channelsLast' || (activation !== 'linear' && activation !== 'relu') || dh !== 1 || dw !== 1) {
       return super.call(inputs, kwargs);
     }
     return tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor4D;
-      const [sh, sw] = this.strides as [number, number];
-      const [dh, dw] = this.dilationRate as [number, number];
-      const y = conv2d(x, this.kernel!.read() as Tensor4D, [sh, sw], this.padding as 'valid' | 'same', 'NHWC', [dh, dw]);
-      return this.bias ? add(y, this.bias.read()) : y;
+      return conv2dBiasActivation(x, this.kernel!.read() as Tensor4D, {
+        bias: this.bias?.read() as Tensor1D | undefined,
+        activation,
+        strides: this.strides as [number, number],
+        pad: this.padding as 'valid' | 'same',
+      });
     });
   }
 }

@@ -63,11 +63,14 @@ function convViaGemm(
     const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
       top === 0 && left === 0 && bottom === 0 && right === 0;
     const planes = singleChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, x), info) : null;
+    // Bias and ReLU are applied as the output is stored.
+    const epilogue = { bias: bias ? ptr(backend, bias) : 0, relu: activation === 'relu' };
     if (planes) {
-      simd.conv1ch3(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out));
+      simd.conv1ch3(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out),
+        epilogue.bias, epilogue.relu ? 1 : 0);
     } else if (pointwise) {
       gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
-        rows, outChannels, patch, ptr(backend, out), outChannels);
+        rows, outChannels, patch, ptr(backend, out), outChannels, false, epilogue);
     } else {
       // The patch matrix is built for a few images at a time (packed for the GEMM), so it
       // stays in cache between being written and read, and a large inference batch does not
@@ -81,11 +84,8 @@ function convViaGemm(
           info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
           outHeight, outWidth, packed);
         gemm(simd, backend, { packed }, w, nb * outHeight * outWidth, outChannels, patch,
-          ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels);
+          ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels, false, epilogue);
       }
-    }
-    if (bias || activation === 'relu') {
-      simd.biasRelu(ptr(backend, out), rows, outChannels, bias ? ptr(backend, bias) : 0, activation === 'relu' ? 1 : 0, ptr(backend, out));
     }
   } finally {
     scratch.free();

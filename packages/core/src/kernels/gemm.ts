@@ -46,6 +46,13 @@ export function packB(simd: SimdExports, scratch: Scratch, b: GemmOperand, k: nu
   return { packedB };
 }
 
+/** What {@link gemm} applies to C as it stores it: + bias per column, then ReLU. */
+export interface GemmEpilogue {
+  /** Byte offset of N floats added to each row of C. */
+  bias?: number;
+  relu?: boolean;
+}
+
 /** Floats a packed op(A) of M rows and depth K takes. */
 export function packedASize(m: number, k: number): number {
   return Math.ceil(m / 4) * 4 * k;
@@ -55,7 +62,8 @@ export function packedASize(m: number, k: number): number {
  * C[M, N] = op(A)[M, K] · op(B)[K, N] (+ C when `accumulate`) with bnlab's SIMD kernel:
  * both operands are packed into panels (which absorbs any transposition; either may come
  * packed already), then multiplied in 4×8 register tiles, over slices of K at most 512
- * deep and in blocks sized for the L1 and L2 caches.
+ * deep and in blocks sized for the L1 and L2 caches; an `epilogue` adds a bias per column
+ * and applies ReLU as the tiles are stored.
  */
 export function gemm(
   simd: SimdExports,
@@ -68,6 +76,7 @@ export function gemm(
   c: number,
   ldc: number,
   accumulate = false,
+  epilogue: GemmEpilogue = {},
 ): void {
   const scratch = new Scratch(backend);
   try {
@@ -80,7 +89,7 @@ export function gemm(
     }
     const bp = 'packedB' in b ? b.packedB : packB(simd, scratch, b, k, n).packedB;
     const tile = scratch.alloc(32);
-    simd.gemmPacked(ap, bp, m, n, k, c, ldc, accumulate ? 1 : 0, tile);
+    simd.gemmPacked(ap, bp, m, n, k, c, ldc, accumulate ? 1 : 0, tile, epilogue.bias ?? 0, epilogue.relu ? 1 : 0);
   } finally {
     scratch.free();
   }

@@ -1,4 +1,4 @@
-import { engine, getBackend, getGradient, getKernel, registerGradient, Relu, unregisterGradient, util } from '@tensorflow/tfjs-core';
+import { engine, getBackend, getGradient, getKernel, mul, registerGradient, Relu, step, unregisterGradient, util } from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { ptr, simdFor } from './simd/simd_module.js';
 import { asWasmBackend } from './wasm_backend.js';
@@ -32,16 +32,33 @@ const ours: GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved as Tensor[];
     const d = dy as Tensor;
-    // While a tape records this gradient (a gradient of a gradient), tfjs's differentiable
-    // formula; the fused kernel has no gradient of its own.
-    const fused =
-      engine().state.gradientDepth === 0 &&
-      x!.dtype === 'float32' && d.dtype === 'float32' && getKernel(RELU_GRAD_KERNEL, getBackend()) !== undefined &&
-      (getBackend() !== 'wasm' || simdFor(asWasmBackend(engine().backend)) !== null);
-    if (fused) return { x: () => engine().runKernel(RELU_GRAD_KERNEL, { dy: d, x: x! }) as Tensor };
+    if (fusedReluGradientHere(d, x!)) return { x: () => engine().runKernel(RELU_GRAD_KERNEL, { dy: d, x: x! }) as Tensor };
     return stockGradient!.gradFunc(dy, saved, attrs as NamedAttrMap);
   },
 };
+
+/**
+ * Whether the fused kernel computes ReLU's gradient here: float32, a backend with the
+ * kernel (and, on wasm, the SIMD module), and no tape recording the gradient itself (a
+ * gradient of a gradient needs tfjs's differentiable formula; the kernel has no gradient).
+ */
+function fusedReluGradientHere(dy: Tensor, x: Tensor): boolean {
+  return (
+    engine().state.gradientDepth === 0 &&
+    x.dtype === 'float32' && dy.dtype === 'float32' && getKernel(RELU_GRAD_KERNEL, getBackend()) !== undefined &&
+    (getBackend() !== 'wasm' || simdFor(asWasmBackend(engine().backend)) !== null)
+  );
+}
+
+/**
+ * ReLU's gradient `dy · step(x)` (tfjs's step: 0 for x ≤ 0, NaN for NaN), in one fused
+ * kernel where it runs, else as tfjs's own formula. `x` may be ReLU's input or its output:
+ * both are positive at the same places.
+ */
+export function reluGradient(dy: Tensor, x: Tensor): Tensor {
+  if (fusedReluGradientHere(dy, x)) return engine().runKernel(RELU_GRAD_KERNEL, { dy, x }) as Tensor;
+  return mul(dy, step(x));
+}
 
 /** Makes {@link ours} the gradient of `Relu` (idempotent), keeping tfjs's own for the rest. */
 export function useFusedReluGradient(): void {

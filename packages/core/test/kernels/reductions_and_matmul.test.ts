@@ -112,6 +112,15 @@ describe('forward convolution through im2col + GEMM', () => {
     }, 1e-4);
   });
 
+  it('bias and ReLU applied once, after the last of two K slices (K = 3·3·64 = 576), edge tiles included', async () => {
+    const x = randn(new Rng(66), 3 * 5 * 5 * 64);
+    const f = randn(new Rng(67), 3 * 3 * 64 * 13);
+    const b = randn(new Rng(68), 13, 10); // large enough that adding it twice, or before the last slice only, shows
+    await same(() => [
+      tf.fused.conv2d({ x: tf.tensor4d(x, [3, 5, 5, 64]), filter: tf.tensor4d(f, [3, 3, 64, 13]), strides: 1, pad: 'valid', bias: tf.tensor1d(b), activation: 'relu' }),
+    ], 1e-4);
+  });
+
   it('a batch whose patch matrix exceeds one slice (16 MB) is done in slices, with bias and ReLU', async () => {
     const x = randn(new Rng(54), 9 * 48 * 48 * 24);
     const f = randn(new Rng(55), 3 * 3 * 24 * 8);

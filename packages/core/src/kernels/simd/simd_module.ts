@@ -29,7 +29,7 @@ export interface SimdExports {
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number, out: number): void;
   reluGrad(dy: number, x: number, n: number, out: number): void;
   padPlanes(x: number, batch: number, h: number, w: number, top: number, left: number, hp: number, wp: number, out: number): void;
-  conv1ch3(xp: number, batch: number, hp: number, wp: number, kh: number, w: number, co: number, outH: number, outW: number, y: number): void;
+  conv1ch3(xp: number, batch: number, hp: number, wp: number, kh: number, w: number, co: number, outH: number, outW: number, y: number, bias: number, relu: number): void;
   conv1ch3Grad(xp: number, batch: number, hp: number, wp: number, kh: number, dy: number, co: number, outH: number, outW: number, dw: number): void;
   adamStep(
     w: number, m: number, v: number, g: number, n: number, lr: number, b1: number, b1c: number, b2: number, b2c: number,
@@ -42,7 +42,9 @@ export interface SimdExports {
   groupNormGrad(dy: number, yh: number, r: number, n: number, p: number, c: number, groups: number, dx: number, work: number): void;
   packA(a: number, lda: number, m: number, k: number, transposed: number, ap: number): void;
   packB(b: number, ldb: number, k: number, n: number, transposed: number, bp: number): void;
-  gemmPacked(ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number): void;
+  gemmPacked(
+    ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number, bias: number, relu: number,
+  ): void;
 }
 
 /** Which build of bnlab's SIMD module runs: with relaxed SIMD (fused multiply-add), or plain SIMD. */
