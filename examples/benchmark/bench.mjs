@@ -33,7 +33,7 @@ const HELP = `Usage: node bench.mjs [options]
   --test-images N     inference images, batches of 1000 (default 2000; PyTorch's script uses 10000)
   --json FILE         also write the JSON document to FILE
   --no-profile        skip the per-kernel profile of bnlab's first model
-  --torch FILE        run PyTorch's torch_anchor.py (1 and 2 threads, --rounds times each) after the tfjs runs
+  --torch FILE        then PyTorch's torch_anchor.py (1 and 2 threads), --rounds times, each right after a bnlab run
   --torch-python EXE  python with torch (default /usr/bin/python3)
   --torch-images N    training images for PyTorch (default 6400)
   --parallel N        then train bnlab in 1, then N processes at once (a sweep's trials), --rounds times
@@ -308,30 +308,43 @@ if (!opts['no-profile']) {
   profile = { model: name, steps: STEPS, kernels: finish({ train: r.trainSeconds * 1000, infer: r.inferSeconds * 1000 }) };
 }
 
-/** PyTorch CPU on the same machine (torch_anchor.py), 1 and 2 threads, median of --rounds runs. */
+/**
+ * PyTorch CPU on the same machine (torch_anchor.py), 1 and 2 threads, --rounds times. Each
+ * round trains bnlab again right before PyTorch, so each bnlab/PyTorch ratio is a pair
+ * measured back to back (a drifting machine speed cancels); the medians are reported.
+ */
 const torch = [];
 if (opts.torch) {
+  const runTorch = (model, norm, threads) => {
+    const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').pop());
+  };
   for (const name of models) {
     const [model, norm] = name.endsWith('-bn') ? [name.slice(0, -3), 'batch'] : [name, 'none'];
     const row = { model: name };
-    for (const threads of [1, 2]) {
-      try {
-        const runs = [];
-        for (let round = 0; round < ROUNDS; round++) {
-          const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
-          runs.push(JSON.parse(out.trim().split('\n').pop()));
-        }
-        row[`torch ${threads}t train img/s`] = Math.round(median(runs.map((r) => r.train_img_per_s)));
-        row[`torch ${threads}t infer img/s`] = Math.round(median(runs.map((r) => r.infer_img_per_s)));
-        row.system = runs[0].system;
-      } catch (e) {
-        row.error = String(e.message ?? e).split('\n')[0];
+    try {
+      const pairs = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const ours = measure('bnlab', name);
+        pairs.push({ ours, t1: runTorch(model, norm, 1), t2: runTorch(model, norm, 2) });
       }
-    }
-    const bnlab = rows.find((r) => r.model === name);
-    if (row['torch 1t train img/s']) {
-      row['bnlab/torch 1t train'] = +(bnlab['bnlab train img/s'] / row['torch 1t train img/s']).toFixed(2);
-      row['bnlab/torch 1t infer'] = +(bnlab['bnlab infer img/s'] / row['torch 1t infer img/s']).toFixed(2);
+      const med = (f) => median(pairs.map(f));
+      row.system = pairs[0].t1.system;
+      row['bnlab train img/s'] = Math.round(med((p) => p.ours.trainImgPerS));
+      for (const t of [1, 2]) {
+        row[`torch ${t}t train img/s`] = Math.round(med((p) => p[`t${t}`].train_img_per_s));
+        row[`torch ${t}t infer img/s`] = Math.round(med((p) => p[`t${t}`].infer_img_per_s));
+      }
+      row['bnlab/torch 1t train'] = +med((p) => p.ours.trainImgPerS / p.t1.train_img_per_s).toFixed(2);
+      row['bnlab/torch 1t infer'] = +med((p) => p.ours.inferImgPerS / p.t1.infer_img_per_s).toFixed(2);
+      row.pairs = pairs.map((p) => ({
+        bnlabTrain: Math.round(p.ours.trainImgPerS),
+        torch1tTrain: p.t1.train_img_per_s,
+        bnlabInfer: Math.round(p.ours.inferImgPerS),
+        torch1tInfer: p.t1.infer_img_per_s,
+      }));
+    } catch (e) {
+      row.error = String(e.message ?? e).split('\n')[0];
     }
     torch.push(row);
   }
@@ -382,8 +395,11 @@ console.log(
     : `tensors held across timed training steps: ${leaking.map((l) => `${l.model} ${l.side} ${l.perStep}/step`).join(', ')}`,
 );
 if (torch.length) {
-  console.log(`PyTorch CPU (${opts.torch}, ${opts['torch-images']} images, 1 and 2 threads, median of ${ROUNDS}), same machine, run after the tfjs runs:`);
-  console.table(torch);
+  console.log(
+    `PyTorch CPU (${opts.torch}, ${opts['torch-images']} training images, 1 and 2 threads), same machine; ` +
+      `each of ${ROUNDS} round(s) trains bnlab, then PyTorch; medians, ratios taken pair by pair:`,
+  );
+  console.table(torch.map(({ pairs, ...row }) => row));
 }
 if (parallel) {
   console.log(`bnlab training in ${nProc} processes at once (independent trials, as a sweep runs them):`);

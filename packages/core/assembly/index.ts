@@ -1357,6 +1357,12 @@ export function maxPoolGrad2x2(x: usize, dy: usize, dx: usize, batch: i32, inH: 
   const rowBytes = <usize>inW * pix;
   const zero = f32x4.splat(0);
   for (let b: i32 = 0; b < batch; b++) {
+    // Input rows and columns no window covers (odd sizes): zero.
+    for (let h = outH * 2; h < inH; h++) memory.fill(dx + (<usize>(b * inH + h)) * rowBytes, 0, rowBytes);
+    if (outW * 2 < inW) {
+      const tail = <usize>(inW - outW * 2) * pix;
+      for (let h: i32 = 0; h < outH * 2; h++) memory.fill(dx + (<usize>(b * inH + h)) * rowBytes + <usize>(outW * 2) * pix, 0, tail);
+    }
     for (let oh: i32 = 0; oh < outH; oh++) {
       const rowAt = (<usize>(b * inH + oh * 2)) * rowBytes;
       const dyRow = (<usize>((b * outH + oh) * outW)) * pix;

@@ -208,6 +208,10 @@ describe('dense, pooling and batch-norm gradients on wasm match cpu', () => {
     await compareGrads(`${op}Pool`, [[2, 9, 8, c]], (x) => pool(x as tf.Tensor4D, size, s, pad), 42);
   });
 
+  it('max pool 2×2 gradient with an uncovered last row and column (odd sizes) is zero there', async () => {
+    await compareGrads('maxPool odd', [[3, 11, 11, 8]], (x) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), 43);
+  });
+
   it('max pool gradient goes to the window maximum when it is negative (tfjs-wasm 4.22 bug)', async () => {
     // Hand-worked: 4×4 input, 2×2 windows, all-negative windows included.
     const x = [-1.6, -1.5, -0.8, 0.1, -0.6, -0.5, -0.9, 0.3, 1.4, 1.8, -0.5, -0.3, 0.0, 0.5, -1.3, -1.0];

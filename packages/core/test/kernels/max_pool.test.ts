@@ -51,4 +51,28 @@ describe('MaxPool on wasm', () => {
     expect(Array.from(w as Float32Array)).toEqual([3, -Infinity, 5, -1]);
     expect(Array.from(c as Float32Array)).toEqual([3, -Infinity, 5, -1]);
   });
+
+  it('MaxPoolGrad 2×2 zeroes the input row and column no window covers (odd sizes), whatever the memory held', async () => {
+    tf.setBackend('wasm');
+    const shape: [number, number, number, number] = [3, 11, 11, 8];
+    const x = tf.tensor4d(randn(new Rng(73), 3 * 11 * 11 * 8), shape);
+    const y = tf.maxPool(x, 2, 2, 'valid');
+    const dy = tf.onesLike(y);
+    // Leave garbage where the gradient will be allocated.
+    tf.fill(shape, 7).dispose();
+    const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' } as never) as tf.Tensor;
+    const v = await dx.data();
+    for (let b = 0; b < 3; b++) {
+      for (let i = 0; i < 11; i++) {
+        for (let c = 0; c < 8; c++) {
+          expect(v[((b * 11 + 10) * 11 + i) * 8 + c]).toBe(0); // last row
+          expect(v[((b * 11 + i) * 11 + 10) * 8 + c]).toBe(0); // last column
+        }
+      }
+    }
+    let total = 0;
+    for (const g of v) total += g;
+    expect(total).toBe(3 * 5 * 5 * 8); // each window's gradient went somewhere, once
+    tf.dispose([x, y, dy, dx]);
+  });
 });
