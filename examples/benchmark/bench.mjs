@@ -37,6 +37,7 @@ const HELP = `Usage: node bench.mjs [options]
   --torch-python EXE  python with torch (default /usr/bin/python3)
   --torch-images N    training images for PyTorch (default 6400)
   --parallel N        then train bnlab in 1, then N processes at once (a sweep's trials), --rounds times
+  --parallel-only     only that (no stock, PyTorch or profile runs)
   --no-relaxed-simd   bnlab's plain SIMD kernels (default: its relaxed-SIMD build, fused multiply-add, as the
                       bnlab command runs them; on Node 20 this script turns on V8's relaxed SIMD for that)
   --help`;
@@ -55,6 +56,7 @@ const { values: opts } = parseArgs({
     'torch-images': { type: 'string', default: '6400' },
     parallel: { type: 'string', default: '1' },
     'bnlab-only': { type: 'boolean', default: false },
+    'parallel-only': { type: 'boolean', default: false },
     'no-relaxed-simd': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -270,7 +272,7 @@ if (opts['bnlab-only']) {
 
 const rows = [];
 const details = [];
-for (const name of models) {
+for (const name of opts['parallel-only'] ? [] : models) {
   const runs = { stock: [], bnlab: [] };
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate the order so that a change in machine load does not favour one side.
@@ -300,7 +302,7 @@ for (const name of models) {
 }
 
 let profile = null;
-if (!opts['no-profile']) {
+if (!opts['no-profile'] && !opts['parallel-only']) {
   const name = models[0];
   useKernels('bnlab');
   const finish = profileKernels();
@@ -314,7 +316,7 @@ if (!opts['no-profile']) {
  * measured back to back (a drifting machine speed cancels); the medians are reported.
  */
 const torch = [];
-if (opts.torch) {
+if (opts.torch && !opts['parallel-only']) {
   const runTorch = (model, norm, threads) => {
     const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop());
@@ -377,6 +379,7 @@ if (nProc > 1) {
       '1 process img/s': Math.round(median(ones)),
       [`${nProc} processes total img/s`]: Math.round(median(totals)),
       speedup: +median(totals.map((t, j) => t / ones[j])).toFixed(2),
+      'speedup range': `${Math.min(...totals.map((t, j) => t / ones[j])).toFixed(2)}–${Math.max(...totals.map((t, j) => t / ones[j])).toFixed(2)}`,
     };
   });
 }
@@ -386,14 +389,16 @@ console.log(
     `${STEPS} timed steps after ${WARMUP} warm-up${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; inference on ${TEST} test images`,
 );
 console.log('bnlab: @bnlab/models + @bnlab/layers + all bnlab kernels; stock: tfjs-layers layers, stock tfjs-wasm + only the missing kernels');
-console.table(rows);
+if (rows.length) console.table(rows);
 const leaks = details.flatMap((d) => ['stock', 'bnlab'].flatMap((side) => d[side].map((r) => ({ model: d.model, side, perStep: r.leakedTensorsPerStep }))));
 const leaking = leaks.filter((l) => l.perStep !== 0);
-console.log(
-  leaking.length === 0
-    ? 'tensors held across timed training steps: 0 in every run (no leak)'
-    : `tensors held across timed training steps: ${leaking.map((l) => `${l.model} ${l.side} ${l.perStep}/step`).join(', ')}`,
-);
+if (leaks.length) {
+  console.log(
+    leaking.length === 0
+      ? 'tensors held across timed training steps: 0 in every run (no leak)'
+      : `tensors held across timed training steps: ${leaking.map((l) => `${l.model} ${l.side} ${l.perStep}/step`).join(', ')}`,
+  );
+}
 if (torch.length) {
   console.log(
     `PyTorch CPU (${opts.torch}, ${opts['torch-images']} training images, 1 and 2 threads), same machine; ` +
