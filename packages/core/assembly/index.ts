@@ -720,23 +720,34 @@ function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: boo
     a += 16;
     b += 32;
   }
+  // `bias` (the last K slice's epilogue) points at this tile's 8 columns.
+  storeTile(c, ldcBytes, c00, c01, c10, c11, c20, c21, c30, c31, bias, relu);
+}
+
+/**
+ * Stores a 4×8 register tile (rows `stride` bytes apart) after adding bias[0..8) to each row
+ * (when bias ≠ 0) and then max(·, 0) (when relu; wasm's max keeps NaN, as tfjs's ReLU).
+ */
+// @ts-ignore: decorator
+@inline
+function storeTile(
+  o: usize, stride: usize, a00: v128, a01: v128, a10: v128, a11: v128, a20: v128, a21: v128, a30: v128, a31: v128, bias: usize, relu: bool,
+): void {
   if (bias) {
-    // The epilogue of the last K slice: + bias per column (`bias` points at this tile's 8).
     const b0 = v128.load(bias);
     const b1 = v128.load(bias, 16);
-    c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
-    c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+    a00 = f32x4.add(a00, b0); a01 = f32x4.add(a01, b1); a10 = f32x4.add(a10, b0); a11 = f32x4.add(a11, b1);
+    a20 = f32x4.add(a20, b0); a21 = f32x4.add(a21, b1); a30 = f32x4.add(a30, b0); a31 = f32x4.add(a31, b1);
   }
   if (relu) {
-    // wasm's max keeps NaN, as tfjs's ReLU.
     const z = f32x4.splat(0);
-    c00 = f32x4.max(c00, z); c01 = f32x4.max(c01, z); c10 = f32x4.max(c10, z); c11 = f32x4.max(c11, z);
-    c20 = f32x4.max(c20, z); c21 = f32x4.max(c21, z); c30 = f32x4.max(c30, z); c31 = f32x4.max(c31, z);
+    a00 = f32x4.max(a00, z); a01 = f32x4.max(a01, z); a10 = f32x4.max(a10, z); a11 = f32x4.max(a11, z);
+    a20 = f32x4.max(a20, z); a21 = f32x4.max(a21, z); a30 = f32x4.max(a30, z); a31 = f32x4.max(a31, z);
   }
-  v128.store(c, c00); v128.store(c, c01, 16);
-  v128.store(c + ldcBytes, c10); v128.store(c + ldcBytes, c11, 16);
-  v128.store(c + 2 * ldcBytes, c20); v128.store(c + 2 * ldcBytes, c21, 16);
-  v128.store(c + 3 * ldcBytes, c30); v128.store(c + 3 * ldcBytes, c31, 16);
+  v128.store(o, a00); v128.store(o, a01, 16);
+  v128.store(o + stride, a10); v128.store(o + stride, a11, 16);
+  v128.store(o + 2 * stride, a20); v128.store(o + 2 * stride, a21, 16);
+  v128.store(o + 3 * stride, a30); v128.store(o + 3 * stride, a31, 16);
 }
 
 /** A tile at the matrix edge (mr < 4 rows or nr < 8 columns), through a 4×8 scratch tile. */
@@ -909,22 +920,7 @@ export function conv1ch3(
               wr += coBytes;
             }
           }
-          if (bias) {
-            const b0 = v128.load(bias + (<usize>c0 << 2));
-            const b1 = v128.load(bias + (<usize>c0 << 2), 16);
-            a00 = f32x4.add(a00, b0); a01 = f32x4.add(a01, b1); a10 = f32x4.add(a10, b0); a11 = f32x4.add(a11, b1);
-            a20 = f32x4.add(a20, b0); a21 = f32x4.add(a21, b1); a30 = f32x4.add(a30, b0); a31 = f32x4.add(a31, b1);
-          }
-          if (relu) {
-            const z = f32x4.splat(0);
-            a00 = f32x4.max(a00, z); a01 = f32x4.max(a01, z); a10 = f32x4.max(a10, z); a11 = f32x4.max(a11, z);
-            a20 = f32x4.max(a20, z); a21 = f32x4.max(a21, z); a30 = f32x4.max(a30, z); a31 = f32x4.max(a31, z);
-          }
-          const o = yo + (<usize>c0 << 2);
-          v128.store(o, a00); v128.store(o, a01, 16);
-          v128.store(o + coBytes, a10); v128.store(o + coBytes, a11, 16);
-          v128.store(o + 2 * coBytes, a20); v128.store(o + 2 * coBytes, a21, 16);
-          v128.store(o + 3 * coBytes, a30); v128.store(o + 3 * coBytes, a31, 16);
+          storeTile(yo + (<usize>c0 << 2), coBytes, a00, a01, a10, a11, a20, a21, a30, a31, bias ? bias + (<usize>c0 << 2) : 0, relu);
         }
       }
       for (; ow < outW; ow++) {
