@@ -683,7 +683,7 @@ export function packB(b: usize, ldb: i32, k: i32, n: i32, transposed: bool, bp: 
 /**
  * a·b + c per lane. Built twice (scripts/build-simd.mjs): with relaxed SIMD this is one
  * fused multiply-add where the CPU has one (a single rounding; engines may also compute
- * it unfused, so results can differ in the last bit between machines), otherwise a
+ * it unfused, so results can differ by rounding between machines), otherwise a
  * multiply and an add.
  */
 // @ts-ignore: decorator
@@ -782,6 +782,19 @@ export function gemmPacked(
   const mp = (m + MR - 1) / MR;
   const np = (n + NR - 1) / NR;
   const ldcBytes = <usize>ldc << 2;
+  if (k == 0) {
+    // An empty product: C is 0 (or kept), then the epilogue.
+    for (let r: i32 = 0; r < m; r++) {
+      for (let q: i32 = 0; q < n; q++) {
+        const at = c + <usize>r * ldcBytes + (<usize>q << 2);
+        let v: f32 = accumulate ? load<f32>(at) : 0;
+        if (bias) v += load<f32>(bias + (<usize>q << 2));
+        if (relu && !(v >= 0)) v = v != v ? v : 0;
+        store<f32>(at, v);
+      }
+    }
+    return;
+  }
   // Equal slices of at most KC: a remainder slice of a few k (544 = 512 + 32) would
   // load and store every C tile again for little work.
   const slices = (k + KC - 1) / KC;

@@ -3,7 +3,7 @@ import { relaxedSimdSupported } from '@bnlab/core';
 
 /**
  * Whether bnlab may use its relaxed-SIMD kernels (fused multiply-add: faster, results may
- * differ in the last bit between machines). `BNLAB_RELAXED_SIMD=0` turns them off.
+ * differ by rounding between machines). `BNLAB_RELAXED_SIMD=0` turns them off.
  */
 export function relaxedSimdAllowed(): boolean {
   return process.env.BNLAB_RELAXED_SIMD !== '0';

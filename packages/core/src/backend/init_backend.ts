@@ -35,8 +35,9 @@ export interface InitBackendOptions {
   /**
    * Let bnlab's kernels use relaxed SIMD (fused multiply-add in convolutions and matrix
    * products) where the engine supports it: Chrome 114+, Node 22+; Node 20 only when
-   * started with `--experimental-wasm-relaxed-simd`. Faster; results may differ in the
-   * last bit between machines. `false` keeps the plain SIMD build everywhere.
+   * started with `--experimental-wasm-relaxed-simd`. Faster; results may differ by
+   * rounding between machines (one rounding per multiply-add instead of two). `false` keeps
+   * the plain SIMD build everywhere.
    * @default true
    */
   relaxedSimd?: boolean;

@@ -1,4 +1,4 @@
-import { BatchMatMul, util } from '@tensorflow/tfjs-core';
+import { backend_util, BatchMatMul, util } from '@tensorflow/tfjs-core';
 import type { BatchMatMulAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gemm } from './gemm.js';
 import { ptr, simdFor } from './simd/simd_module.js';
@@ -47,7 +47,8 @@ const batchMatMul: KernelFunc = (args) => {
   const n = transposeB ? (b.shape[rb - 2] as number) : (b.shape[rb - 1] as number);
   if (k !== kb) return runStock(BatchMatMul, args); // let tfjs report the shape error
   const batch = Math.max(batchA, batchB);
-  const outer = batchA >= batchB ? outerA : outerB;
+  // The leading dimensions broadcast (one side's are all 1, or both are the same).
+  const outer = backend_util.assertAndGetBroadcastShape(outerA, outerB);
   const out = backend.makeOutput([...outer, m, n], 'float32');
   if (m * n === 0) return out;
   const at = ptr(backend, a);

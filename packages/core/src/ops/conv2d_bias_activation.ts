@@ -78,6 +78,11 @@ export function conv2dBiasActivation(x: Tensor4D, filter: Tensor4D, options: Con
   if (activation !== 'linear' && activation !== 'relu') {
     throw new BnlabError('INVALID_ARGUMENT', `conv2dBiasActivation: activation must be 'linear' or 'relu', got '${String(activation)}'`, { where: 'activation' });
   }
+  for (const [name, t] of [['x', x], ['filter', filter], ['bias', options.bias]] as const) {
+    if (t && t.dtype !== 'float32') {
+      throw new BnlabError('INVALID_ARGUMENT', `conv2dBiasActivation: ${name} must be float32, got ${t.dtype}`, { where: name });
+    }
+  }
   if (x.rank !== 4 || filter.rank !== 4 || x.shape[3] !== filter.shape[2]) {
     throw new BnlabError(
       'INVALID_SHAPE',

@@ -66,6 +66,23 @@ describe('matrix products', () => {
     await same(() => [tf.matMul(tf.tensor3d(a3, [3, m, k]), tf.tensor3d(randn(new Rng(54), 3 * k * n), [3, k, n]))], 1e-4);
   });
 
+  it.each([
+    { a: [2, 3], b: [1, 1, 3, 4] },
+    { a: [1, 2, 3], b: [1, 1, 3, 4] },
+    { a: [1, 1, 2, 3], b: [3, 4] },
+  ])('operands of different ranks broadcast their leading dimensions: $a · $b', async ({ a, b }) => {
+    const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+    const av = randn(new Rng(57), size(a));
+    const bv = randn(new Rng(58), size(b));
+    const run = (): tf.Tensor[] => [tf.matMul(tf.tensor(av, a), tf.tensor(bv, b)), tf.matMul(tf.tensor(av, a), tf.transpose(tf.tensor(bv, b), b.length === 2 ? [1, 0] : [0, 1, 3, 2]), false, true)];
+    const shapes = (backend: 'wasm' | 'cpu') => {
+      tf.setBackend(backend);
+      return tf.tidy(() => run().map((t) => t.shape));
+    };
+    expect(shapes('wasm')).toEqual(shapes('cpu'));
+    await same(run, 1e-5);
+  });
+
   it('a plain product with the same right operand twice (fixed weights: XNNPACK) gives the same result', async () => {
     const a = randn(new Rng(55), 7 * 20);
     const b = randn(new Rng(56), 20 * 5);
@@ -110,6 +127,14 @@ describe('forward convolution through im2col + GEMM', () => {
       // The second call sees the same filter: the inference case.
       return [tf.conv2d(xt, ft, 1, 1), tf.conv2d(xt, ft, 1, 1)];
     }, 1e-4);
+  });
+
+  it('no input channels (K = 0): the output is the bias, after ReLU, as on cpu', async () => {
+    const b = [-1, 2, 0.5];
+    await same(() => [
+      tf.conv2d(tf.zeros([2, 4, 4, 0]) as tf.Tensor4D, tf.zeros([3, 3, 0, 3]) as tf.Tensor4D, 1, 'same'),
+      tf.fused.conv2d({ x: tf.zeros([2, 4, 4, 0]) as tf.Tensor4D, filter: tf.zeros([1, 1, 0, 3]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: tf.tensor1d(b), activation: 'relu' }),
+    ], 0);
   });
 
   it('bias and ReLU applied once, after the last of two K slices (K = 3·3·64 = 576), edge tiles included', async () => {

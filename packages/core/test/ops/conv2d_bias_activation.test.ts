@@ -67,6 +67,7 @@ describe('conv2dBiasActivation rejects bad input', () => {
   it.each([
     ['an unknown activation', () => conv2dBiasActivation(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D, { activation: 'elu' as never }), /activation/],
     ['mismatched channels', () => conv2dBiasActivation(tf.ones([1, 3, 3, 2]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D), /\[1, 3, 3, 2\]/],
+    ['int32 input', () => conv2dBiasActivation(tf.ones([1, 3, 3, 1], 'int32') as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D), /x must be float32, got int32/],
     ['a bias of the wrong size', () => conv2dBiasActivation(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D, { bias: tf.ones([3]) as tf.Tensor1D }), /bias/],
   ])('%s', (_name, f, message) => {
     expect(f).toThrow(message);

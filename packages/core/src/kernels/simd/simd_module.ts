@@ -63,9 +63,10 @@ function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
 
 /**
  * Whether bnlab may use its relaxed-SIMD build (on by default): matrix products then use
- * fused multiply-adds where the CPU has them, faster, with results that can differ in the
- * last bit between machines. Engines without relaxed SIMD (Node 20 without
- * `--experimental-wasm-relaxed-simd`, Safari) always get the plain SIMD build.
+ * fused multiply-adds where the CPU has them, faster, with results that can differ by
+ * rounding between machines (one rounding per multiply-add instead of two). Engines
+ * without relaxed SIMD (Node 20 without `--experimental-wasm-relaxed-simd`, Safari) always
+ * get the plain SIMD build.
  */
 export function setRelaxedSimd(allowed: boolean): void {
   if (allowed === relaxedWanted) return;
