@@ -221,7 +221,7 @@ function affineRows(
  * out[r, c] = (a[r, c] − s[c] − m[c]) · p[c] + b[r, c] · q[c] + k[c]; `s` and `b` may be 0
  * (no shift, no b term). The element-wise part of batch norm forward (a = x, m = mean of
  * x − s) and backward (a = x, b = dy). Centring before scaling keeps precision when
- * |mean| ≫ std. Blocks of rows as the column passes, so each block is read from memory once.
+ * |mean| ≫ std. Rows in memory order when `cols % 4 == 0`.
  */
 export function affine(a: usize, s: usize, m: usize, p: usize, b: usize, q: usize, k: usize, rows: i32, cols: i32, out: usize): void {
   if ((cols & 3) == 0) {
@@ -763,10 +763,7 @@ function edgeTile(
   tile(aPanel, bPanel, kc, scratch, 32, true, 0, false);
   for (let r: i32 = 0; r < mr; r++) {
     for (let q: i32 = 0; q < nr; q++) {
-      let v = load<f32>(scratch + (<usize>(r * NR + q) << 2));
-      if (bias) v += load<f32>(bias + (<usize>q << 2));
-      if (relu && !(v >= 0)) v = v != v ? v : 0;
-      store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), v);
+      store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), biasReluScalar(load<f32>(scratch + (<usize>(r * NR + q) << 2)), bias, q, relu));
     }
   }
 }
@@ -787,10 +784,7 @@ export function gemmPacked(
     for (let r: i32 = 0; r < m; r++) {
       for (let q: i32 = 0; q < n; q++) {
         const at = c + <usize>r * ldcBytes + (<usize>q << 2);
-        let v: f32 = accumulate ? load<f32>(at) : 0;
-        if (bias) v += load<f32>(bias + (<usize>q << 2));
-        if (relu && !(v >= 0)) v = v != v ? v : 0;
-        store<f32>(at, v);
+        store<f32>(at, biasReluScalar(accumulate ? load<f32>(at) : 0, bias, q, relu));
       }
     }
     return;
@@ -826,6 +820,14 @@ export function gemmPacked(
   }
 }
 
+/** v + bias[col] (when bias ≠ 0), then ReLU when relu, NaN kept (as tfjs's ReLU). */
+// @ts-ignore: decorator
+@inline
+function biasReluScalar(v: f32, bias: usize, col: i32, relu: bool): f32 {
+  if (bias) v += load<f32>(bias + (<usize>col << 2));
+  return relu && v < 0 ? 0 : v;
+}
+
 /**
  * out = y + bias[c] (when bias ≠ 0), then max(·, 0) when relu, on a [rows, cols] matrix;
  * `out` may be `y` (in place).
@@ -850,10 +852,7 @@ export function biasRelu(y: usize, rows: i32, cols: i32, bias: usize, relu: bool
   let i: usize = 0;
   for (let r: i32 = 0; r < rows; r++) {
     for (let c: i32 = 0; c < cols; c++) {
-      let v = load<f32>(y + i);
-      if (bias) v += load<f32>(bias + (<usize>c << 2));
-      if (relu && !(v >= 0)) v = v != v ? v : 0;
-      store<f32>(out + i, v);
+      store<f32>(out + i, biasReluScalar(load<f32>(y + i), bias, c, relu));
       i += 4;
     }
   }

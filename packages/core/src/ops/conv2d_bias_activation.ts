@@ -1,7 +1,8 @@
-import { engine, FusedConv2D, getKernel, registerGradient, registerKernel, sum } from '@tensorflow/tfjs-core';
+import { engine, FusedConv2D, getKernel, sum } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
 import { reluGradient } from '../kernels/relu_grad.js';
+import { registerOp } from './register_op.js';
 
 /** Kernel name of {@link conv2dBiasActivation} (the backend's `FusedConv2D`, with its own gradient). */
 export const CONV2D_BIAS_ACTIVATION_KERNEL = 'BnlabConv2DBiasActivation';
@@ -27,17 +28,9 @@ function forwardOn(backendName: string): KernelFunc {
   };
 }
 
-let registered = false;
-
 function register(): void {
-  if (registered) return;
-  registered = true;
-  for (const backendName of ['wasm', 'cpu']) {
-    if (!getKernel(CONV2D_BIAS_ACTIVATION_KERNEL, backendName)) {
-      registerKernel({ kernelName: CONV2D_BIAS_ACTIVATION_KERNEL, backendName, kernelFunc: forwardOn(backendName) });
-    }
-  }
-  registerGradient({
+  const forward = CONV2D_BIAS_ACTIVATION_KERNEL;
+  registerOp({ forward, wasm: { forward: forwardOn('wasm') }, cpu: { forward: forwardOn('cpu') } }, {
     kernelName: CONV2D_BIAS_ACTIVATION_KERNEL,
     inputsToSave: ['x', 'filter'],
     outputsToSave: [true],

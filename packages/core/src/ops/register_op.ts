@@ -1,12 +1,15 @@
 import { getKernel, registerGradient, registerKernel } from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelFunc } from '@tensorflow/tfjs-core';
 
-/** The kernels of one of bnlab's fused ops: forward and gradient, each for wasm and cpu. */
+/**
+ * The kernels of one of bnlab's fused ops: forward and gradient, each for wasm and cpu. An
+ * op whose gradient function runs existing kernels has no gradient kernel of its own.
+ */
 export interface OpKernels {
   forward: string;
-  gradient: string;
-  wasm: { forward: KernelFunc; gradient: KernelFunc };
-  cpu: { forward: KernelFunc; gradient: KernelFunc };
+  gradient?: string;
+  wasm: { forward: KernelFunc; gradient?: KernelFunc };
+  cpu: { forward: KernelFunc; gradient?: KernelFunc };
 }
 
 const registered = new Set<string>();
@@ -21,7 +24,7 @@ export function registerOp(kernels: OpKernels, gradient: GradConfig): void {
   for (const backendName of ['wasm', 'cpu'] as const) {
     const funcs = kernels[backendName];
     for (const [kernelName, kernelFunc] of [[kernels.forward, funcs.forward], [kernels.gradient, funcs.gradient]] as const) {
-      if (!getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
+      if (kernelName && kernelFunc && !getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
     }
   }
   registerGradient(gradient);
