@@ -1,19 +1,33 @@
 // Convolution kernel micro-benchmark: time per call and GFLOP/s of bnlab's wasm Conv2D
 // (with a fresh filter each call, as in training), Conv2DBackpropFilter and
-// Conv2DBackpropInput on the benchmark CNN's three layer shapes, batch 64, for both builds
-// of bnlab's SIMD kernels: plain SIMD and relaxed SIMD (fused multiply-add), alternating
-// round by round in one process so that a drifting machine speed hits both alike.
+// Conv2DBackpropInput on the benchmark CNN's three layer shapes, batch 64, in two variants
+// alternating round by round in one process, so that a drifting machine speed hits both
+// alike; the speedup is the median of the round-by-round ratios.
+//   --compare builds    the two builds of bnlab's SIMD kernels: plain SIMD and relaxed SIMD
+//                       (fused multiply-add), each with its default convolution algorithms
+//   --compare winograd  3×3 stride-1 convolutions as one GEMM over the patch matrix ('direct')
+//                       and as Winograd F(4×4, 3×3) (bnlab's default), on the relaxed build
+//                       where the engine has it
 //
-//   node kernels.mjs [--reps N] [--rounds N] [--json FILE]
+//   node kernels.mjs [--compare builds|winograd] [--reps N] [--rounds N] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, relaxedSimdSupported, setRelaxedSimd, simdKernels } from '@bnlab/core';
+import { initBackend, relaxedSimdSupported, setRelaxedSimd, setWinograd, simdKernels } from '@bnlab/core';
 
 const { values: opts } = parseArgs({
-  options: { reps: { type: 'string', default: '30' }, rounds: { type: 'string', default: '3' }, json: { type: 'string' } },
+  options: {
+    compare: { type: 'string', default: 'builds' },
+    reps: { type: 'string', default: '30' },
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'string' },
+  },
 });
+if (opts.compare !== 'builds' && opts.compare !== 'winograd') {
+  console.error(`--compare: '${opts.compare}' is not one of builds, winograd`);
+  process.exit(2);
+}
 const REPS = Number(opts.reps);
 const ROUNDS = Number(opts.rounds);
 const LAYERS = [
@@ -25,7 +39,19 @@ const LAYERS = [
 // Node 20 has relaxed SIMD behind a V8 flag (as the bnlab command, turn it on).
 if (!relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 await initBackend({ backend: 'wasm', strict: true });
-const builds = relaxedSimdSupported() ? ['simd', 'relaxed'] : ['simd'];
+const relaxed = relaxedSimdSupported();
+/** The variants compared: name → what switches to it (and checks it took). */
+const variants =
+  opts.compare === 'builds'
+    ? Object.fromEntries((relaxed ? ['simd', 'relaxed'] : ['simd']).map((build) => [build, () => {
+        setRelaxedSimd(build === 'relaxed');
+        if (simdKernels() !== build) throw new Error(`expected the ${build} build, got ${simdKernels()}`);
+      }]))
+    : {
+        direct: () => setWinograd(false),
+        winograd: () => setWinograd(true),
+      };
+const names = Object.keys(variants);
 
 /** Milliseconds per call of fn (results disposed), after three untimed calls. */
 function msPerCall(fn) {
@@ -62,24 +88,27 @@ for (const layer of LAYERS) {
   };
   const times = {};
   for (let round = 0; round < ROUNDS; round++) {
-    for (const build of round % 2 === 0 ? builds : [...builds].reverse()) {
-      setRelaxedSimd(build === 'relaxed');
-      if (simdKernels() !== build) throw new Error(`expected the ${build} build, got ${simdKernels()}`);
-      for (const [kernel, fn] of Object.entries(kernels)) ((times[kernel] ??= {})[build] ??= []).push(msPerCall(fn));
+    for (const name of round % 2 === 0 ? names : [...names].reverse()) {
+      variants[name]();
+      for (const [kernel, fn] of Object.entries(kernels)) ((times[kernel] ??= {})[name] ??= []).push(msPerCall(fn));
     }
   }
   tf.dispose([x, dy, filter]);
   for (const kernel of Object.keys(kernels)) {
     const row = { layer: layer.name, kernel };
-    for (const build of builds) {
-      const ms = median(times[kernel][build]);
-      row[`${build} ms`] = +ms.toFixed(3);
-      row[`${build} GFLOP/s`] = +(flop / ms / 1e6).toFixed(2);
+    for (const name of names) {
+      const ms = median(times[kernel][name]);
+      row[`${name} ms`] = +ms.toFixed(3);
+      row[`${name} GFLOP/s`] = +(flop / ms / 1e6).toFixed(2);
     }
-    if (builds.length === 2) row['relaxed speedup'] = +(row['simd ms'] / row['relaxed ms']).toFixed(2);
+    if (names.length === 2) {
+      const [a, b] = names;
+      row[`${b} speedup`] = +median(times[kernel][a].map((t, i) => t / times[kernel][b][i])).toFixed(2);
+    }
     rows.push(row);
   }
 }
-console.log(`bnlab SIMD kernel builds: ${builds.join(', ')}; median of ${ROUNDS} rounds of ${REPS} calls`);
+const what = opts.compare === 'builds' ? `bnlab SIMD kernel builds: ${names.join(', ')}` : `direct vs Winograd, ${simdKernels()} build`;
+console.log(`${what}; median of ${ROUNDS} rounds of ${REPS} calls (GFLOP/s of the direct convolution's multiply-adds)`);
 console.table(rows);
 if (opts.json) writeFileSync(opts.json, JSON.stringify(rows, null, 2) + '\n');

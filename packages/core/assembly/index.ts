@@ -820,6 +820,28 @@ export function gemmPacked(
   }
 }
 
+/**
+ * `count` independent products C[i] = op(A[i]) · op(B[i]) (+ C[i] when `accumulate`), the
+ * i-th operands `aStride`, `bStride`, `cStride` floats after the previous ones: each A[i]
+ * is packed into `ap` ({@link packA}); each B[i] into `bp` ({@link packB}), or, when
+ * `bPacked`, B is already a run of packed panels `bStride` floats apart. `scratch` as for
+ * {@link gemmPacked}. (Winograd convolutions run 16 such products per slice of images.)
+ */
+export function gemmBatch(
+  count: i32, a: usize, aStride: i32, lda: i32, aTransposed: bool, b: usize, bStride: i32, ldb: i32, bTransposed: bool, bPacked: bool,
+  m: i32, n: i32, k: i32, c: usize, cStride: i32, ldc: i32, accumulate: bool, ap: usize, bp: usize, scratch: usize,
+): void {
+  for (let i: i32 = 0; i < count; i++) {
+    packA(a + ((<usize>i * <usize>aStride) << 2), lda, m, k, aTransposed, ap);
+    let bi = b + ((<usize>i * <usize>bStride) << 2);
+    if (!bPacked) {
+      packB(bi, ldb, k, n, bTransposed, bp);
+      bi = bp;
+    }
+    gemmPacked(ap, bi, m, n, k, c + ((<usize>i * <usize>cStride) << 2), ldc, accumulate, scratch, 0, false);
+  }
+}
+
 /** v + bias[col] (when bias ≠ 0), then ReLU when relu, NaN kept (as tfjs's ReLU). */
 // @ts-ignore: decorator
 @inline
@@ -1444,3 +1466,5 @@ export function adamStep(
     store<f32>(wOut + o, step * -lr + load<f32>(w + o));
   }
 }
+
+export { winoFilter, winoFilterGrad, winoInput, winoOutput, winoGradOutput, winoGradInput } from './winograd';

@@ -14,6 +14,7 @@
 export { initBackend, activeBackend } from './backend/init_backend.js';
 export type { BackendInfo, BackendName, InitBackendOptions } from './backend/init_backend.js';
 export { relaxedSimdSupported, setRelaxedSimd, simdKernels } from './kernels/simd/simd_module.js';
+export { setWinograd, winogradEnabled } from './kernels/winograd.js';
 export type { SimdKernels } from './kernels/simd/simd_module.js';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS } from './kernels/register.js';
 export type { RegisterKernelsOptions } from './kernels/register.js';

@@ -1,5 +1,6 @@
 import { initBackend } from '@bnlab/core';
 import { relaxedSimdAllowed } from './relaxed_simd.js';
+import { winogradAllowed } from './winograd.js';
 import type { BackendName } from '@bnlab/core';
 import type { Trial } from '../experiment/trials.js';
 import type { ResultsStore, TrialResult } from '../results/store.js';
@@ -14,7 +15,7 @@ export async function runTrialsHere(
   store: ResultsStore,
   options: { backend: BackendName; offline: boolean; listener: RunListener; stop: { requested: boolean } },
 ): Promise<TrialResult[]> {
-  const backend = await initBackend({ backend: options.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed() });
+  const backend = await initBackend({ backend: options.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed(), winograd: winogradAllowed() });
   const env = {
     data: new DataCache(options.offline),
     backend,

@@ -1,5 +1,6 @@
 import { initBackend } from '@bnlab/core';
 import { relaxedSimdAllowed } from './relaxed_simd.js';
+import { winogradAllowed } from './winograd.js';
 import { loadExperiment } from '../experiment/load.js';
 import { expandTrials } from '../experiment/trials.js';
 import type { Trial } from '../experiment/trials.js';
@@ -36,7 +37,7 @@ export async function workerMain(): Promise<void> {
           const experiment = await loadExperiment(m.file);
           trials = new Map(expandTrials(experiment, m.file).map((t) => [t.id, t]));
           store = new ResultsStore(m.outDir);
-          const backend = await initBackend({ backend: m.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed() });
+          const backend = await initBackend({ backend: m.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed(), winograd: winogradAllowed() });
           env = {
             data: new DataCache(m.offline),
             backend,

@@ -32,10 +32,11 @@ const records = (dir: string): Array<{ file: string; status: string }> =>
     .filter((f) => f.endsWith('.json'))
     .map((f) => ({ file: f, status: (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status }));
 
-const environments = (dir: string): Array<{ simdKernels?: string }> =>
+type Environment = { simdKernels?: string; winograd?: boolean };
+const environments = (dir: string): Environment[] =>
   readdirSync(join(dir, 'trials'))
     .filter((f) => f.endsWith('.json'))
-    .map((f) => (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { environment: { simdKernels?: string } } }).record.environment);
+    .map((f) => (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { environment: Environment } }).record.environment);
 
 it('is built', () => {
   expect(existsSync(BIN)).toBe(true);
@@ -57,17 +58,20 @@ it('runs trials in two worker processes', () => {
   expect(existsSync(join(out, 'report.html'))).toBe(true);
   // The command turns on relaxed SIMD (Node 20 has it behind a V8 flag) in its workers.
   expect(new Set(environments(out).map((e) => e.simdKernels))).toEqual(new Set(['relaxed']));
+  // and computes 3×3 convolutions as Winograd F(4×4, 3×3) by default.
+  expect(new Set(environments(out).map((e) => e.winograd))).toEqual(new Set([true]));
 });
 
-it('keeps the plain SIMD kernels with BNLAB_RELAXED_SIMD=0', () => {
+it('keeps the plain SIMD kernels with BNLAB_RELAXED_SIMD=0, the direct convolution with BNLAB_WINOGRAD=0', () => {
   const out = join(tmp, 'plain-simd');
   const r = spawnSync(process.execPath, [BIN, 'train', '--model', 'mlp', '--norm', 'none', '--train-limit', '128', '--test-limit', '100', '--out', out, '--quiet'], {
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, BNLAB_RELAXED_SIMD: '0' },
+    env: { ...process.env, BNLAB_RELAXED_SIMD: '0', BNLAB_WINOGRAD: '0' },
   });
   expect(r.status).toBe(0);
   expect(environments(out).map((e) => e.simdKernels)).toEqual(['simd']);
+  expect(environments(out).map((e) => e.winograd)).toEqual([false]);
 });
 
 it('stops cleanly on Ctrl-C, keeps the record, and resumes on the next run', async () => {

@@ -4,6 +4,7 @@ import { gemm, imagesPerSlice, packB, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
 import { runStock } from './stock.js';
+import { winogradApplies, winogradConv } from './winograd.js';
 import { asWasmBackend, disposeAll, runWasmKernel } from './wasm_backend.js';
 
 /** Filters (by data id) this kernel has convolved with: a repeat means fixed weights. */
@@ -68,6 +69,8 @@ function convViaGemm(
     if (planes) {
       simd.conv1ch3(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out),
         epilogue.bias, epilogue.relu ? 1 : 0);
+    } else if (winogradApplies(info)) {
+      winogradConv(simd, scratch, info, ptr(backend, x), ptr(backend, filter), ptr(backend, out), epilogue);
     } else if (pointwise) {
       gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
         rows, outChannels, patch, ptr(backend, out), outChannels, false, epilogue);

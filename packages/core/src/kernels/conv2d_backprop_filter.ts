@@ -3,6 +3,7 @@ import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } 
 import { gemm, imagesPerSlice, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
+import { winogradApplies, winogradFilterGrad } from './winograd.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 import type { WasmBackendLike } from './wasm_backend.js';
 
@@ -56,6 +57,10 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
       }
       if (info.batchSize * outHeight * outWidth === 0) {
         (backend.typedArrayFromHeap(dW) as Float32Array).fill(0);
+        return dW;
+      }
+      if (winogradApplies(info)) {
+        winogradFilterGrad(simd, scratch, info, ptr(backend, xNhwc), ptr(backend, dyNhwc), ptr(backend, dW));
         return dW;
       }
       // colsᵀ goes straight into the GEMM's packed layout, a few images at a time (so it is

@@ -2,6 +2,7 @@ import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gemm, imagesPerSlice, packB } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
+import { winogradApplies, winogradInputGrad } from './winograd.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 
 let stockKernel: KernelFunc | null = null;
@@ -52,6 +53,10 @@ const conv2DBackpropInput: KernelFunc = (args) => {
     const patch = kh * kw * info.inChannels;
     const scratch = new Scratch(backend);
     try {
+      if (winogradApplies(info)) {
+        winogradInputGrad(simd, scratch, backend, info, ptr(backend, dy), ptr(backend, filter), ptr(backend, dx));
+        return dx;
+      }
       // A few images at a time, so the patch-matrix gradient is read back from cache; Wᵀ
       // is packed once.
       const pixels = outHeight * outWidth;

@@ -10,6 +10,8 @@ export interface RunEnvironment {
   simd: boolean;
   /** Which build of bnlab's SIMD kernels ran (`'relaxed'`, `'simd'`), when known. */
   simdKernels?: string | null;
+  /** Whether bnlab's kernels computed 3×3 convolutions as Winograd F(4×4, 3×3), when known. */
+  winograd?: boolean;
   /** wasm threads (1 when single-threaded or not on wasm). */
   threads: number;
   /** Package name → version: tfjs-core, tfjs-layers, and what the caller adds. */
@@ -73,7 +75,11 @@ export function captureEnvironment(options: CaptureEnvironmentOptions = {}): Run
     versions,
     runtime: isNode ? `node ${proc?.version ?? ''}`.trim() : (nav?.userAgent ?? 'unknown'),
   };
-  if (info) result.simdKernels = onWasm ? info.simdKernels : null;
+  if (info) {
+    result.simdKernels = onWasm ? info.simdKernels : null;
+    // (A BackendInfo from a @bnlab/core before Winograd has no such field.)
+    if (typeof info.winograd === 'boolean') result.winograd = onWasm && info.winograd;
+  }
   if (isNode && proc) {
     result.platform = proc.platform;
     result.arch = proc.arch;
