@@ -14,9 +14,10 @@
 //   dU[ξ] = V[ξ]ᵀ · dM[ξ] → dg = Gᵀ dU G,   dV[ξ] = dM[ξ] · U[ξ]ᵀ → dx += B dV Bᵀ.
 //
 // Layouts (float32, row-major): g is the filter [3, 3, ci, co]; U and dU are [36][ci][co];
-// V and dV are [36][tiles][ci]; M and dM are [36][tiles][co], `tiles` = tileStride rows
-// apart between ξ; tile t = (b, th, tw) covers output rows 4th … 4th + 3 and columns
-// 4tw … 4tw + 3, and reads input rows 4th − top … 4th − top + 5 (zero outside the image).
+// V and dV are [36][tiles][ci]; M and dM are [36][tiles][co], the matrices of successive ξ
+// `xiStride` (or uStride, duStride) floats apart; tile t = (b, th, tw) covers output rows
+// 4th … 4th + 3 and columns 4tw … 4tw + 3, and reads input rows 4th − top … 4th − top + 5
+// (zero outside the image).
 // Channels go four at a time: ci and co must be multiples of 4. Each transform runs as a
 // pass over the columns of a block, then over its rows, through `work` (672 bytes of
 // scratch) in between.
@@ -95,9 +96,10 @@ function a6(e0: v128, e1: v128, e2: v128, e3: v128, out: usize, stride: usize): 
   v128.store(out + 5 * stride, e3);
 }
 
-/** U[ξ] = G g Gᵀ for every (ci, co): g [3, 3, ci, co] → u [36][ci][co]. */
-export function winoFilter(g: usize, ci: i32, co: i32, u: usize, work: usize): void {
+/** U[ξ] = G g Gᵀ for every (ci, co): g [3, 3, ci, co] → u [36][ci][co], ξ `uStride` floats apart. */
+export function winoFilter(g: usize, ci: i32, co: i32, uStride: i32, u: usize, work: usize): void {
   const plane = (<usize>ci * <usize>co) << 2;
+  const xi = <usize>uStride << 2;
   for (let off: usize = 0; off < plane; off += 16) {
     const at = g + off;
     for (let s: usize = 0; s < 3; s++) {
@@ -105,19 +107,20 @@ export function winoFilter(g: usize, ci: i32, co: i32, u: usize, work: usize): v
     }
     for (let r: usize = 0; r < 6; r++) {
       const w = work + r * 48;
-      g6(v128.load(w), v128.load(w, 16), v128.load(w, 32), u + r * 6 * plane + off, plane);
+      g6(v128.load(w), v128.load(w, 16), v128.load(w, 32), u + r * 6 * xi + off, xi);
     }
   }
 }
 
-/** dg = Gᵀ dU G for every (ci, co): du [36][ci][co] → dg [3, 3, ci, co]. */
-export function winoFilterGrad(du: usize, ci: i32, co: i32, dg: usize, work: usize): void {
+/** dg = Gᵀ dU G for every (ci, co): du [36][ci][co] (ξ `duStride` floats apart) → dg [3, 3, ci, co]. */
+export function winoFilterGrad(du: usize, ci: i32, co: i32, duStride: i32, dg: usize, work: usize): void {
   const plane = (<usize>ci * <usize>co) << 2;
+  const xi = <usize>duStride << 2;
   for (let off: usize = 0; off < plane; off += 16) {
     const at = du + off;
     for (let q: usize = 0; q < 6; q++) {
-      gt6(v128.load(at + q * plane), v128.load(at + (6 + q) * plane), v128.load(at + (12 + q) * plane),
-        v128.load(at + (18 + q) * plane), v128.load(at + (24 + q) * plane), v128.load(at + (30 + q) * plane), work + (q << 4), 96);
+      gt6(v128.load(at + q * xi), v128.load(at + (6 + q) * xi), v128.load(at + (12 + q) * xi),
+        v128.load(at + (18 + q) * xi), v128.load(at + (24 + q) * xi), v128.load(at + (30 + q) * xi), work + (q << 4), 96);
     }
     for (let r: usize = 0; r < 3; r++) {
       const w = work + r * 96;
@@ -128,11 +131,11 @@ export function winoFilterGrad(du: usize, ci: i32, co: i32, dg: usize, work: usi
 
 /** V[ξ][t][ci] = (Bᵀ d B)[ξ] for the 6×6 input block d of every tile of `batch` images. */
 export function winoInput(
-  x: usize, batch: i32, inH: i32, inW: i32, ci: i32, top: i32, left: i32, tilesH: i32, tilesW: i32, v: usize, tileStride: i32, work: usize,
+  x: usize, batch: i32, inH: i32, inW: i32, ci: i32, top: i32, left: i32, tilesH: i32, tilesW: i32, v: usize, xiStride: i32, work: usize,
 ): void {
   const rowBytes = <usize>ci << 2;
   const ld = <usize>inW * rowBytes;
-  const xi = (<usize>tileStride * <usize>ci) << 2;
+  const xi = <usize>xiStride << 2;
   const zero = f32x4.splat(0);
   let t: usize = 0;
   for (let b: i32 = 0; b < batch; b++) {
@@ -181,10 +184,10 @@ function rowOrZero(p: usize, h: i32, inH: i32, ld: usize): v128 {
 
 /** y = (Aᵀ M A) (+ bias, then ReLU) for every tile of `batch` images, rows and columns past outH, outW left out. */
 export function winoOutput(
-  m: usize, batch: i32, tilesH: i32, tilesW: i32, co: i32, outH: i32, outW: i32, tileStride: i32, bias: usize, relu: bool, y: usize, work: usize,
+  m: usize, batch: i32, tilesH: i32, tilesW: i32, co: i32, outH: i32, outW: i32, xiStride: i32, bias: usize, relu: bool, y: usize, work: usize,
 ): void {
   const rowBytes = <usize>co << 2;
-  const xi = (<usize>tileStride * <usize>co) << 2;
+  const xi = <usize>xiStride << 2;
   const zero = f32x4.splat(0);
   let t: usize = 0;
   for (let b: i32 = 0; b < batch; b++) {
@@ -242,11 +245,11 @@ function at6(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, out: us
 
 /** dM[ξ][t][co] = (A dYₜ Aᵀ)[ξ] for the 4×4 output-gradient block of every tile (zero past outH, outW). */
 export function winoGradOutput(
-  dy: usize, batch: i32, outH: i32, outW: i32, co: i32, tilesH: i32, tilesW: i32, dm: usize, tileStride: i32, work: usize,
+  dy: usize, batch: i32, outH: i32, outW: i32, co: i32, tilesH: i32, tilesW: i32, dm: usize, xiStride: i32, work: usize,
 ): void {
   const rowBytes = <usize>co << 2;
   const ld = <usize>outW * rowBytes;
-  const xi = (<usize>tileStride * <usize>co) << 2;
+  const xi = <usize>xiStride << 2;
   const zero = f32x4.splat(0);
   let t: usize = 0;
   for (let b: i32 = 0; b < batch; b++) {
@@ -283,10 +286,10 @@ export function winoGradOutput(
 
 /** dx += B dVₜ Bᵀ at every tile's 6×6 input block (the adjoint of winoInput), positions outside the image left out. */
 export function winoGradInput(
-  dv: usize, batch: i32, inH: i32, inW: i32, ci: i32, top: i32, left: i32, tilesH: i32, tilesW: i32, tileStride: i32, dx: usize, work: usize,
+  dv: usize, batch: i32, inH: i32, inW: i32, ci: i32, top: i32, left: i32, tilesH: i32, tilesW: i32, xiStride: i32, dx: usize, work: usize,
 ): void {
   const rowBytes = <usize>ci << 2;
-  const xi = (<usize>tileStride * <usize>ci) << 2;
+  const xi = <usize>xiStride << 2;
   let t: usize = 0;
   for (let b: i32 = 0; b < batch; b++) {
     for (let th: i32 = 0; th < tilesH; th++) {

@@ -99,13 +99,14 @@ function geometry(info: backend_util.Conv2DInfo): Geometry {
 /** U[ξ] = G g Gᵀ, [16][ci][co], and, per ξ, packed as the GEMM's B (op(B) = U or Uᵀ). */
 function transformedFilter(simd: SimdExports, scratch: Scratch, info: backend_util.Conv2DInfo, filter: number, work: number, transposed: boolean) {
   const { inChannels: ci, outChannels: co } = info;
-  const u = scratch.alloc(XI * ci * co);
-  simd.winoFilter(filter, ci, co, u, work);
+  const us = ci * co;
+  const u = scratch.alloc(XI * us);
+  simd.winoFilter(filter, ci, co, us, u, work);
   // op(B) is U[ξ] (ci × co) for the forward pass, U[ξ]ᵀ (co × ci) for the input gradient.
   const [k, n] = transposed ? [co, ci] : [ci, co];
   const stride = Math.ceil(n / 8) * 8 * k;
   const packed = scratch.alloc(XI * stride);
-  for (let i = 0; i < XI; i++) simd.packB(u + i * ci * co * 4, co, k, n, transposed ? 1 : 0, packed + i * stride * 4);
+  for (let i = 0; i < XI; i++) simd.packB(u + i * us * 4, co, k, n, transposed ? 1 : 0, packed + i * stride * 4);
   return { packed, stride };
 }
 
@@ -122,15 +123,17 @@ export function winogradConv(
   const work = scratch.alloc(WORK);
   const u = transformedFilter(simd, scratch, info, filter, work, false);
   const rows = g.chunk * g.tiles;
-  const v = scratch.alloc(XI * rows * ci);
-  const m = scratch.alloc(XI * rows * co);
+  const vs = rows * ci;
+  const ms = rows * co;
+  const v = scratch.alloc(XI * vs);
+  const m = scratch.alloc(XI * ms);
   const ap = scratch.alloc(packedASize(rows, ci));
   for (let b0 = 0; b0 < info.batchSize; b0 += g.chunk) {
     const nb = Math.min(g.chunk, info.batchSize - b0);
     const t = nb * g.tiles;
-    simd.winoInput(x + b0 * g.xImage, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, v, t, work);
-    simd.gemmBatch(XI, v, t * ci, ci, 0, u.packed, u.stride, 0, 0, 1, t, co, ci, m, t * co, co, 0, ap, 0, work);
-    simd.winoOutput(m, nb, g.tilesH, g.tilesW, co, outHeight, outWidth, t, epilogue.bias ?? 0, epilogue.relu ? 1 : 0, y + b0 * g.yImage, work);
+    simd.winoInput(x + b0 * g.xImage, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, v, vs, work);
+    simd.gemmBatch(XI, v, vs, ci, 0, u.packed, u.stride, 0, 0, 1, t, co, ci, m, ms, co, 0, ap, 0, work);
+    simd.winoOutput(m, nb, g.tilesH, g.tilesW, co, outHeight, outWidth, ms, epilogue.bias ?? 0, epilogue.relu ? 1 : 0, y + b0 * g.yImage, work);
   }
 }
 
@@ -141,20 +144,23 @@ export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: ba
   const g = geometry(info);
   const work = scratch.alloc(WORK);
   const rows = g.chunk * g.tiles;
-  const v = scratch.alloc(XI * rows * ci);
-  const dm = scratch.alloc(XI * rows * co);
-  const du = scratch.alloc(XI * ci * co);
+  const vs = rows * ci;
+  const ms = rows * co;
+  const us = ci * co;
+  const v = scratch.alloc(XI * vs);
+  const dm = scratch.alloc(XI * ms);
+  const du = scratch.alloc(XI * us);
   const ap = scratch.alloc(packedASize(ci, rows));
   const bp = scratch.alloc(Math.ceil(co / 8) * 8 * rows);
   for (let b0 = 0; b0 < info.batchSize; b0 += g.chunk) {
     const nb = Math.min(g.chunk, info.batchSize - b0);
     const t = nb * g.tiles;
-    simd.winoInput(x + b0 * g.xImage, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, v, t, work);
-    simd.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, t, work);
+    simd.winoInput(x + b0 * g.xImage, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, v, vs, work);
+    simd.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, work);
     // dU[ξ] (+)= V[ξ]ᵀ · dM[ξ]
-    simd.gemmBatch(XI, v, t * ci, ci, 1, dm, t * co, co, 0, 0, ci, co, t, du, ci * co, co, b0 > 0 ? 1 : 0, ap, bp, work);
+    simd.gemmBatch(XI, v, vs, ci, 1, dm, ms, co, 0, 0, ci, co, t, du, us, co, b0 > 0 ? 1 : 0, ap, bp, work);
   }
-  simd.winoFilterGrad(du, ci, co, dw, work);
+  simd.winoFilterGrad(du, ci, co, us, dw, work);
 }
 
 /** dx = ∂/∂x of Σ conv(x, filter) ⊙ dy, into `dx` ([batch, inH, inW, ci]; overwritten). */
@@ -167,17 +173,19 @@ export function winogradInputGrad(
   const work = scratch.alloc(WORK);
   const uT = transformedFilter(simd, scratch, info, filter, work, true);
   const rows = g.chunk * g.tiles;
-  const dm = scratch.alloc(XI * rows * co);
-  const dv = scratch.alloc(XI * rows * ci);
+  const ms = rows * co;
+  const vs = rows * ci;
+  const dm = scratch.alloc(XI * ms);
+  const dv = scratch.alloc(XI * vs);
   const ap = scratch.alloc(packedASize(rows, co));
   // (The heap's view is read after the allocations above, which may have grown the memory.)
   backend.wasm.HEAPF32.fill(0, dx >> 2, (dx + info.batchSize * g.xImage) >> 2);
   for (let b0 = 0; b0 < info.batchSize; b0 += g.chunk) {
     const nb = Math.min(g.chunk, info.batchSize - b0);
     const t = nb * g.tiles;
-    simd.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, t, work);
+    simd.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, work);
     // dV[ξ] = dM[ξ] · U[ξ]ᵀ
-    simd.gemmBatch(XI, dm, t * co, co, 0, uT.packed, uT.stride, 0, 0, 1, t, ci, co, dv, t * ci, ci, 0, ap, 0, work);
-    simd.winoGradInput(dv, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, t, dx + b0 * g.xImage, work);
+    simd.gemmBatch(XI, dm, ms, co, 0, uT.packed, uT.stride, 0, 0, 1, t, ci, co, dv, vs, ci, 0, ap, 0, work);
+    simd.winoGradInput(dv, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, vs, dx + b0 * g.xImage, work);
   }
 }

@@ -49,22 +49,22 @@ export interface SimdExports {
     count: number, a: number, aStride: number, lda: number, aTransposed: number, b: number, bStride: number, ldb: number, bTransposed: number,
     bPacked: number, m: number, n: number, k: number, c: number, cStride: number, ldc: number, accumulate: number, ap: number, bp: number, scratch: number,
   ): void;
-  winoFilter(g: number, ci: number, co: number, u: number, work: number): void;
-  winoFilterGrad(du: number, ci: number, co: number, dg: number, work: number): void;
+  winoFilter(g: number, ci: number, co: number, uStride: number, u: number, work: number): void;
+  winoFilterGrad(du: number, ci: number, co: number, duStride: number, dg: number, work: number): void;
   winoInput(
     x: number, batch: number, inH: number, inW: number, ci: number, top: number, left: number, tilesH: number, tilesW: number,
-    v: number, tileStride: number, work: number,
+    v: number, xiStride: number, work: number,
   ): void;
   winoOutput(
-    m: number, batch: number, tilesH: number, tilesW: number, co: number, outH: number, outW: number, tileStride: number,
+    m: number, batch: number, tilesH: number, tilesW: number, co: number, outH: number, outW: number, xiStride: number,
     bias: number, relu: number, y: number, work: number,
   ): void;
   winoGradOutput(
-    dy: number, batch: number, outH: number, outW: number, co: number, tilesH: number, tilesW: number, dm: number, tileStride: number, work: number,
+    dy: number, batch: number, outH: number, outW: number, co: number, tilesH: number, tilesW: number, dm: number, xiStride: number, work: number,
   ): void;
   winoGradInput(
     dv: number, batch: number, inH: number, inW: number, ci: number, top: number, left: number, tilesH: number, tilesW: number,
-    tileStride: number, dx: number, work: number,
+    xiStride: number, dx: number, work: number,
   ): void;
 }
 
