@@ -364,18 +364,21 @@ export function col2im(
 // Patch matrices written straight into the GEMM's packed layout (see packA)
 // ---------------------------------------------------------------------------------------
 
-/** Stores the 4×4 transpose of rows v0..v3 at o (16 floats): o[4j + i] = v_i[j]. */
+/**
+ * Stores the 4×4 transpose of rows v0..v3, its rows `stride` bytes apart:
+ * o[j·stride + 4i] = v_i[j] (stride 16: 16 contiguous floats).
+ */
 // @ts-ignore: decorator
 @inline
-function storeTransposed(o: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
+function storeTransposed(o: usize, stride: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
   const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5);
   const t2 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
   const t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
   v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(o, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-  v128.store(o, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-  v128.store(o, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+  v128.store(o + stride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(o + 2 * stride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(o + 3 * stride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 /**
@@ -462,7 +465,7 @@ export function im2colPacked(
           const v1 = loadOrZero(s1, off);
           const v2 = loadOrZero(s2, off);
           const v3 = loadOrZero(s3, off);
-          storeTransposed(o, v0, v1, v2, v3);
+          storeTransposed(o, 16, v0, v1, v2, v3);
           o += 64;
         }
         for (; c < ch; c++) {
@@ -557,7 +560,7 @@ export function im2colPackedT(
             o += 16;
           }
           for (; ow + 4 <= outW && ow <= hi; ow += 4) {
-            storeTransposed(o, v128.load(r0 + (<usize>(ow + dw0) << 2)), v128.load(r1 + (<usize>(ow + dw1) << 2)),
+            storeTransposed(o, 16, v128.load(r0 + (<usize>(ow + dw0) << 2)), v128.load(r1 + (<usize>(ow + dw1) << 2)),
               v128.load(r2 + (<usize>(ow + dw2) << 2)), v128.load(r3 + (<usize>(ow + dw3) << 2)));
             o += 64;
           }
@@ -634,7 +637,7 @@ export function packA(a: usize, lda: i32, m: i32, k: i32, transposed: bool, ap: 
           const v1 = v128.load(src + ldaBytes);
           const v2 = v128.load(src + 2 * ldaBytes);
           const v3 = v128.load(src + 3 * ldaBytes);
-          storeTransposed(o, v0, v1, v2, v3);
+          storeTransposed(o, 16, v0, v1, v2, v3);
           o += 64;
         }
       }
@@ -670,7 +673,20 @@ export function packB(b: usize, ldb: i32, k: i32, n: i32, transposed: bool, bp: 
         o += 32;
       }
     } else {
-      for (let kk: i32 = 0; kk < k; kk++) {
+      let kk: i32 = 0;
+      if (full) {
+        // Eight rows of the stored B, four k at a time: two 4×4 transposes.
+        const row0 = b + ((<usize>c0 * <usize>ldb) << 2);
+        const ldbBytes = <usize>ldb << 2;
+        for (; kk + 4 <= k; kk += 4) {
+          const src = row0 + (<usize>kk << 2);
+          storeTransposed(o, 32, v128.load(src), v128.load(src + ldbBytes), v128.load(src + 2 * ldbBytes), v128.load(src + 3 * ldbBytes));
+          const src4 = src + 4 * ldbBytes;
+          storeTransposed(o + 16, 32, v128.load(src4), v128.load(src4 + ldbBytes), v128.load(src4 + 2 * ldbBytes), v128.load(src4 + 3 * ldbBytes));
+          o += 128;
+        }
+      }
+      for (; kk < k; kk++) {
         for (let c: i32 = 0; c < NR; c++) {
           store<f32>(o + (<usize>c << 2), c0 + c < n ? load<f32>(b + ((<usize>(c0 + c) * <usize>ldb + <usize>kk) << 2)) : 0);
         }

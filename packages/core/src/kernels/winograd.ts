@@ -72,6 +72,18 @@ function imagesPerSlice(info: backend_util.Conv2DInfo, tiles: number): number {
   return Math.max(1, Math.min(info.batchSize, Math.floor((1 << 18) / perImage)));
 }
 
+/**
+ * Floats between the matrices of successive ξ, for matrices of `floats` floats: rounded up to
+ * an odd number of 64-byte cache lines. A transform reads or writes the same row of all 36
+ * matrices at once; at a distance of a multiple of 4 KB (the filter's 32 · 64 floats are
+ * 8 KB) those rows share one cache set and evict each other: the filter transform ran 4–5×
+ * slower so (kernels measured alone, examples/benchmark).
+ */
+function xiStride(floats: number): number {
+  const lines = Math.ceil(floats / 16);
+  return (lines % 2 === 0 ? lines + 1 : lines) * 16;
+}
+
 interface Geometry {
   tilesH: number;
   tilesW: number;
@@ -99,7 +111,7 @@ function geometry(info: backend_util.Conv2DInfo): Geometry {
 /** U[ξ] = G g Gᵀ, [16][ci][co], and, per ξ, packed as the GEMM's B (op(B) = U or Uᵀ). */
 function transformedFilter(simd: SimdExports, scratch: Scratch, info: backend_util.Conv2DInfo, filter: number, work: number, transposed: boolean) {
   const { inChannels: ci, outChannels: co } = info;
-  const us = ci * co;
+  const us = xiStride(ci * co);
   const u = scratch.alloc(XI * us);
   simd.winoFilter(filter, ci, co, us, u, work);
   // op(B) is U[ξ] (ci × co) for the forward pass, U[ξ]ᵀ (co × ci) for the input gradient.
@@ -123,8 +135,8 @@ export function winogradConv(
   const work = scratch.alloc(WORK);
   const u = transformedFilter(simd, scratch, info, filter, work, false);
   const rows = g.chunk * g.tiles;
-  const vs = rows * ci;
-  const ms = rows * co;
+  const vs = xiStride(rows * ci);
+  const ms = xiStride(rows * co);
   const v = scratch.alloc(XI * vs);
   const m = scratch.alloc(XI * ms);
   const ap = scratch.alloc(packedASize(rows, ci));
@@ -144,9 +156,9 @@ export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: ba
   const g = geometry(info);
   const work = scratch.alloc(WORK);
   const rows = g.chunk * g.tiles;
-  const vs = rows * ci;
-  const ms = rows * co;
-  const us = ci * co;
+  const vs = xiStride(rows * ci);
+  const ms = xiStride(rows * co);
+  const us = xiStride(ci * co);
   const v = scratch.alloc(XI * vs);
   const dm = scratch.alloc(XI * ms);
   const du = scratch.alloc(XI * us);
@@ -173,8 +185,8 @@ export function winogradInputGrad(
   const work = scratch.alloc(WORK);
   const uT = transformedFilter(simd, scratch, info, filter, work, true);
   const rows = g.chunk * g.tiles;
-  const ms = rows * co;
-  const vs = rows * ci;
+  const ms = xiStride(rows * co);
+  const vs = xiStride(rows * ci);
   const dm = scratch.alloc(XI * ms);
   const dv = scratch.alloc(XI * vs);
   const ap = scratch.alloc(packedASize(rows, co));
