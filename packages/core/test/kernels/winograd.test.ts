@@ -138,6 +138,21 @@ describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
     expect(conv([64, 13, 13, 32], [3, 3, 32, 64])).toBe(false);
   });
 
+  it('a filter used again (inference) runs as Winograd too, not on XNNPACK', () => {
+    const c: Case = { b: 3, h: 13, w: 13, ci: 32, co: 64, pad: 'valid' };
+    const x = randn(new Rng(7), c.b * c.h * c.w * c.ci);
+    const g = randn(new Rng(8), 9 * c.ci * c.co, 0.2);
+    const [first, second] = tf.tidy(() => {
+      const xs = tf.tensor4d(x, [c.b, c.h, c.w, c.ci]);
+      const f = tf.tensor4d(g, [3, 3, c.ci, c.co]);
+      return [tf.conv2d(xs, f, 1, 'valid'), tf.conv2d(xs, f, 1, 'valid')].map((t) => t.dataSync() as Float32Array);
+    }) as [Float32Array, Float32Array];
+    // Bit for bit: the same algorithm both times (XNNPACK's rounding differs).
+    expect(Array.from(second)).toEqual(Array.from(first));
+    const ref = reference(c, x, g, new Float32Array(c.co), false, new Float32Array(0));
+    expect(relError(second, ref.y)).toBeLessThan(TOLERANCE);
+  });
+
   it('initBackend({ winograd: false }) keeps the direct convolution and reports the choice', async () => {
     const off = await initBackend({ strict: true, winograd: false });
     expect(off.winograd).toBe(false);
