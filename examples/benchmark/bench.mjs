@@ -17,6 +17,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
@@ -38,6 +39,8 @@ const HELP = `Usage: node bench.mjs [options]
   --torch-images N    training images for PyTorch (default 6400)
   --parallel N        then train bnlab in 1, then N processes at once (a sweep's trials), --rounds times
   --parallel-only     only that (no stock, PyTorch or profile runs)
+  --parallel-seconds S  each process trains each model for S seconds, all processes starting together
+                      after their warm-up (default 4)
   --no-relaxed-simd   bnlab's plain SIMD kernels (default: its relaxed-SIMD build, fused multiply-add, as the
                       bnlab command runs them; on Node 20 this script turns on V8's relaxed SIMD for that)
   --help`;
@@ -55,7 +58,8 @@ const { values: opts } = parseArgs({
     'torch-python': { type: 'string', default: '/usr/bin/python3' },
     'torch-images': { type: 'string', default: '6400' },
     parallel: { type: 'string', default: '1' },
-    'bnlab-only': { type: 'boolean', default: false },
+    'parallel-child': { type: 'boolean', default: false },
+    'parallel-seconds': { type: 'string', default: '4' },
     'parallel-only': { type: 'boolean', default: false },
     'no-relaxed-simd': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -72,6 +76,11 @@ const WARMUP = Number(opts.warmup);
 const ROUNDS = Number(opts.rounds);
 const TEST = Number(opts['test-images']);
 const models = opts.models.split(',');
+const PARALLEL_SECONDS = Number(opts['parallel-seconds']);
+if (!(PARALLEL_SECONDS > 0)) {
+  console.error(`--parallel-seconds must be a number of seconds > 0, got ${opts['parallel-seconds']}`);
+  process.exit(2);
+}
 for (const [name, value] of [['steps', STEPS], ['warmup', WARMUP], ['rounds', ROUNDS], ['parallel', Number(opts.parallel)]]) {
   if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) {
     console.error(`--${name} must be a whole number ≥ ${name === 'warmup' ? 0 : 1}, got ${opts[name]}`);
@@ -274,9 +283,35 @@ const relaxed = !opts['no-relaxed-simd'];
 if (relaxed && !relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const info = await initBackend({ strict: true, relaxedSimd: relaxed });
 
-if (opts['bnlab-only']) {
-  // A child of --parallel: bnlab only, one JSON line.
-  console.log(JSON.stringify(models.map((name) => ({ model: name, ...measure('bnlab', name) }))));
+if (opts['parallel-child']) {
+  // A child of --parallel: for each model, warm up, say so, wait for the parent's go (so that
+  // every process's timed window starts together), train for --parallel-seconds, report.
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  useKernels('bnlab');
+  for (const name of models) {
+    const model = buildBnlab(name);
+    const optimizer = bnlabAdam(1e-3);
+    const step = (i) =>
+      tf.tidy(() => {
+        const { xs, ys } = batch(trainImages, trainLabels, i * BATCH, BATCH);
+        return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
+      });
+    for (let i = 0; i < WARMUP; i++) tf.dispose(step(STEPS + i).dataSync());
+    console.log(JSON.stringify({ ready: name }));
+    await lines.next();
+    const t0 = performance.now();
+    let steps = 0;
+    while (performance.now() - t0 < PARALLEL_SECONDS * 1000) {
+      const loss = step(steps % STEPS);
+      loss.dataSync();
+      loss.dispose();
+      steps++;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({ model: name, trainImgPerS: (steps * BATCH) / seconds, steps }));
+    model.dispose();
+    optimizer.dispose();
+  }
   process.exit(0);
 }
 
@@ -367,15 +402,35 @@ let parallel = null;
 const nProc = Number(opts.parallel);
 if (nProc > 1) {
   const script = fileURLToPath(import.meta.url);
-  const args = [script, '--bnlab-only', '--models', opts.models, '--steps', opts.steps, '--warmup', opts.warmup, '--test-images', String(TEST)];
+  const args = [script, '--parallel-child', '--models', opts.models, '--steps', opts.steps, '--warmup', opts.warmup,
+    '--parallel-seconds', String(PARALLEL_SECONDS)];
   if (!relaxed) args.push('--no-relaxed-simd');
+  // n children at once; each model's timed window starts in all of them together (a barrier
+  // after their warm-ups), so the processes really train side by side for the whole window.
   const runChildren = (n) =>
-    Promise.all(Array.from({ length: n }, () => new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      child.stdout.on('data', (d) => (text += d));
-      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').pop())) : reject(new Error(`child exited ${code}`))));
-    })));
+    new Promise((resolve, reject) => {
+      const children = Array.from({ length: n }, () => spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }));
+      const results = children.map(() => []);
+      let ready = 0;
+      let exited = 0;
+      children.forEach((child, c) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const msg = JSON.parse(line);
+          if (msg.ready === undefined) {
+            results[c].push(msg);
+            return;
+          }
+          if (++ready === n) {
+            ready = 0;
+            for (const other of children) other.stdin.write('go\n');
+          }
+        });
+        child.on('exit', (code) => {
+          if (code !== 0) reject(new Error(`child exited ${code}`));
+          else if (++exited === n) resolve(results);
+        });
+      });
+    });
   // One process, then nProc at once, --rounds times: each speedup is a pair measured back to
   // back, so a drifting machine speed cancels; the medians are reported.
   const pairs = [];
