@@ -415,7 +415,13 @@ if (nProc > 1) {
       let exited = 0;
       children.forEach((child, c) => {
         createInterface({ input: child.stdout }).on('line', (line) => {
-          const msg = JSON.parse(line);
+          let msg;
+          try {
+            msg = JSON.parse(line);
+          } catch {
+            process.stderr.write(`${line}\n`); // not a message: something the child printed
+            return;
+          }
           if (msg.ready === undefined) {
             results[c].push(msg);
             return;
@@ -426,7 +432,11 @@ if (nProc > 1) {
           }
         });
         child.on('exit', (code) => {
-          if (code !== 0) reject(new Error(`child exited ${code}`));
+          if (code !== 0) {
+            // The others would wait at the barrier for ever: stop them too.
+            for (const other of children) other.kill();
+            reject(new Error(`child exited ${code}`));
+          }
           else if (++exited === n) resolve(results);
         });
       });

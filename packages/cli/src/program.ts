@@ -35,7 +35,8 @@ Exit codes: 0 every trial finished (completed or diverged), 1 some trials failed
 Environment: BNLAB_RELAXED_SIMD=0 keeps bnlab's kernels on plain WebAssembly SIMD (by
 default they use relaxed SIMD's fused multiply-add where the engine has it; on Node 20
 bnlab turns on V8's --experimental-wasm-relaxed-simd for that). BNLAB_WINOGRAD=0 computes
-3×3 convolutions directly instead of as Winograd F(4×4, 3×3) (faster, rounding a little larger).`;
+3×3 stride-1 convolutions directly, not as Winograd F(4×4, 3×3) (the default: about twice as
+fast, with rounding a little larger).`;
 
 function outputMode(o: { quiet?: boolean; json?: boolean }): OutputMode {
   return o.json ? 'json' : o.quiet ? 'quiet' : 'human';

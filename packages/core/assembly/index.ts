@@ -841,7 +841,7 @@ export function gemmPacked(
  * i-th operands `aStride`, `bStride`, `cStride` floats after the previous ones: each A[i]
  * is packed into `ap` ({@link packA}); each B[i] into `bp` ({@link packB}), or, when
  * `bPacked`, B is already a run of packed panels `bStride` floats apart. `scratch` as for
- * {@link gemmPacked}. (Winograd convolutions run 16 such products per slice of images.)
+ * {@link gemmPacked}. (Winograd convolutions run 36 such products per slice of images.)
  */
 export function gemmBatch(
   count: i32, a: usize, aStride: i32, lda: i32, aTransposed: bool, b: usize, bStride: i32, ldb: i32, bTransposed: bool, bPacked: bool,

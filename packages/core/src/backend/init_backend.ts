@@ -46,8 +46,11 @@ export interface InitBackendOptions {
    * Compute 3×3 stride-1 convolutions with at least 8 channels, and their gradients, as
    * Winograd F(4×4, 3×3) (up to 4× fewer multiply-adds; 1.7–2× faster on the benchmark
    * CNN's second layer). Rounding is larger than a direct sum's (about 1e-6 to 1e-5 of the
-   * largest output), and a NaN or infinity in the input spreads to the whole 4×4 block of
-   * outputs around it. `false` keeps the direct (patch-matrix) convolution. See `setWinograd`.
+   * largest output), and a NaN or infinity reaches more outputs than in a direct sum: every
+   * output of the 4×4 blocks whose 6×6 input window holds it (an infinity becomes NaN there),
+   * all 9 taps of the filter gradient, a 6×6 neighbourhood of the input gradient. A run that
+   * goes non-finite is non-finite either way. `false` keeps the direct (patch-matrix)
+   * convolution. See `setWinograd`.
    * @default true
    */
   winograd?: boolean;
@@ -67,7 +70,8 @@ export interface BackendInfo {
   simdKernels: SimdKernels | null;
   /**
    * Whether bnlab's kernels compute 3×3 stride-1 convolutions as Winograd F(4×4, 3×3)
-   * (see {@link InitBackendOptions.winograd}); false without bnlab's SIMD kernels.
+   * (see {@link InitBackendOptions.winograd}) as set by this call; false without bnlab's SIMD
+   * kernels. (A later `setWinograd` changes the kernels, not this record.)
    */
   winograd: boolean;
   /** wasm threads in use (1 when single-threaded or on cpu). */

@@ -63,10 +63,14 @@ export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
   const { inChannels: ci, outChannels: co, outHeight, outWidth } = info;
   if (ci % 4 !== 0 || co % 4 !== 0 || ci < MIN_CHANNELS || co < MIN_CHANNELS) return false;
   const blocks = Math.ceil(outHeight / TILE) * Math.ceil(outWidth / TILE);
-  return outHeight * outWidth > 0 && info.batchSize > 0 && XI * blocks <= 0.7 * 9 * outHeight * outWidth;
+  return outHeight > 0 && outWidth > 0 && info.batchSize > 0 && XI * blocks <= 0.7 * 9 * outHeight * outWidth;
 }
 
-/** Images per slice: the slice's transformed input and output take about 1 MB (the L2 of the machines measured). */
+/**
+ * Images per slice: as many as keep the slice's transformed input and output within about
+ * 1 MB (the L2 of the machines measured), at least one (a single large image takes more: a
+ * 224×224×64 → 64 layer about 58 MB, still less than its patch matrix).
+ */
 function imagesPerSlice(info: backend_util.Conv2DInfo, tiles: number): number {
   const perImage = XI * tiles * (info.inChannels + info.outChannels);
   return Math.max(1, Math.min(info.batchSize, Math.floor((1 << 18) / perImage)));
@@ -108,7 +112,7 @@ function geometry(info: backend_util.Conv2DInfo): Geometry {
   };
 }
 
-/** U[ξ] = G g Gᵀ, [16][ci][co], and, per ξ, packed as the GEMM's B (op(B) = U or Uᵀ). */
+/** U[ξ] = G g Gᵀ, [36][ci][co], and, per ξ, packed as the GEMM's B (op(B) = U or Uᵀ). */
 function transformedFilter(simd: SimdExports, scratch: Scratch, info: backend_util.Conv2DInfo, filter: number, work: number, transposed: boolean) {
   const { inChannels: ci, outChannels: co } = info;
   const us = xiStride(ci * co);

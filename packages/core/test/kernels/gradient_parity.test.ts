@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/init_backend.js';
+import { setWinograd } from '../../src/kernels/winograd.js';
 import { Rng } from '../../src/rng.js';
 import { on, randn, relError } from '../support/backends.js';
 
@@ -48,7 +49,7 @@ async function compareGrads(
 }
 
 describe('conv2d gradients on wasm match cpu', () => {
-  const cases: Array<{ b: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad }> = [];
+  const cases: Array<{ b: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad; direct?: boolean }> = [];
   for (const [h, w] of [[5, 5], [8, 7], [9, 9]] as const)
     for (const k of [[1, 1], [3, 3], [2, 3]] as Array<[number, number]>)
       for (const s of [1, 2])
@@ -70,10 +71,15 @@ describe('conv2d gradients on wasm match cpu', () => {
   cases.push({ b: 3, h: 7, w: 9, ci: 1, co: 8, k: [5, 3], s: 1, pad: 'same' });
   cases.push({ b: 2, h: 6, w: 5, ci: 1, co: 16, k: [1, 3], s: 1, pad: 2 });
   cases.push({ b: 2, h: 6, w: 7, ci: 1, co: 8, k: [5, 3], s: 1, pad: 1 }); // tfjs sizes the width from kh: general path
-  // Patch matrices over 512 KB go a few images at a time (here 2, 2, then 1).
+  // Patch matrices over 512 KB go a few images at a time (here 2, 2, then 1); with Winograd
+  // off, as this 3×3 stride-1 shape would take it otherwise (and once more with it on).
+  cases.push({ b: 5, h: 20, w: 20, ci: 16, co: 8, k: [3, 3], s: 1, pad: 'same', direct: true });
   cases.push({ b: 5, h: 20, w: 20, ci: 16, co: 8, k: [3, 3], s: 1, pad: 'same' });
 
-  it.each(cases)('conv2d $b×$h×$w×$ci → $co, kernel $k, stride $s, pad $pad', async (c) => {
+  afterEach(() => setWinograd(true));
+
+  it.each(cases)('conv2d $b×$h×$w×$ci → $co, kernel $k, stride $s, pad $pad (direct only: $direct)', async (c) => {
+    setWinograd(!c.direct);
     const x = [c.b, c.h, c.w, c.ci];
     const f = [c.k[0], c.k[1], c.ci, c.co];
     await compareGrads('conv2d', [x, f], (xi, fi) => tf.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, c.s, c.pad), 10);

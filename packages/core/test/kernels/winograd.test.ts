@@ -25,22 +25,18 @@ interface Case {
   w: number;
   ci: number;
   co: number;
-  pad: 'same' | 'valid' | number;
-}
-
-function padOf(c: Case): number {
-  return c.pad === 'same' ? 1 : c.pad === 'valid' ? 0 : c.pad;
+  pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 }
 
 /**
- * float64 direct convolution (3×3, stride 1, zero padding `p` on every side) of x
+ * float64 direct convolution (3×3, stride 1, zero padding as tfjs pads `c.pad`) of x
  * [b, h, w, ci] with g [3, 3, ci, co]; with `r` (the output gradient), also dx and dg of
  * Σ y ⊙ r, by the same sums read the other way.
  */
 function reference(c: Case, x: Float32Array, g: Float32Array, bias: Float32Array, relu: boolean, r: Float32Array) {
-  const p = padOf(c);
-  const oh = c.h + 2 * p - 2;
-  const ow = c.w + 2 * p - 2;
+  // Output size and padding by tfjs's rules; the sums below are written out independently.
+  const { outHeight: oh, outWidth: ow, padInfo } = info(c);
+  const { top, left } = padInfo;
   const y = new Float64Array(c.b * oh * ow * c.co);
   const dx = new Float64Array(x.length);
   const dg = new Float64Array(g.length);
@@ -52,8 +48,8 @@ function reference(c: Case, x: Float32Array, g: Float32Array, bias: Float32Array
           let s = bias[o] as number;
           for (let u = 0; u < 3; u++)
             for (let v = 0; v < 3; v++) {
-              const hh = i + u - p;
-              const ww = j + v - p;
+              const hh = i + u - top;
+              const ww = j + v - left;
               if (hh < 0 || hh >= c.h || ww < 0 || ww >= c.w) continue;
               for (let k = 0; k < c.ci; k++) {
                 const xi = ((b * c.h + hh) * c.w + ww) * c.ci + k;
@@ -78,6 +74,9 @@ const CASES: Case[] = [
   { b: 2, h: 9, w: 10, ci: 8, co: 12, pad: 'same' }, // tiles cut at 1 and 2 outputs
   { b: 1, h: 11, w: 7, ci: 12, co: 8, pad: 2 }, // numeric padding: 13 × 9 outputs
   { b: 2, h: 8, w: 8, ci: 16, co: 8, pad: 1 }, // whole tiles
+  { b: 2, h: 9, w: 10, ci: 12, co: 20, pad: [[0, 0], [0, 3], [2, 1], [0, 0]] }, // explicit, uneven padding; co not a multiple of 8
+  { b: 1, h: 6, w: 6, ci: 8, co: 8, pad: 5 }, // padding wider than the filter
+  { b: 2, h: 100, w: 98, ci: 8, co: 8, pad: 'valid' }, // filter-gradient products 1,200 deep (in slices of ≤ 512)
 ];
 
 describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
