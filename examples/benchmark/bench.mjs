@@ -41,6 +41,8 @@ const HELP = `Usage: node bench.mjs [options]
   --parallel-only     only that (no stock, PyTorch or profile runs)
   --parallel-seconds S  each process trains each model for S seconds, all processes starting together
                       after their warm-up (default 4)
+  --parallel-warmup-seconds S  that warm-up: S seconds of training (default 3; V8 is still optimizing the
+                      JavaScript for the first second or two, on a background thread)
   --no-relaxed-simd   bnlab's plain SIMD kernels (default: its relaxed-SIMD build, fused multiply-add, as the
                       bnlab command runs them; on Node 20 this script turns on V8's relaxed SIMD for that)
   --help`;
@@ -60,6 +62,7 @@ const { values: opts } = parseArgs({
     parallel: { type: 'string', default: '1' },
     'parallel-child': { type: 'boolean', default: false },
     'parallel-seconds': { type: 'string', default: '4' },
+    'parallel-warmup-seconds': { type: 'string', default: '3' },
     'parallel-only': { type: 'boolean', default: false },
     'no-relaxed-simd': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -77,9 +80,12 @@ const ROUNDS = Number(opts.rounds);
 const TEST = Number(opts['test-images']);
 const models = opts.models.split(',');
 const PARALLEL_SECONDS = Number(opts['parallel-seconds']);
-if (!(PARALLEL_SECONDS > 0)) {
-  console.error(`--parallel-seconds must be a number of seconds > 0, got ${opts['parallel-seconds']}`);
-  process.exit(2);
+const PARALLEL_WARMUP_SECONDS = Number(opts['parallel-warmup-seconds']);
+for (const [name, value] of [['parallel-seconds', PARALLEL_SECONDS], ['parallel-warmup-seconds', PARALLEL_WARMUP_SECONDS]]) {
+  if (!(value >= 0) || (name === 'parallel-seconds' && value === 0)) {
+    console.error(`--${name} must be a number of seconds ≥ 0 (> 0 for --parallel-seconds), got ${opts[name]}`);
+    process.exit(2);
+  }
 }
 for (const [name, value] of [['steps', STEPS], ['warmup', WARMUP], ['rounds', ROUNDS], ['parallel', Number(opts.parallel)]]) {
   if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) {
@@ -296,7 +302,11 @@ if (opts['parallel-child']) {
         const { xs, ys } = batch(trainImages, trainLabels, i * BATCH, BATCH);
         return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
       });
-    for (let i = 0; i < WARMUP; i++) tf.dispose(step(STEPS + i).dataSync());
+    // Warm up for a while, not a few steps: V8 keeps compiling optimized JavaScript on a
+    // background thread for the first second or two (a quarter of a core for the MLP), which
+    // would otherwise run inside the timed window and take the other process's core.
+    const w0 = performance.now();
+    for (let i = 0; i < WARMUP || performance.now() - w0 < PARALLEL_WARMUP_SECONDS * 1000; i++) tf.dispose(step(i % STEPS).dataSync());
     console.log(JSON.stringify({ ready: name }));
     await lines.next();
     const t0 = performance.now();
@@ -403,7 +413,7 @@ const nProc = Number(opts.parallel);
 if (nProc > 1) {
   const script = fileURLToPath(import.meta.url);
   const args = [script, '--parallel-child', '--models', opts.models, '--steps', opts.steps, '--warmup', opts.warmup,
-    '--parallel-seconds', String(PARALLEL_SECONDS)];
+    '--parallel-seconds', String(PARALLEL_SECONDS), '--parallel-warmup-seconds', String(PARALLEL_WARMUP_SECONDS)];
   if (!relaxed) args.push('--no-relaxed-simd');
   // n children at once; each model's timed window starts in all of them together (a barrier
   // after their warm-ups), so the processes really train side by side for the whole window.
