@@ -36,9 +36,9 @@ let enabled = true;
 
 /**
  * Whether bnlab may compute 3×3 stride-1 convolutions (and their gradients) as Winograd
- * F(4×4, 3×3) on the wasm backend (on by default; see {@link winogradApplies}). Off, they
- * run as one matrix product over the patch matrix: up to four times the multiply-adds, with
- * rounding closer to the cpu backend's direct sums.
+ * F(4×4, 3×3) on the wasm backend (on by default; for which convolutions, see
+ * `InitBackendOptions.winograd`). Off, they run as one matrix product over the patch matrix:
+ * up to four times the multiply-adds, with rounding closer to the cpu backend's direct sums.
  */
 export function setWinograd(allowed: boolean): void {
   enabled = allowed;
