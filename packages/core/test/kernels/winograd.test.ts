@@ -76,7 +76,7 @@ const CASES: Case[] = [
   { b: 2, h: 8, w: 8, ci: 16, co: 8, pad: 1 }, // whole tiles
   { b: 2, h: 9, w: 10, ci: 12, co: 20, pad: [[0, 0], [0, 3], [2, 1], [0, 0]] }, // explicit, uneven padding; co not a multiple of 8
   { b: 1, h: 6, w: 6, ci: 8, co: 8, pad: 5 }, // padding wider than the filter
-  { b: 2, h: 100, w: 98, ci: 8, co: 8, pad: 'valid' }, // filter-gradient products 1,200 deep (in slices of ≤ 512)
+  { b: 2, h: 100, w: 98, ci: 8, co: 8, pad: 'valid' }, // filter-gradient products 600 deep (two K slices of 300), one image per slice
 ];
 
 describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
