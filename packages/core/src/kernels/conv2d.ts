@@ -54,8 +54,9 @@ function convViaGemm(
   // the filter's height; tfjs-backend-wasm's XNNPACK convolution then computes another shape
   // than the tensor it writes (garbage). So only 'same' and 'valid' go there directly (see
   // stockConv for the cases this function does not cover); bnlab's GEMM matches the cpu backend.
-  const special = singleChannelConv(info) || winogradApplies(info);
-  if (repeated && !special && (info.padInfo.type === 'SAME' || info.padInfo.type === 'VALID')) return null;
+  const single = singleChannelConv(info);
+  const winograd = !single && winogradApplies(info);
+  if (repeated && !single && !winograd && (info.padInfo.type === 'SAME' || info.padInfo.type === 'VALID')) return null;
   if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels)) return null;
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels, outChannels } = info;
   const out = backend.makeOutput(info.outShape.slice(), 'float32');
@@ -68,13 +69,13 @@ function convViaGemm(
     const { top, bottom, left, right } = info.padInfo;
     const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
       top === 0 && left === 0 && bottom === 0 && right === 0;
-    const planes = singleChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, x), info) : null;
+    const planes = single ? paddedPlanes(simd, scratch, ptr(backend, x), info) : null;
     // Bias and ReLU are applied as the output is stored.
     const epilogue = { bias: bias ? ptr(backend, bias) : 0, relu: activation === 'relu' };
     if (planes) {
       simd.conv1ch3(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out),
         epilogue.bias, epilogue.relu ? 1 : 0);
-    } else if (winogradApplies(info)) {
+    } else if (winograd) {
       winogradConv(simd, scratch, info, ptr(backend, x), ptr(backend, filter), ptr(backend, out), epilogue);
     } else if (pointwise) {
       gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },

@@ -31,12 +31,13 @@ export interface PackedB {
 }
 
 /**
- * Rows of patches (or of a patch-matrix gradient) a convolution processes at a time: as
- * many whole images as fit in about 512 KB, so the patch matrix is written and read back
- * within the L2 cache instead of through memory.
+ * Images a convolution processes at a time: as many whole images as fit their `floatsPerImage`
+ * of intermediate data (a patch matrix or its gradient, Winograd's transformed blocks) in
+ * `budgetFloats` (default 512 KB), at least one, so that data is written and read back within
+ * the L2 cache instead of through memory.
  */
-export function imagesPerSlice(floatsPerImage: number, batch: number): number {
-  return Math.max(1, Math.min(batch, Math.floor((1 << 17) / Math.max(1, floatsPerImage))));
+export function imagesPerSlice(floatsPerImage: number, batch: number, budgetFloats = 1 << 17): number {
+  return Math.max(1, Math.min(batch, Math.floor(budgetFloats / Math.max(1, floatsPerImage))));
 }
 
 /** Packs op(B) (K×N) once, into space from `scratch`, for several {@link gemm} calls. */

@@ -1,6 +1,6 @@
 import type { backend_util } from '@tensorflow/tfjs-core';
 import type { GemmEpilogue } from './gemm.js';
-import { packedASize } from './gemm.js';
+import { imagesPerSlice, packedASize } from './gemm.js';
 import type { Scratch, SimdExports } from './simd/simd_module.js';
 import type { WasmBackendLike } from './wasm_backend.js';
 
@@ -67,16 +67,6 @@ export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
 }
 
 /**
- * Images per slice: as many as keep the slice's transformed input and output within about
- * 1 MB (the L2 of the machines measured), at least one (a single large image takes more: a
- * 224×224×64 → 64 layer about 58 MB, still less than its patch matrix).
- */
-function imagesPerSlice(info: backend_util.Conv2DInfo, tiles: number): number {
-  const perImage = XI * tiles * (info.inChannels + info.outChannels);
-  return Math.max(1, Math.min(info.batchSize, Math.floor((1 << 18) / perImage)));
-}
-
-/**
  * Floats between the matrices of successive ξ, for matrices of `floats` floats: rounded up to
  * an odd number of 64-byte cache lines. A transform reads or writes the same row of all 36
  * matrices at once; at a distance of a multiple of 4 KB (the filter's 32 · 64 floats are
@@ -92,23 +82,37 @@ interface Geometry {
   tilesH: number;
   tilesW: number;
   tiles: number;
+  /** Images per slice, and the tiles of a whole slice (rows of each ξ's matrices). */
   chunk: number;
+  rows: number;
+  /** Floats between successive ξ of the input-side (V, dV) and output-side (M, dM) matrices. */
+  vStride: number;
+  mStride: number;
   /** Bytes of one input / output image. */
   xImage: number;
   yImage: number;
 }
 
 function geometry(info: backend_util.Conv2DInfo): Geometry {
+  const { inChannels: ci, outChannels: co } = info;
   const tilesH = Math.ceil(info.outHeight / TILE);
   const tilesW = Math.ceil(info.outWidth / TILE);
   const tiles = tilesH * tilesW;
+  // Slices whose transformed input and output take about 1 MB (the L2 of the machines
+  // measured); a single large image takes more (a 224×224×64 → 64 layer about 58 MB, still
+  // less than its patch matrix).
+  const chunk = imagesPerSlice(XI * tiles * (ci + co), info.batchSize, 1 << 18);
+  const rows = chunk * tiles;
   return {
     tilesH,
     tilesW,
     tiles,
-    chunk: imagesPerSlice(info, tiles),
-    xImage: info.inHeight * info.inWidth * info.inChannels * 4,
-    yImage: info.outHeight * info.outWidth * info.outChannels * 4,
+    chunk,
+    rows,
+    vStride: xiStride(rows * ci),
+    mStride: xiStride(rows * co),
+    xImage: info.inHeight * info.inWidth * ci * 4,
+    yImage: info.outHeight * info.outWidth * co * 4,
   };
 }
 
@@ -138,9 +142,7 @@ export function winogradConv(
   const g = geometry(info);
   const work = scratch.alloc(WORK);
   const u = transformedFilter(simd, scratch, info, filter, work, false);
-  const rows = g.chunk * g.tiles;
-  const vs = xiStride(rows * ci);
-  const ms = xiStride(rows * co);
+  const { rows, vStride: vs, mStride: ms } = g;
   const v = scratch.alloc(XI * vs);
   const m = scratch.alloc(XI * ms);
   const ap = scratch.alloc(packedASize(rows, ci));
@@ -159,9 +161,7 @@ export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: ba
   const { top, left } = info.padInfo;
   const g = geometry(info);
   const work = scratch.alloc(WORK);
-  const rows = g.chunk * g.tiles;
-  const vs = xiStride(rows * ci);
-  const ms = xiStride(rows * co);
+  const { rows, vStride: vs, mStride: ms } = g;
   const us = xiStride(ci * co);
   const v = scratch.alloc(XI * vs);
   const dm = scratch.alloc(XI * ms);
@@ -188,9 +188,7 @@ export function winogradInputGrad(
   const g = geometry(info);
   const work = scratch.alloc(WORK);
   const uT = transformedFilter(simd, scratch, info, filter, work, true);
-  const rows = g.chunk * g.tiles;
-  const ms = xiStride(rows * co);
-  const vs = xiStride(rows * ci);
+  const { rows, vStride: vs, mStride: ms } = g;
   const dm = scratch.alloc(XI * ms);
   const dv = scratch.alloc(XI * vs);
   const ap = scratch.alloc(packedASize(rows, co));
