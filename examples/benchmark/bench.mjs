@@ -175,6 +175,15 @@ function useKernels(side) {
 /** What `measure` is doing, for the kernel profile: 'warmup' | 'train' | 'infer' | 'other'. */
 let phase = 'other';
 
+/** One training step on batch i (softmax cross-entropy); returns the loss tensor. */
+function trainingStep(model, optimizer) {
+  return (i) =>
+    tf.tidy(() => {
+      const { xs, ys } = batch(trainImages, trainLabels, i * BATCH, BATCH);
+      return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
+    });
+}
+
 /** Trains and runs inference for one side and model; `keepKernels` leaves the kernels as they are (profiling). */
 function measure(side, name, { keepKernels = false } = {}) {
   if (!keepKernels) useKernels(side);
@@ -182,11 +191,7 @@ function measure(side, name, { keepKernels = false } = {}) {
   const model = side === 'bnlab' ? buildBnlab(name) : buildStock(name);
   // bnlab's Adam (tf.train.adam's update fused per variable) on bnlab's side.
   const optimizer = side === 'bnlab' ? bnlabAdam(1e-3) : tf.train.adam(1e-3);
-  const step = (i) =>
-    tf.tidy(() => {
-      const { xs, ys } = batch(trainImages, trainLabels, i * BATCH, BATCH);
-      return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
-    });
+  const step = trainingStep(model, optimizer);
   phase = 'warmup';
   for (let i = 0; i < WARMUP; i++) tf.dispose(step(STEPS + i).dataSync());
   phase = 'train';
@@ -297,11 +302,7 @@ if (opts['parallel-child']) {
   for (const name of models) {
     const model = buildBnlab(name);
     const optimizer = bnlabAdam(1e-3);
-    const step = (i) =>
-      tf.tidy(() => {
-        const { xs, ys } = batch(trainImages, trainLabels, i * BATCH, BATCH);
-        return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
-      });
+    const step = trainingStep(model, optimizer);
     // Warm up for a while, not a few steps: V8 keeps compiling optimized JavaScript on a
     // background thread for the first second or two (a quarter of a core for the MLP), which
     // would otherwise run inside the timed window and take the other process's core.
