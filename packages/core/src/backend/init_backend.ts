@@ -44,7 +44,7 @@ export interface InitBackendOptions {
   relaxedSimd?: boolean;
   /**
    * Compute 3×3 stride-1 convolutions with at least 8 channels, and their gradients, as
-   * Winograd F(4×4, 3×3) (up to 4× fewer multiply-adds; 1.7–2× faster on the benchmark
+   * Winograd F(4×4, 3×3) (up to 4× fewer multiply-adds; 1.6–2× faster on the benchmark
    * CNN's second layer). Rounding is larger than a direct sum's (about 1e-6 to 1e-5 of the
    * largest output), and a NaN or infinity reaches more outputs than in a direct sum: every
    * output of the 4×4 blocks whose 6×6 input window holds it (an infinity becomes NaN there),

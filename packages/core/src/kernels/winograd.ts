@@ -18,8 +18,8 @@ import type { WasmBackendLike } from './wasm_backend.js';
  * largest output on random data, against 1e-7 (see the kernel tests).
  *
  * Measured on the benchmark CNN (examples/benchmark/kernels.mjs --compare winograd): its
- * second layer (13×13×32 → 64) runs 1.7–2.0× faster in the forward pass and both gradients,
- * its third (5×5×64 → 64, one tile per image) 1.1–1.2×.
+ * second layer (13×13×32 → 64) runs 1.6–2.1× faster in the forward pass and both gradients,
+ * its third (5×5×64 → 64, one tile per image) 1.3–1.6×.
  */
 
 /** Outputs per tile side, and transform positions (a 6×6 block). */
