@@ -41,6 +41,7 @@ function flush4(acc: usize, c: i32, v: v128): void {
 const SUM: i32 = 0; // x − s
 const SQDEV: i32 = 1; // (x − s − m)²
 const DYXC: i32 = 2; // dy, and dy · (x − s − m)
+const MOMENTS: i32 = 3; // x − s, and (x − s)²
 
 /**
  * The column passes: per column c, acc1[c] = Σ_r f(r, c) (and acc2 for DYXC), float32
@@ -50,7 +51,7 @@ const DYXC: i32 = 2; // dy, and dy · (x − s − m)
 @inline
 function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i32, cols: i32, acc1: usize, acc2: usize): void {
   memory.fill(acc1, 0, <usize>cols << 3);
-  if (kind == DYXC) memory.fill(acc2, 0, <usize>cols << 3);
+  if (kind == DYXC || kind == MOMENTS) memory.fill(acc2, 0, <usize>cols << 3);
   if ((cols & 3) == 0) {
     rowMajorPass(kind, x, s, m, dy, rows, cols, acc1, acc2);
     return;
@@ -62,7 +63,7 @@ function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i3
     const end = min(rows, r0 + rb);
     for (let c: i32 = 0; c < c4; c += 4) {
       const off = <usize>c << 2;
-      const vm = kind == SUM ? f32x4.splat(0) : v128.load(m + off);
+      const vm = kind == SUM || kind == MOMENTS ? f32x4.splat(0) : v128.load(m + off);
       const vs = s ? v128.load(s + off) : f32x4.splat(0);
       let a1 = f32x4.splat(0);
       let a2 = f32x4.splat(0);
@@ -73,6 +74,10 @@ function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i3
         } else if (kind == SQDEV) {
           const d = f32x4.sub(f32x4.sub(v128.load(x + q), vs), vm);
           a1 = f32x4.add(a1, f32x4.mul(d, d));
+        } else if (kind == MOMENTS) {
+          const d = f32x4.sub(v128.load(x + q), vs);
+          a1 = f32x4.add(a1, d);
+          a2 = f32x4.add(a2, f32x4.mul(d, d));
         } else {
           const g = v128.load(dy + q);
           a1 = f32x4.add(a1, g);
@@ -81,11 +86,11 @@ function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i3
         q += stride;
       }
       flush4(acc1, c, a1);
-      if (kind == DYXC) flush4(acc2, c, a2);
+      if (kind == DYXC || kind == MOMENTS) flush4(acc2, c, a2);
     }
     for (let c = c4; c < cols; c++) {
       const off = <usize>c << 2;
-      const mv: f64 = kind == SUM ? 0 : <f64>load<f32>(m + off);
+      const mv: f64 = kind == SUM || kind == MOMENTS ? 0 : <f64>load<f32>(m + off);
       const sv: f32 = s ? load<f32>(s + off) : 0;
       let t1: f64 = 0;
       let t2: f64 = 0;
@@ -96,6 +101,10 @@ function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i3
         } else if (kind == SQDEV) {
           const d = <f64>(load<f32>(x + q) - sv) - mv;
           t1 += d * d;
+        } else if (kind == MOMENTS) {
+          const d = <f64>(load<f32>(x + q) - sv);
+          t1 += d;
+          t2 += d * d;
         } else {
           const g = <f64>load<f32>(dy + q);
           t1 += g;
@@ -105,7 +114,7 @@ function columnPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: i3
       }
       const at1 = acc1 + (<usize>c << 3);
       store<f64>(at1, load<f64>(at1) + t1);
-      if (kind == DYXC) {
+      if (kind == DYXC || kind == MOMENTS) {
         const at2 = acc2 + (<usize>c << 3);
         store<f64>(at2, load<f64>(at2) + t2);
       }
@@ -129,13 +138,13 @@ function rowMajorPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: 
   const zeros = blk2 + bytes;
   memory.fill(zeros, 0, bytes);
   const sv = s ? s : zeros;
-  const mv = kind == SUM ? zeros : m;
+  const mv = kind == SUM || kind == MOMENTS ? zeros : m;
   let row = x;
   let g = dy;
   for (let r0: i32 = 0; r0 < rows; r0 += BLOCK) {
     const end = min(rows, r0 + BLOCK);
     memory.fill(blk1, 0, bytes);
-    if (kind == DYXC) memory.fill(blk2, 0, bytes);
+    if (kind == DYXC || kind == MOMENTS) memory.fill(blk2, 0, bytes);
     for (let r = r0; r < end; r++) {
       for (let o: usize = 0; o < bytes; o += 16) {
         const d = f32x4.sub(f32x4.sub(v128.load(row + o), v128.load(sv + o)), v128.load(mv + o));
@@ -143,6 +152,9 @@ function rowMajorPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: 
           v128.store(blk1 + o, f32x4.add(v128.load(blk1 + o), d));
         } else if (kind == SQDEV) {
           v128.store(blk1 + o, f32x4.add(v128.load(blk1 + o), f32x4.mul(d, d)));
+        } else if (kind == MOMENTS) {
+          v128.store(blk1 + o, f32x4.add(v128.load(blk1 + o), d));
+          v128.store(blk2 + o, f32x4.add(v128.load(blk2 + o), f32x4.mul(d, d)));
         } else {
           const gv = v128.load(g + o);
           v128.store(blk1 + o, f32x4.add(v128.load(blk1 + o), gv));
@@ -154,7 +166,7 @@ function rowMajorPass(kind: i32, x: usize, s: usize, m: usize, dy: usize, rows: 
     }
     for (let c: i32 = 0; c < cols; c += 4) {
       flush4(acc1, c, v128.load(blk1 + (<usize>c << 2)));
-      if (kind == DYXC) flush4(acc2, c, v128.load(blk2 + (<usize>c << 2)));
+      if (kind == DYXC || kind == MOMENTS) flush4(acc2, c, v128.load(blk2 + (<usize>c << 2)));
     }
   }
 }
@@ -187,10 +199,40 @@ export function colSum2(dy: usize, x: usize, s: usize, m: usize, rows: i32, cols
   storeScaled(acc2, cols, 1, sumDyXc);
 }
 
-/** out[c] = Σ_r (x[r, c] − s[c] − m[c])²: the second pass of a two-pass variance. `work`: 32·cols bytes. */
-export function colSqDev(x: usize, s: usize, m: usize, rows: i32, cols: i32, out: usize, work: usize): void {
-  columnPass(SQDEV, x, s, m, 0, rows, cols, work, 0);
-  storeScaled(work, cols, 1, out);
+/**
+ * How much larger than a column's variance the mean square of x − s may be for the one-pass
+ * variance of {@link colMoments}: its rounding error grows with that ratio (float32 sums within
+ * blocks), so up to 16 it stays within a few 1e-6 of the variance, as the two-pass one.
+ */
+const ONE_PASS_LIMIT: f64 = 16;
+
+/**
+ * Per column c of a row-major [rows, cols] matrix, the mean of x − s (`centre[c]`) and the
+ * biased variance of x (`variance[c]`, divided by rows): the statistics of batch norm's
+ * forward pass. One pass over x sums x − s and (x − s)² (variance = mean square − centre²);
+ * where that difference would cancel (some column's mean square above
+ * {@link ONE_PASS_LIMIT} × its variance, e.g. a first row far out in its column's
+ * distribution, or NaN/∞) a second pass sums (x − s − centre)² instead, as a two-pass
+ * variance. Returns the number of passes (1 or 2). `work`: 32·cols bytes.
+ */
+export function colMoments(x: usize, s: usize, rows: i32, cols: i32, centre: usize, variance: usize, work: usize): i32 {
+  const acc2 = work + (<usize>cols << 3);
+  columnPass(MOMENTS, x, s, 0, 0, rows, cols, work, acc2);
+  const inv: f64 = 1.0 / <f64>rows;
+  let onePass = true;
+  for (let c: i32 = 0; c < cols; c++) {
+    const m = load<f64>(work + (<usize>c << 3)) * inv;
+    const q = load<f64>(acc2 + (<usize>c << 3)) * inv;
+    const v = q - m * m;
+    store<f32>(centre + (<usize>c << 2), <f32>m);
+    store<f32>(variance + (<usize>c << 2), <f32>max(v, 0));
+    // False for v ≤ 0 < q and for NaN as well.
+    if (!(v * ONE_PASS_LIMIT >= q)) onePass = false;
+  }
+  if (onePass) return 1;
+  columnPass(SQDEV, x, s, centre, 0, rows, cols, work, 0);
+  storeScaled(work, cols, inv, variance);
+  return 2;
 }
 
 /** The vector rows of {@link affine}; `withS`/`withB` are constants at each call. */

@@ -187,9 +187,9 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   }
   // Statistics of x − x[0] (x's first row as the shift, read in place): exact for values
   // near their channel's first value, so a mean far above the spread costs no precision.
+  // One pass over x where that is as precise as two (see colMoments).
   const xAt = ptr(backend, x!);
-  simd.colSum(xAt, xAt, s.rows, s.cols, ptr(backend, centre), 1 / s.rows, workspace(backend, 8 * s.cols));
-  simd.colSqDev(xAt, xAt, ptr(backend, centre), s.rows, s.cols, ptr(backend, variance), workspace(backend, 8 * s.cols));
+  simd.colMoments(xAt, xAt, s.rows, s.cols, ptr(backend, centre), ptr(backend, variance), workspace(backend, 8 * s.cols));
   const v = heap(backend, variance);
   const g = heap(backend, scale!);
   const xs = heap(backend, x!);
@@ -198,7 +198,6 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const a = new Float32Array(s.cols);
   for (let c = 0; c < s.cols; c++) {
     m[c] = (xs[c] as number) + (ctr[c] as number);
-    v[c] = (v[c] as number) / s.rows;
     a[c] = (g[c] as number) / Math.sqrt((v[c] as number) + eps);
   }
   const scratch = new Scratch(backend);
@@ -290,15 +289,18 @@ export function registerBatchNormTrainingKernels(): void {
  *
  * per channel. Returns y and the batch statistics (for the moving averages). Gradients
  * flow to `x`, `scale` and `offset` (and through `mean`/`variance` if they are used). On
- * the wasm backend it is three SIMD passes forward and two backward, in place on the
- * backend's memory, instead of the ~20 kernels of `tf.moments` + `tf.batchNorm`; on the
- * cpu backend a JavaScript implementation of the same maths. Works in `tf.grad`,
+ * the wasm backend it is two SIMD passes forward (statistics, then y) and two backward, in
+ * place on the backend's memory, instead of the ~20 kernels of `tf.moments` + `tf.batchNorm`;
+ * on the cpu backend a JavaScript implementation of the same maths. Works in `tf.grad`,
  * `optimizer.minimize` and tfjs-layers custom layers.
  *
  * Precision: the statistics are those of `x − x[0]` (each channel shifted by its value in
- * x's first row, exact for nearby values), summed in float64 across blocks, and both
- * passes centre with them, so an input with a mean far above its spread (1e4 ± 1) is
- * normalized as accurately as one near zero.
+ * x's first row, exact for nearby values), summed in float64 across blocks, and y and the
+ * gradient centre with them, so an input with a mean far above its spread (1e4 ± 1) is
+ * normalized as accurately as one near zero. The variance comes from the same pass as the
+ * mean (mean square of `x − x[0]` minus the squared mean) unless a channel's first value lies
+ * so far out in its distribution that the difference would lose precision; then a second
+ * pass sums squared deviations from the mean (a two-pass variance).
  *
  * @example
  * ```ts

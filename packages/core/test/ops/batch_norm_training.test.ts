@@ -66,6 +66,25 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
     for (const v of variance as Float32Array) expect(Math.abs(v - 1)).toBeLessThan(1e-3);
   });
 
+  it('keeps precision when the first row lies far out in its channel (second variance pass)', async () => {
+    // Mean square of x − x[0] about 5,000 times the variance: a one-pass variance (mean
+    // square − squared mean) in float32 sums loses about three digits here.
+    const rows = 8192;
+    const c = 4;
+    const rng = new Rng(3);
+    const xv = randn(rng, rows * c, 1);
+    for (let i = 0; i < xv.length; i++) xv[i] = (xv[i] as number) + 1e3 + (i < c ? 200 * (1 + (i % 2)) : 0);
+    const [mean, variance, y] = await on(backend, () => {
+      const r = batchNormTraining(tf.tensor2d(xv, [rows, c]), { epsilon: EPS });
+      return [r.mean, r.variance, r.y];
+    });
+    const ref = momentsF64(xv, c);
+    const yRef = Float64Array.from(xv, (v, i) => (v - (ref.mean[i % c] as number)) / Math.sqrt((ref.variance[i % c] as number) + EPS));
+    expect(relError(mean as Float32Array, ref.mean)).toBeLessThanOrEqual(TOLERANCE);
+    expect(relError(variance as Float32Array, ref.variance)).toBeLessThanOrEqual(1e-5);
+    expect(relError(y as Float32Array, yRef)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
   it('gradients for x, scale and offset (through y, mean and variance) match tf.moments + tf.batchNorm on cpu', async () => {
     const shape = [5, 4, 3, 8];
     const rng = new Rng(2);

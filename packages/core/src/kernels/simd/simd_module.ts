@@ -8,7 +8,7 @@ import type { WasmBackendLike } from '../wasm_backend.js';
 export interface SimdExports {
   colSum(x: number, s: number, rows: number, cols: number, out: number, scale: number, work: number): void;
   colSum2(dy: number, x: number, s: number, m: number, rows: number, cols: number, sumDy: number, sumDyXc: number, work: number): void;
-  colSqDev(x: number, s: number, m: number, rows: number, cols: number, out: number, work: number): void;
+  colMoments(x: number, s: number, rows: number, cols: number, centre: number, variance: number, work: number): number;
   affine(a: number, s: number, m: number, p: number, b: number, q: number, k: number, rows: number, cols: number, out: number): void;
   maxPoolGrad(
     x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number,
