@@ -21,8 +21,13 @@ export interface CliIo {
   terminal?: NodeJS.WriteStream;
 }
 
+/** Set when the reader of standard output has gone (EPIPE, e.g. `bnlab run --json | head`): output is dropped. */
+let stdoutClosed = false;
+
 const defaultIo: CliIo = {
-  out: (s) => process.stdout.write(s),
+  out: (s) => {
+    if (!stdoutClosed) process.stdout.write(s);
+  },
   err: (s) => process.stderr.write(s),
   terminal: process.stderr,
 };
@@ -60,6 +65,18 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     stop.onRequest?.();
     io.err('\nbnlab: stopping after the current batch (Ctrl-C again to quit at once)…\n');
   };
+  // A closed standard output (its reader exited) stops the run as Ctrl-C does: the current
+  // trial is kept as interrupted and the same command resumes it, instead of a crash on EPIPE.
+  const onStdoutError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== 'EPIPE') throw e;
+    stdoutClosed = true;
+    if (stop.requested) return;
+    stop.requested = true;
+    stop.onRequest?.();
+    io.err('\nbnlab: standard output was closed; stopping after the current batch (run the same command again to resume)…\n');
+  };
+  // Left in place after main() returns: a write still pending then may fail the same way.
+  if (io === defaultIo) process.stdout.on('error', onStdoutError);
   const program = new Command('bnlab')
     .description('Run normalization experiments on TensorFlow.js (SIMD WebAssembly backend).')
     .version(cliVersion(), '-V, --version', 'print the version of @bnlab/cli')

@@ -102,6 +102,28 @@ it('stops cleanly on Ctrl-C, keeps the record, and resumes on the next run', asy
   expect(records(out).map((x) => x.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
 });
 
+it('stops as on Ctrl-C when the reader of its output goes away (`bnlab run --json | head -1`)', async () => {
+  const file = experiment('closed-pipe', 2048, 3);
+  const out = join(tmp, 'closed-pipe');
+  const child = spawn(process.execPath, [BIN, 'run', file, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    // As `head` does: read until a training step has been reported, then close the pipe.
+    if (stdout.includes('"type":"trial-progress"')) child.stdout.destroy();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  expect(stderr).toMatch(/standard output was closed/);
+  expect(stderr).not.toMatch(/EPIPE|internal error|    at /);
+  expect(code).toBe(130);
+  const after = records(out);
+  expect(after).toHaveLength(1);
+  expect(after[0]?.status).toBe('interrupted');
+  expect(readdirSync(join(out, 'trials')).some((f) => f.includes('.tmp-'))).toBe(false);
+});
+
 it('--version prints the package version', () => {
   const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
   expect(r.status).toBe(0);
