@@ -3,10 +3,11 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle (and its ESM
 // entry, for bundlers) registers all of them into tfjs's global registry. Training needs them.
 import '@tensorflow/tfjs-layers';
-import { setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BnlabError } from '../errors.js';
 import { registerWasmTrainingKernels } from '../kernels/register.js';
-import { setRelaxedSimd, simdKernels } from '../kernels/simd/simd_module.js';
+import { setRelaxedSimd, simdFor, simdKernels } from '../kernels/simd/simd_module.js';
+import { asWasmBackend } from '../kernels/wasm_backend.js';
 import { setWinograd, winogradEnabled } from '../kernels/winograd.js';
 import type { SimdKernels } from '../kernels/simd/simd_module.js';
 
@@ -149,14 +150,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 }
 
 function describe(name: BackendName, kernels: string[]): BackendInfo {
-  const flags = env();
-  const simd = name === 'wasm' && flags.getBool('WASM_HAS_SIMD_SUPPORT');
-  let threads = 1;
-  if (name === 'wasm' && flags.getBool('WASM_HAS_MULTITHREAD_SUPPORT')) {
-    const b = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
-    threads = b?.hardwareConcurrency ?? 1;
-  }
-  const ours = name === 'wasm' ? simdKernels() : null;
+  const simd = name === 'wasm' && env().getBool('WASM_HAS_SIMD_SUPPORT');
+  // The threads XNNPACK's pool really has (1 unless the threaded build runs: a
+  // cross-origin-isolated page), and bnlab's kernels only if they bind to the backend's memory.
+  const threads = name === 'wasm' ? getThreadsCount() : 1;
+  const ours = name === 'wasm' && simdFor(asWasmBackend(backend())) ? simdKernels() : null;
   return { backend: name, simd, simdKernels: ours, winograd: ours !== null && winogradEnabled(), threads, version: version_core, wasmVersion: version_wasm, kernels };
 }
 

@@ -1,3 +1,4 @@
+import { withSharedMemory } from './shared_memory.js';
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from './simd_wasm_bytes.js';
 import type { WasmBackendLike } from '../wasm_backend.js';
 
@@ -71,7 +72,8 @@ export interface SimdExports {
 /** Which build of bnlab's SIMD module runs: with relaxed SIMD (fused multiply-add), or plain SIMD. */
 export type SimdKernels = 'relaxed' | 'simd';
 
-let compiled: { module: WebAssembly.Module; kind: SimdKernels } | null | undefined;
+/** The module compiled for an unshared memory, its bytes, and (once needed) for a shared one. */
+let compiled: { module: WebAssembly.Module; bytes: Uint8Array; kind: SimdKernels; shared?: WebAssembly.Module } | null | undefined;
 let instances = new WeakMap<WebAssembly.Memory, SimdExports>();
 let relaxedWanted = true;
 
@@ -96,11 +98,11 @@ export function setRelaxedSimd(allowed: boolean): void {
   instances = new WeakMap();
 }
 
-function tryCompile(base64: string): WebAssembly.Module | null {
+function tryCompile(base64: string): { module: WebAssembly.Module; bytes: Uint8Array } | null {
   const bytes = decodeBase64(base64);
   if (!WebAssembly.validate(bytes)) return null;
   try {
-    return new WebAssembly.Module(bytes);
+    return { module: new WebAssembly.Module(bytes), bytes };
   } catch {
     return null;
   }
@@ -115,7 +117,7 @@ export function simdAvailable(): boolean {
   if (compiled === undefined) {
     const relaxed = relaxedWanted ? tryCompile(RELAXED_SIMD_WASM_BASE64) : null;
     const plain = relaxed ? null : tryCompile(SIMD_WASM_BASE64);
-    compiled = relaxed ? { module: relaxed, kind: 'relaxed' } : plain ? { module: plain, kind: 'simd' } : null;
+    compiled = relaxed ? { ...relaxed, kind: 'relaxed' } : plain ? { ...plain, kind: 'simd' } : null;
   }
   return compiled !== null;
 }
@@ -133,11 +135,18 @@ export function simdKernels(): SimdKernels | null {
   return simdAvailable() ? (compiled as { kind: SimdKernels }).kind : null;
 }
 
-/** The wasm backend's `WebAssembly.Memory`, where its tensors live. */
+/**
+ * The wasm backend's `WebAssembly.Memory`, where its tensors live: exported by the module
+ * in the single-threaded builds, created by the JavaScript glue (shared) in the threaded one.
+ */
 function backendMemory(backend: WasmBackendLike): WebAssembly.Memory | null {
-  const asm = (backend.wasm as { asm?: { memory?: unknown } }).asm;
-  return asm?.memory instanceof WebAssembly.Memory ? asm.memory : null;
+  const wasm = backend.wasm as { asm?: { memory?: unknown }; wasmMemory?: unknown };
+  if (wasm.asm?.memory instanceof WebAssembly.Memory) return wasm.asm.memory;
+  return wasm.wasmMemory instanceof WebAssembly.Memory ? wasm.wasmMemory : null;
 }
+
+const isShared = (memory: WebAssembly.Memory): boolean =>
+  typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
 
 /**
  * bnlab's SIMD kernels bound to a wasm backend's memory (instantiated once per memory), or
@@ -148,7 +157,13 @@ export function simdFor(backend: WasmBackendLike): SimdExports | null {
   if (!memory || !simdAvailable()) return null;
   let inst = instances.get(memory);
   if (!inst) {
-    const instance = new WebAssembly.Instance((compiled as { module: WebAssembly.Module }).module, { env: { memory } });
+    const c = compiled as NonNullable<typeof compiled>;
+    let module = c.module;
+    if (isShared(memory)) {
+      c.shared ??= new WebAssembly.Module(withSharedMemory(c.bytes));
+      module = c.shared;
+    }
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     inst = instance.exports as unknown as SimdExports;
     instances.set(memory, inst);
   }

@@ -1,0 +1,94 @@
+/**
+ * The largest memory a wasm32 module can address, in 64 KiB pages. tfjs-backend-wasm's
+ * threaded build creates its shared memory with this maximum.
+ */
+export const MAX_PAGES = 65536;
+
+const IMPORT_SECTION = 2;
+const MEMORY_KIND = 2;
+
+/** Unsigned LEB128 encoding. */
+function leb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** A cursor over a module's bytes that reads unsigned LEB128 numbers. */
+class Reader {
+  constructor(
+    private readonly bytes: Uint8Array,
+    public at: number,
+  ) {}
+
+  u32(): number {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.at >= this.bytes.length) throw new Error('bnlab: truncated WebAssembly module');
+      const byte = this.bytes[this.at++] as number;
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return value;
+      shift += 7;
+    }
+  }
+
+  skipName(): void {
+    const n = this.u32();
+    this.at += n;
+  }
+}
+
+/**
+ * The same module with its imported memory declared shared (maximum {@link MAX_PAGES}), so
+ * that it can be instantiated on the memory of tfjs-backend-wasm's threaded build (a
+ * `SharedArrayBuffer`, used in cross-origin-isolated pages). A module cannot import a
+ * shared memory as an unshared one or the reverse, so bnlab's kernels need both forms; only
+ * the import's limits change (the code does not use atomics: it runs on the calling thread).
+ * Throws when the module imports no memory.
+ */
+export function withSharedMemory(module: Uint8Array): Uint8Array<ArrayBuffer> {
+  const r = new Reader(module, 8);
+  while (r.at < module.length) {
+    const id = module[r.at++] as number;
+    const sizeAt = r.at;
+    const size = r.u32();
+    const start = r.at;
+    const end = start + size;
+    if (id !== IMPORT_SECTION) {
+      r.at = end;
+      continue;
+    }
+    const count = r.u32();
+    for (let i = 0; i < count; i++) {
+      r.skipName();
+      r.skipName();
+      const kind = module[r.at++] as number;
+      if (kind !== MEMORY_KIND) {
+        // Functions (a type index), tables (type and limits) and globals (type and
+        // mutability) never appear in bnlab's module, which imports only its memory.
+        throw new Error(`bnlab: unexpected import of kind ${kind} in the SIMD module`);
+      }
+      const limitsAt = r.at;
+      const flags = module[r.at++] as number;
+      const min = r.u32();
+      if (flags & 1) r.u32();
+      const limits = [0x03, ...leb(min), ...leb(MAX_PAGES)];
+      const body = [...module.subarray(start, limitsAt), ...limits, ...module.subarray(r.at, end)];
+      const out = new Uint8Array(new ArrayBuffer(sizeAt + leb(body.length).length + body.length + (module.length - end)));
+      out.set(module.subarray(0, sizeAt), 0);
+      out.set(leb(body.length), sizeAt);
+      out.set(body, sizeAt + leb(body.length).length);
+      out.set(module.subarray(end), sizeAt + leb(body.length).length + body.length);
+      return out;
+    }
+    break;
+  }
+  throw new Error('bnlab: the SIMD module imports no memory');
+}
