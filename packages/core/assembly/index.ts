@@ -226,8 +226,9 @@ export function colMoments(x: usize, s: usize, rows: i32, cols: i32, centre: usi
     const v = q - m * m;
     store<f32>(centre + (<usize>c << 2), <f32>m);
     store<f32>(variance + (<usize>c << 2), <f32>max(v, 0));
-    // False for v ≤ 0 < q and for NaN as well.
-    if (!(v * ONE_PASS_LIMIT >= q)) onePass = false;
+    // False for v ≤ 0 < q and for NaN as well; q = ∞ (a float32 block sum of (x − s)² that
+    // overflowed, though the variance itself may be finite) also takes the second pass.
+    if (!(v * ONE_PASS_LIMIT >= q) || !(q < Infinity)) onePass = false;
   }
   if (onePass) return 1;
   columnPass(SQDEV, x, s, centre, 0, rows, cols, work, 0);

@@ -298,9 +298,10 @@ export function registerBatchNormTrainingKernels(): void {
  * x's first row, exact for nearby values), summed in float64 across blocks, and y and the
  * gradient centre with them, so an input with a mean far above its spread (1e4 ± 1) is
  * normalized as accurately as one near zero. The variance comes from the same pass as the
- * mean (mean square of `x − x[0]` minus the squared mean) unless a channel's first value lies
- * so far out in its distribution that the difference would lose precision; then a second
- * pass sums squared deviations from the mean (a two-pass variance).
+ * mean (mean square of `x − x[0]` minus the squared mean) unless some channel's first value
+ * lies so far out in its distribution that the difference would lose precision (or its sum
+ * of squares overflows float32); then a second pass over all channels sums squared
+ * deviations from the mean (a two-pass variance).
  *
  * @example
  * ```ts

@@ -67,7 +67,7 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
   });
 
   it('keeps precision when the first row lies far out in its channel (second variance pass)', async () => {
-    // Mean square of x − x[0] about 5,000 times the variance: a one-pass variance (mean
+    // Mean square of x − x[0] about 7,000 times the variance: a one-pass variance (mean
     // square − squared mean) in float32 sums loses about three digits here.
     const rows = 8192;
     const c = 4;
@@ -83,6 +83,19 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
     expect(relError(mean as Float32Array, ref.mean)).toBeLessThanOrEqual(TOLERANCE);
     expect(relError(variance as Float32Array, ref.variance)).toBeLessThanOrEqual(1e-5);
     expect(relError(y as Float32Array, yRef)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('takes the second variance pass when the one-pass sum of squares overflows float32', async () => {
+    // First row 0, the others 2e18 ± 1e10: (x − x[0])² = 4e36 per row overflows a float32
+    // block sum after ~85 rows, while the variance (≈ 3.9e33) is finite in float32.
+    const rows = 1024;
+    const c = 4;
+    const xv = new Float32Array(rows * c);
+    for (let i = c; i < xv.length; i++) xv[i] = 2e18 + ((i >> 2) % 2 === 0 ? -1e10 : 1e10);
+    const [variance] = await on(backend, () => [batchNormTraining(tf.tensor2d(xv, [rows, c])).variance]);
+    const ref = momentsF64(xv, c);
+    for (const v of variance as Float32Array) expect(Number.isFinite(v)).toBe(true);
+    expect(relError(variance as Float32Array, ref.variance)).toBeLessThanOrEqual(1e-5);
   });
 
   it('gradients for x, scale and offset (through y, mean and variance) match tf.moments + tf.batchNorm on cpu', async () => {
