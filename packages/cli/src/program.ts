@@ -21,14 +21,42 @@ export interface CliIo {
   terminal?: NodeJS.WriteStream;
 }
 
-/** Set when the reader of standard output has gone (EPIPE, e.g. `bnlab run --json | head`): output is dropped. */
-let stdoutClosed = false;
+/**
+ * Set when the reader of standard output or error has gone (EPIPE, e.g. `bnlab run --json |
+ * head`, or `2>&1 | head`): what would go there is dropped.
+ */
+const closed = { stdout: false, stderr: false };
+
+/** What a closed output does while a run or train command runs (set by {@link main}). */
+let onOutputClosed: ((stream: 'stdout' | 'stderr') => void) | null = null;
+let listening = false;
+
+/**
+ * Listens (once per process) for the standard streams' reader going away. A later write to
+ * a stream that is already closed fails again (ERR_STREAM_DESTROYED) and is ignored too; any
+ * other stream error is thrown as before. The listeners stay after main() returns: a write
+ * still pending then may fail the same way.
+ */
+function listenForClosedOutput(): void {
+  if (listening) return;
+  listening = true;
+  for (const stream of ['stdout', 'stderr'] as const) {
+    process[stream].on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && !(closed[stream] && e.code === 'ERR_STREAM_DESTROYED')) throw e;
+      if (closed[stream]) return;
+      closed[stream] = true;
+      onOutputClosed?.(stream);
+    });
+  }
+}
 
 const defaultIo: CliIo = {
   out: (s) => {
-    if (!stdoutClosed) process.stdout.write(s);
+    if (!closed.stdout) process.stdout.write(s);
   },
-  err: (s) => process.stderr.write(s),
+  err: (s) => {
+    if (!closed.stderr) process.stderr.write(s);
+  },
   terminal: process.stderr,
 };
 
@@ -65,18 +93,29 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     stop.onRequest?.();
     io.err('\nbnlab: stopping after the current batch (Ctrl-C again to quit at once)…\n');
   };
-  // A closed standard output (its reader exited) stops the run as Ctrl-C does: the current
-  // trial is kept as interrupted and the same command resumes it, instead of a crash on EPIPE.
-  const onStdoutError = (e: NodeJS.ErrnoException): void => {
-    if (e.code !== 'EPIPE') throw e;
-    stdoutClosed = true;
+  // A closed standard output or error (its reader exited) stops a run as Ctrl-C does: the
+  // current trial is kept as interrupted and the same command resumes it, instead of a crash.
+  const onClosed = (stream: 'stdout' | 'stderr'): void => {
     if (stop.requested) return;
     stop.requested = true;
     stop.onRequest?.();
-    io.err('\nbnlab: standard output was closed; stopping after the current batch (run the same command again to resume)…\n');
+    io.err(`\nbnlab: standard ${stream === 'stdout' ? 'output' : 'error'} was closed; stopping after the current batch (run the same command again to resume)…\n`);
   };
-  // Left in place after main() returns: a write still pending then may fail the same way.
-  if (io === defaultIo) process.stdout.on('error', onStdoutError);
+  /** Ctrl-C and a closed output stop the run `body` performs (and only while it runs). */
+  const stoppable = async (body: () => Promise<void>): Promise<void> => {
+    process.on('SIGINT', onSigint);
+    if (io === defaultIo) {
+      listenForClosedOutput();
+      onOutputClosed = onClosed;
+      if (closed.stdout || closed.stderr) onClosed(closed.stdout ? 'stdout' : 'stderr');
+    }
+    try {
+      await body();
+    } finally {
+      process.off('SIGINT', onSigint);
+      if (onOutputClosed === onClosed) onOutputClosed = null;
+    }
+  };
   const program = new Command('bnlab')
     .description('Run normalization experiments on TensorFlow.js (SIMD WebAssembly backend).')
     .version(cliVersion(), '-V, --version', 'print the version of @bnlab/cli')
@@ -106,26 +145,26 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       .option('--no-report', 'do not build the report (e.g. for a shard)'),
   ).action(async (file: string, o: Record<string, string | boolean | undefined>) => {
     const output = createOutput(outputMode(o), io);
-    process.on('SIGINT', onSigint);
-    try {
-      const summary = await runExperiment({
-        file,
-        ...(typeof o.out === 'string' ? { outDir: o.out } : {}),
-        workers: positiveInt(o.workers as string, '--workers'),
-        ...(typeof o.shard === 'string' ? { shard: parseShard(o.shard) } : {}),
-        maxTrials: positiveInt(o.maxTrials as string, '--max-trials'),
-        yes: Boolean(o.yes),
-        backend: o.backend as 'wasm' | 'cpu',
-        offline: !o.online,
-        listener: output,
-        stop,
-        noReport: o.report === false,
-      });
-      code = summaryExit(summary);
-    } finally {
-      output.close();
-      process.off('SIGINT', onSigint);
-    }
+    await stoppable(async () => {
+      try {
+        const summary = await runExperiment({
+          file,
+          ...(typeof o.out === 'string' ? { outDir: o.out } : {}),
+          workers: positiveInt(o.workers as string, '--workers'),
+          ...(typeof o.shard === 'string' ? { shard: parseShard(o.shard) } : {}),
+          maxTrials: positiveInt(o.maxTrials as string, '--max-trials'),
+          yes: Boolean(o.yes),
+          backend: o.backend as 'wasm' | 'cpu',
+          offline: !o.online,
+          listener: output,
+          stop,
+          noReport: o.report === false,
+        });
+        code = summaryExit(summary);
+      } finally {
+        output.close();
+      }
+    });
   });
 
   runLike(
@@ -148,14 +187,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   ).action(async (o: TrainFlags & Record<string, string | boolean | undefined>) => {
     const { file, outDir } = await writeTrainExperiment(o);
     const output = createOutput(outputMode(o as { quiet?: boolean; json?: boolean }), io);
-    process.on('SIGINT', onSigint);
-    try {
-      const summary = await runExperiment({ file, outDir, workers: 1, backend: o.backend as 'wasm' | 'cpu', offline: !o.online, listener: output, stop });
-      code = summaryExit(summary);
-    } finally {
-      output.close();
-      process.off('SIGINT', onSigint);
-    }
+    await stoppable(async () => {
+      try {
+        const summary = await runExperiment({ file, outDir, workers: 1, backend: o.backend as 'wasm' | 'cpu', offline: !o.online, listener: output, stop });
+        code = summaryExit(summary);
+      } finally {
+        output.close();
+      }
+    });
   });
 
   program

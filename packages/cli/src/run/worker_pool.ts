@@ -37,7 +37,8 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
       if (live.size === 0) resolveAll();
     };
     o.stop.onRequest = () => {
-      for (const c of live) c.send({ type: 'stop' } satisfies ToWorker);
+      // A worker whose channel has already closed (it is exiting) needs no message.
+      for (const c of live) if (c.connected) c.send({ type: 'stop' } satisfies ToWorker);
     };
     const start = (): void => {
       const child = fork(o.entry, [WORKER_ARG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

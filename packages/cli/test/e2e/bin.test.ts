@@ -124,6 +124,26 @@ it('stops as on Ctrl-C when the reader of its output goes away (`bnlab run --jso
   expect(readdirSync(join(out, 'trials')).some((f) => f.includes('.tmp-'))).toBe(false);
 });
 
+it('stops the same way when standard error goes with it (`bnlab run --json 2>&1 | head -1`)', async () => {
+  const file = experiment('closed-both', 2048, 3);
+  const out = join(tmp, 'closed-both');
+  const child = spawn(process.execPath, [BIN, 'run', file, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (stdout.includes('"type":"trial-progress"')) {
+      child.stdout.destroy();
+      child.stderr.destroy();
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  expect(code).toBe(130);
+  const after = records(out);
+  expect(after).toHaveLength(1);
+  expect(after[0]?.status).toBe('interrupted');
+  expect(readdirSync(join(out, 'trials')).some((f) => f.includes('.tmp-'))).toBe(false);
+});
+
 it('--version prints the package version', () => {
   const r = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
   expect(r.status).toBe(0);
