@@ -45,6 +45,24 @@ if (!(Number.isInteger(WORKERS) && WORKERS >= 2) || !(Number.isInteger(PAIRS) &&
 const require = createRequire(import.meta.url);
 const BIN = join(dirname(require.resolve('@bnlab/cli/package.json')), 'bin', 'bnlab.cjs');
 
+/** The sweep running now: on Ctrl-C it is killed and its results folder removed. */
+let current = null;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (current) {
+      // bnlab runs in its own process group (with its worker processes): end all of it.
+      try {
+        process.kill(-current.child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      rmSync(current.dir, { recursive: true, force: true });
+    }
+    console.error(`sweep.mjs: stopped (${signal}); no figures written`);
+    process.exit(130);
+  });
+}
+
 /** Runs the whole experiment with `workers` processes into a fresh folder; returns its timings. */
 function runSweep(workers) {
   const dir = mkdtempSync(join(tmpdir(), 'bnlab-sweep-'));
@@ -53,24 +71,31 @@ function runSweep(workers) {
     const t0 = performance.now();
     const child = spawn(process.execPath, [BIN, 'run', opts.experiment, '--out', out, '--workers', String(workers), '--quiet'], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
+    current = { child, dir };
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (code) => {
+    const done = (error, result) => {
+      current = null;
+      rmSync(dir, { recursive: true, force: true });
+      if (error) reject(error);
+      else resolve(result);
+    };
+    child.on('error', (e) => done(new Error(`could not start bnlab (${BIN}): ${e.message}`)));
+    child.on('close', (code, signal) => {
       const wall = (performance.now() - t0) / 1000;
       try {
-        if (code !== 0) throw new Error(`bnlab run --workers ${workers} exited ${code}:\n${stderr}`);
+        if (code !== 0) throw new Error(`bnlab run --workers ${workers} exited ${signal ?? code}:\n${stderr}`);
         const trials = readdirSync(join(out, 'trials'))
           .filter((f) => f.endsWith('.json'))
           .map((f) => JSON.parse(readFileSync(join(out, 'trials', f), 'utf8')).record);
         const start = Math.min(...trials.map((r) => Date.parse(r.startedAt)));
         const end = Math.max(...trials.map((r) => Date.parse(r.finishedAt)));
         const trialSeconds = trials.reduce((s, r) => s + (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000, 0);
-        resolve({ workers, wall, window: (end - start) / 1000, trialSeconds, trials: trials.length });
+        done(null, { workers, wall, window: (end - start) / 1000, trialSeconds, trials: trials.length });
       } catch (e) {
-        reject(e);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+        done(e);
       }
     });
   });
@@ -101,13 +126,15 @@ for (let p = 0; p < PAIRS; p++) {
   console.error(JSON.stringify(pair));
 }
 
-const summary = (key) => {
-  const xs = pairs.map((p) => p[key]);
-  return { median: +median(xs).toFixed(2), min: Math.min(...xs), max: Math.max(...xs) };
+/** Median, min and max over the pairs of one ratio, from the unrounded timings. */
+const summary = (ratio) => {
+  const xs = pairs.map((p) => ratio(p.runs[0], p.runs[1]));
+  const r = (x) => +x.toFixed(2);
+  return { median: r(median(xs)), min: r(Math.min(...xs)), max: r(Math.max(...xs)) };
 };
 console.log(`${opts.experiment}: --workers 1 against --workers ${WORKERS}, ${PAIRS} pairs (whole bnlab commands, fresh results folders)`);
 console.table(pairs.map(({ runs, ...row }) => row));
-const doc = { date: new Date().toISOString(), experiment: opts.experiment, workers: WORKERS, pairs, speedup: summary('speedup'), trialsWindowSpeedup: summary('trials window speedup') };
+const doc = { date: new Date().toISOString(), experiment: opts.experiment, workers: WORKERS, pairs, speedup: summary((one, many) => one.wall / many.wall), trialsWindowSpeedup: summary((one, many) => one.window / many.window) };
 console.log(
   `speedup of the whole command: median ${doc.speedup.median} (${doc.speedup.min}–${doc.speedup.max}); ` +
     `of the trials' window: median ${doc.trialsWindowSpeedup.median} (${doc.trialsWindowSpeedup.min}–${doc.trialsWindowSpeedup.max})`,
