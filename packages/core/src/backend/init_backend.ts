@@ -30,8 +30,11 @@ export interface InitBackendOptions {
    */
   wasmPaths?: string | Record<string, string>;
   /**
-   * Number of wasm threads, where the platform allows them (browsers that are
-   * cross-origin isolated; tfjs disables wasm threads in Node).
+   * Threads for tfjs's XNNPACK operators, where the platform allows them: browsers in a
+   * cross-origin-isolated page (tfjs disables wasm threads in Node). tfjs caps the count at
+   * half of `navigator.hardwareConcurrency` (at most 8); {@link BackendInfo.threads} reports
+   * what the pool got. bnlab's own kernels, which do most of the training work, run on the
+   * calling thread either way.
    */
   threads?: number;
   /**
@@ -75,7 +78,7 @@ export interface BackendInfo {
    * kernels. (A later `setWinograd` changes the kernels, not this record.)
    */
   winograd: boolean;
-  /** wasm threads in use (1 when single-threaded or on cpu). */
+  /** Threads in tfjs's XNNPACK thread pool (1 in Node, in pages that are not cross-origin isolated, and on cpu). */
   threads: number;
   /** tfjs-core version. */
   version: string;
