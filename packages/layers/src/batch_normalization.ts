@@ -159,7 +159,7 @@ export class BatchNormalization extends NormalizationLayer {
       const x = singleTensor(inputs, 'BatchNormalization');
       const bshape = broadcastShape(x.rank, [this.featureAxis], x.shape);
       // Keras 2.1+: a frozen layer keeps using (and no longer updates) its moving statistics.
-      if (kwargs['training'] !== true || !this.trainable) {
+      if (kwargs['training'] !== true || this.frozen()) {
         if (this.featureAxis === x.rank - 1 && x.rank >= 2 && x.rank <= 4) {
           // Channels-last: tfjs's own batchNorm op, one kernel (FusedBatchNorm) instead of
           // six element-wise passes; it centers before scaling too. Absent weights become
@@ -191,6 +191,19 @@ export class BatchNormalization extends NormalizationLayer {
       updateMovingAverage(this.movingVariance!, batchVariance, this.options.momentum);
       return this.applyAffine(y, bshape);
     });
+  }
+
+  /**
+   * Whether the layer is frozen: its own `trainable` is false, or its scale and offset weights
+   * all are. tfjs's `model.trainable = false` (freezing a base model for transfer learning)
+   * only marks each layer's weights, not the layers, and Keras runs the batch norm of a frozen
+   * base in inference mode. (A layer with neither scale nor offset is frozen only through its
+   * own `trainable`.)
+   */
+  private frozen(): boolean {
+    if (!this.trainable) return true;
+    const affine = [this.gamma, this.beta].filter((w) => w !== undefined);
+    return affine.length > 0 && affine.every((w) => !w.trainable);
   }
 
   /**

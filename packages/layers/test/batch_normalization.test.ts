@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initializers } from '@tensorflow/tfjs-layers';
 import { BatchNormalization, batchNormalization } from '../src/index.js';
 import { BACKENDS, useBackend } from './support/backends.js';
@@ -56,6 +57,25 @@ describe.each(BACKENDS)('BatchNormalization on %s', (backend) => {
     expectClose(y.dataSync(), [1, 5, 3, 9].map((v) => v / Math.sqrt(1 + 1e-3)), 'frozen output');
     expect(Array.from(bn.getWeights()[2]!.dataSync())).toEqual([0, 0]);
     expect(Array.from(bn.getWeights()[3]!.dataSync())).toEqual([1, 1]);
+  });
+
+  test('in a frozen base model (base.trainable = false, as in transfer learning) it runs in inference mode', async () => {
+    const base = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 3, kernelInitializer: 'ones' }), batchNormalization()] });
+    // A functional outer model: a Sequential one marks every weight trainable again on each
+    // compile (tfjs rebuilds it), which unfreezes the base altogether.
+    const input = tfl.input({ shape: [4] });
+    const outer = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2 }).apply(base.apply(input)) as tfl.SymbolicTensor });
+    base.trainable = false;
+    outer.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+    const x = tf.tensor2d([[1, 2, 3, 4], [0, 1, 0, 1], [2, 2, 2, 2]]);
+    await outer.fit(x, tf.zeros([3, 2]), { epochs: 1, batchSize: 3, verbose: 0 });
+    const [, , movingMean, movingVariance] = (base.layers[1] as tfl.layers.Layer).getWeights();
+    expect(Array.from(movingMean!.dataSync())).toEqual([0, 0, 0]);
+    expect(Array.from(movingVariance!.dataSync())).toEqual([1, 1, 1]);
+    // Training-mode output of the frozen base = inference output (moving statistics 0 and 1).
+    const y = base.apply(x, { training: true }) as tf.Tensor;
+    const sums = [10, 2, 8];
+    expectClose(y.dataSync(), sums.flatMap((v) => [v, v, v].map((u) => u / Math.sqrt(1 + 1e-3))), 'frozen base output');
   });
 });
 
