@@ -1,4 +1,4 @@
-import { engine, ones, tidy, util, zeros } from '@tensorflow/tfjs-core';
+import { add, engine, mean, mul, ones, reshape, rsqrt, square, sub, sum, tidy, util, zeros } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor1D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
 import { registerOp } from './register_op.js';
@@ -252,6 +252,27 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
 };
 
 /**
+ * The three gradients from differentiable tfjs ops, recomputed from x (tfjs's tape cannot trace
+ * a gradient through the fused kernel's saved outputs), for a gradient of a gradient. With
+ * N rows, x̂ = (x − μ) r, r = 1/√(σ² + ε) and g = dy · γ:
+ * dx = r (g − mean(g) − x̂ mean(g x̂)) + dMean / N + dVariance · 2 (x − μ) / N,
+ * dScale = Σ dy x̂, dOffset = Σ dy (sums and means over the rows).
+ */
+function composedGradient(dy: Tensor, dMean: Tensor, dVariance: Tensor, x: Tensor, scale: Tensor, epsilon: number): Tensor[] {
+  const c = x.shape[x.rank - 1] as number;
+  const rows = x.size / c;
+  const x2 = reshape(x, [rows, c]);
+  const dy2 = reshape(dy, [rows, c]);
+  const centered = sub(x2, mean(x2, 0, true));
+  const r = rsqrt(add(mean(square(centered), 0, true), epsilon));
+  const xHat = mul(centered, r);
+  const g = mul(dy2, scale);
+  const dxY = mul(sub(sub(g, mean(g, 0, true)), mul(xHat, mean(mul(g, xHat), 0, true))), r);
+  const dxStats = add(mul(dMean, 1 / rows), mul(mul(dVariance, 2 / rows), centered));
+  return [reshape(add(dxY, dxStats), x.shape), sum(mul(dy2, xHat), 0), sum(dy2, 0)];
+}
+
+/**
  * Registers {@link batchNormTraining}'s kernels for the `wasm` and `cpu` backends and its
  * gradient. Idempotent; {@link batchNormTraining} calls it itself.
  */
@@ -269,12 +290,19 @@ export function registerBatchNormTrainingKernels(): void {
     gradFunc: (dys, saved, attrs) => {
       const [dy, dMean, dVariance] = dys as Tensor[];
       const [x, scale, variance, centre] = saved;
+      const epsilon = (attrs as NamedAttrMap)['epsilon'] as number;
+      // While a tape records this gradient (a gradient of a gradient), build it from
+      // differentiable tfjs ops instead of the fused kernel, which has no gradient itself.
+      if (engine().state.gradientDepth > 0) {
+        const [dx, dScale, dOffset] = composedGradient(dy as Tensor, dMean as Tensor, dVariance as Tensor, x as Tensor, scale as Tensor, epsilon);
+        return { x: () => dx as Tensor, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
+      }
       // One kernel gives all three gradients; it runs once, here, and each input's
       // gradient function hands out its part.
       const [dx, dScale, dOffset] = engine().runKernel(
         BATCH_NORM_TRAINING_GRAD_KERNEL,
         { dy: dy as Tensor, x: x as Tensor, scale: scale as Tensor, variance: variance as Tensor, centre: centre as Tensor, dMean: dMean as Tensor, dVariance: dVariance as Tensor },
-        { epsilon: (attrs as NamedAttrMap)['epsilon'] as number },
+        { epsilon },
       ) as Tensor[];
       return { x: () => dx as Tensor, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
     },

@@ -98,6 +98,37 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
     expect(relError(variance as Float32Array, ref.variance)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('has a gradient of its gradient (double backprop, e.g. a gradient penalty) matching tf.moments + tf.batchNorm on cpu', async () => {
+    const shape = [6, 2, 3];
+    const rng = new Rng(11);
+    const xv = randn(rng, 36, 1.3);
+    const gv = randn(rng, 3);
+    const w = randn(rng, 36);
+    const a = randn(rng, 3);
+    const b = randn(rng, 3);
+    // L(x, γ) = Σ w·y³ + Σ a·mean + Σ b·variance²; the penalty P = Σ (∂L/∂x)² + Σ (∂L/∂γ)²,
+    // differentiated again with respect to x and γ.
+    const penaltyGrads = (stats: (x: tf.Tensor, g: tf.Tensor) => { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor }) =>
+      tf.grads((x: tf.Tensor, g: tf.Tensor) => {
+        const [dx, dg] = tf.grads((x: tf.Tensor, g: tf.Tensor) => {
+          const r = stats(x, g);
+          return tf.addN([tf.sum(tf.mul(tf.pow(r.y, 3), tf.tensor(w, shape))), tf.sum(tf.mul(r.mean, tf.tensor1d(a))), tf.sum(tf.mul(tf.square(r.variance), tf.tensor1d(b)))]) as tf.Scalar;
+        })([x, g]);
+        return tf.add(tf.sum(tf.square(dx as tf.Tensor)), tf.sum(tf.square(dg as tf.Tensor))) as tf.Scalar;
+      })([tf.tensor(xv, shape), tf.tensor1d(gv)]);
+    const fused = await on(backend, () =>
+      penaltyGrads((x, g) => batchNormTraining(x, { scale: g as tf.Tensor1D, epsilon: EPS })),
+    );
+    const reference = await on('cpu', () =>
+      penaltyGrads((x, g) => {
+        const { mean, variance } = tf.moments(x, [0, 1]);
+        return { y: tf.batchNorm(x as tf.Tensor3D, mean, variance, tf.zeros([3]), g as tf.Tensor1D, EPS), mean, variance };
+      }),
+    );
+    expect(relError(fused[0] as Float32Array, reference[0] as Float32Array)).toBeLessThanOrEqual(1e-4);
+    expect(relError(fused[1] as Float32Array, reference[1] as Float32Array)).toBeLessThanOrEqual(1e-4);
+  });
+
   it('gradients for x, scale and offset (through y, mean and variance) match tf.moments + tf.batchNorm on cpu', async () => {
     const shape = [5, 4, 3, 8];
     const rng = new Rng(2);
