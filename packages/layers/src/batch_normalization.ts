@@ -202,7 +202,7 @@ export class BatchNormalization extends NormalizationLayer {
    */
   private frozen(): boolean {
     if (!this.trainable) return true;
-    const affine = [this.gamma, this.beta].filter((w) => w !== undefined);
+    const affine = [this.gamma, this.beta].filter((w): w is LayerVariable => w !== null);
     return affine.length > 0 && affine.every((w) => !w.trainable);
   }
 

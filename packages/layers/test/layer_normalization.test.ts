@@ -25,6 +25,26 @@ describe.each(BACKENDS)('LayerNormalization on %s', (backend) => {
     const b = (ln.apply(x, { training: false }) as tf.Tensor).dataSync();
     expect(Array.from(a)).toEqual(Array.from(b));
   });
+
+  test.each([
+    ['the last axis (core’s fused op)', [-1]],
+    ['axes 1 and 2 of four (the custom-gradient path)', [1, 2]],
+  ])('has a gradient of its gradient over %s, matching tf.moments', (_name, axis) => {
+    const x = tf.randomNormal([2, 3, 4, 2], 1, 2, 'float32', 5);
+    const w = tf.randomNormal([2, 3, 4, 2], 0, 1, 'float32', 6);
+    const ln = layerNormalization({ axis, center: false, scale: false });
+    const axes = axis.map((a) => (a < 0 ? a + 4 : a));
+    const plain = (t: tf.Tensor): tf.Tensor => {
+      const { mean, variance } = tf.moments(t, axes, true);
+      return tf.div(tf.sub(t, mean), tf.sqrt(tf.add(variance, 1e-3)));
+    };
+    // A gradient penalty: P(x) = Σ (∂L/∂x)² with L = Σ w·y³, differentiated again.
+    const penalty = (norm: (t: tf.Tensor) => tf.Tensor) =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(tf.pow(norm(u), 3), w)))(t))))(x);
+    const got = penalty((t) => ln.apply(t) as tf.Tensor);
+    const want = penalty(plain);
+    expectClose(got.dataSync(), want.dataSync(), 'second-order gradient');
+  });
 });
 
 describe('LayerNormalization weights and checks', () => {

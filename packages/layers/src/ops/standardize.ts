@@ -2,6 +2,7 @@ import {
   add,
   clone,
   customGrad,
+  engine,
   fill,
   gather,
   matMul,
@@ -74,11 +75,17 @@ export function normalizeOver(x: Tensor, axes: number[], epsilon: number): Tenso
   const op = customGrad((...args) => {
     const [input, save] = args as [Tensor, GradSaveFunc];
     const { normalized, variance } = standardize(input, axes, epsilon);
-    save([normalized, rsqrt(add(variance, epsilon))]);
+    save([normalized, rsqrt(add(variance, epsilon)), input]);
     return {
       value: normalized,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [xHat, r] = saved as [Tensor, Tensor];
+        let [xHat, r] = saved as [Tensor, Tensor];
+        if (engine().state.gradientDepth > 0) {
+          // A tape records this gradient (a gradient of a gradient): recompute x̂ and r from
+          // the input so that the tape can trace them back to it.
+          const again = standardize(saved[2] as Tensor, axes, epsilon);
+          [xHat, r] = [again.normalized, rsqrt(add(again.variance, epsilon))];
+        }
         const meanDy = mean(dy, axes, true);
         const meanDyXHat = mean(mul(dy, xHat), axes, true);
         return mul(sub(sub(dy, meanDy), mul(xHat, meanDyXHat)), r);
@@ -174,20 +181,24 @@ function groupStandardizeChannelsLast(x: Tensor, groups: number, epsilon: number
     const channelMeans = matMul(fill([n, 1, p], 1 / p), t);
     return k === 1 ? channelMeans : perChannel(mean(reshape(channelMeans, [n, groups, k]), 2, true));
   };
-  const op = customGrad((...args) => {
-    const [input, save] = args as [Tensor, GradSaveFunc];
+  const standardizeGroups = (input: Tensor): [Tensor, Tensor] => {
     const x3 = reshape(input, [n, p, c]);
     const first = gather(x3, [0], 1);
     const shift = k === 1 ? first : perChannel(gather(reshape(first, [n, groups, k]), [0], 2));
     const shifted = sub(x3, shift);
     const centered = sub(shifted, groupMean(shifted));
     const r = rsqrt(add(groupMean(square(centered)), epsilon));
-    const xHat = mul(centered, r);
-    save([xHat, r]);
+    return [mul(centered, r), r];
+  };
+  const op = customGrad((...args) => {
+    const [input, save] = args as [Tensor, GradSaveFunc];
+    const [xHat, r] = standardizeGroups(input);
+    save([xHat, r, input]);
     return {
       value: reshape(xHat, input.shape),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [xh, invStd] = saved as [Tensor, Tensor];
+        // For a gradient of a gradient, x̂ and r again from the input (traceable by the tape).
+        const [xh, invStd] = engine().state.gradientDepth > 0 ? standardizeGroups(saved[2] as Tensor) : (saved as [Tensor, Tensor]);
         const dy3 = reshape(dy, [n, p, c]);
         const dx = mul(sub(sub(dy3, groupMean(dy3)), mul(xh, groupMean(mul(dy3, xh)))), invStd);
         return reshape(dx, input.shape);
