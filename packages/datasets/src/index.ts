@@ -1,6 +1,8 @@
 /**
- * `@bnlab/datasets`: MNIST, Fashion-MNIST and CIFAR-10 from their real file formats, verified by
- * SHA-256, cached, and offline by default where a package ships the data.
+ * `@bnlab/datasets`: MNIST, Fashion-MNIST and CIFAR-10 from their real file formats, offline by
+ * default where a package ships the data, else downloaded into a cache. Downloads (and the cache
+ * they fill) are verified by SHA-256; local sources (packages, folders, archives) are checked for
+ * format and sizes.
  *
  * - Datasets: {@link mnist}, {@link fashionMnist}, {@link cifar10} (`load()` → `{ train, test }`
  *   of {@link ImageDataset}), and {@link loadImageFolder} for torchvision-style image folders and

@@ -18,7 +18,10 @@ export interface ImageDatasetInit {
   classNames: readonly string[];
   /** How batches turn bytes into floats. @default 'unit' */
   scaling?: PixelScaling | ResolvedScaling;
-  /** The examples of this dataset, as positions in `images`/`labels`. @default all, in order */
+  /**
+   * The examples of this dataset, as positions in `images`/`labels` (each below the number of
+   * images). @default all, in order
+   */
   indices?: Uint32Array;
 }
 
@@ -60,9 +63,9 @@ export class ImageDataset implements Dataset {
   private readonly imageBytes: number;
 
   /**
-   * Checks that the bytes hold a whole number of images, that there is one label per image and
-   * every label is below the number of classes; throws a `DATA_FORMAT` or `INVALID_ARGUMENT`
-   * {@link BnlabError} otherwise.
+   * Checks that the bytes hold a whole number of images, that there is one label per image,
+   * every label is below the number of classes and every index below the number of images;
+   * throws a `DATA_FORMAT` or `INVALID_ARGUMENT` {@link BnlabError} otherwise.
    */
   constructor(init: ImageDatasetInit) {
     const [h, w, c] = init.imageShape;
@@ -97,7 +100,17 @@ export class ImageDataset implements Dataset {
       );
     }
     const numClasses = init.classNames.length;
-    if (init.indices === undefined) {
+    if (init.indices !== undefined) {
+      for (let i = 0; i < init.indices.length; i++) {
+        if ((init.indices[i] as number) >= count) {
+          throw new BnlabError(
+            'INVALID_ARGUMENT',
+            `${init.name}: indices[${i}] is ${init.indices[i]}, beyond the ${count} images: indices must be in [0, ${count})`,
+            { where: 'indices' }
+          );
+        }
+      }
+    } else {
       // Labels are checked once, when the bytes first become a dataset; views share them.
       for (let i = 0; i < count; i++) {
         if ((init.labels[i] as number) >= numClasses) {
@@ -128,7 +141,11 @@ export class ImageDataset implements Dataset {
    * per batch, and belong to the consumer.
    */
   async *batches(options: BatchOptions): AsyncGenerator<Batch, void, undefined> {
-    const { batchSize, shuffle, seed, dropRemainder } = { ...DEFAULT_BATCH_OPTIONS, ...options };
+    // `??`, not a spread: an option given as `undefined` takes its default.
+    const { batchSize } = options;
+    const shuffle = options.shuffle ?? DEFAULT_BATCH_OPTIONS.shuffle;
+    const seed = options.seed ?? DEFAULT_BATCH_OPTIONS.seed;
+    const dropRemainder = options.dropRemainder ?? DEFAULT_BATCH_OPTIONS.dropRemainder;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new BnlabError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`, {
         where: 'batchSize',

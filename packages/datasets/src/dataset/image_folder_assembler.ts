@@ -31,6 +31,11 @@ interface Item {
 
 const DEFAULTS = { splits: ['train', 'test'] as readonly string[], channels: 3 as 1 | 3, name: 'images' };
 
+/** The non-empty parts of a `/`-separated path (`.` dropped). */
+function pathParts(path: string): string[] {
+  return path.split('/').filter((p) => p !== '' && p !== '.');
+}
+
 /** Code-point order, as Python's `sorted` on strings (what ImageFolder uses). */
 function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -43,11 +48,18 @@ function byCodePoint(a: string, b: string): number {
  * folder (as in `cifar10-jpeg/train/…`) is found by itself. Classes are the sorted class folder
  * names (or `classNames`), files are sorted within a class, and the encoded bytes are kept until
  * {@link ImageFolderAssembler.finish} decodes them straight into the dataset's byte array.
+ *
+ * Give it images with {@link ImageFolderAssembler.add} and every other member (folders, other
+ * files) with {@link ImageFolderAssembler.addOther}: class folders are the folders found, not the
+ * classes of the images found, so a class folder without images is an error (as in torchvision)
+ * rather than a class that vanishes and shifts the labels of the classes after it.
  */
 export class ImageFolderAssembler {
   private readonly options: Required<Omit<ImageFolderOptions, 'classNames' | 'imageSize'>> &
     Pick<ImageFolderOptions, 'classNames' | 'imageSize'>;
   private readonly items = new Map<string, Item[]>();
+  /** Every folder seen, `/`-joined (class folders are picked out once the top folder is known). */
+  private readonly folders = new Set<string>();
   private prefix: string[] | undefined;
 
   /**
@@ -55,7 +67,13 @@ export class ImageFolderAssembler {
    * @param inflate zlib decompression, for PNG files
    */
   constructor(private readonly where: string, private readonly inflate: Inflate, options: ImageFolderOptions = {}) {
-    this.options = { ...DEFAULTS, ...options };
+    // `??`, not a spread: an option given as `undefined` takes its default.
+    this.options = {
+      ...options,
+      splits: options.splits ?? DEFAULTS.splits,
+      channels: options.channels ?? DEFAULTS.channels,
+      name: options.name ?? DEFAULTS.name,
+    };
     if (this.options.splits.length === 0) {
       throw new BnlabError('INVALID_ARGUMENT', 'splits must name at least one split folder', { where: 'splits' });
     }
@@ -73,10 +91,17 @@ export class ImageFolderAssembler {
     return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
   }
 
-  /** Adds a file by its `/`-separated relative path; files outside `<split>/<class>/` are ignored. */
+  /**
+   * Adds an image file by its `/`-separated relative path; files outside `<split>/<class>/` are
+   * ignored, and a path that {@link ImageFolderAssembler.wants} refuses counts as
+   * {@link ImageFolderAssembler.addOther}.
+   */
   add(path: string, bytes: Uint8Array): void {
-    if (!this.wants(path)) return;
-    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+    if (!this.wants(path)) {
+      this.addOther(path, 'file');
+      return;
+    }
+    const parts = pathParts(path);
     if (this.prefix === undefined) {
       const at = parts.findIndex((p, i) => this.items.has(p) && i <= parts.length - 3);
       if (at < 0) return;
@@ -87,6 +112,15 @@ export class ImageFolderAssembler {
     const list = this.items.get(parts[prefix.length] as string);
     if (list === undefined) return;
     list.push({ file: parts.join('/'), className: parts[prefix.length + 1] as string, bytes });
+  }
+
+  /**
+   * Notes a member that is not an image, by its `/`-separated relative path: a folder, or a file
+   * of another kind (whose folder still counts as a class folder).
+   */
+  addOther(path: string, type: 'file' | 'directory' | 'other'): void {
+    const parts = pathParts(path);
+    this.folders.add((type === 'directory' ? parts : parts.slice(0, -1)).join('/'));
   }
 
   /** Decodes every image and builds the datasets, keyed by split name. */
@@ -138,14 +172,33 @@ export class ImageFolderAssembler {
   }
 
   private resolveClasses(root: string): string[] {
+    const prefix = this.prefix ?? [];
+    const folderClasses = new Map<string, Set<string>>([...this.items.keys()].map((s) => [s, new Set<string>()]));
+    for (const folder of this.folders) {
+      const parts = folder === '' ? [] : folder.split('/');
+      if (parts.length < prefix.length + 2 || !prefix.every((p, i) => parts[i] === p)) continue;
+      folderClasses.get(parts[prefix.length] as string)?.add(parts[prefix.length + 1] as string);
+    }
     const found = new Map<string, string[]>();
     for (const [split, items] of this.items) {
-      const classes = [...new Set(items.map((i) => i.className))].sort(byCodePoint);
-      if (classes.length === 0) {
+      const withImages = new Set(items.map((i) => i.className));
+      const classes = [...new Set([...withImages, ...(folderClasses.get(split) as Set<string>)])].sort(byCodePoint);
+      if (withImages.size === 0) {
         throw new BnlabError(
           'DATA_MISSING',
           `${this.where}: no images (${IMAGE_EXTENSIONS.join(', ')}) under ${root}${split}/<class>/`,
           { where: this.where }
+        );
+      }
+      const empty = classes.filter((c) => !withImages.has(c));
+      if (empty.length > 0) {
+        const folders = empty.map((c) => `${root}${split}/${c}/`);
+        throw new BnlabError(
+          'DATA_MISSING',
+          `${this.where}: no images in the class ${empty.length === 1 ? 'folder' : 'folders'} ${folders.join(', ')} ` +
+            `(supported: ${IMAGE_EXTENSIONS.join(', ')}): every class folder needs at least one image; ` +
+            `add some or remove the ${empty.length === 1 ? 'folder' : 'folders'}`,
+          { where: `${this.where}: ${folders[0] as string}` }
         );
       }
       found.set(split, classes);

@@ -161,7 +161,7 @@ export async function* readTar(
   source: string,
   options: ReadTarOptions = {}
 ): AsyncGenerator<TarEntry, void, undefined> {
-  const { maxEntryBytes } = { ...DEFAULTS, ...options };
+  const maxEntryBytes = options.maxEntryBytes ?? DEFAULTS.maxEntryBytes; // `undefined` takes the default
   const reader = new ChunkReader(chunks);
   const fail = (message: string, at: number): BnlabError =>
     new BnlabError('DATA_FORMAT', `${source}: ${message} (at byte ${at} of the tar stream)`, { where: source });

@@ -5,7 +5,10 @@ import { PermanentError } from './retry.js';
  * A fetch whose body is read chunk by chunk with an idle timeout: calls `onChunk` for every chunk
  * and resolves with the number of bytes once the body is complete. Throws `DOWNLOAD_FAILED` (as a
  * {@link PermanentError} for HTTP statuses a retry cannot change) for HTTP errors, dropped
- * connections, short bodies and silence longer than `idleTimeoutMs`.
+ * connections, short bodies and silence longer than `idleTimeoutMs`. An error thrown by `onChunk`
+ * (such as a full disk) is not a network failure: it is thrown as a {@link PermanentError}, the
+ * `BnlabError` itself when it is one, else as `IO_ERROR`. However it ends early, the body is
+ * cancelled and the request aborted.
  */
 export async function fetchChunks(
   url: string,
@@ -47,20 +50,43 @@ export async function fetchChunks(
     const expected = encoded ? Number.NaN : Number(response.headers.get('content-length') ?? Number.NaN);
     const reader = response.body.getReader();
     let received = 0;
+    let complete = false;
     try {
       for (;;) {
         arm();
-        const { done, value } = await reader.read();
-        if (done) break;
-        received += value.length;
-        await onChunk(value);
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await reader.read();
+        } catch (e) {
+          const why = controller.signal.aborted
+            ? `no data for ${idleTimeoutMs} ms`
+            : `the connection broke (${describe(e)})`;
+          throw failed(`${why} after ${received}${Number.isFinite(expected) ? ` of ${expected}` : ''} bytes`, e);
+        }
+        if (result.done) break;
+        if (timer !== undefined) clearTimeout(timer); // the idle timeout is about the network, not onChunk
+        received += result.value.length;
+        try {
+          await onChunk(result.value);
+        } catch (e) {
+          // Not the network's fault (e.g. the disk is full): a new attempt would fail the same way.
+          throw new PermanentError(
+            e instanceof BnlabError
+              ? e
+              : new BnlabError('IO_ERROR', `${url}: the received bytes could not be stored (${describe(e)})`, {
+                  where: url,
+                  cause: e,
+                })
+          );
+        }
       }
-    } catch (e) {
-      if (e instanceof BnlabError) throw e;
-      const why = controller.signal.aborted
-        ? `no data for ${idleTimeoutMs} ms`
-        : `the connection broke (${describe(e)})`;
-      throw failed(`${why} after ${received}${Number.isFinite(expected) ? ` of ${expected}` : ''} bytes`, e);
+      complete = true;
+    } finally {
+      if (!complete) {
+        // Stop the transfer: release the connection instead of leaving the body to arrive unread.
+        await reader.cancel().catch(() => undefined);
+        controller.abort();
+      }
     }
     if (Number.isFinite(expected) && received !== expected) {
       throw failed(`the body has ${received} bytes but Content-Length announced ${expected}`);

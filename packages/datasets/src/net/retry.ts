@@ -18,7 +18,12 @@ export const RETRY_DEFAULTS: ResolvedRetryOptions = { retries: 3, backoffMs: 100
 
 /** Merges options over the defaults and checks them (`INVALID_ARGUMENT` otherwise). */
 export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
-  const resolved = { ...RETRY_DEFAULTS, ...options };
+  // `??`, not a spread: an option given as `undefined` takes its default.
+  const resolved: ResolvedRetryOptions = {
+    retries: options.retries ?? RETRY_DEFAULTS.retries,
+    backoffMs: options.backoffMs ?? RETRY_DEFAULTS.backoffMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? RETRY_DEFAULTS.idleTimeoutMs,
+  };
   const { retries, backoffMs, idleTimeoutMs } = resolved;
   if (!Number.isInteger(retries) || retries < 0) {
     throw new BnlabError('INVALID_ARGUMENT', `retries must be a non-negative integer, got ${retries}`, {

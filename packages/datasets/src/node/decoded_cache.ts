@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageDataset } from '../dataset/image_dataset.js';
 import { isFile } from './files.js';
+import { removeStaleTempFiles, tempFileFor } from './temp_files.js';
 import { writeAll } from './write_all.js';
 
 /**
@@ -69,7 +70,10 @@ export async function readDecodedCache(path: string, key: string): Promise<Recor
   }
 }
 
-/** Writes decoded datasets (all examples, in order) to a temporary file, then renames it into place. */
+/**
+ * Writes decoded datasets (all examples, in order) to a temporary file, then renames it into place.
+ * Temporary files of `path` left by a killed process (unmodified for 10 minutes) are removed first.
+ */
 export async function writeDecodedCache(
   path: string,
   key: string,
@@ -95,7 +99,8 @@ export async function writeDecodedCache(
   length.writeUInt32LE(header.length);
   const folder = join(path, '..');
   await mkdir(folder, { recursive: true });
-  const temp = join(folder, `.${randomBytes(6).toString('hex')}.part`);
+  await removeStaleTempFiles(path);
+  const temp = tempFileFor(path);
   try {
     const handle = await open(temp, 'wx');
     try {

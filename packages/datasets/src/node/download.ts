@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { BnlabError } from '@bnlab/core';
 import { fetchChunks } from '../net/fetch_chunks.js';
 import { PermanentError, resolveRetryOptions, withRetries } from '../net/retry.js';
 import type { RetryOptions } from '../net/retry.js';
+import { removeStaleTempFiles, tempFileFor } from './temp_files.js';
 import { writeAll } from './write_all.js';
 
 /** Options of {@link downloadFile}. */
@@ -14,12 +15,14 @@ export interface DownloadOptions extends RetryOptions {
 }
 
 /**
- * Downloads `url` to `dest` safely: the bytes go to a temporary file beside `dest`, hashed as they
- * arrive; only a complete file whose SHA-256 equals `sha256` is renamed to `dest`. Anything else
- * (HTTP error, dropped connection, silence, wrong checksum) removes the temporary file and is
- * retried with exponential backoff; the last error is thrown (`DOWNLOAD_FAILED`,
- * `CHECKSUM_MISMATCH`, or `IO_ERROR` when `dest`'s folder cannot be written). `dest` never
- * holds a partial or unverified file.
+ * Downloads `url` to `dest` safely: the bytes go to a temporary file beside `dest`
+ * (`.<name>.<hex>.part`), hashed as they arrive; only a complete file whose SHA-256 equals
+ * `sha256` is renamed to `dest`. Anything else (HTTP error, dropped connection, silence, wrong
+ * checksum) removes the temporary file and is retried with exponential backoff; the last error is
+ * thrown (`DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`). A folder that cannot be written, or a write
+ * that fails (a full disk), throws `IO_ERROR` at once, without retries. `dest` never holds a
+ * partial or unverified file, and temporary files of `dest` left by a killed process (unmodified
+ * for 10 minutes) are removed when a download starts.
  *
  * @param sha256 expected lower-case hex SHA-256, or `undefined` to accept any complete file
  */
@@ -40,8 +43,9 @@ export async function downloadFile(
       cause: e,
     });
   }
+  await removeStaleTempFiles(dest);
   await withRetries(async () => {
-    const temp = join(folder, `.${basename(dest)}.${randomBytes(6).toString('hex')}.part`);
+    const temp = tempFileFor(dest);
     let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
       try {
@@ -61,7 +65,14 @@ export async function downloadFile(
       const file = handle;
       await fetchChunks(url, fetchFn, retry.idleTimeoutMs, async (chunk) => {
         hash.update(chunk);
-        await writeAll(file, chunk);
+        try {
+          await writeAll(file, chunk);
+        } catch (e) {
+          throw new BnlabError('IO_ERROR', `${temp}: cannot write the download of ${url} (${(e as Error).message})`, {
+            where: temp,
+            cause: e,
+          });
+        }
       });
       await file.close();
       handle = undefined;

@@ -1,5 +1,4 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
 import { BnlabError } from '@bnlab/core';
 
 /** Reads a whole file; a missing or unreadable file throws `IO_ERROR` naming it. */
@@ -38,28 +37,6 @@ export async function listFolder(folder: string): Promise<string[]> {
         ? 'is not readable'
         : 'cannot be read';
     throw new BnlabError('IO_ERROR', `${folder}: the folder ${why} (${(e as Error).message})`, {
-      where: folder,
-      cause: e,
-    });
-  }
-}
-
-/** All files under a folder, as `/`-separated paths relative to it (`IO_ERROR` when unreadable). */
-export async function listFilesRecursive(folder: string): Promise<string[]> {
-  await listFolder(folder);
-  try {
-    const entries = await readdir(folder, { recursive: true, withFileTypes: true });
-    const files: string[] = [];
-    for (const e of entries) {
-      if (!e.isFile()) continue;
-      // Node 20 names the entry's folder `path` (later versions also `parentPath`).
-      const parent = (e as unknown as { parentPath?: string }).parentPath ?? (e as unknown as { path: string }).path;
-      const file = relative(folder, join(parent, e.name));
-      files.push(file.split(sep).join('/'));
-    }
-    return files;
-  } catch (e) {
-    throw new BnlabError('IO_ERROR', `${folder}: the folder cannot be read (${(e as Error).message})`, {
       where: folder,
       cause: e,
     });

@@ -10,12 +10,16 @@ import { readTar } from '../formats/tar.js';
 import { defaultCacheDir } from './cache_dir.js';
 import { decodedCachePath, readDecodedCache, writeDecodedCache } from './decoded_cache.js';
 import { archiveChunksNode, inflateNode } from './decompress.js';
-import { listFilesRecursive, readBytes } from './files.js';
+import { readBytes } from './files.js';
 import { sha256File } from './sha256_file.js';
+import { walkFolder } from './walk_folder.js';
 
 /** Options of {@link loadImageFolder}: where the images are (one of the two) and how to read them. */
 export interface ImageFolderLoadOptions extends ImageFolderOptions {
-  /** A folder in the ImageFolder layout: `<folder>/[<top>/]<split>/<class>/<image>`. */
+  /**
+   * A folder in the ImageFolder layout: `<folder>/[<top>/]<split>/<class>/<image>`. Symbolic links
+   * to images and to folders are followed (a broken one is an `IO_ERROR`).
+   */
   folder?: string;
   /** A `.tar` or `.tar.gz` holding that layout, read as a stream (never extracted to disk). */
   archive?: string;
@@ -39,7 +43,8 @@ export interface ImageFolderLoadOptions extends ImageFolderOptions {
 /**
  * Loads images in the torchvision `ImageFolder` layout, one dataset per split folder, from a
  * folder or straight from a `.tar.gz` (JPEG and PNG; classes are the sorted class folder names
- * unless `classNames` is given).
+ * unless `classNames` is given). A class folder without JPEG or PNG images throws `DATA_MISSING`
+ * naming it, as in torchvision.
  *
  * @example
  * ```ts
@@ -80,8 +85,12 @@ export async function loadImageFolder(options: ImageFolderLoadOptions): Promise<
 
 async function fromFolder(folder: string, options: ImageFolderOptions): Promise<Record<string, ImageDataset>> {
   const assembler = new ImageFolderAssembler(folder, inflateNode, options);
-  for (const file of (await listFilesRecursive(folder)).filter((f) => assembler.wants(f))) {
-    assembler.add(file, await readBytes(join(folder, file)));
+  for (const entry of await walkFolder(folder)) {
+    if (entry.type === 'file' && assembler.wants(entry.path)) {
+      assembler.add(entry.path, await readBytes(join(folder, entry.path)));
+    } else {
+      assembler.addOther(entry.path, entry.type);
+    }
   }
   return assembler.finish();
 }
@@ -90,6 +99,7 @@ async function fromArchive(archive: string, options: ImageFolderOptions): Promis
   const assembler = new ImageFolderAssembler(archive, inflateNode, options);
   for await (const entry of readTar(archiveChunksNode(archive), archive)) {
     if (entry.type === 'file' && assembler.wants(entry.path)) assembler.add(entry.path, entry.data);
+    else assembler.addOther(entry.path, entry.type);
   }
   return assembler.finish();
 }

@@ -25,6 +25,7 @@ export async function loadImageArchiveWeb(
   const assembler = new ImageFolderAssembler(url, inflateWeb, options);
   for await (const entry of readTar(archiveChunksWeb(bytes, url), url)) {
     if (entry.type === 'file' && assembler.wants(entry.path)) assembler.add(entry.path, entry.data);
+    else assembler.addOther(entry.path, entry.type);
   }
   return assembler.finish();
 }

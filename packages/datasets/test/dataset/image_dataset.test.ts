@@ -168,4 +168,31 @@ describe('ImageDataset', () => {
     expect(() => tiny(2, 3).withScaling({ mean: [0.5], std: [1] })).toThrow('must have one value per channel (3)');
     expect(() => tiny(2).withScaling({ mean: [0.5], std: [0] })).toThrow('std (0) finite and positive');
   });
+
+  it('takes the default of a batch option given as undefined', async () => {
+    const d = tiny(5);
+    const options = { batchSize: 2, shuffle: undefined, seed: undefined, dropRemainder: undefined };
+    expect(await collect(d, options)).toEqual(await collect(d, { batchSize: 2 }));
+    const shuffled = { batchSize: 2, shuffle: true, seed: undefined };
+    expect(await collect(d, shuffled)).toEqual(await collect(d, { batchSize: 2, shuffle: true, seed: 0 }));
+  });
+
+  it('rejects indices beyond the images, naming the bad one', () => {
+    const init = {
+      name: 'views',
+      images: new Uint8Array(3 * 4),
+      labels: Uint8Array.from([0, 1, 0]),
+      imageShape: [2, 2, 1] as const,
+      classNames: ['a', 'b'],
+    };
+    expect(new ImageDataset({ ...init, indices: Uint32Array.from([2, 0]) }).label(0)).toBe(0);
+    let e: unknown;
+    try {
+      new ImageDataset({ ...init, indices: Uint32Array.from([0, 3, 1]) });
+    } catch (x) {
+      e = x;
+    }
+    expect(isBnlabError(e, 'INVALID_ARGUMENT')).toBe(true);
+    expect((e as Error).message).toBe('views: indices[1] is 3, beyond the 3 images: indices must be in [0, 3)');
+  });
 });

@@ -94,4 +94,20 @@ describe('tar reader', () => {
     };
     await expect(run()).rejects.toThrow(/member of 5000 bytes, more than the limit of 4096/);
   });
+
+  it('keeps the default limit when maxEntryBytes is given as undefined', async () => {
+    // a member whose size field (GNU base-256) claims 2^40 bytes
+    const archive = await tarBytes([{ name: 'huge.bin', data: bytesOf(10, 1) }]);
+    const header = archive.subarray(0, 512);
+    header.fill(0, 124, 136);
+    header[124] = 0x80;
+    header[130] = 1; // 2^40 = 1 << (5 × 8): byte 124 + 11 − 5
+    header.fill(0x20, 148, 156);
+    const sum = header.reduce((s, b) => s + b, 0);
+    header.set(new TextEncoder().encode(`${sum.toString(8).padStart(6, '0')}\0 `), 148);
+    const run = async () => {
+      for await (const e of readTar(chunked(archive, 4096), 'huge.tar', { maxEntryBytes: undefined })) void e;
+    };
+    await expect(run()).rejects.toThrow(/member of 1099511627776 bytes, more than the limit of 1073741824/);
+  });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadFile } from '../../src/node/download.js';
 import { startServer } from '../support/http_server.js';
@@ -32,6 +33,8 @@ beforeAll(async () => {
     'stall.bin': { body, behaviour: 'stall' },
     'gone.bin': { body, behaviour: '404' },
     'busy.bin': { body, behaviour: '500', times: 1 },
+    'full-disk.bin': { body },
+    'stale.bin': { body },
   });
 });
 afterAll(() => server.close());
@@ -118,5 +121,42 @@ describe('downloadFile', () => {
     const e = await failure(downloadFile(`${server.url}good.bin`, join(file, 'sub', 'good.bin'), sha, fast));
     expect(e.code).toBe('IO_ERROR');
     expect(e.message).toMatch(/not-a-folder\/sub: cannot create the cache folder/);
+  });
+
+  it('stops at once with IO_ERROR naming the file when a write fails (full disk), leaving no partial file', async () => {
+    const dir = folder();
+    const probe = await open(join(dir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const full = jest
+      .spyOn(fileHandle, 'write')
+      .mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    try {
+      const e = await failure(downloadFile(`${server.url}full-disk.bin`, join(dir, 'full-disk.bin'), sha, fast));
+      expect(e.code).toBe('IO_ERROR');
+      expect(e.message).toMatch(
+        new RegExp(
+          `/\\.full-disk\\.bin\\.[0-9a-f]{12}\\.part: cannot write the download of ${server.url}full-disk.bin ` +
+            '\\(ENOSPC: no space left on device, write\\)$'
+        )
+      );
+    } finally {
+      full.mockRestore();
+    }
+    expect(requestsOf('full-disk.bin')).toBe(1); // not retried
+    expect(readdirSync(dir)).toEqual(['probe']);
+  });
+
+  it('removes temporary files of the same file left by a killed download, but not fresh ones', async () => {
+    const dir = folder();
+    const stale = '.stale.bin.0123456789ab.part';
+    const fresh = '.stale.bin.ba9876543210.part';
+    const otherFile = '.other.bin.0123456789ab.part';
+    for (const name of [stale, fresh, otherFile]) writeFileSync(join(dir, name), 'partial');
+    const old = (Date.now() - 11 * 60 * 1000) / 1000;
+    utimesSync(join(dir, stale), old, old);
+    utimesSync(join(dir, otherFile), old, old);
+    await downloadFile(`${server.url}stale.bin`, join(dir, 'stale.bin'), sha, fast);
+    expect(readdirSync(dir).sort()).toEqual([fresh, otherFile, 'stale.bin'].sort());
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isBnlabError } from '@bnlab/core';
 import { loadImageFolder } from '../../src/node/load_image_folder_node.js';
 import type { ImageDataset } from '../../src/dataset/image_dataset.js';
@@ -8,11 +8,21 @@ import { encodePng } from '../support/png_writer.js';
 import { tarBytes, tarGzBytes } from '../support/tar_bytes.js';
 import type { TarFile } from '../support/tar_bytes.js';
 import { useTempDir } from '../support/temp_dir.js';
+import { failure } from '../support/failure.js';
 
 const tempDir = useTempDir();
 
 /** A w×h gray PNG whose every pixel is `value`. */
 const flat = (value: number, w = 4, h = 3) => encodePng(w, h, 1, new Uint8Array(w * h).fill(value));
+
+/** Writes files (path relative to `root` → bytes) into a new folder tree. */
+function tree(root: string, files: Record<string, Uint8Array | string>): string {
+  for (const [path, data] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), data);
+  }
+  return root;
+}
 
 async function archive(name: string, files: TarFile[], gzip = true): Promise<string> {
   const path = join(tempDir(), name);
@@ -54,7 +64,8 @@ describe('loadImageFolder', () => {
     const { train } = await loadImageFolder({ archive: path, classNames: ['dog', 'cat'], channels: 1 });
     expect(train!.classNames).toEqual(['dog', 'cat']);
     expect([train!.label(0), train!.image(0)[0]]).toEqual([0, 2]);
-    const rgb = await loadImageFolder({ archive: path });
+    // options given as undefined take their defaults (RGB, splits train and test)
+    const rgb = await loadImageFolder({ archive: path, channels: undefined, splits: undefined, name: undefined });
     expect(rgb['train']!.imageShape).toEqual([3, 4, 3]); // gray repeated over RGB by default
     expect(Array.from(rgb['train']!.image(1).subarray(0, 3))).toEqual([2, 2, 2]);
   });
@@ -133,5 +144,94 @@ describe('loadImageFolder', () => {
     expect(snapshot(await loadImageFolder({ archive: path, cacheDecoded: true, cacheDir }))).toEqual(direct);
     expect(readFileSync(cached).equals(good)).toBe(true);
     expect(readdirSync(join(cacheDir, 'decoded'))).toEqual([file]);
+  });
+
+  it('follows symbolic links to images and to class folders, and does not loop on a link back up', async () => {
+    const outside = tree(join(tempDir(), 'outside'), { 'dog.png': flat(50), 'cats/1.png': flat(40) });
+    const root = tree(join(tempDir(), 'linked'), { 'train/ant/1.png': flat(10), 'test/ant/1.png': flat(11) });
+    mkdirSync(join(root, 'train', 'dog'));
+    symlinkSync(join(outside, 'dog.png'), join(root, 'train', 'dog', '1.png'));
+    symlinkSync(join(outside, 'cats'), join(root, 'train', 'cat'));
+    symlinkSync('..', join(root, 'train', 'ant', 'up')); // train/ant/up -> train: a loop
+    const { train } = await loadImageFolder({ folder: root, splits: ['train'], channels: 1 });
+    expect(train!.classNames).toEqual(['ant', 'cat', 'dog']);
+    expect(Array.from({ length: train!.size }, (_, i) => [train!.label(i), train!.image(i)[0]])).toEqual([
+      [0, 10],
+      [1, 40],
+      [2, 50],
+    ]);
+  });
+
+  it('names a broken symbolic link (IO_ERROR) instead of skipping it', async () => {
+    const root = tree(join(tempDir(), 'broken-link'), { 'train/a/1.png': flat(1) });
+    const link = join(root, 'train', 'a', '2.png');
+    symlinkSync(join(root, 'moved-away.png'), link);
+    const e = await failure(loadImageFolder({ folder: root, splits: ['train'] }));
+    expect(e.code).toBe('IO_ERROR');
+    expect(e.message).toContain(`${link}: broken symbolic link`);
+  });
+
+  describe('a class folder without images', () => {
+    const files = {
+      'train/a/1.png': flat(1),
+      'train/b/1.webp': 'RIFF....WEBP',
+      'train/b/2.bmp': 'BM',
+      'train/c/1.png': flat(3),
+    };
+    const message = (where: string, root: string) =>
+      `${where}: no images in the class folder ${root}train/b/ (supported: .jpg, .jpeg, .png): ` +
+      'every class folder needs at least one image; add some or remove the folder';
+
+    it('is DATA_MISSING naming it in a folder, instead of shifting the labels after it', async () => {
+      const folder = tree(join(tempDir(), 'empty-class'), files);
+      const e = await failure(loadImageFolder({ folder, splits: ['train'] }));
+      expect(e.code).toBe('DATA_MISSING');
+      expect(e.message).toBe(message(folder, ''));
+      // a class folder holding nothing at all, under a top folder
+      const bare = tree(join(tempDir(), 'bare-class'), { 'x/train/a/1.png': flat(1), 'x/train/c/1.png': flat(3) });
+      mkdirSync(join(bare, 'x', 'train', 'b'));
+      await expect(loadImageFolder({ folder: bare, splits: ['train'] })).rejects.toThrow(message(bare, 'x/'));
+    });
+
+    it('is DATA_MISSING naming it in an archive, from its other files or its directory entry', async () => {
+      const withOthers = await archive(
+        'empty-class.tar.gz',
+        Object.entries(files).map(([name, data]) => ({
+          name,
+          data: typeof data === 'string' ? new TextEncoder().encode(data) : data,
+        }))
+      );
+      const e = await failure(loadImageFolder({ archive: withOthers, splits: ['train'] }));
+      expect(e.code).toBe('DATA_MISSING');
+      expect(e.message).toBe(message(withOthers, ''));
+      const withDirectory = await archive('empty-dir.tar', [
+        { name: 'train/a/1.png', data: flat(1) },
+        { name: 'train/b/', type: 'directory' },
+        { name: 'train/c/1.png', data: flat(3) },
+      ]);
+      await expect(loadImageFolder({ archive: withDirectory, splits: ['train'] })).rejects.toThrow(
+        message(withDirectory, '')
+      );
+    });
+  });
+
+  it('removes a stale temporary file of the decoded cache and keeps a fresh one', async () => {
+    const path = await archive('stale.tar.gz', [
+      { name: 'train/a/1.png', data: flat(5) },
+      { name: 'test/a/1.png', data: flat(9) },
+    ]);
+    const cacheDir = join(tempDir(), 'stale-cache');
+    await loadImageFolder({ archive: path, cacheDecoded: true, cacheDir });
+    const decoded = join(cacheDir, 'decoded');
+    const [file] = readdirSync(decoded) as [string];
+    const stale = `.${file}.0123456789ab.part`;
+    const fresh = `.${file}.ba9876543210.part`;
+    writeFileSync(join(decoded, stale), 'left by a killed process');
+    writeFileSync(join(decoded, fresh), 'being written by another process');
+    const old = (Date.now() - 11 * 60 * 1000) / 1000;
+    utimesSync(join(decoded, stale), old, old);
+    writeFileSync(join(decoded, file), 'corrupt'); // so the load fills the cache again
+    await loadImageFolder({ archive: path, cacheDecoded: true, cacheDir });
+    expect(readdirSync(decoded).sort()).toEqual([fresh, file].sort());
   });
 });

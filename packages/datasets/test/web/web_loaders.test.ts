@@ -20,10 +20,17 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 let server: TestServer;
 let archive: Uint8Array;
 let images: Uint8Array;
+let emptyClass: Uint8Array;
 
 beforeAll(async () => {
   archive = await cifarTarGz();
   images = await tarGzBytes(imageTree(OFFICIAL_NAMES));
+  // class folder b holds no JPEG or PNG image
+  emptyClass = await tarGzBytes([
+    ...imageTree(['a', 'c']),
+    { name: 'cifar10-jpeg/train/b/0000.webp', data: new Uint8Array(8) },
+    { name: 'cifar10-jpeg/test/b/', type: 'directory' },
+  ]);
   const cifarFiles = Object.fromEntries(
     Object.entries(cifarFixtureFiles()).map(([name, body]) => [`bin/${name}`, { body }])
   );
@@ -35,6 +42,7 @@ beforeAll(async () => {
     ...cifarFiles,
     'cifar-10-binary.tar.gz': { body: archive },
     'images.tar.gz': { body: images },
+    'empty-class.tar.gz': { body: emptyClass },
     'drop.bin': { body: archive, behaviour: 'drop' },
   });
 });
@@ -84,5 +92,14 @@ describe('web loaders', () => {
     expect([train!.size, test!.size]).toEqual([30, 10]);
     expect(train!.label(4)).toBe(1); // class 1's 0001.png
     expect(train!.image(4)[(2 * 32 + 3) * 3 + 1]).toBe(treePixel(1, 1, 3, 2, 1));
+  });
+
+  it('reject an image archive with a class folder without images, naming it', async () => {
+    const url = `${server.url}empty-class.tar.gz`;
+    const e = await loadImageArchiveWeb(url, fast).catch((x: unknown) => x);
+    expect(isBnlabError(e, 'DATA_MISSING')).toBe(true);
+    expect((e as Error).message).toMatch(
+      new RegExp(`^${url}: no images in the class folder cifar10-jpeg/train/b/ \\(supported: \\.jpg, \\.jpeg, \\.png\\)`)
+    );
   });
 });
