@@ -3,7 +3,7 @@ import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Sequential } from '@tensorflow/tfjs-layers';
 import { BnlabError, formatValue, isBnlabError, Rng } from '@bnlab/core';
 import type { NormalizationSpec, NormPosition } from '@bnlab/core';
-import { normalization } from '@bnlab/layers';
+import { NORMALIZATION_DEFAULTS, normalization } from '@bnlab/layers';
 import { conv2dLayer } from './conv2d_layer.js';
 import { kernelInitializer } from './initializers.js';
 import { biasIsRedundant, normApplies } from './placement.js';
@@ -38,11 +38,19 @@ export interface AssembleArgs {
   position: NormPosition;
   common: ResolvedCommonOptions;
   blocks: BlockSpec[];
+  /**
+   * The spec field `blocks` come from when the user wrote them (`'options.blocks'` of a custom
+   * model): their per-block options are then checked to take effect. Unset for the named
+   * architectures, whose blocks the builder makes.
+   */
+  blocksField?: string | undefined;
 }
 
 /** What the assembler decided for one conv/dense block. */
 export interface WeightBlock {
   number: number;
+  /** Position of the block in {@link AssembleArgs.blocks}. */
+  index: number;
   spec: ConvBlockSpec | DenseBlockSpec;
   /** Rank of the block's output, batch axis included. */
   rank: number;
@@ -67,22 +75,33 @@ function describe(block: BlockSpec): string {
 
 /**
  * Numbers the conv/dense blocks from 1, works out each one's output rank, and decides which are
- * normalized; throws when `placement.layers` names a block that does not exist or cannot take the norm.
+ * normalized. Throws `INVALID_CONFIG` naming the field when the spec cannot be built as asked:
+ *
+ * - `placement.layers` is empty, names a block that does not exist or one the norm is not
+ *   defined on, or `'all'` matches no block;
+ * - the norm does not fit a normalized block's output, by the rules the `@bnlab/layers` layers
+ *   apply when they are built: `norm.axis` (every axis of a layer norm's list) must be an axis
+ *   of the output, in `[-rank, rank - 1]`, other than the batch axis 0, and a layer norm's axes
+ *   must be distinct once resolved; group norm's `groups` (default 32; −1 is one group per
+ *   channel) must divide the channels (conv `filters`, dense `units`). When a group norm's
+ *   `axis` is a spatial axis its size is only known from the input, and the layer checks it;
+ * - for blocks the user wrote (`blocksField` set), `normAfterPool: true` takes effect on no block
+ *   (see `checkNormAfterPool`).
  */
 export function planWeightBlocks(args: AssembleArgs): WeightBlock[] {
   const planned: WeightBlock[] = [];
   let rank = args.inputShape.length + 1;
-  for (const block of args.blocks) {
+  args.blocks.forEach((block, index) => {
     if (block.type === 'flatten') rank = 2;
     else if (block.type === 'dense') {
       rank = 2;
-      planned.push({ number: planned.length + 1, spec: block, rank, normalized: false });
+      planned.push({ number: planned.length + 1, index, spec: block, rank, normalized: false });
     } else if (block.type === 'conv') {
       // A conv needs (and keeps) an image: its output has rank 4 (checked when it is built).
       rank = 4;
-      planned.push({ number: planned.length + 1, spec: block, rank, normalized: false });
+      planned.push({ number: planned.length + 1, index, spec: block, rank, normalized: false });
     }
-  }
+  });
   const { norm, layers, context } = args;
   if (norm.type === 'none') return planned;
   if (layers === 'all') {
@@ -95,29 +114,138 @@ export function planWeightBlocks(args: AssembleArgs): WeightBlock[] {
         { where: 'norm.type' },
       );
     }
-    return planned;
-  }
-  for (const n of layers) {
-    const b = planned[n - 1];
-    if (b === undefined) {
+  } else {
+    if (layers.length === 0) {
       throw new BnlabError(
         'INVALID_CONFIG',
-        `${context}: \`placement.layers\` (${formatValue(layers)}) must list block numbers from 1 to ${planned.length} ` +
-          `(the model has ${planned.length} conv/dense blocks before the classifier)`,
+        `${context}: \`placement.layers\` ([]) must list at least one block number, from 1 to ${planned.length}; ` +
+          "for a model without normalization use `norm: { type: 'none' }`",
         { where: 'placement.layers' },
       );
     }
-    if (!normApplies(norm, b.rank)) {
-      throw new BnlabError(
-        'INVALID_CONFIG',
-        `${context}: \`placement.layers\` (${formatValue(layers)}) includes block ${n} (${describe(b.spec)}), but ` +
-          `${norm.type} normalization needs a conv block (it normalizes over spatial axes)`,
-        { where: 'placement.layers' },
-      );
+    for (const n of layers) {
+      const b = planned[n - 1];
+      if (b === undefined) {
+        throw new BnlabError(
+          'INVALID_CONFIG',
+          `${context}: \`placement.layers\` (${formatValue(layers)}) must list block numbers from 1 to ${planned.length} ` +
+            `(the model has ${planned.length} conv/dense blocks before the classifier)`,
+          { where: 'placement.layers' },
+        );
+      }
+      if (!normApplies(norm, b.rank)) {
+        throw new BnlabError(
+          'INVALID_CONFIG',
+          `${context}: \`placement.layers\` (${formatValue(layers)}) includes block ${n} (${describe(b.spec)}), but ` +
+            `${norm.type} normalization needs a conv block (it normalizes over spatial axes)`,
+          { where: 'placement.layers' },
+        );
+      }
+      b.normalized = true;
     }
-    b.normalized = true;
   }
+  for (const b of planned) if (b.normalized) checkNormFits(args, norm, b);
+  checkNormAfterPool(args, planned);
   return planned;
+}
+
+/**
+ * Checks that `norm` can be built on the output of block `b`, by the rules of the
+ * `@bnlab/layers` layers' `build` (their `resolveAxis`, LayerNormalization's distinct axes,
+ * GroupNormalization's divisibility), so that a spec `validateModelSpec` passes also builds.
+ */
+function checkNormFits(args: AssembleArgs, norm: Exclude<NormalizationSpec, { type: 'none' }>, b: WeightBlock): void {
+  const { context } = args;
+  const rank = b.rank;
+  const block = `block ${b.number} (${describe(b.spec)}), whose output has rank ${rank} (batch axis included)`;
+  const hint = args.layers === 'all' ? '; list the blocks it suits in `placement.layers`' : '';
+  const given = norm.axis;
+  const shownAxis = given === undefined ? `${NORMALIZATION_DEFAULTS[norm.type].axis}, the default` : formatValue(given);
+  const axes = given === undefined ? [NORMALIZATION_DEFAULTS[norm.type].axis] : Array.isArray(given) ? given : [given];
+  const what = Array.isArray(given) ? 'only name axes' : 'be';
+  const resolved: number[] = [];
+  for (const a of axes) {
+    if (a < -rank || a >= rank) {
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${context}: \`norm.axis\` (${shownAxis}) must ${what} in [${-rank}, ${rank - 1}] for ${block}${hint}`,
+        { where: 'norm.axis' },
+      );
+    }
+    const r = a < 0 ? a + rank : a;
+    if (r === 0) {
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${context}: \`norm.axis\` (${shownAxis}) must not name the batch axis 0, but for ${block}, ` +
+          `axis ${a} is axis 0${hint}`,
+        { where: 'norm.axis' },
+      );
+    }
+    resolved.push(r);
+  }
+  if (new Set(resolved).size !== resolved.length) {
+    throw new BnlabError(
+      'INVALID_CONFIG',
+      `${context}: \`norm.axis\` (${shownAxis}) must name distinct axes, but for ${block}, they are ` +
+        `${formatValue(resolved)}, which repeats one`,
+      { where: 'norm.axis' },
+    );
+  }
+  if (norm.type !== 'group' || resolved[0] !== rank - 1) return;
+  // Channels last: the group count must divide the block's filters or units.
+  const groups = norm.groups ?? NORMALIZATION_DEFAULTS.group.groups;
+  const channels = b.spec.type === 'conv' ? b.spec.filters : b.spec.units;
+  if (groups === -1 || channels % groups === 0) return;
+  const shownGroups = norm.groups === undefined ? `${groups}, the default` : formatValue(groups);
+  throw new BnlabError(
+    'INVALID_CONFIG',
+    `${context}: \`norm.groups\` (${shownGroups}) must divide the number of channels of every normalized block, ` +
+      `but block ${b.number} (${describe(b.spec)}) has ${channels} (-1 means one group per channel)`,
+    { where: 'norm.groups' },
+  );
+}
+
+/**
+ * `normAfterPool: true` on a user's conv block moves its normalization past the pooling block
+ * right after it, which takes effect only when the block is normalized, `placement.position` is
+ * `'after-activation'` and the next block is a `maxPool` or `avgPool`. Throws when that holds
+ * for none of the blocks that set it (the option would do nothing); blocks where it holds for
+ * some and not others are left as they are. Skipped for `norm: { type: 'none' }`, which ignores
+ * the placement.
+ */
+function checkNormAfterPool(args: AssembleArgs, planned: WeightBlock[]): void {
+  const { blocksField, norm, position, layers, context } = args;
+  if (blocksField === undefined || norm.type === 'none') return;
+  const flagged = planned.filter((b) => b.spec.type === 'conv' && b.spec.normAfterPool === true);
+  const first = flagged[0];
+  if (first === undefined) return;
+  const applies = (b: WeightBlock): boolean =>
+    b.normalized && position === 'after-activation' && isPool(args.blocks[b.index + 1]);
+  if (flagged.some(applies)) return;
+  const field = `${blocksField}[${first.index}].normAfterPool`;
+  const others =
+    flagged.length > 1 ? ` (nor does it on block ${flagged.slice(1).map((b) => b.number).join(', ')}, which set it too)` : '';
+  let reason: string;
+  if (position !== 'after-activation') {
+    reason = `\`placement.position\` is '${position}'`;
+  } else {
+    reason = flagged
+      .map((b) => {
+        const name = `block ${b.number} (${describe(b.spec)})`;
+        if (!b.normalized) return `${name} is not normalized (\`placement.layers\` is ${formatValue(layers)})`;
+        const next = args.blocks[b.index + 1];
+        return next === undefined
+          ? `${name} is the last block before the classifier`
+          : `${name} is followed by ${describe(next)}, not by a maxPool or avgPool block`;
+      })
+      .join('; ');
+  }
+  throw new BnlabError(
+    'INVALID_CONFIG',
+    `${context}: \`${field}\` (true) has no effect${others}: it moves the norm of a normalized conv ` +
+      `block past the pool block right after it, with \`placement.position\` 'after-activation' only, but ${reason}`,
+    { where: field },
+  );
 }
 
 /**

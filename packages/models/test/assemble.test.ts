@@ -3,7 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { BnlabError, initBackend } from '@bnlab/core';
 import type { NormalizationSpec } from '@bnlab/core';
-import { biasIsRedundant, convNet4, fromSpec, kerasCnn, mlp } from '../src/index.js';
+import { biasIsRedundant, convNet4, fromSpec, kerasCnn, mlp, validateModelSpec } from '../src/index.js';
+import type { ModelSpec } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -160,6 +161,25 @@ describe('placement: layers', () => {
     );
   });
 
+  test("an empty list is an error naming placement.layers and pointing to norm 'none'", () => {
+    const spec: ModelSpec = {
+      architecture: 'kerasCnn',
+      inputShape: [28, 28, 1],
+      numClasses: 10,
+      norm: { type: 'batch' },
+      placement: { layers: [] },
+    };
+    for (const check of [() => fromSpec(spec), () => validateModelSpec(spec)]) {
+      const e = expectError(
+        check,
+        'INVALID_CONFIG',
+        'kerasCnn: `placement.layers` ([]) must list at least one block number, from 1 to 4',
+        "use `norm: { type: 'none' }`",
+      );
+      expect(e.where).toBe('placement.layers');
+    }
+  });
+
   test("norm 'none' builds the plain model whatever the placement", () => {
     const m = kerasCnn({ norm: { type: 'none' }, placement: { layers: [1], position: 'after-activation' } });
     expect(names(m)).toEqual(names(kerasCnn()));
@@ -242,13 +262,150 @@ describe('bias', () => {
   });
 });
 
+describe('placement: normAfterPool', () => {
+  const custom = (blocks: unknown[], placement: ModelSpec['placement'], norm: ModelSpec['norm'] = { type: 'batch' }): ModelSpec =>
+    ({ architecture: 'custom', inputShape: [8, 8, 1], numClasses: 2, norm, placement, options: { blocks } }) as ModelSpec;
+  const conv = { type: 'conv', filters: 4, normAfterPool: true };
+  const after = { position: 'after-activation' } as const;
+
+  test.each([
+    [
+      'the block is not directly followed by a pool',
+      custom([conv, { type: 'dropout', rate: 0.25 }, { type: 'maxPool' }], after),
+      'block 1 (conv, 4 filters) is followed by dropout 0.25, not by a maxPool or avgPool block',
+    ],
+    [
+      'the position is before-activation',
+      custom([conv, { type: 'maxPool' }], { position: 'before-activation' }),
+      "with `placement.position` 'after-activation' only, but `placement.position` is 'before-activation'",
+    ],
+    [
+      'the block is not normalized',
+      custom([conv, { type: 'maxPool' }, { type: 'conv', filters: 4 }], { layers: [2], position: 'after-activation' }),
+      'block 1 (conv, 4 filters) is not normalized (`placement.layers` is [2])',
+    ],
+  ])('set where it can never take effect (%s) is an error naming the field', (_, spec, reason) => {
+    for (const check of [() => fromSpec(spec), () => validateModelSpec(spec)]) {
+      const e = expectError(check, 'INVALID_CONFIG', 'custom: `options.blocks[0].normAfterPool` (true) has no effect', reason);
+      expect(e.where).toBe('options.blocks[0].normAfterPool');
+    }
+  });
+
+  test('taking effect on one block is enough: the others keep their norm after the activation', () => {
+    const spec = custom([conv, { type: 'maxPool' }, conv, { type: 'dropout', rate: 0.25 }], after);
+    expect(validateModelSpec(spec)).toEqual(spec);
+    expect(names(fromSpec(spec))).toEqual([
+      'block1_conv', 'pool1', 'block1_norm', 'block2_conv', 'block2_norm', 'dropout1', 'flatten1', 'classifier',
+    ]);
+    // Without the block where it takes effect, the other's flag does nothing: an error.
+    const alone = custom([{ type: 'conv', filters: 4 }, { type: 'maxPool' }, conv, { type: 'dropout', rate: 0.25 }], after);
+    expectError(() => validateModelSpec(alone), 'INVALID_CONFIG', '`options.blocks[2].normAfterPool` (true) has no effect');
+    // norm 'none' ignores the placement; the builders' own flags (convNet4's seed layout) are not checked.
+    expect(names(fromSpec(custom([conv, { type: 'dropout', rate: 0.25 }], after, { type: 'none' })))).toEqual([
+      'block1_conv', 'dropout1', 'flatten1', 'classifier',
+    ]);
+    expect(() => validateModelSpec({ architecture: 'convNet4', inputShape: [32, 32, 3], numClasses: 10, norm: { type: 'batch' } })).not.toThrow();
+  });
+});
+
+describe('the norm must fit every block it normalizes (checked before building)', () => {
+  const spec = (architecture: 'kerasCnn' | 'mlp', norm: NormalizationSpec, options: object = {}, layers?: number[]): ModelSpec =>
+    ({
+      architecture,
+      inputShape: [28, 28, 1],
+      numClasses: 10,
+      norm,
+      ...(layers ? { placement: { layers } } : {}),
+      options,
+    }) as ModelSpec;
+
+  test.each([
+    [
+      'a group count that does not divide a conv block’s filters',
+      spec('kerasCnn', { type: 'group', groups: 5 }),
+      'kerasCnn: `norm.groups` (5) must divide the number of channels of every normalized block, but block 1 (conv, 32 filters) has 32',
+      'norm.groups',
+    ],
+    [
+      'the default group count (32) and a dense block of 100 units',
+      spec('mlp', { type: 'group' }, { hiddenUnits: [100] }),
+      'mlp: `norm.groups` (32, the default) must divide the number of channels of every normalized block, but block 1 (dense, 100 units) has 100',
+      'norm.groups',
+    ],
+    [
+      'layer norm axes of an image reaching a dense block',
+      spec('kerasCnn', { type: 'layer', axis: [1, 2, 3] }),
+      'kerasCnn: `norm.axis` ([1,2,3]) must only name axes in [-2, 1] for block 4 (dense, 64 units), whose output has rank 2',
+      'norm.axis',
+    ],
+    [
+      'a negative layer norm axis that is the batch axis',
+      spec('mlp', { type: 'layer', axis: -2 }),
+      'mlp: `norm.axis` (-2) must not name the batch axis 0, but for block 1 (dense, 128 units)',
+      'norm.axis',
+    ],
+    [
+      'layer norm axes that are the same axis once resolved',
+      spec('kerasCnn', { type: 'layer', axis: [-1, 3] }, {}, [1]),
+      'kerasCnn: `norm.axis` ([-1,3]) must name distinct axes, but for block 1 (conv, 32 filters), whose output has rank 4 (batch axis included), they are [3,3]',
+      'norm.axis',
+    ],
+    [
+      'a batch norm axis beyond a dense block’s rank',
+      spec('mlp', { type: 'batch', axis: 2 }),
+      'mlp: `norm.axis` (2) must be in [-2, 1] for block 1 (dense, 128 units)',
+      'norm.axis',
+    ],
+  ])('%s is INVALID_CONFIG from validateModelSpec and fromSpec alike', (_, s, message, where) => {
+    for (const check of [() => validateModelSpec(s), () => fromSpec(s)]) {
+      const e = expectError(check, 'INVALID_CONFIG', message);
+      expect(e.where).toBe(where);
+    }
+  });
+
+  test('validateModelSpec passes exactly the specs fromSpec builds', () => {
+    const fits = (s: ModelSpec, check: (s: ModelSpec) => unknown): boolean => {
+      try {
+        check(s);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const cases: [ModelSpec, boolean][] = [
+      [spec('kerasCnn', { type: 'group', groups: 8 }), true],
+      [spec('kerasCnn', { type: 'group' }), true], // 32 divides 32, 64 and 64
+      [spec('kerasCnn', { type: 'group', groups: 5 }), false],
+      [spec('mlp', { type: 'group', groups: -1 }, { hiddenUnits: [100] }), true],
+      [spec('mlp', { type: 'group' }, { hiddenUnits: [100] }), false],
+      [spec('kerasCnn', { type: 'layer', axis: [1, 2, 3] }, {}, [1, 2, 3]), true],
+      [spec('kerasCnn', { type: 'layer', axis: [1, 2, 3] }), false],
+      [spec('kerasCnn', { type: 'layer', axis: [-3, -2, -1] }, {}, [1, 3]), true],
+      [spec('mlp', { type: 'layer', axis: -2 }), false],
+      [spec('mlp', { type: 'batch', axis: -1 }), true],
+    ];
+    for (const [s, ok] of cases) {
+      expect([JSON.stringify(s.norm), fits(s, fromSpec)]).toEqual([JSON.stringify(s.norm), ok]);
+      expect([JSON.stringify(s.norm), fits(s, validateModelSpec)]).toEqual([JSON.stringify(s.norm), ok]);
+    }
+  });
+});
+
 describe('errors carry the block', () => {
-  test('a group count that does not divide a block’s channels names the block, the value and the field', () => {
+  test('a group count that does not divide a spatial axis (known only when built) names the block, the value and the field', () => {
+    // Group norm over axis 1 (the height, 6 after a 3×3 valid conv of 8×8): only the layer sees it.
     const e = expectError(
-      () => kerasCnn({ norm: { type: 'group', groups: 5 } }),
+      () =>
+        fromSpec({
+          architecture: 'custom',
+          inputShape: [8, 8, 1],
+          numClasses: 2,
+          norm: { type: 'group', groups: 4, axis: 1 },
+          options: { blocks: [{ type: 'conv', filters: 4 }] },
+        }),
       'INVALID_CONFIG',
-      'kerasCnn: block 1 (conv, 32 filters) normalization',
-      '`groups` (5) must divide the number of channels (32)',
+      'custom: block 1 (conv, 4 filters) normalization',
+      '`groups` (4) must divide the number of channels (6) on axis 1',
     );
     expect(e.where).toBe('norm.groups');
   });

@@ -27,7 +27,8 @@ import { resolveSpec } from './resolve.js';
  * In each normalized block, `'before-activation'` builds conv (no activation) → norm →
  * activation and `'after-activation'` conv (with activation) → norm. The conv/dense bias is
  * dropped where the normalization right after it makes it redundant (see {@link biasIsRedundant};
- * `options.keepBias` keeps it).
+ * `options.keepBias` keeps it). A conv block's `normAfterPool: true` moves its after-activation
+ * norm past the pool block right after it (see `ConvBlockSpec.normAfterPool`).
  *
  * @example
  * ```ts
@@ -50,5 +51,6 @@ export function fromSpec(spec: ModelSpec): LayersModel {
     ...r,
     context: architecture,
     blocks: architectureBlocks(architecture, r.options as ArchitectureOptions[typeof architecture]),
+    blocksField: architecture === 'custom' ? 'options.blocks' : undefined,
   });
 }

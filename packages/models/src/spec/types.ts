@@ -116,7 +116,13 @@ export interface ConvBlockSpec {
   activation?: BlockActivation;
   /**
    * With `position: 'after-activation'`, put this block's normalization after the pooling
-   * block that follows it (conv → act → pool → norm), as seed 002 does. @default false
+   * block that follows it (conv → act → pool → norm), as seed 002 does. It takes effect only
+   * when the block is normalized (see `placement.layers`), `placement.position` is
+   * `'after-activation'` and the very next block is a `maxPool` or `avgPool` (not, say, a
+   * dropout then a pool). A spec where it takes effect on none of the blocks that set it is an
+   * `INVALID_CONFIG` error naming this field (the option would do nothing); a block where it
+   * does not take effect while it does on another keeps its norm right after the activation
+   * (conv → act → norm). Ignored with `norm: { type: 'none' }`. @default false
    */
   normAfterPool?: boolean;
 }
