@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BnlabError, formatValue } from '@bnlab/core';
 import { validateNormalizationSpec } from '@bnlab/layers';
+import { validateModelSpec } from '@bnlab/models';
 import { configError, schemaAt } from './errors.js';
 import { trialFieldsSchema } from './schema.js';
 import type { Experiment, TrialFields } from './schema.js';
@@ -21,6 +22,9 @@ export interface Trial {
 }
 
 const TRIAL_FIELDS = ['dataset', 'model', 'training', 'record', 'divergence'];
+
+/** The input a model is validated with before its dataset is loaded: an image, height × width × channels. */
+const NOMINAL_IMAGE_SHAPE = [32, 32, 3];
 
 /** Checks that a grid path names a field a trial has (deeper keys allowed inside free-form records). */
 function checkGridPath(path: string, file: string): void {
@@ -145,6 +149,23 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
       validateNormalizationSpec(parsed.data.model.norm);
     } catch (e) {
       throw new BnlabError('INVALID_CONFIG', `${file}: model.norm${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message} (got ${formatValue(parsed.data.model.norm)})`, { where: 'model.norm', cause: e });
+    }
+    // The model as a whole (a normalization that does not fit a block, placement), before any
+    // trial runs, so a sweep does not stop at its first trial that cannot build. The input is
+    // an image of any size (every dataset's images are rank 3); what depends on its size is
+    // checked when the trial builds the model.
+    const model = parsed.data.model;
+    try {
+      validateModelSpec({
+        architecture: model.architecture,
+        inputShape: NOMINAL_IMAGE_SHAPE,
+        numClasses: 10,
+        norm: model.norm,
+        ...(model.placement ? { placement: model.placement } : {}),
+        ...(model.options ? { options: model.options } : {}),
+      });
+    } catch (e) {
+      throw new BnlabError('INVALID_CONFIG', `${file}: model${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message}`, { where: 'model', cause: e });
     }
     for (const seed of experiment.seeds) {
       const hash = createHash('sha256').update(canonicalJson({ fields: parsed.data, seed })).digest('hex').slice(0, 8);

@@ -69,6 +69,15 @@ describe('experiment files', () => {
     expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
     expect(err.message).toMatch(/model\.norm \(grid variant "norm=batchnorm"\)/);
   });
+
+  it('validates the model of each variant before any trial runs (a group norm that does not fit a block)', () => {
+    const err = errorOf(() =>
+      expandTrials(parseExperiment({ ...base, model: { architecture: 'mlp', options: { hiddenUnits: [100] } }, grid: { 'model.norm': [{ type: 'none' }, { type: 'group' }] } })),
+    );
+    expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
+    expect(err.message).toMatch(/model \(grid variant "norm=group"\)/);
+    expect(err.message).toMatch(/norm\.groups.*100/);
+  });
 });
 
 describe('expandTrials', () => {
