@@ -46,7 +46,7 @@ interface GroupOptions {
  */
 export class GroupNormalization extends NormalizationLayer {
   /** The registered class name, also the `class_name` of saved models. */
-  static readonly className = 'bnlab>GroupNormalization';
+  static readonly className: string = 'bnlab>GroupNormalization';
   private readonly options: GroupOptions;
   /** The resolved channel axis and group count, set by `build`. */
   private channelAxis = -1;
@@ -99,6 +99,17 @@ export class GroupNormalization extends NormalizationLayer {
   }
 }
 serialization.registerClass(GroupNormalization, 'bnlab', 'GroupNormalization');
+
+/**
+ * {@link GroupNormalization} under Keras's own class name, so that models saved by Keras with
+ * `tf.keras.layers.GroupNormalization` (TF 2.11+, Keras 3) and converted for tfjs load (tfjs has
+ * no layer of that name: "Unknown layer", tfjs issue 4823). The same layer and options; saved
+ * again it keeps Keras's class name.
+ */
+class KerasGroupNormalization extends GroupNormalization {
+  static override readonly className: string = 'GroupNormalization';
+}
+serialization.registerClass(KerasGroupNormalization);
 
 /** Creates a {@link GroupNormalization} layer. */
 export function groupNormalization(args?: GroupNormalizationArgs): GroupNormalization {

@@ -139,3 +139,46 @@ describe('save and load a model that uses all four layers (wasm)', () => {
     );
   });
 });
+
+describe('a model saved by Keras with its own GroupNormalization', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  test('loads (class name "GroupNormalization", snake_case config as Keras writes it) and computes group norm', async () => {
+    // The layer entry of a Keras 2.11+ model.json (tensorflowjs_converter output), trimmed to
+    // what matters: Keras's class name and config keys.
+    const topology = {
+      class_name: 'Sequential',
+      config: {
+        name: 'keras_model',
+        layers: [
+          { class_name: 'InputLayer', config: { batch_input_shape: [null, 2, 2, 4], dtype: 'float32', name: 'input_1' } },
+          {
+            class_name: 'GroupNormalization',
+            config: {
+              name: 'group_normalization', trainable: true, dtype: 'float32', groups: 2, axis: -1, epsilon: 0.001,
+              center: true, scale: true,
+              beta_initializer: { class_name: 'Zeros', config: {} }, gamma_initializer: { class_name: 'Ones', config: {} },
+              beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null,
+            },
+          },
+        ],
+      },
+      keras_version: '2.15.0',
+      backend: 'tensorflow',
+    };
+    const model = await tfl.models.modelFromJSON({ modelTopology: topology } as never);
+    const layer = model.getLayer('group_normalization');
+    expect(layer).toBeInstanceOf(GroupNormalization);
+    expect(layer.getClassName()).toBe('GroupNormalization');
+    expect(layer.weights.map((w) => w.name.split('/').pop())).toEqual(['gamma', 'beta']);
+    // One image, two groups of two channels: [0, 2 | 4, 8] at every position except the last,
+    // [2, 4 | 8, 12] there. Group 1 holds 0, 2 ×3 and 2, 4: mean 1.5, variance 14 / 8 = 1.75.
+    const x = tf.tensor4d([0, 2, 4, 8, 0, 2, 4, 8, 0, 2, 4, 8, 2, 4, 8, 12], [1, 2, 2, 4]);
+    const y = (model.predict(x) as tf.Tensor).dataSync();
+    const r1 = 1 / Math.sqrt(1.75 + 1e-3);
+    expect(y[0]).toBeCloseTo((0 - 1.5) * r1, 5);
+    expect(y[13]).toBeCloseTo((4 - 1.5) * r1, 5);
+    // Group 2 holds 4, 8 ×3 and 8, 12: mean 7, variance 56 / 8 = 7.
+    expect(y[15]).toBeCloseTo((12 - 7) / Math.sqrt(7 + 1e-3), 5);
+  });
+});
