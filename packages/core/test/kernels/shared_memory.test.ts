@@ -88,6 +88,20 @@ test('simdFor binds the kernels to the memory of the threaded build (wasm.wasmMe
   expect(simdFor(threadedBackend(memory))).toBe(k);
 });
 
+test('simdFor returns null (tfjs’s kernels then run) when the module cannot be bound to a memory, and does not retry', () => {
+  const memory = new WebAssembly.Memory({ initial: 4, maximum: MAX_PAGES, shared: true });
+  const spy = jest.spyOn(WebAssembly, 'Instance').mockImplementation(() => {
+    throw new WebAssembly.LinkError('memory import has no maximum length');
+  });
+  try {
+    expect(simdFor(threadedBackend(memory))).toBeNull();
+    expect(simdFor(threadedBackend(memory))).toBeNull();
+    expect(spy).toHaveBeenCalledTimes(1);
+  } finally {
+    spy.mockRestore();
+  }
+});
+
 test('withSharedMemory rejects a module that imports no memory', () => {
   // The smallest valid module: magic and version only.
   expect(() => withSharedMemory(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]))).toThrow(/imports no memory/);

@@ -74,7 +74,8 @@ export type SimdKernels = 'relaxed' | 'simd';
 
 /** The module compiled for an unshared memory, its bytes, and (once needed) for a shared one. */
 let compiled: { module: WebAssembly.Module; bytes: Uint8Array; kind: SimdKernels; shared?: WebAssembly.Module } | null | undefined;
-let instances = new WeakMap<WebAssembly.Memory, SimdExports>();
+/** Per backend memory, the kernels bound to it, or null when they could not be (then tfjs's run). */
+let instances = new WeakMap<WebAssembly.Memory, SimdExports | null>();
 let relaxedWanted = true;
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -156,15 +157,20 @@ export function simdFor(backend: WasmBackendLike): SimdExports | null {
   const memory = backendMemory(backend);
   if (!memory || !simdAvailable()) return null;
   let inst = instances.get(memory);
-  if (!inst) {
+  if (inst === undefined) {
     const c = compiled as NonNullable<typeof compiled>;
-    let module = c.module;
-    if (isShared(memory)) {
-      c.shared ??= new WebAssembly.Module(withSharedMemory(c.bytes));
-      module = c.shared;
+    try {
+      let module = c.module;
+      if (isShared(memory)) {
+        c.shared ??= new WebAssembly.Module(withSharedMemory(c.bytes));
+        module = c.shared;
+      }
+      inst = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdExports;
+    } catch {
+      // A memory the module cannot import (an engine or tfjs build unlike those known):
+      // bnlab's kernels fall back to tfjs's, and initBackend reports simdKernels: null.
+      inst = null;
     }
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    inst = instance.exports as unknown as SimdExports;
     instances.set(memory, inst);
   }
   return inst;
