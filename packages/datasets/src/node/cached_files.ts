@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BnlabError } from '@bnlab/core';
 import type { RemoteFile } from '../specs/dataset_info.js';
@@ -42,8 +42,14 @@ export async function cachedFiles(
     paths.push(path);
     const expected = (options.sha256?.[file.name] ?? file.sha256).toLowerCase();
     if (await isFile(path)) {
+      const before = await stat(path);
       const actual = await sha256File(path);
       if (actual === expected) continue;
+      // Another process (a second worker) may have put a verified download in its place while
+      // this one hashed the corrupt file: check a replaced file before removing anything.
+      const now = await stat(path).catch(() => null);
+      const replaced = now !== null && (now.ino !== before.ino || now.mtimeMs !== before.mtimeMs || now.size !== before.size);
+      if (replaced && (await sha256File(path)) === expected) continue;
       await rm(path, { force: true });
       corrupt.push(`${path} (SHA-256 ${actual}, expected ${expected})`);
     }
