@@ -250,6 +250,12 @@ export class BatchNormalization extends NormalizationLayer {
     if (size === undefined || size >= n) return standardize(x, axes, this.epsilon);
     const sizes: number[] = [];
     for (let start = 0; start < n; start += size) sizes.push(Math.min(size, n - start));
+    // A last ghost batch of one sample would normalize it to exactly beta (zero variance),
+    // with no gradient: it joins the ghost batch before it (batch 9 in ghost batches of 4: 4 + 5).
+    if (sizes.length > 1 && sizes[sizes.length - 1] === 1) {
+      sizes.pop();
+      sizes[sizes.length - 1]! += 1;
+    }
     const parts = split(x, sizes, 0).map((chunk) => standardize(chunk, axes, this.epsilon));
     // Sample-weighted averages: the mean equals the batch mean, the variance is the mean
     // within-ghost-batch variance (the Keras average when all ghost batches are full).

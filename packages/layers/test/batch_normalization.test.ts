@@ -33,6 +33,22 @@ describe.each(BACKENDS)('BatchNormalization on %s', (backend) => {
     );
   });
 
+  test('a last ghost batch of one sample joins the one before (batch 9, ghost batches of 4: 4 + 5)', () => {
+    const values = [3, 1, 4, 1, 5, 9, 2, 6, 5];
+    const bn = batchNormalization({ virtualBatchSize: 4, momentum: 0 });
+    const y = bn.apply(tf.tensor2d(values, [9, 1]), { training: true }) as tf.Tensor;
+    const standardized = (xs: number[]) => {
+      const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const v = xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length;
+      return { out: xs.map((x) => (x - m) / Math.sqrt(v + 1e-3)), v };
+    };
+    const first = standardized(values.slice(0, 4));
+    const rest = standardized(values.slice(4));
+    expectClose(y.dataSync(), [...first.out, ...rest.out], 'ghost-batch output');
+    // momentum 0: the moving variance is the sample-weighted mean of the ghost variances.
+    expect(bn.getWeights()[3]!.dataSync()[0]).toBeCloseTo((4 * first.v + 5 * rest.v) / 9, 5);
+  });
+
   test('a ghost batch at least as large as the batch is the plain batch', () => {
     const values = [1, 7, 2, 6, 2, 6, 3, 5, 3, 5, 3, 5, 4, 4, 4, 4];
     const bn = batchNormalization({ momentum: 0.9, virtualBatchSize: 32 });
