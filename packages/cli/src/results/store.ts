@@ -4,7 +4,7 @@ import { BnlabError } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
 import type { Trial } from '../experiment/trials.js';
 import type { Experiment } from '../experiment/schema.js';
-import { writeFileAtomic } from '@bnlab/metrics';
+import { validateTrainingRecord, writeFileAtomic } from '@bnlab/metrics';
 
 /** A finished (or failed) trial as stored in a results folder: which trial, and its record. */
 export interface TrialResult {
@@ -15,6 +15,10 @@ export interface TrialResult {
    * experiment records them): values in HWC order, rounded to 4 significant digits.
    */
   featureMaps?: Array<{ layer: string; height: number; width: number; channels: number; data: number[] }>;
+}
+
+function encodeNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
 /** Statuses whose trials are not run again: their outcome is a result. */
@@ -75,7 +79,12 @@ export class ResultsStore {
       throw e;
     }
     try {
-      return JSON.parse(text) as TrialResult;
+      const result = JSON.parse(text) as TrialResult;
+      // NaN and ±Infinity (a diverged run's loss) are stored as strings: back to numbers,
+      // every field of the record checked.
+      result.record = validateTrainingRecord(result.record, `${this.path(id)}: record`, true);
+      for (const map of result.featureMaps ?? []) map.data = map.data.map((v) => (typeof v === 'string' ? Number(v) : v));
+      return result;
     } catch (e) {
       throw new BnlabError('DATA_FORMAT', `${this.path(id)}: not a valid trial file (${(e as Error).message}); delete it to run the trial again`, {
         where: this.path(id),
@@ -92,7 +101,9 @@ export class ResultsStore {
 
   /** Stores a trial's result atomically. */
   async write(result: TrialResult): Promise<void> {
-    await writeFileAtomic(this.path(result.trial.id), JSON.stringify(result) + '\n');
+    // JSON has no NaN or Infinity (JSON.stringify would write null): as the strings "NaN",
+    // "Infinity", "-Infinity", as @bnlab/metrics' records files do.
+    await writeFileAtomic(this.path(result.trial.id), JSON.stringify(result, encodeNonFinite) + '\n');
   }
 
   /** Every stored trial result, in trial order. */

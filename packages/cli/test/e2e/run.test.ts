@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/program.js';
 import type { RunEvent } from '../../src/run/events.js';
+import { ResultsStore } from '../../src/results/store.js';
+import type { TrialResult } from '../../src/results/store.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bnlab-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -89,6 +91,24 @@ describe('bnlab run', () => {
     expect(r.code).toBe(0);
     const statuses = r.events.filter((e) => e.type === 'trial-end').map((e) => (e as { status: string }).status);
     expect(statuses).toEqual(['diverged', 'completed']);
+  });
+
+  it('keeps a NaN loss (a run that blew up) through the trial file into the report', async () => {
+    const dir = join(tmp, 'results-diverge');
+    const store = new ResultsStore(dir);
+    const [first] = await store.all();
+    const result = first as TrialResult;
+    result.record.batches[0]!.loss = NaN;
+    result.record.batches[1]!.loss = Infinity;
+    await store.write(result);
+    const text = readFileSync(store.path(result.trial.id), 'utf8');
+    expect(text).toContain('"loss":"NaN"');
+    const back = (await store.read(result.trial.id)) as TrialResult;
+    expect(back.record.batches[0]!.loss).toBeNaN();
+    expect(back.record.batches[1]!.loss).toBe(Infinity);
+    const r = await cli(['report', dir]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
   });
 });
 
