@@ -94,6 +94,23 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     if (labels.length !== values.length) {
       throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p} has ${labels.length} labels for ${values.length} grid values`, { where: `labels.${p}` });
     }
+    const twice = labels.find((l, i) => labels.indexOf(l) !== i);
+    if (twice !== undefined) {
+      throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p}: "${twice}" names two grid values (the report would merge them into one row)`, { where: `labels.${p}` });
+    }
+  }
+  // The same seed or grid value twice would make the same trial twice: one id, one file,
+  // written by two runs (at once, with workers).
+  const seedTwice = experiment.seeds.find((x, i) => experiment.seeds.indexOf(x) !== i);
+  if (seedTwice !== undefined) {
+    throw new BnlabError('INVALID_CONFIG', `${file}: seeds: ${seedTwice} is listed twice (every variant runs once per seed)`, { where: 'seeds' });
+  }
+  for (const p of paths) {
+    const keys = (experiment.grid[p] as unknown[]).map((v) => canonicalJson(v));
+    const i = keys.findIndex((k, j) => keys.indexOf(k) !== j);
+    if (i >= 0) {
+      throw new BnlabError('INVALID_CONFIG', `${file}: grid."${p}": the value ${formatValue((experiment.grid[p] as unknown[])[i])} is listed twice`, { where: `grid.${p}` });
+    }
   }
   const shortName = (p: string): string => {
     const last = p.split('.').pop() as string;

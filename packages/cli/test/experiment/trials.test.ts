@@ -70,6 +70,17 @@ describe('experiment files', () => {
     expect(err.message).toMatch(/model\.norm \(grid variant "norm=batchnorm"\)/);
   });
 
+  it('rejects a seed, a grid value or a label listed twice (the same trial twice, or two variants in one row)', () => {
+    expect(errorOf(() => expandTrials(parseExperiment({ ...base, seeds: [1, 2, 1] }))).message).toMatch(/seeds: 1 is listed twice/);
+    expect(errorOf(() => expandTrials(parseExperiment({ ...base, grid: { 'training.batchSize': [8, 16, 8] } }))).message).toMatch(
+      /grid\."training\.batchSize": the value 8 is listed twice/,
+    );
+    const norms = { 'model.norm': [{ type: 'batch', momentum: 0.9 }, { momentum: 0.9, type: 'batch' }] };
+    expect(errorOf(() => expandTrials(parseExperiment({ ...base, grid: norms }))).message).toMatch(/is listed twice/);
+    const labelled = { ...base, grid: { 'training.batchSize': [8, 16] }, labels: { 'training.batchSize': ['small', 'small'] } };
+    expect(errorOf(() => expandTrials(parseExperiment(labelled))).message).toMatch(/labels\.training\.batchSize: "small" names two grid values/);
+  });
+
   it('validates the model of each variant before any trial runs (a group norm that does not fit a block)', () => {
     const err = errorOf(() =>
       expandTrials(parseExperiment({ ...base, model: { architecture: 'mlp', options: { hiddenUnits: [100] } }, grid: { 'model.norm': [{ type: 'none' }, { type: 'group' }] } })),
