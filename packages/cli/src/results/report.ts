@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import { featureMapFigure, sweepChart, writeReport } from '@bnlab/metrics';
 import type { Figure, FeatureMapRow, SweepPoint, WrittenReport } from '@bnlab/metrics';
 import type { TrialResult } from './store.js';
 import { BnlabError } from '@bnlab/core';
 import { ResultsStore } from './store.js';
+import { expandTrials } from '../experiment/trials.js';
 
 /**
  * (Re)builds a results folder's combined outputs from its trial files: `report.html`
@@ -12,7 +14,12 @@ import { ResultsStore } from './store.js';
 export async function buildResultsReport(dir: string): Promise<WrittenReport & { trials: number }> {
   const store = new ResultsStore(dir);
   const experiment = await store.experiment();
-  const results = await store.all();
+  const stored = await store.all();
+  // Only the trials of the experiment as it stands: a trial file left from an earlier version
+  // of it (another epoch count, a changed grid) has another id and stays out of the report.
+  const current = experiment ? new Set(expandTrials(experiment, join(dir, 'experiment.json')).map((t) => t.id)) : null;
+  const results = current ? stored.filter((r) => current.has(r.trial.id)) : stored;
+  const leftOut = stored.length - results.length;
   if (!experiment && results.length === 0) {
     throw new BnlabError('DATA_MISSING', `${dir} is not a bnlab results folder (no experiment.json and no trials/)`, { where: dir });
   }
@@ -26,6 +33,9 @@ export async function buildResultsReport(dir: string): Promise<WrittenReport & {
     experiment?.description,
     gridPaths.length
       ? `Grid over ${gridPaths.join(', ')}; seeds ${experiment?.seeds.join(', ')}. Results are mean ± 95% confidence interval over seeds (Student's t).`
+      : undefined,
+    leftOut > 0
+      ? `${leftOut} trial ${leftOut === 1 ? 'file' : 'files'} in trials/ from an earlier version of this experiment ${leftOut === 1 ? 'is' : 'are'} left out.`
       : undefined,
   ]
     .filter(Boolean)

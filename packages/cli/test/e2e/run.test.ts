@@ -111,6 +111,20 @@ describe('bnlab run', () => {
     expect(failed.record.config).toMatchObject({ variant: 'dir=missing', seed: 1 });
   });
 
+  it('reports only the trials of the experiment as it stands, not files from an earlier version of it', async () => {
+    const f = experiment('changed', { seeds: [1] });
+    const dir = join(tmp, 'results-changed');
+    expect((await cli(['run', f, '--out', dir, '--quiet', '--backend', 'cpu'])).code).toBe(0);
+    const doc = JSON.parse(readFileSync(f, 'utf8')) as { dataset: Record<string, unknown> };
+    doc.dataset['trainLimit'] = 128; // another configuration: other trial ids
+    writeFileSync(f, JSON.stringify(doc));
+    expect((await cli(['run', f, '--out', dir, '--quiet', '--backend', 'cpu'])).code).toBe(0);
+    expect(trialFiles(dir)).toHaveLength(4);
+    const records = JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as { records: Array<{ config: { dataset: { trainLimit: number } } }> };
+    expect(records.records.map((r) => r.config.dataset.trainLimit)).toEqual([128, 128]);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/2 trial files in trials\/ from an earlier version of this experiment are left out/);
+  });
+
   it('keeps a NaN loss (a run that blew up) through the trial file into the report', async () => {
     const dir = join(tmp, 'results-diverge');
     const store = new ResultsStore(dir);
