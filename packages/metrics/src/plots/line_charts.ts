@@ -247,20 +247,25 @@ export interface SeedBandRow {
   lower?: number;
   /** Upper bound of the interval; absent with fewer than two finite values. */
   upper?: number;
-  /** Number of runs with a finite value at this epoch. */
+  /** Number of runs the mean is over: always every run of the group (see {@link seedBandRows}). */
   n: number;
 }
 
 /**
  * The points {@link seedBandChart} draws: per group and epoch, {@link meanCI} of the runs'
- * values (for accuracies the interval is cut to [0, 1]).
+ * values (for accuracies the interval is cut to [0, 1]). Only epochs at which every run of
+ * the group has a finite value get a point: a mean over the runs that happen to remain would
+ * jump when a run stops early (or diverges), so a group's line ends at the last epoch all of
+ * its runs reached. Runs that failed or were interrupted did not finish and are left out, as
+ * in the results table (so a seed that failed before its first epoch does not hide its group).
  */
 export function seedBandRows(groups: readonly RunGroup[], metric: EpochMetric = 'valAccuracy', level = 0.95): SeedBandRow[] {
   const acc = isAccuracy(metric);
   const rows: SeedBandRow[] = [];
   for (const g of groups) {
     const byEpoch = new Map<number, number[]>();
-    for (const r of g.records) {
+    const finished = g.records.filter((r) => r.status !== 'failed' && r.status !== 'interrupted');
+    for (const r of finished) {
       for (const e of r.epochs) {
         const v = epochValue(e, metric);
         if (v === undefined) continue;
@@ -271,7 +276,8 @@ export function seedBandRows(groups: readonly RunGroup[], metric: EpochMetric = 
     }
     for (const [epoch, vals] of [...byEpoch.entries()].sort((a, b) => a[0] - b[0])) {
       const c = meanCI(vals, level);
-      if (!Number.isFinite(c.mean)) continue;
+      // Not every run reached this epoch with a finite value: no honest mean over the group.
+      if (c.n < finished.length) continue;
       const row: SeedBandRow = { group: g.label, epoch: epoch + 1, mean: c.mean, n: c.n };
       if (Number.isFinite(c.halfWidth)) {
         // An accuracy lies in [0, 1]: draw the interval inside it.
@@ -294,7 +300,9 @@ export interface SeedBandOptions extends ChartOptions {
 
 /**
  * Mean over seeds per epoch with a band of the `level` confidence interval (Student's t,
- * n − 1 degrees of freedom), one colour per group of runs.
+ * n − 1 degrees of freedom), one colour per group of runs. A group's line and band are drawn
+ * only at the epochs every run of the group reached with a finite value
+ * ({@link seedBandRows}), so they end where the group's first run stopped or diverged.
  */
 export async function seedBandChart(groups: readonly RunGroup[], options: SeedBandOptions = {}): Promise<Figure> {
   checkRuns(groups, 'seedBandChart');

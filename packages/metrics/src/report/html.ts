@@ -1,5 +1,5 @@
 import type { ExperimentReport, KeyValueRows } from './report.js';
-import { formatMeanCI } from './results.js';
+import { formatResultCell, resultsNote } from './results.js';
 
 /** Escapes text for HTML content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -41,12 +41,11 @@ figcaption { color: #444; font-size: .9rem; margin-top: .4rem; max-width: 900px;
 /** The report as one self-contained HTML document (no script, no external resource). */
 export function renderHtml(r: ExperimentReport): string {
   const t = r.results;
-  const pct = Math.round(t.level * 100);
-  const head = ['Variant', 'Runs', 'Diverged', ...t.columns.map((c) => c.label)].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const head = ['Variant', 'Runs', 'Diverged', 'Left out', ...t.columns.map((c) => c.label)].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const rows = t.rows
     .map((row) => {
-      const cells = row.cells.map((c, i) => `<td class="num">${escapeHtml(formatMeanCI(c, t.columns[i]!.percent))}</td>`).join('');
-      return `<tr><th scope="row">${escapeHtml(row.group)}</th><td class="num">${row.runs}</td><td class="num">${row.diverged}</td>${cells}</tr>`;
+      const cells = row.cells.map((c, i) => `<td class="num">${escapeHtml(formatResultCell(c, t.columns[i]!.percent, row.runs))}</td>`).join('');
+      return `<tr><th scope="row">${escapeHtml(row.group)}</th><td class="num">${row.runs}</td><td class="num">${row.diverged}</td><td class="num">${row.leftOut}</td>${cells}</tr>`;
     })
     .join('\n');
   const figures = r.figures
@@ -93,7 +92,7 @@ ${description}
 <table class="results"><thead><tr>${head}</tr></thead><tbody>
 ${rows}
 </tbody></table>
-<p class="muted">Mean over runs ± half-width of the ${pct}% confidence interval (Student's t with n − 1 degrees of freedom); a single run shows its value alone. Diverged runs count with the values they reached.</p>
+<p class="muted">${escapeHtml(resultsNote(t))}</p>
 </section>
 <section id="plots">
 <h2>Plots</h2>

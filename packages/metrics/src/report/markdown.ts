@@ -1,5 +1,5 @@
 import type { ExperimentReport, KeyValueRows } from './report.js';
-import { formatMeanCI } from './results.js';
+import { formatResultCell, resultsNote } from './results.js';
 
 /** Escapes text for a Markdown table cell. */
 function cell(s: string): string {
@@ -22,18 +22,23 @@ function kv(rows: KeyValueRows, head: [string, string]): string {
  */
 export function renderMarkdown(r: ExperimentReport, figureDir: string): string {
   const t = r.results;
-  const pct = Math.round(t.level * 100);
   const out: string[] = [`# ${r.title}`, '', `_Generated ${r.generatedAt} by @bnlab/metrics._`, ''];
   if (r.description) out.push(r.description.trim(), '');
   out.push('## Results', '');
   out.push(
     table(
-      ['Variant', 'Runs', 'Diverged', ...t.columns.map((c) => c.label)],
-      t.rows.map((row) => [row.group, String(row.runs), String(row.diverged), ...row.cells.map((c, i) => formatMeanCI(c, t.columns[i]!.percent))]),
-      ['l', 'r', 'r', ...t.columns.map(() => 'r' as const)],
+      ['Variant', 'Runs', 'Diverged', 'Left out', ...t.columns.map((c) => c.label)],
+      t.rows.map((row) => [
+        row.group,
+        String(row.runs),
+        String(row.diverged),
+        String(row.leftOut),
+        ...row.cells.map((c, i) => formatResultCell(c, t.columns[i]!.percent, row.runs)),
+      ]),
+      ['l', 'r', 'r', 'r', ...t.columns.map(() => 'r' as const)],
     ),
     '',
-    `Mean over runs ± half-width of the ${pct}% confidence interval (Student's t with n − 1 degrees of freedom); a single run shows its value alone. Diverged runs count with the values they reached.`,
+    resultsNote(t),
     '',
   );
   out.push('## Plots', '');

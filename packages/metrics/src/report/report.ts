@@ -143,7 +143,9 @@ export async function standardFigures(runs: readonly TrainingRecord[], groupBy: 
       await seedBandChart(groups, {
         metric,
         level,
-        caption: `Mean over the runs of each variant; the band is the ${pct}% confidence interval (Student's t, n − 1 degrees of freedom).`,
+        caption:
+          `Mean over the runs of each variant; the band is the ${pct}% confidence interval (Student's t, n − 1 degrees of freedom). ` +
+          "Drawn only at the epochs every run of the variant reached (runs that failed or were interrupted are left out): a variant's line ends where its first run stopped or diverged.",
       }),
     );
   }

@@ -9,7 +9,10 @@ export interface ResultMetric {
   label?: string;
   /** The epoch figure. */
   metric: EpochMetric;
-  /** Which epoch's value a run contributes: the last, the highest or the lowest. @default 'last' */
+  /**
+   * Which epoch's value a run contributes: the last finite one, the highest, the lowest or
+   * the mean over epochs (non-finite values are skipped in each case). @default 'last'
+   */
   at?: 'last' | 'max' | 'min' | 'mean';
   /** Show as percent. @default true for accuracies */
   percent?: boolean;
@@ -22,11 +25,16 @@ export type GroupBy = string | ((record: TrainingRecord) => string);
 export interface ResultRow {
   /** The group's label. */
   group: string;
-  /** Number of runs in the group. */
+  /** Number of runs in the group, including the left-out ones. */
   runs: number;
-  /** How many of them diverged. */
+  /** How many of them diverged (they count, with the values they reached). */
   diverged: number;
-  /** One summary per column, in the order of the table's metrics. */
+  /** How many of them are left out of the statistics because they did not finish (status `'failed'` or `'interrupted'`). */
+  leftOut: number;
+  /**
+   * One summary per column, in the order of the table's metrics, over the runs that finished;
+   * `n` is the number of runs that entered the mean (a run without a finite value is left out).
+   */
   cells: MeanCI[];
 }
 
@@ -67,12 +75,22 @@ export function groupRuns(records: readonly TrainingRecord[], groupBy: GroupBy):
   return [...map.entries()].map(([label, recs]) => ({ label, records: recs }));
 }
 
+/** Statuses of runs that did not finish: the results table leaves them out. */
+const UNFINISHED: ReadonlySet<TrainingRecord['status']> = new Set(['failed', 'interrupted']);
+
+/** Whether the results table leaves `r` out: it failed or was interrupted, so it did not finish. */
+export function isLeftOut(r: TrainingRecord): boolean {
+  return UNFINISHED.has(r.status);
+}
+
+/**
+ * The value a run contributes to a column, from its finite epoch values (a diverged run's
+ * `'last'` is the value it reached before diverging); NaN when it has none.
+ */
 function runValue(r: TrainingRecord, m: EpochMetric, at: NonNullable<ResultMetric['at']>): number {
-  const vals = r.epochs.map((e) => epochValue(e, m)).filter((v): v is number => v !== undefined);
-  if (vals.length === 0) return NaN;
-  if (at === 'last') return vals[vals.length - 1] as number;
-  const finite = vals.filter(Number.isFinite);
+  const finite = r.epochs.map((e) => epochValue(e, m)).filter((v): v is number => v !== undefined && Number.isFinite(v));
   if (finite.length === 0) return NaN;
+  if (at === 'last') return finite[finite.length - 1] as number;
   if (at === 'max') return Math.max(...finite);
   if (at === 'min') return Math.min(...finite);
   return finite.reduce((a, b) => a + b, 0) / finite.length;
@@ -95,7 +113,11 @@ export function defaultResultMetrics(records: readonly TrainingRecord[]): Result
 /**
  * The results table: one row per group of runs, one column per metric, each cell the mean
  * over the group's runs with its `level` confidence interval (Student's t, n − 1 degrees of
- * freedom). Diverged runs count with the values they reached (NaN ones are left out).
+ * freedom). Each run contributes its last finite value (or its highest, lowest or mean one,
+ * per `at`). Diverged runs count with the values they reached: their last value before the
+ * loss became NaN. Runs that failed or were interrupted did not finish: they are left out of
+ * every cell and counted in the row's `leftOut`. A run with no finite value for a column is
+ * left out of that cell; each cell's `n` says how many runs entered its mean.
  */
 export function resultsTable(
   records: readonly TrainingRecord[],
@@ -118,7 +140,8 @@ export function resultsTable(
     group: g.label,
     runs: g.records.length,
     diverged: g.records.filter((r) => r.status === 'diverged').length,
-    cells: columns.map((c) => meanCI(g.records.map((r) => runValue(r, c.metric, c.at)), level)),
+    leftOut: g.records.filter(isLeftOut).length,
+    cells: columns.map((c) => meanCI(g.records.filter((r) => !isLeftOut(r)).map((r) => runValue(r, c.metric, c.at)), level)),
   }));
   return { columns, rows, level };
 }
@@ -151,4 +174,25 @@ export function formatMeanCI(c: MeanCI, percent: boolean): string {
   const hwMag = c.halfWidth > 0 ? Math.floor(Math.log10(c.halfWidth)) : -4;
   const decimals = Math.min(8, Math.max(0, 1 - hwMag));
   return `${c.mean.toFixed(decimals)} ± ${c.halfWidth.toFixed(decimals)}`;
+}
+
+/**
+ * A results-table cell as text: {@link formatMeanCI}, followed by `(n = k)` when the mean is
+ * over fewer runs than the row has (some were left out or had no finite value).
+ */
+export function formatResultCell(c: MeanCI, percent: boolean, runs: number): string {
+  const s = formatMeanCI(c, percent);
+  return c.n > 0 && c.n < runs ? `${s} (n = ${c.n})` : s;
+}
+
+/** The sentences under a results table (HTML and Markdown alike). */
+export function resultsNote(t: ResultsTable): string {
+  const pct = Math.round(t.level * 100);
+  return (
+    `Mean over runs ± half-width of the ${pct}% confidence interval (Student's t with n − 1 degrees of freedom); a single run shows its value alone. ` +
+    'Each run contributes its last finite value (or its best, lowest or mean one, as the column says). ' +
+    'Diverged runs count with the values they reached before diverging. ' +
+    "Runs that failed or were interrupted did not finish: they are left out of the means and counted under “Left out”. " +
+    '“(n = k)” marks a mean over k runs, fewer than the row has.'
+  );
 }

@@ -64,3 +64,20 @@ export function syntheticRecord(options: {
   }
   return r;
 }
+
+/**
+ * A bare record whose epochs carry only the given validation accuracies (and training loss
+ * 1 − accuracy), for checking which values tables and charts take from which runs.
+ */
+export function valuesRecord(runId: string, status: TrainingRecord['status'], valAccuracy: readonly number[], config: Record<string, unknown> = {}): TrainingRecord {
+  return {
+    version: 1,
+    runId,
+    config,
+    status,
+    batches: [],
+    epochs: valAccuracy.map((v, epoch) => ({ epoch, trainLoss: 1 - v, valAccuracy: v, seconds: 1, imagesPerSecond: 100 })),
+    startedAt: '2025-01-01T10:00:00.000Z',
+    finishedAt: '2025-01-01T10:00:10.000Z',
+  };
+}

@@ -7,7 +7,7 @@ import { sweepChart, sweepFromRecords } from '../../src/plots/sweep_chart';
 import { histogramChart } from '../../src/plots/histogram_chart';
 import { svgToPng } from '../../src/node/png';
 import type { Figure } from '../../src/plots/figure';
-import { syntheticRecord } from '../helpers/records';
+import { syntheticRecord, valuesRecord } from '../helpers/records';
 import { assertWellFormedSvg, countMarks, svgTexts } from '../helpers/svg';
 
 // Set BNLAB_PLOTS_DIR to keep the pictures for looking at them.
@@ -84,6 +84,41 @@ test('mean ± CI band over seeds, with the CI of Student t', async () => {
     expect(row.upper! - row.mean).toBeCloseTo((4.302652729749462 * sd) / Math.sqrt(3), 10);
     expect(row.mean - row.lower!).toBeCloseTo((4.302652729749462 * sd) / Math.sqrt(3), 10);
   });
+});
+
+test('seed band: a mean only at the epochs every run of the group reached', async () => {
+  const stopped = [
+    { label: 'stopped', records: [valuesRecord('s0', 'completed', [0.5, 0.9, 0.95]), valuesRecord('s1', 'completed', [0.1])] },
+    { label: 'diverged', records: [valuesRecord('d0', 'completed', [0.4, 0.6, 0.7]), valuesRecord('d1', 'diverged', [0.2, NaN])] },
+    { label: 'all', records: [valuesRecord('a0', 'completed', [0.4, 0.6]), valuesRecord('a1', 'completed', [0.6, 0.8])] },
+  ];
+  const rows = seedBandRows(stopped, 'valAccuracy');
+  // Not 0.3 → 0.9 → 0.95 (the mean of whichever runs remain): the line ends at epoch 1.
+  expect(rows.map((r) => [r.group, r.epoch, r.n])).toEqual([
+    ['stopped', 1, 2],
+    ['diverged', 1, 2],
+    ['all', 1, 2],
+    ['all', 2, 2],
+  ]);
+  expect(rows.map((r) => r.mean)).toEqual([expect.closeTo(0.3, 12), expect.closeTo(0.3, 12), expect.closeTo(0.5, 12), expect.closeTo(0.7, 12)]);
+  const f = await seedBandChart(stopped, { id: 'seed-band-stopped-runs' });
+  check(f);
+  expect(countMarks(f.svg, 'mark-line')).toBe(3);
+});
+
+test('seed band: runs that failed or were interrupted are left out, as in the results table', () => {
+  const groups = [
+    { label: 'one failed', records: [valuesRecord('f0', 'completed', [0.4, 0.6]), valuesRecord('f1', 'completed', [0.6, 0.8]), valuesRecord('f2', 'failed', [])] },
+    { label: 'interrupted', records: [valuesRecord('i0', 'completed', [0.5, 0.7]), valuesRecord('i1', 'interrupted', [0.1])] },
+  ];
+  const rows = seedBandRows(groups, 'valAccuracy');
+  expect(rows.map((r) => [r.group, r.epoch, r.n])).toEqual([
+    ['one failed', 1, 2],
+    ['one failed', 2, 2],
+    ['interrupted', 1, 1],
+    ['interrupted', 2, 1],
+  ]);
+  expect(rows.map((r) => r.mean)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.7, 12), expect.closeTo(0.5, 12), expect.closeTo(0.7, 12)]);
 });
 
 test('sweeps: lines on a log axis, grouped bars for names, error bars', async () => {

@@ -101,7 +101,7 @@ test('buildReport: configuration, results with CI, plots, environment — HTML s
   }
   expect(report.config).toEqual(expect.arrayContaining([['optimizer.name', 'adam'], ['batchSize', '16'], ['variant', 'varies: BN, none'], ['seed', 'varies: 0, 1, 2']]));
   expect(markdown).toMatch(/^# Tiny CNN with and without batch norm/);
-  expect(markdown).toContain('| Variant | Runs | Diverged | Final test accuracy |');
+  expect(markdown).toContain('| Variant | Runs | Diverged | Left out | Final test accuracy |');
   expect(markdown).toContain('![Feature maps of conv1 for one test image](figures/feature-maps-of-conv1-for-one-test-image.png)');
 });
 

@@ -1,6 +1,7 @@
-import { formatMeanCI, resultsTable } from '../../src/report/results';
+import { formatMeanCI, formatResultCell, resultsTable } from '../../src/report/results';
+import { buildReport } from '../../src/report/report';
 import { meanCI } from '../../src/stats/summary';
-import { syntheticRecord } from '../helpers/records';
+import { syntheticRecord, valuesRecord } from '../helpers/records';
 
 const T2 = 4.302652729749462; // t(0.975, 2)
 
@@ -27,12 +28,52 @@ test('results table: one row per variant, mean ± t·sd/√n of each run’s fin
   const sd = Math.sqrt(acc.reduce((s, x) => s + (x - mean) ** 2, 0) / 2);
   expect(t.rows[0]!.cells[0]!.mean).toBeCloseTo(mean, 12);
   expect(t.rows[0]!.cells[0]!.halfWidth).toBeCloseTo((T2 * sd) / Math.sqrt(3), 12);
-  // The diverged run's NaN test loss is left out (n = 2), its collapsed accuracy counts (n = 3).
-  expect(t.rows[1]!.cells[3]!.n).toBe(2);
+  // The diverged run counts with the values it reached: its last finite test loss (from the
+  // epoch before the loss became NaN) and its collapsed accuracy (n = 3 both).
+  expect(t.rows[1]!.leftOut).toBe(0);
+  expect(t.rows[1]!.cells[3]!.n).toBe(3);
+  const none2 = runs.find((r) => r.runId === 'none-2')!;
+  expect(none2.epochs.map((e) => Number.isNaN(e.testLoss))).toEqual([false, true]);
+  const losses = runs.filter((r) => r.config.variant === 'none').map((r) => r.epochs.filter((e) => Number.isFinite(e.testLoss)).at(-1)!.testLoss!);
+  expect(t.rows[1]!.cells[3]!.mean).toBeCloseTo((losses[0]! + losses[1]! + losses[2]!) / 3, 12);
   expect(t.rows[1]!.cells[0]!.n).toBe(3);
   // Best validation accuracy is the max over epochs.
   const best = runs.filter((r) => r.config.variant === 'BN').map((r) => Math.max(...r.epochs.map((e) => e.valAccuracy!)));
   expect(t.rows[0]!.cells[2]!.mean).toBeCloseTo((best[0]! + best[1]! + best[2]!) / 3, 12);
+});
+
+test('final values: a diverged run counts with the value it reached, failed and interrupted runs are left out', async () => {
+  const runs = [
+    valuesRecord('done', 'completed', [0.5, 0.9], { variant: 'A' }),
+    valuesRecord('diverged', 'diverged', [0.5, NaN], { variant: 'A' }),
+    valuesRecord('failed', 'failed', [0.1], { variant: 'A' }),
+    valuesRecord('stopped', 'interrupted', [0.2, 0.3], { variant: 'A' }),
+    valuesRecord('b', 'completed', [0.6, 0.8], { variant: 'B' }),
+  ];
+  const t = resultsTable(runs, { metrics: [{ metric: 'valAccuracy' }, { metric: 'valAccuracy', at: 'max' }] });
+  const [a, b] = t.rows;
+  expect([a!.runs, a!.diverged, a!.leftOut]).toEqual([4, 1, 2]);
+  // Final: 0.9 (completed) and 0.5 (reached before diverging); nothing from 'failed' or 'stopped'.
+  expect(a!.cells[0]!.n).toBe(2);
+  expect(a!.cells[0]!.mean).toBeCloseTo(0.7, 12);
+  expect(a!.cells[1]!.n).toBe(2);
+  expect(a!.cells[1]!.mean).toBeCloseTo(0.7, 12);
+  expect([b!.runs, b!.leftOut, b!.cells[0]!.n, b!.cells[0]!.mean]).toEqual([1, 0, 1, 0.8]);
+
+  // Both report forms show the left-out count and the n of a mean over fewer runs than the row has.
+  const aCell = `${formatMeanCI(a!.cells[0]!, true)} (n = 2)`;
+  expect(formatResultCell(a!.cells[0]!, true, a!.runs)).toBe(aCell);
+  expect(formatResultCell(b!.cells[0]!, true, b!.runs)).toBe('80.00 %');
+  const { html, markdown } = await buildReport({ title: 'Final values', runs, metrics: [{ metric: 'valAccuracy' }], autoFigures: false });
+  expect(markdown).toContain('| Variant | Runs | Diverged | Left out | Final validation accuracy |');
+  expect(markdown).toContain(`| A | 4 | 1 | 2 | ${aCell} |`);
+  expect(markdown).toContain('| B | 1 | 0 | 0 | 80.00 % |');
+  expect(html).toContain('<th>Variant</th><th>Runs</th><th>Diverged</th><th>Left out</th><th>Final validation accuracy</th>');
+  expect(html).toContain(`<th scope="row">A</th><td class="num">4</td><td class="num">1</td><td class="num">2</td><td class="num">${aCell}</td>`);
+  for (const text of [markdown, html.replace(/&#39;/g, "'")]) {
+    expect(text).toContain('Diverged runs count with the values they reached before diverging.');
+    expect(text).toContain('Runs that failed or were interrupted did not finish: they are left out of the means');
+  }
 });
 
 test('formatting: percent with two decimals, losses to the interval’s precision', () => {
