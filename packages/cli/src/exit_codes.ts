@@ -8,7 +8,7 @@ import type { BnlabErrorCode } from '@bnlab/core';
  * | 0 | success: every trial finished (completed or diverged — a diverged run is a result) |
  * | 1 | some trials failed (their error is recorded; the others ran) |
  * | 2 | bad usage or an invalid experiment file |
- * | 3 | dataset files missing |
+ * | 3 | dataset files missing, corrupt or unreadable; or a results folder (or file) missing or in the wrong format |
  * | 4 | a file or folder could not be read or written |
  * | 5 | internal error (a bug: please report it with `--debug` output) |
  * | 130 | interrupted (Ctrl-C); rerun the same command to resume |

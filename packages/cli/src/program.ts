@@ -62,7 +62,7 @@ const defaultIo: CliIo = {
 
 const EXIT_HELP = `
 Exit codes: 0 every trial finished (completed or diverged), 1 some trials failed,
-2 bad usage or experiment file, 3 dataset files missing, 4 read/write error,
+2 bad usage or experiment file, 3 dataset or results files missing or unreadable, 4 read/write error,
 5 internal error, 130 interrupted (rerun the same command to resume).
 
 Environment: BNLAB_RELAXED_SIMD=0 keeps bnlab's kernels on plain WebAssembly SIMD (by

@@ -31,6 +31,8 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
   const statuses = new Map<string, string>();
   const live = new Set<ChildProcess>();
   const byId = new Map(trials.map((t) => [t.id, t]));
+  /** Failed records being written: all land before this function returns. */
+  const writes: Promise<void>[] = [];
 
   await new Promise<void>((resolveAll) => {
     const maybeFinish = (): void => {
@@ -62,7 +64,7 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
           statuses.set(m.id, m.status);
           next();
         } else if (m.type === 'error') {
-          if (current) void recordFailure(current, m.message);
+          if (current) writes.push(recordFailure(current, m.message));
           next();
         }
       });
@@ -70,10 +72,14 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
         live.delete(child);
         if (current && !statuses.has(current)) {
           const id = current;
-          void recordFailure(id, `worker process exited (${signal ?? `code ${code}`}) during the trial`).then(() => {
-            if (pending.length && !o.stop.requested) start();
-            maybeFinish();
-          });
+          const write = recordFailure(id, `worker process exited (${signal ?? `code ${code}`}) during the trial`);
+          writes.push(write);
+          void write
+            .finally(() => {
+              if (pending.length && !o.stop.requested) start();
+              maybeFinish();
+            })
+            .catch(() => undefined); // its error is raised by the Promise.all below
           return;
         }
         maybeFinish();
@@ -92,5 +98,6 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
     if (pending.length === 0) resolveAll();
     for (let i = 0; i < n; i++) start();
   });
+  await Promise.all(writes);
   return statuses;
 }

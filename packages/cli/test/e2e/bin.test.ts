@@ -62,6 +62,38 @@ it('runs trials in two worker processes', () => {
   expect(new Set(environments(out).map((e) => e.winograd))).toEqual(new Set([true]));
 });
 
+it('records the trial of a worker process that dies as failed, before the summary, and runs the rest', async () => {
+  const out = join(tmp, 'worker-dies');
+  const child = spawn(process.execPath, [BIN, 'run', experiment('worker-dies', 2048, 2), '--out', out, '--workers', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let killed = false;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (!killed && stdout.includes('"type":"trial-progress"')) {
+      killed = true;
+      // One of bnlab's worker processes (children of the command) dies mid-trial.
+      const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+      const worker = Number(ps.stdout.trim().split(/\s+/)[0]);
+      process.kill(worker, 'SIGKILL');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  expect(killed).toBe(true);
+  const end = stdout.split('\n').find((l) => l.includes('"type":"experiment-end"'));
+  expect(stderr).not.toMatch(/internal error|    at /);
+  expect(JSON.parse(end as string)).toMatchObject({ completed: 3, failed: 1, interrupted: 0 });
+  expect(code).toBe(1);
+  const statuses = records(out).map((x) => x.status).sort();
+  expect(statuses).toEqual(['completed', 'completed', 'completed', 'failed']);
+  const failed = readdirSync(join(out, 'trials'))
+    .map((f) => JSON.parse(readFileSync(join(out, 'trials', f), 'utf8')) as { record: { status: string; error?: string; config: { variant?: string } } })
+    .find((t) => t.record.status === 'failed');
+  expect(failed?.record.error).toMatch(/worker process exited \(SIGKILL\)/);
+  expect(failed?.record.config.variant).toMatch(/^norm=/);
+}, 120_000);
+
 it('keeps the plain SIMD kernels with BNLAB_RELAXED_SIMD=0, the direct convolution with BNLAB_WINOGRAD=0', () => {
   const out = join(tmp, 'plain-simd');
   const r = spawnSync(process.execPath, [BIN, 'train', '--model', 'mlp', '--norm', 'none', '--train-limit', '128', '--test-limit', '100', '--out', out, '--quiet'], {
