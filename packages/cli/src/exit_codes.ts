@@ -6,7 +6,7 @@ import type { BnlabErrorCode } from '@bnlab/core';
  * | code | meaning |
  * |---|---|
  * | 0 | success: every trial finished (completed or diverged — a diverged run is a result) |
- * | 1 | some trials failed (their error is recorded; the others ran) |
+ * | 1 | some trials failed (their error is recorded; the others ran); for `merge`, some trials are missing or unfinished in the shards |
  * | 2 | bad usage or an invalid experiment file |
  * | 3 | dataset files missing, corrupt or unreadable; or a results folder (or file) missing or in the wrong format |
  * | 4 | a file or folder could not be read or written |

@@ -215,6 +215,10 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       const m = await mergeResults(out, shards);
       const r = await buildResultsReport(out);
       io.out(`merged ${m.trials} trials from ${m.shards} shards: ${r.html}\n`);
+      if (m.unfinished > 0) {
+        io.err(`bnlab: ${m.unfinished} of the experiment's ${m.expected} trials are missing or unfinished in these shards (a shard not run or not finished yet?); the report covers the others\n`);
+        code = EXIT.trialsFailed;
+      }
     });
 
   const datasets = program.command('datasets').description('list, fetch and verify datasets');

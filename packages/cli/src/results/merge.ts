@@ -1,5 +1,5 @@
 import { BnlabError } from '@bnlab/core';
-import { canonicalJson } from '../experiment/trials.js';
+import { canonicalJson, expandTrials } from '../experiment/trials.js';
 import { ResultsStore } from './store.js';
 import type { TrialResult } from './store.js';
 
@@ -8,9 +8,10 @@ const RANK: Record<string, number> = { completed: 3, diverged: 3, failed: 2, int
 /**
  * Combines the results folders of shards (`bnlab run --shard i/n`) of one experiment into
  * one folder. Every shard must hold the same experiment; when a trial appears in several,
- * the finished result wins over a failed or interrupted one.
+ * the finished result wins over a failed or interrupted one. Returns how many of the
+ * experiment's trials no shard finished (`unfinished`), so a missing shard is noticed.
  */
-export async function mergeResults(outDir: string, shardDirs: readonly string[]): Promise<{ trials: number; shards: number }> {
+export async function mergeResults(outDir: string, shardDirs: readonly string[]): Promise<{ trials: number; shards: number; expected: number; unfinished: number }> {
   if (shardDirs.length === 0) throw new BnlabError('INVALID_ARGUMENT', 'merge needs at least one shard folder');
   let experiment = null;
   let reference = '';
@@ -34,5 +35,9 @@ export async function mergeResults(outDir: string, shardDirs: readonly string[])
   const out = new ResultsStore(outDir);
   await out.init(experiment as NonNullable<typeof experiment>);
   for (const r of best.values()) await out.write(r);
-  return { trials: best.size, shards: shardDirs.length };
+  // The trials the experiment has that no shard finished (a shard not run, still running, or
+  // with failed or interrupted trials).
+  const expected = expandTrials(experiment as NonNullable<typeof experiment>, 'experiment.json');
+  const unfinished = expected.filter((t) => (RANK[best.get(t.id)?.record.status ?? 'running'] ?? 0) < 3).length;
+  return { trials: best.size, shards: shardDirs.length, expected: expected.length, unfinished };
 }

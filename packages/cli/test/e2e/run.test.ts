@@ -198,6 +198,13 @@ describe('shards and merge', () => {
     expect(existsSync(join(merged, 'report.html'))).toBe(true);
   });
 
+  it('says so, with exit 1, when the shards do not cover the experiment', async () => {
+    const r = await cli(['merge', join(tmp, 'merged-half'), join(tmp, 'shard-a')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/2 of the experiment's 4 trials are missing or unfinished/);
+    expect(existsSync(join(tmp, 'merged-half', 'report.html'))).toBe(true);
+  });
+
   it('refuses to merge different experiments', async () => {
     const other = join(tmp, 'other');
     await cli(['run', experiment('other', { seeds: [9], grid: {} }), '--out', other, '--quiet', '--backend', 'cpu']);
