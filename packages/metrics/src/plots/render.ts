@@ -23,6 +23,9 @@ export type TextMeasure = (item: { fontSize?: number; fontWeight?: string | numb
 const textMetrics = (vega as unknown as { textMetrics: { width: TextMeasure } }).textMetrics;
 
 let measure: TextMeasure | null = null;
+/** Renders in progress that installed {@link measure}, and Vega's own measure to put back after the last. */
+let installed = 0;
+let vegaMeasure: TextMeasure | null = null;
 
 /**
  * Sets how chart text is measured while laying out charts. Without a canvas (Node), Vega
@@ -48,14 +51,19 @@ export async function renderVegaLite(spec: TopLevelSpec): Promise<RenderedSvg> {
     throw new BnlabError('INVALID_CONFIG', `the chart spec does not compile: ${(e as Error).message}`, { where: 'spec', cause: e });
   }
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
-  const saved = textMetrics.width;
-  if (measure) textMetrics.width = measure;
+  // Vega's measure is one global: while any render is in progress (several can be, awaiting
+  // each other), ours stays installed; the last one to finish puts Vega's back.
+  const own = measure;
+  if (own) {
+    if (installed++ === 0) vegaMeasure = textMetrics.width;
+    textMetrics.width = own;
+  }
   try {
     const svg = await view.toSVG();
     const m = /<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
     return { svg, width: Number(m?.[1] ?? 0), height: Number(m?.[2] ?? 0) };
   } finally {
-    textMetrics.width = saved;
+    if (own && --installed === 0) textMetrics.width = vegaMeasure as TextMeasure;
     view.finalize();
   }
 }
