@@ -1,9 +1,18 @@
 import type { ExperimentReport, KeyValueRows } from './report.js';
 import { formatResultCell, resultsNote } from './results.js';
 
-/** Escapes text for a Markdown table cell. */
+/**
+ * Escapes text for a Markdown table cell: backslashes and pipes, line breaks, and HTML (`<`,
+ * `>`, `&`), so a label such as `<b>` shows as written instead of becoming markup.
+ */
 function cell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ');
 }
 
 function table(head: string[], rows: string[][], align?: Array<'l' | 'r'>): string {

@@ -63,6 +63,12 @@ test('the tiny experiment recorded what the report needs', () => {
   }
 });
 
+test('Markdown tables show labels with HTML and pipes as written', async () => {
+  const { markdown } = await buildReport({ title: 'Labels', runs, groupBy: (r) => (r.runId.startsWith('BN') ? '<b>BN</b> | lr=0.1 & more' : 'none') });
+  expect(markdown).toContain('| &lt;b&gt;BN&lt;/b&gt; \\| lr=0.1 &amp; more |');
+  expect(markdown).not.toContain('<b>BN</b>');
+});
+
 test('buildReport: configuration, results with CI, plots, environment — HTML self-contained', async () => {
   const { report, html, markdown } = await buildReport({
     title: 'Tiny CNN with and without batch norm',
