@@ -27,6 +27,8 @@ export async function workerMain(): Promise<void> {
   let trials = new Map<string, Trial>();
   let store: ResultsStore | null = null;
   let env: TrialEnvironment | null = null;
+  /** Why `init` failed: every trial sent afterwards fails with this cause. */
+  let initError: string | null = null;
   let queue = Promise.resolve();
 
   process.on('message', (raw: unknown) => {
@@ -34,6 +36,7 @@ export async function workerMain(): Promise<void> {
     queue = queue.then(async () => {
       try {
         if (m.type === 'init') {
+          initError = 'the worker process is still starting';
           const experiment = await loadExperiment(m.file);
           trials = new Map(expandTrials(experiment, m.file).map((t) => [t.id, t]));
           store = new ResultsStore(m.outDir);
@@ -45,10 +48,12 @@ export async function workerMain(): Promise<void> {
             listener: (event) => send({ type: 'event', event }),
             environment: collectEnvironment(backend),
           };
+          initError = null;
           send({ type: 'ready' });
         } else if (m.type === 'run') {
+          if (!store || !env) throw new Error(`the worker process could not start: ${initError ?? 'it was sent no experiment'}`);
           const trial = trials.get(m.id);
-          if (!trial || !store || !env) throw new Error(`worker: unknown trial ${m.id} or not initialised`);
+          if (!trial) throw new Error(`worker: unknown trial ${m.id}`);
           const result = await runTrial(trial, env);
           await store.write(result);
           send({ type: 'done', id: m.id, status: result.record.status });
@@ -57,7 +62,9 @@ export async function workerMain(): Promise<void> {
           process.exit(0);
         }
       } catch (e) {
-        send({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+        const message = e instanceof Error ? e.message : String(e);
+        if (m.type === 'init') initError = message;
+        send({ type: 'error', message });
       }
     });
   });
