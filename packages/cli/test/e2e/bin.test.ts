@@ -71,7 +71,9 @@ it('records the trial of a worker process that dies as failed, before the summar
   let killed = false;
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
-    if (!killed && stdout.includes('"type":"trial-progress"')) {
+    // Both workers are in their first trial (two trials started, one already reporting steps).
+    const started = new Set([...stdout.matchAll(/"type":"trial-start","id":"([^"]+)"/g)].map((m) => m[1]));
+    if (!killed && started.size >= 2 && stdout.includes('"type":"trial-progress"')) {
       killed = true;
       // One of bnlab's worker processes (children of the command) dies mid-trial.
       const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
