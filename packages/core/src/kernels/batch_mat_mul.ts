@@ -46,11 +46,11 @@ const batchMatMul: KernelFunc = (args) => {
   const kb = transposeB ? (b.shape[rb - 1] as number) : (b.shape[rb - 2] as number);
   const n = transposeB ? (b.shape[rb - 2] as number) : (b.shape[rb - 1] as number);
   if (k !== kb) return runStock(BatchMatMul, args); // let tfjs report the shape error
-  const batch = Math.max(batchA, batchB);
   // The leading dimensions broadcast (one side's are all 1, or both are the same).
   const outer = backend_util.assertAndGetBroadcastShape(outerA, outerB);
+  const batch = util.sizeFromShape(outer); // 0 when either side has an empty batch
   const out = backend.makeOutput([...outer, m, n], 'float32');
-  if (m * n === 0) return out;
+  if (batch * m * n === 0) return out;
   const at = ptr(backend, a);
   const bt = ptr(backend, b);
   const ct = ptr(backend, out);

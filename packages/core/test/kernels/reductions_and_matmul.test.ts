@@ -83,6 +83,25 @@ describe('matrix products', () => {
     await same(run, 1e-5);
   });
 
+  it('an empty batch broadcast against a batch of one gives an empty product and writes nothing', async () => {
+    // The module's own exports object (an `import * as` namespace is a copy a spy cannot patch).
+    const gemmModule = jest.requireActual<typeof import('../../src/kernels/gemm.js')>('../../src/kernels/gemm.js');
+    const gemmCalls = jest.spyOn(gemmModule, 'gemm');
+    try {
+      const shapes: number[][][] = [];
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await tf.setBackend(backend);
+        shapes.push(tf.tidy(() => [tf.matMul(tf.zeros([0, 3, 4]), tf.ones([1, 4, 2])).shape, tf.matMul(tf.ones([1, 3, 4]), tf.zeros([0, 4, 2])).shape]));
+      }
+      expect(shapes[0]).toEqual(shapes[1]);
+      expect(shapes[0]).toEqual([[0, 3, 2], [0, 3, 2]]);
+      // No GEMM runs into the zero-size output (it wrote m·n floats past it, into the heap).
+      expect(gemmCalls).not.toHaveBeenCalled();
+    } finally {
+      gemmCalls.mockRestore();
+    }
+  });
+
   it('a plain product with the same right operand twice (fixed weights: XNNPACK) gives the same result', async () => {
     const a = randn(new Rng(55), 7 * 20);
     const b = randn(new Rng(56), 20 * 5);
