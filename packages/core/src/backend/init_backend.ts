@@ -84,7 +84,7 @@ export interface BackendInfo {
   version: string;
   /** tfjs-backend-wasm version. */
   wasmVersion: string;
-  /** Kernels bnlab registered for this backend. */
+  /** Kernels this call registered for the backend (empty when an earlier call already had). */
   kernels: string[];
 }
 
