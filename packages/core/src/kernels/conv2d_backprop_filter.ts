@@ -4,6 +4,7 @@ import { gemm, imagesPerSlice, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
 import { winogradApplies, winogradFilterGrad } from './winograd.js';
+import { assertDyShape } from './dy_shape.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 import type { WasmBackendLike } from './wasm_backend.js';
 
@@ -45,6 +46,12 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { top, left } = info.padInfo;
   const simd = simdFor(backend);
+  try {
+    assertDyShape('Conv2DBackpropFilter', dyNhwc, [info.batchSize, outHeight, outWidth, info.outChannels]);
+  } catch (e) {
+    if (channelsFirst) disposeAll(backend, [xNhwc, dyNhwc]);
+    throw e;
+  }
   if (simd) {
     const dW = backend.makeOutput(filterShape.slice(), 'float32');
     const patch = kh * kw * info.inChannels;

@@ -3,6 +3,7 @@ import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } f
 import { gemm, imagesPerSlice, packB } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { winogradApplies, winogradInputGrad } from './winograd.js';
+import { assertDyShape } from './dy_shape.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 
 let stockKernel: KernelFunc | null = null;
@@ -49,6 +50,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
   const { top, left } = info.padInfo;
   const simd = simdFor(backend);
   if (simd && info.dataFormat === 'channelsLast') {
+    assertDyShape('Conv2DBackpropInput', dy, [info.batchSize, outHeight, outWidth, info.outChannels]);
     const dx = backend.makeOutput(inputShape.slice(), 'float32');
     const patch = kh * kw * info.inChannels;
     const scratch = new Scratch(backend);

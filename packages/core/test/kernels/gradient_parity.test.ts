@@ -116,6 +116,26 @@ describe('conv2d gradients on wasm match cpu', () => {
     const [c] = await on('cpu', run);
     expect(relError(w as Float32Array, c as Float32Array)).toBeLessThanOrEqual(GRAD_TOLERANCE);
   });
+
+  it('a dy that does not fit the convolution is refused, not read past its end', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    // conv2dTranspose to 9×9 with stride 2 and 'same' padding needs a 5×5 input, not 4×4.
+    expect(() => tf.tidy(() => tf.conv2dTranspose(tf.ones([2, 4, 4, 5]) as tf.Tensor4D, tf.ones([3, 3, 3, 5]) as tf.Tensor4D, [2, 9, 9, 3], 2, 'same'))).toThrow(
+      /Conv2DBackpropInput: dy has shape \[2, 4, 4, 5\], but this convolution's output has shape \[2, 5, 5, 5\]/,
+    );
+    for (const dataFormat of ['NHWC', 'NCHW'] as const) {
+      const [x, dy] = dataFormat === 'NHWC' ? [[2, 9, 9, 3], [2, 4, 4, 5]] : [[2, 3, 9, 9], [2, 5, 4, 4]];
+      expect(() =>
+        tf.tidy(() =>
+          tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.ones(x as number[]), dy: tf.ones(dy as number[]) }, {
+            strides: [2, 2], pad: 'same', dataFormat, dimRoundingMode: undefined, filterShape: [3, 3, 3, 5],
+          } as never),
+        ),
+      ).toThrow(/Conv2DBackpropFilter: dy has shape \[2, 4, 4, 5\], but this convolution's output has shape \[2, 5, 5, 5\]/);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });
 
 describe('depthwise conv2d gradients on wasm match cpu', () => {
