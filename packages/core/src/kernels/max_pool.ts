@@ -9,7 +9,8 @@ import { asWasmBackend } from './wasm_backend.js';
  * image and channels in multiples of 4 (NHWC): one SIMD pass, each window's maximum with
  * NaN ignored, as the cpu backend and bnlab's `MaxPoolGrad` choose it. tfjs-backend-wasm's
  * XNNPACK pooling took about twice as long on the benchmark CNN's first layer. Every other
- * case goes to tfjs-backend-wasm's own kernel.
+ * case goes to tfjs-backend-wasm's own kernel, where a NaN in a window wins it (while
+ * `MaxPoolGrad` still ignores NaN, as on cpu): only there can the two disagree on NaN inputs.
  */
 const maxPool: KernelFunc = (args) => {
   const backend = asWasmBackend(args.backend);
