@@ -1,7 +1,8 @@
-import { add, engine, mean, mul, ones, reshape, rsqrt, square, sub, sum, tidy, util, zeros } from '@tensorflow/tfjs-core';
+import { add, engine, mul, ones, reshape, sum, tidy, util, zeros } from '@tensorflow/tfjs-core';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor1D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
 import { registerOp } from './register_op.js';
+import { standardizeGradient } from './standardize_gradient.js';
 import { ptr, Scratch, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
@@ -261,13 +262,8 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
 function composedGradient(dy: Tensor, dMean: Tensor, dVariance: Tensor, x: Tensor, scale: Tensor, epsilon: number): Tensor[] {
   const c = x.shape[x.rank - 1] as number;
   const rows = x.size / c;
-  const x2 = reshape(x, [rows, c]);
   const dy2 = reshape(dy, [rows, c]);
-  const centered = sub(x2, mean(x2, 0, true));
-  const r = rsqrt(add(mean(square(centered), 0, true), epsilon));
-  const xHat = mul(centered, r);
-  const g = mul(dy2, scale);
-  const dxY = mul(sub(sub(g, mean(g, 0, true)), mul(xHat, mean(mul(g, xHat), 0, true))), r);
+  const { dx: dxY, xHat, centered } = standardizeGradient(mul(dy2, scale), reshape(x, [rows, c]), [0], epsilon);
   const dxStats = add(mul(dMean, 1 / rows), mul(mul(dVariance, 2 / rows), centered));
   return [reshape(add(dxY, dxStats), x.shape), sum(mul(dy2, xHat), 0), sum(dy2, 0)];
 }

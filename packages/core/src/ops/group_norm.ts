@@ -1,4 +1,5 @@
-import { add, engine, getKernel, mean, mul, reshape, rsqrt, square, sub } from '@tensorflow/tfjs-core';
+import { engine, getKernel, reshape } from '@tensorflow/tfjs-core';
+import { standardizeGradient } from './standardize_gradient.js';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
 import { registerOp } from './register_op.js';
@@ -134,18 +135,12 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
 
 /**
  * The gradient from tfjs ops on the `[n, p, groups, k]` view, recomputed from the input so it
- * is differentiable again (tfjs's tape cannot trace a gradient through saved outputs):
- * `r · (dy − mean(dy) − ŷ · mean(dy · ŷ))` with ŷ and r = 1/√(σ² + ε) from x.
+ * is differentiable again ({@link standardizeGradient} over axes 1 and 3).
  */
 function composedGradient(dy: Tensor, x: Tensor, groups: number, epsilon: number): Tensor {
   const [n, p, c] = x.shape as [number, number, number];
   const view = [n, p, groups, c / groups];
-  const dy4 = reshape(dy, view);
-  const x4 = reshape(x, view);
-  const centered = sub(x4, mean(x4, [1, 3], true));
-  const r = rsqrt(add(mean(square(centered), [1, 3], true), epsilon));
-  const yHat = mul(centered, r);
-  const dx = mul(sub(sub(dy4, mean(dy4, [1, 3], true)), mul(yHat, mean(mul(dy4, yHat), [1, 3], true))), r);
+  const { dx } = standardizeGradient(reshape(dy, view), reshape(x, view), [1, 3], epsilon);
   return reshape(dx, [n, p, c]);
 }
 
