@@ -4,7 +4,7 @@ import { emaSmooth } from '../stats/smoothing.js';
 import { meanCI } from '../stats/summary.js';
 import { slug, type Figure } from './figure.js';
 import { renderVegaLite } from './render.js';
-import { epochValue, isAccuracy, metricTitle, type EpochMetric, type LabelledRun, type RunGroup } from './series.js';
+import { epochValue, isAccuracy, isLeftOut, metricTitle, type EpochMetric, type LabelledRun, type RunGroup } from './series.js';
 
 /** Size and titles shared by the charts. */
 export interface ChartOptions {
@@ -264,7 +264,7 @@ export function seedBandRows(groups: readonly RunGroup[], metric: EpochMetric = 
   const rows: SeedBandRow[] = [];
   for (const g of groups) {
     const byEpoch = new Map<number, number[]>();
-    const finished = g.records.filter((r) => r.status !== 'failed' && r.status !== 'interrupted');
+    const finished = g.records.filter((r) => !isLeftOut(r));
     for (const r of finished) {
       for (const e of r.epochs) {
         const v = epochValue(e, metric);

@@ -73,6 +73,14 @@ export function isAccuracy(metric: EpochMetric): boolean {
   return /accuracy/i.test(metric);
 }
 
+/** Statuses of runs that did not finish: results tables and seed bands leave them out. */
+const UNFINISHED: ReadonlySet<TrainingRecord['status']> = new Set(['failed', 'interrupted']);
+
+/** Whether statistics over runs leave `r` out: it failed or was interrupted, so it did not finish. */
+export function isLeftOut(r: TrainingRecord): boolean {
+  return UNFINISHED.has(r.status);
+}
+
 /** The value of `metric` in one epoch record (undefined when absent; arrays are not plotted). */
 export function epochValue(e: EpochRecord, metric: EpochMetric): number | undefined {
   const direct = (e as unknown as Record<string, unknown>)[metric];

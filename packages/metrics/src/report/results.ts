@@ -1,7 +1,7 @@
 import type { TrainingRecord } from '@bnlab/core';
 import { BnlabError } from '@bnlab/core';
 import { meanCI, type MeanCI } from '../stats/summary.js';
-import { epochValue, isAccuracy, metricTitle, type EpochMetric } from '../plots/series.js';
+import { epochValue, isAccuracy, isLeftOut, metricTitle, type EpochMetric } from '../plots/series.js';
 
 /** A column of the results table: one figure per run, summarized over the runs of a group. */
 export interface ResultMetric {
@@ -75,14 +75,6 @@ export function groupRuns(records: readonly TrainingRecord[], groupBy: GroupBy):
   return [...map.entries()].map(([label, recs]) => ({ label, records: recs }));
 }
 
-/** Statuses of runs that did not finish: the results table leaves them out. */
-const UNFINISHED: ReadonlySet<TrainingRecord['status']> = new Set(['failed', 'interrupted']);
-
-/** Whether the results table leaves `r` out: it failed or was interrupted, so it did not finish. */
-export function isLeftOut(r: TrainingRecord): boolean {
-  return UNFINISHED.has(r.status);
-}
-
 /**
  * The value a run contributes to a column, from its finite epoch values (a diverged run's
  * `'last'` is the value it reached before diverging); NaN when it has none.
@@ -136,13 +128,16 @@ export function resultsTable(
       label: m.label ?? `${AT_WORDS[at][0]!.toUpperCase()}${AT_WORDS[at].slice(1)} ${title[0]!.toLowerCase()}${title.slice(1)}`,
     };
   });
-  const rows = groupRuns(records, options.groupBy ?? defaultGroupBy(records)).map((g) => ({
-    group: g.label,
-    runs: g.records.length,
-    diverged: g.records.filter((r) => r.status === 'diverged').length,
-    leftOut: g.records.filter(isLeftOut).length,
-    cells: columns.map((c) => meanCI(g.records.filter((r) => !isLeftOut(r)).map((r) => runValue(r, c.metric, c.at)), level)),
-  }));
+  const rows = groupRuns(records, options.groupBy ?? defaultGroupBy(records)).map((g) => {
+    const finished = g.records.filter((r) => !isLeftOut(r));
+    return {
+      group: g.label,
+      runs: g.records.length,
+      diverged: g.records.filter((r) => r.status === 'diverged').length,
+      leftOut: g.records.length - finished.length,
+      cells: columns.map((c) => meanCI(finished.map((r) => runValue(r, c.metric, c.at)), level)),
+    };
+  });
   return { columns, rows, level };
 }
 
