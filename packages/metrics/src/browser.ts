@@ -40,7 +40,7 @@ export { emaSmooth } from './stats/smoothing.js';
 export { histogram } from './stats/histogram.js';
 export type { Histogram, HistogramOptions } from './stats/histogram.js';
 
-export { RECORDS_JSON_FORMAT, recordsToJson, parseRecordsJson } from './export/json.js';
+export { RECORDS_JSON_FORMAT, recordsToJson, parseRecordsJson, encodeNonFinite } from './export/json.js';
 export type { RecordsDocument } from './export/json.js';
 export {
   EPOCH_CSV_COLUMNS,

@@ -4,7 +4,7 @@ import { BnlabError } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
 import type { Trial } from '../experiment/trials.js';
 import type { Experiment } from '../experiment/schema.js';
-import { validateTrainingRecord, writeFileAtomic } from '@bnlab/metrics';
+import { encodeNonFinite, validateTrainingRecord, writeFileAtomic } from '@bnlab/metrics';
 
 /** A finished (or failed) trial as stored in a results folder: which trial, and its record. */
 export interface TrialResult {
@@ -15,10 +15,6 @@ export interface TrialResult {
    * experiment records them): values in HWC order, rounded to 4 significant digits.
    */
   featureMaps?: Array<{ layer: string; height: number; width: number; channels: number; data: number[] }>;
-}
-
-function encodeNonFinite(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
 /** Statuses whose trials are not run again: their outcome is a result. */

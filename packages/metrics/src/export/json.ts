@@ -15,8 +15,12 @@ export interface RecordsDocument {
   records: TrainingRecord[];
 }
 
-/** JSON has no NaN or Infinity: write them as the strings "NaN", "Infinity", "-Infinity". */
-function encodeNonFinite(_key: string, value: unknown): unknown {
+/**
+ * A `JSON.stringify` replacer for values that hold NaN or infinite numbers (JSON has neither:
+ * `JSON.stringify` would write `null`): writes them as the strings "NaN", "Infinity",
+ * "-Infinity", which {@link validateTrainingRecord} (with `decodeNonFinite`) reads back.
+ */
+export function encodeNonFinite(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
