@@ -4,6 +4,7 @@ import { tensor, tensor1d } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { computeChannelStats, resolveScaling } from './scaling.js';
 import type { ChannelStats, PixelScaling, ResolvedScaling } from './scaling.js';
+import { withDefaults } from '../with_defaults.js';
 
 /** What an {@link ImageDataset} is made of. */
 export interface ImageDatasetInit {
@@ -25,7 +26,7 @@ export interface ImageDatasetInit {
   indices?: Uint32Array;
 }
 
-const DEFAULT_BATCH_OPTIONS = { shuffle: false, seed: 0, dropRemainder: false } as const;
+const DEFAULT_BATCH_OPTIONS: Required<Omit<BatchOptions, 'batchSize'>> = { shuffle: false, seed: 0, dropRemainder: false };
 
 function isResolved(s: PixelScaling | ResolvedScaling): s is ResolvedScaling {
   return typeof s === 'object' && s !== null && 'table' in s;
@@ -141,11 +142,8 @@ export class ImageDataset implements Dataset {
    * per batch, and belong to the consumer.
    */
   async *batches(options: BatchOptions): AsyncGenerator<Batch, void, undefined> {
-    // `??`, not a spread: an option given as `undefined` takes its default.
     const { batchSize } = options;
-    const shuffle = options.shuffle ?? DEFAULT_BATCH_OPTIONS.shuffle;
-    const seed = options.seed ?? DEFAULT_BATCH_OPTIONS.seed;
-    const dropRemainder = options.dropRemainder ?? DEFAULT_BATCH_OPTIONS.dropRemainder;
+    const { shuffle, seed, dropRemainder } = withDefaults(options, DEFAULT_BATCH_OPTIONS);
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new BnlabError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`, {
         where: 'batchSize',

@@ -2,6 +2,7 @@ import { BnlabError } from '@bnlab/core';
 import { decodeImage } from '../formats/image.js';
 import type { Inflate } from '../formats/png.js';
 import { ImageDataset } from './image_dataset.js';
+import { withDefaults } from '../with_defaults.js';
 
 /** Options of an image-folder dataset (torchvision `ImageFolder` layout, one folder per split). */
 export interface ImageFolderOptions {
@@ -29,7 +30,7 @@ interface Item {
   bytes: Uint8Array;
 }
 
-const DEFAULTS = { splits: ['train', 'test'] as readonly string[], channels: 3 as 1 | 3, name: 'images' };
+const DEFAULTS: Required<Pick<ImageFolderOptions, 'splits' | 'channels' | 'name'>> = { splits: ['train', 'test'], channels: 3, name: 'images' };
 
 /** The non-empty parts of a `/`-separated path (`.` dropped). */
 function pathParts(path: string): string[] {
@@ -67,13 +68,7 @@ export class ImageFolderAssembler {
    * @param inflate zlib decompression, for PNG files
    */
   constructor(private readonly where: string, private readonly inflate: Inflate, options: ImageFolderOptions = {}) {
-    // `??`, not a spread: an option given as `undefined` takes its default.
-    this.options = {
-      ...options,
-      splits: options.splits ?? DEFAULTS.splits,
-      channels: options.channels ?? DEFAULTS.channels,
-      name: options.name ?? DEFAULTS.name,
-    };
+    this.options = { ...options, ...withDefaults(options, DEFAULTS) };
     if (this.options.splits.length === 0) {
       throw new BnlabError('INVALID_ARGUMENT', 'splits must name at least one split folder', { where: 'splits' });
     }

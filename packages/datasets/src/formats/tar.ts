@@ -1,4 +1,5 @@
 import { BnlabError } from '@bnlab/core';
+import { withDefaults } from '../with_defaults.js';
 
 /** One member of a tar archive. */
 export interface TarEntry {
@@ -161,7 +162,7 @@ export async function* readTar(
   source: string,
   options: ReadTarOptions = {}
 ): AsyncGenerator<TarEntry, void, undefined> {
-  const maxEntryBytes = options.maxEntryBytes ?? DEFAULTS.maxEntryBytes; // `undefined` takes the default
+  const { maxEntryBytes } = withDefaults(options, DEFAULTS);
   const reader = new ChunkReader(chunks);
   const fail = (message: string, at: number): BnlabError =>
     new BnlabError('DATA_FORMAT', `${source}: ${message} (at byte ${at} of the tar stream)`, { where: source });

@@ -1,4 +1,5 @@
 import { BnlabError } from '@bnlab/core';
+import { withDefaults } from '../with_defaults.js';
 
 /** How downloads are retried, and how long a silent connection is tolerated. */
 export interface RetryOptions {
@@ -18,12 +19,7 @@ export const RETRY_DEFAULTS: ResolvedRetryOptions = { retries: 3, backoffMs: 100
 
 /** Merges options over the defaults and checks them (`INVALID_ARGUMENT` otherwise). */
 export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
-  // `??`, not a spread: an option given as `undefined` takes its default.
-  const resolved: ResolvedRetryOptions = {
-    retries: options.retries ?? RETRY_DEFAULTS.retries,
-    backoffMs: options.backoffMs ?? RETRY_DEFAULTS.backoffMs,
-    idleTimeoutMs: options.idleTimeoutMs ?? RETRY_DEFAULTS.idleTimeoutMs,
-  };
+  const resolved = withDefaults(options, RETRY_DEFAULTS);
   const { retries, backoffMs, idleTimeoutMs } = resolved;
   if (!Number.isInteger(retries) || retries < 0) {
     throw new BnlabError('INVALID_ARGUMENT', `retries must be a non-negative integer, got ${retries}`, {
