@@ -26,6 +26,11 @@ const TRIAL_FIELDS = ['dataset', 'model', 'training', 'record', 'divergence'];
 /** The input a model is validated with before its dataset is loaded: an image, height × width × channels. */
 const NOMINAL_IMAGE_SHAPE = [32, 32, 3];
 
+/** The index of the first entry that equals an earlier one, or -1 when all differ. */
+function repeatAt<T>(list: readonly T[]): number {
+  return list.findIndex((x, i) => list.indexOf(x) !== i);
+}
+
 /** Checks that a grid path names a field a trial has (deeper keys allowed inside free-form records). */
 function checkGridPath(path: string, file: string): void {
   const parts = path.split('.');
@@ -94,20 +99,19 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     if (labels.length !== values.length) {
       throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p} has ${labels.length} labels for ${values.length} grid values`, { where: `labels.${p}` });
     }
-    const twice = labels.find((l, i) => labels.indexOf(l) !== i);
-    if (twice !== undefined) {
-      throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p}: "${twice}" names two grid values (the report would merge them into one row)`, { where: `labels.${p}` });
+    const twice = repeatAt(labels);
+    if (twice >= 0) {
+      throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p}: "${labels[twice]}" names two grid values (the report would merge them into one row)`, { where: `labels.${p}` });
     }
   }
   // The same seed or grid value twice would make the same trial twice: one id, one file,
   // written by two runs (at once, with workers).
-  const seedTwice = experiment.seeds.find((x, i) => experiment.seeds.indexOf(x) !== i);
-  if (seedTwice !== undefined) {
-    throw new BnlabError('INVALID_CONFIG', `${file}: seeds: ${seedTwice} is listed twice (every variant runs once per seed)`, { where: 'seeds' });
+  const seedTwice = repeatAt(experiment.seeds);
+  if (seedTwice >= 0) {
+    throw new BnlabError('INVALID_CONFIG', `${file}: seeds: ${experiment.seeds[seedTwice]} is listed twice (every variant runs once per seed)`, { where: 'seeds' });
   }
   for (const p of paths) {
-    const keys = (experiment.grid[p] as unknown[]).map((v) => canonicalJson(v));
-    const i = keys.findIndex((k, j) => keys.indexOf(k) !== j);
+    const i = repeatAt((experiment.grid[p] as unknown[]).map((v) => canonicalJson(v)));
     if (i >= 0) {
       throw new BnlabError('INVALID_CONFIG', `${file}: grid."${p}": the value ${formatValue((experiment.grid[p] as unknown[])[i])} is listed twice`, { where: `grid.${p}` });
     }
