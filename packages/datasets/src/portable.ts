@@ -34,8 +34,8 @@ export type { CifarRecords } from './formats/cifar_binary.js';
 export { readTar } from './formats/tar.js';
 export type { TarEntry, ReadTarOptions } from './formats/tar.js';
 export { isGzip } from './formats/gzip.js';
-export { decodePng, isPng } from './formats/png.js';
-export type { DecodedImage, Inflate } from './formats/png.js';
+export { decodePng, isPng, MAX_IMAGE_PIXELS } from './formats/png.js';
+export type { DecodedImage, DecodeImageOptions, Inflate } from './formats/png.js';
 export { decodeImage, isJpeg } from './formats/image.js';
 
 export { MNIST_SPEC } from './specs/mnist.js';

@@ -1,7 +1,7 @@
 import { BnlabError } from '@bnlab/core';
 import jpeg from 'jpeg-js';
 import { decodePng, isPng } from './png.js';
-import type { DecodedImage, Inflate } from './png.js';
+import type { DecodeImageOptions, DecodedImage, Inflate } from './png.js';
 
 /** True when `bytes` start like a JPEG file (SOI marker). */
 export function isJpeg(bytes: Uint8Array): boolean {
@@ -19,17 +19,18 @@ export function isJpeg(bytes: Uint8Array): boolean {
  * @param bytes the whole file
  * @param source the file name, for error messages
  * @param channels 1 (gray) or 3 (RGB)
- * @param inflate zlib decompression, for PNG
+ * @param inflate zlib decompression with an output cap, for PNG (see {@link Inflate})
  */
 export async function decodeImage(
   bytes: Uint8Array,
   source: string,
   channels: 1 | 3,
-  inflate: Inflate
+  inflate: Inflate,
+  options: DecodeImageOptions = {}
 ): Promise<DecodedImage> {
   let image: DecodedImage;
   if (isJpeg(bytes)) image = decodeJpeg(bytes, source);
-  else if (isPng(bytes)) image = await decodePng(bytes, source, inflate);
+  else if (isPng(bytes)) image = await decodePng(bytes, source, inflate, options);
   else throw new BnlabError('DATA_FORMAT', `${source}: is neither a JPEG nor a PNG file`, { where: source });
   return toChannels(image, channels);
 }

@@ -1,7 +1,26 @@
 import { BnlabError } from '@bnlab/core';
+import { withDefaults } from '../with_defaults.js';
 
-/** Decompresses zlib-wrapped deflate data (PNG's IDAT stream). */
-export type Inflate = (data: Uint8Array) => Promise<Uint8Array> | Uint8Array;
+/**
+ * Decompresses zlib-wrapped deflate data (PNG's IDAT stream), stopping once the output passes
+ * `maxBytes` (the size the image's header implies): it then throws, or returns more than
+ * `maxBytes` bytes, which {@link decodePng} rejects. Node's `zlib.inflateSync(data, {
+ * maxOutputLength: maxBytes })` and this package's `inflateNode` and {@link inflateWeb} do so.
+ */
+export type Inflate = (data: Uint8Array, maxBytes: number) => Promise<Uint8Array> | Uint8Array;
+
+/** Options of {@link decodePng} and {@link decodeImage}. */
+export interface DecodeImageOptions {
+  /**
+   * Images with more pixels than this are refused from their header, before anything is
+   * decompressed or allocated (a file of a few bytes may declare gigapixels).
+   * @default 16777216 (2^24, e.g. 4096×4096)
+   */
+  maxPixels?: number;
+}
+
+/** The default of {@link DecodeImageOptions.maxPixels}. */
+export const MAX_IMAGE_PIXELS = 1 << 24;
 
 /** A decoded image: 8-bit samples, HWC. */
 export interface DecodedImage {
@@ -12,6 +31,8 @@ export interface DecodedImage {
   /** `height × width × channels` bytes. */
   readonly data: Uint8Array;
 }
+
+const DEFAULTS: Required<DecodeImageOptions> = { maxPixels: MAX_IMAGE_PIXELS };
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -69,13 +90,29 @@ function paeth(a: number, b: number, c: number): number {
  * alpha is dropped (as `convert('RGB')` does in PIL), palettes are expanded, 16-bit samples keep
  * their high byte and 1/2/4-bit gray is scaled to 0–255. Chunk CRCs are checked.
  *
- * Throws a `DATA_FORMAT` {@link BnlabError} naming `source` on any malformed or truncated input.
+ * The image data is decompressed with a cap of the size the header implies, so a small file that
+ * inflates to gigabytes costs no more memory than its declared image.
+ *
+ * Throws a `DATA_FORMAT` {@link BnlabError} naming `source` on any malformed or truncated input,
+ * image data that decompresses to more than its size or is followed by more data, and images of
+ * more than `maxPixels` pixels.
  *
  * @param bytes the whole file
  * @param source the file name, for error messages
- * @param inflate zlib decompression (Node's `zlib.inflateSync`, or `DecompressionStream('deflate')`)
+ * @param inflate zlib decompression with an output cap (see {@link Inflate})
  */
-export async function decodePng(bytes: Uint8Array, source: string, inflate: Inflate): Promise<DecodedImage> {
+export async function decodePng(
+  bytes: Uint8Array,
+  source: string,
+  inflate: Inflate,
+  options: DecodeImageOptions = {}
+): Promise<DecodedImage> {
+  const { maxPixels } = withDefaults(options, DEFAULTS);
+  if (!(maxPixels > 0)) {
+    throw new BnlabError('INVALID_ARGUMENT', `maxPixels must be a positive number, got ${maxPixels}`, {
+      where: 'maxPixels',
+    });
+  }
   const fail = (message: string): BnlabError =>
     new BnlabError('DATA_FORMAT', `${source}: ${message}`, { where: source });
   if (!isPng(bytes)) throw fail('is not a PNG file (wrong signature)');
@@ -127,7 +164,9 @@ export async function decodePng(bytes: Uint8Array, source: string, inflate: Infl
     throw fail(`has colour type ${colorType} with bit depth ${depth}, which PNG does not allow`);
   }
   if (width === 0 || height === 0) throw fail(`has size ${width}×${height}; both must be positive`);
-  if (width * height > 1 << 26) throw fail(`has ${width}×${height} pixels, more than this decoder accepts (2^26)`);
+  if (width * height > maxPixels) {
+    throw fail(`has ${width}×${height} pixels, more than the ${maxPixels} accepted (maxPixels)`);
+  }
   if (colorType === 3 && (palette === undefined || palette.length % 3 !== 0))
     throw fail('is a palette image without a valid PLTE chunk');
 
@@ -141,22 +180,33 @@ export async function decodePng(bytes: Uint8Array, source: string, inflate: Infl
       o += c.length;
     }
   }
-  let raw: Uint8Array;
-  try {
-    raw = await inflate(compressed);
-  } catch (e) {
-    throw new BnlabError('DATA_FORMAT', `${source}: its image data does not decompress (${(e as Error).message})`, {
-      where: source,
-      cause: e,
-    });
-  }
 
   const samples = color.samples;
   const bitsPerPixel = samples * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
+  const passes = interlaced ? ADAM7 : ([[0, 0, 1, 1]] as const);
+  // The filtered rows' size: a filter byte and the packed samples per row, over every pass.
+  let expected = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const passWidth = Math.ceil((width - x0) / dx);
+    const passHeight = Math.ceil((height - y0) / dy);
+    if (passWidth > 0 && passHeight > 0) expected += passHeight * (1 + Math.ceil((passWidth * bitsPerPixel) / 8));
+  }
+  const declared = `the ${expected} bytes its ${width}×${height} header declares`;
+  let raw: Uint8Array;
+  try {
+    raw = await inflate(compressed, expected);
+  } catch (e) {
+    throw new BnlabError(
+      'DATA_FORMAT',
+      `${source}: its image data does not decompress to ${declared} (${(e as Error).message})`,
+      { where: source, cause: e }
+    );
+  }
+  if (raw.length > expected) throw fail(`has image data that decompresses to more than ${declared}`);
+
   const outChannels: 1 | 3 = colorType === 0 || colorType === 4 ? 1 : 3;
   const out = new Uint8Array(width * height * outChannels);
-  const passes = interlaced ? ADAM7 : ([[0, 0, 1, 1]] as const);
   let offset = 0;
   for (const [x0, y0, dx, dy] of passes) {
     const passWidth = Math.ceil((width - x0) / dx);

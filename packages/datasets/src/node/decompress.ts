@@ -16,9 +16,17 @@ export function gunzipNode(bytes: Uint8Array, source: string): Uint8Array {
   }
 }
 
-/** Decompresses zlib-wrapped deflate data (PNG). */
-export function inflateNode(bytes: Uint8Array): Uint8Array {
-  return inflateSync(bytes);
+/**
+ * Decompresses zlib-wrapped deflate data (PNG) into at most `maxBytes` bytes: zlib stops, and
+ * this throws, as soon as the output would pass them.
+ */
+export function inflateNode(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  try {
+    return inflateSync(bytes, { maxOutputLength: Math.max(1, maxBytes) });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`zlib data: decompresses to more than ${maxBytes} bytes`);
+    throw e;
+  }
 }
 
 /**

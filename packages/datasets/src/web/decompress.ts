@@ -1,8 +1,10 @@
 import { BnlabError } from '@bnlab/core';
+import { collectWithin } from '../formats/output_limit.js';
+import type { SizeLimit } from '../formats/output_limit.js';
 
 type Format = 'gzip' | 'deflate';
 
-function stream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(bytes);
@@ -11,37 +13,17 @@ function stream(bytes: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
-async function decompress(bytes: Uint8Array, format: Format, source: string): Promise<Uint8Array> {
-  try {
-    const out = stream(bytes).pipeThrough(
-      new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>
-    );
-    return new Uint8Array(await new Response(out).arrayBuffer());
-  } catch (e) {
-    throw new BnlabError('DATA_FORMAT', `${source}: is not a complete ${format} stream (${(e as Error).message})`, {
-      where: source,
-      cause: e,
-    });
-  }
-}
-
-/** Decompresses a whole gzip file with the platform's `DecompressionStream` (browsers, Node ≥ 18). */
-export function gunzipWeb(bytes: Uint8Array, source: string): Promise<Uint8Array> {
-  return decompress(bytes, 'gzip', source);
-}
-
-/** Decompresses zlib-wrapped deflate data (PNG) with `DecompressionStream('deflate')`. */
-export function inflateWeb(bytes: Uint8Array): Promise<Uint8Array> {
-  return decompress(bytes, 'deflate', 'zlib data');
-}
-
 /**
- * Decompresses a gzip stream chunk by chunk, as an async iterable of chunks; a corrupt or
- * truncated stream throws a `DATA_FORMAT` {@link BnlabError} naming `source`.
+ * The decompressed chunks of `body`, read one by one: a reader that stops early cancels the
+ * decompression. Corrupt or truncated data throws `DATA_FORMAT` naming `source`.
  */
-export async function* gunzipChunksWeb(body: ReadableStream<Uint8Array>, source: string): AsyncGenerator<Uint8Array> {
+async function* decompressedChunks(
+  body: ReadableStream<Uint8Array>,
+  format: Format,
+  source: string
+): AsyncGenerator<Uint8Array> {
   const reader = body
-    .pipeThrough(new DecompressionStream('gzip') as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
+    .pipeThrough(new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
     .getReader();
   try {
     for (;;) {
@@ -50,7 +32,7 @@ export async function* gunzipChunksWeb(body: ReadableStream<Uint8Array>, source:
         next = await reader.read();
       } catch (e) {
         if (e instanceof BnlabError) throw e;
-        throw new BnlabError('DATA_FORMAT', `${source}: is not a complete gzip stream (${(e as Error).message})`, {
+        throw new BnlabError('DATA_FORMAT', `${source}: is not a complete ${format} stream (${(e as Error).message})`, {
           where: source,
           cause: e,
         });
@@ -61,4 +43,38 @@ export async function* gunzipChunksWeb(body: ReadableStream<Uint8Array>, source:
   } finally {
     await reader.cancel().catch(() => undefined);
   }
+}
+
+/**
+ * Decompresses a whole gzip file with the platform's `DecompressionStream` (browsers, Node ≥ 18).
+ * With `limit`, reading stops as soon as the output passes it (a `DATA_FORMAT` error naming
+ * `source`), so a small file that inflates to gigabytes costs no more than the limit.
+ *
+ * @param limit the most bytes the file may decompress to, or a {@link SizeLimit} that tells from
+ *   its first bytes @default no limit
+ * @param what what the limit is, for the message
+ */
+export function gunzipWeb(
+  bytes: Uint8Array,
+  source: string,
+  limit: number | SizeLimit = Number.POSITIVE_INFINITY,
+  what?: string
+): Promise<Uint8Array> {
+  return collectWithin(decompressedChunks(streamOf(bytes), 'gzip', source), source, limit, what);
+}
+
+/**
+ * Decompresses zlib-wrapped deflate data (PNG) with `DecompressionStream('deflate')`, stopping
+ * (with an error) as soon as the output passes `maxBytes`.
+ */
+export function inflateWeb(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  return collectWithin(decompressedChunks(streamOf(bytes), 'deflate', 'zlib data'), 'zlib data', maxBytes);
+}
+
+/**
+ * Decompresses a gzip stream chunk by chunk, as an async iterable of chunks; a corrupt or
+ * truncated stream throws a `DATA_FORMAT` {@link BnlabError} naming `source`.
+ */
+export function gunzipChunksWeb(body: ReadableStream<Uint8Array>, source: string): AsyncGenerator<Uint8Array> {
+  return decompressedChunks(body, 'gzip', source);
 }

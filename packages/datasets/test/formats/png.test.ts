@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { isBnlabError } from '@bnlab/core';
 import { decodePng } from '../../src/formats/png.js';
+import type { Inflate } from '../../src/formats/png.js';
+import { inflateNode } from '../../src/node/decompress.js';
+import { inflateWeb } from '../../src/web/decompress.js';
+import { bufferGrowth, zlibBomb } from '../support/bombs.js';
+import { chunk, ihdr, pngOf } from '../support/png_writer.js';
 import {
   PATTERN_HEIGHT,
   PATTERN_WIDTH,
@@ -59,5 +64,64 @@ describe('PNG decoder', () => {
       expect(isBnlabError(e, 'DATA_FORMAT')).toBe(true);
       expect((e as Error).message.startsWith('c.png: ')).toBe(true);
     }
+  });
+});
+
+describe('PNG decoder on a decompression bomb', () => {
+  // A 1×1 gray image needs 2 bytes of image data (a filter byte and a sample); this IDAT
+  // inflates to 64 MiB.
+  const bomb = pngOf([
+    chunk('IHDR', ihdr(1, 1, 8, 0)),
+    chunk('IDAT', zlibBomb(64 << 20)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+
+  it.each([
+    ['inflateNode', inflateNode],
+    ['inflateWeb', inflateWeb],
+  ] as const)('with %s, stops at the size the header declares and rejects it', async (_, inflate: Inflate) => {
+    const caps: number[] = [];
+    const capped: Inflate = (data, maxBytes) => {
+      caps.push(maxBytes);
+      return inflate(data, maxBytes);
+    };
+    let error: unknown;
+    const growth = await bufferGrowth(() =>
+      decodePng(bomb, 'bomb.png', capped).catch((e: unknown) => {
+        error = e;
+      })
+    );
+    expect(isBnlabError(error, 'DATA_FORMAT')).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^bomb\.png: its image data does not decompress to the 2 bytes its 1×1 header declares \(zlib data: decompresses to more than 2 bytes\)$/
+    );
+    expect(caps).toEqual([2]);
+    expect(growth).toBeLessThan(8 << 20);
+  });
+
+  it('rejects image data that decompresses to more than its size with an inflate that ignores the cap', async () => {
+    const uncapped: Inflate = (data) => inflateSync(data);
+    const big = pngOf([
+      chunk('IHDR', ihdr(1, 1, 8, 0)),
+      chunk('IDAT', zlibBomb(100)),
+      chunk('IEND', new Uint8Array(0)),
+    ]);
+    await expect(decodePng(big, 'big.png', uncapped)).rejects.toThrow(
+      'big.png: has image data that decompresses to more than the 2 bytes its 1×1 header declares'
+    );
+  });
+
+  it('refuses more pixels than maxPixels from the header, before inflating', async () => {
+    let called = false;
+    const inflate: Inflate = () => {
+      called = true;
+      return new Uint8Array(0);
+    };
+    const wide = pngOf([chunk('IHDR', ihdr(5000, 4000, 8, 2)), chunk('IDAT', zlibBomb(10)), chunk('IEND', new Uint8Array(0))]);
+    await expect(decodePng(wide, 'wide.png', inflate)).rejects.toThrow(
+      'wide.png: has 5000×4000 pixels, more than the 16777216 accepted (maxPixels)'
+    );
+    await expect(decodePng(wide, 'wide.png', inflate, { maxPixels: 100 })).rejects.toThrow('more than the 100 accepted');
+    expect(called).toBe(false);
   });
 });
