@@ -36,7 +36,9 @@ export type { TarEntry, ReadTarOptions } from './formats/tar.js';
 export { isGzip } from './formats/gzip.js';
 export { decodePng, isPng, MAX_IMAGE_PIXELS } from './formats/png.js';
 export type { DecodedImage, DecodeImageOptions, Inflate } from './formats/png.js';
-export { decodeImage, isJpeg } from './formats/image.js';
+export { decodeImage, declaredImageSize } from './formats/image.js';
+export { isJpeg, readJpegFrame } from './formats/jpeg.js';
+export type { JpegFrame } from './formats/jpeg.js';
 
 export { MNIST_SPEC } from './specs/mnist.js';
 export { FASHION_MNIST_SPEC } from './specs/fashion_mnist.js';

@@ -1,6 +1,7 @@
 import { BnlabError } from '@bnlab/core';
-import { decodeImage } from '../formats/image.js';
-import type { Inflate } from '../formats/png.js';
+import { decodeImage, declaredImageSize } from '../formats/image.js';
+import { MAX_IMAGE_PIXELS } from '../formats/png.js';
+import type { DecodeImageOptions, Inflate } from '../formats/png.js';
 import { ImageDataset } from './image_dataset.js';
 import { withDefaults } from '../with_defaults.js';
 
@@ -19,6 +20,13 @@ export interface ImageFolderOptions {
   imageSize?: readonly [number, number];
   /** Dataset name prefix (`<name>/<split>`). @default 'images' */
   name?: string;
+  /**
+   * Images with more pixels are refused from their header, before decoding (see
+   * {@link DecodeImageOptions.maxPixels}); once the size is known (`imageSize`, or the first
+   * image's), an image whose header declares another size is refused before decoding too.
+   * @default 16777216 (2^24)
+   */
+  maxPixels?: number;
 }
 
 /** File name endings read as images (case-insensitive). */
@@ -30,7 +38,12 @@ interface Item {
   bytes: Uint8Array;
 }
 
-const DEFAULTS: Required<Pick<ImageFolderOptions, 'splits' | 'channels' | 'name'>> = { splits: ['train', 'test'], channels: 3, name: 'images' };
+const DEFAULTS: Required<Pick<ImageFolderOptions, 'splits' | 'channels' | 'name' | 'maxPixels'>> = {
+  splits: ['train', 'test'],
+  channels: 3,
+  name: 'images',
+  maxPixels: MAX_IMAGE_PIXELS,
+};
 
 /** The non-empty parts of a `/`-separated path (`.` dropped). */
 function pathParts(path: string): string[] {
@@ -120,7 +133,7 @@ export class ImageFolderAssembler {
 
   /** Decodes every image and builds the datasets, keyed by split name. */
   async finish(): Promise<Record<string, ImageDataset>> {
-    const { splits, channels, name } = this.options;
+    const { splits, channels, name, maxPixels } = this.options;
     const root = this.prefix === undefined || this.prefix.length === 0 ? '' : `${this.prefix.join('/')}/`;
     const classNames = this.resolveClasses(root);
     const result: Record<string, ImageDataset> = {};
@@ -138,16 +151,21 @@ export class ImageFolderAssembler {
       for (let i = 0; i < items.length; i++) {
         const item = items[i] as Item;
         const source = `${this.where}: ${item.file}`;
-        const image = await decodeImage(item.bytes, source, channels, this.inflate);
-        if (size === undefined) size = [image.height, image.width];
-        if (image.height !== size[0] || image.width !== size[1]) {
-          throw new BnlabError(
+        const wrongSize = (height: number, width: number, expected: readonly [number, number]): BnlabError =>
+          new BnlabError(
             'DATA_FORMAT',
-            `${source}: is ${image.height}×${image.width} pixels; every image must be ${size[0]}×${size[1]} ` +
+            `${source}: is ${height}×${width} pixels; every image must be ${expected[0]}×${expected[1]} ` +
               '(the size of the first one, or imageSize)',
             { where: source }
           );
+        // Refuse a wrong size from the header: a small file may declare a huge image.
+        const declared = size === undefined ? undefined : declaredImageSize(item.bytes);
+        if (size !== undefined && declared !== undefined && (declared.height !== size[0] || declared.width !== size[1])) {
+          throw wrongSize(declared.height, declared.width, size);
         }
+        const image = await decodeImage(item.bytes, source, channels, this.inflate, { maxPixels });
+        if (size === undefined) size = [image.height, image.width];
+        if (image.height !== size[0] || image.width !== size[1]) throw wrongSize(image.height, image.width, size);
         images ??= new Uint8Array(items.length * size[0] * size[1] * channels);
         images.set(image.data, i * image.data.length);
         labels[i] = classIndex.get(item.className) as number;

@@ -1,11 +1,24 @@
 import { BnlabError } from '@bnlab/core';
-import jpeg from 'jpeg-js';
-import { decodePng, isPng } from './png.js';
+import { decodeJpeg, isJpeg, readJpegFrame } from './jpeg.js';
+import { decodePng, isPng, resolveMaxPixels } from './png.js';
 import type { DecodeImageOptions, DecodedImage, Inflate } from './png.js';
 
-/** True when `bytes` start like a JPEG file (SOI marker). */
-export function isJpeg(bytes: Uint8Array): boolean {
-  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+/**
+ * The size a JPEG or PNG file declares in its header (JPEG's frame header, PNG's IHDR), read
+ * without decoding: `undefined` when the bytes are neither or end before it. Lets a caller that
+ * knows the size to expect refuse a file before decoding it.
+ */
+export function declaredImageSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (isJpeg(bytes)) {
+    const frame = readJpegFrame(bytes);
+    return frame === undefined ? undefined : { width: frame.width, height: frame.height };
+  }
+  // IHDR is the first chunk: its data (width, height) starts at byte 16.
+  if (isPng(bytes) && bytes.length >= 24 && String.fromCharCode(...bytes.subarray(12, 16)) === 'IHDR') {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  return undefined;
 }
 
 /**
@@ -13,8 +26,9 @@ export function isJpeg(bytes: Uint8Array): boolean {
  * `channels` channels: RGB images become gray with PIL's luma weights (299, 587, 114)/1000, gray
  * images are repeated over three channels.
  *
- * Throws a `DATA_FORMAT` {@link BnlabError} naming `source` when the bytes are neither, or do not
- * decode.
+ * Throws a `DATA_FORMAT` {@link BnlabError} naming `source` when the bytes are neither, do not
+ * decode, or declare more than `options.maxPixels` pixels (checked from the header, before
+ * anything is allocated).
  *
  * @param bytes the whole file
  * @param source the file name, for error messages
@@ -29,32 +43,10 @@ export async function decodeImage(
   options: DecodeImageOptions = {}
 ): Promise<DecodedImage> {
   let image: DecodedImage;
-  if (isJpeg(bytes)) image = decodeJpeg(bytes, source);
+  if (isJpeg(bytes)) image = decodeJpeg(bytes, source, resolveMaxPixels(options));
   else if (isPng(bytes)) image = await decodePng(bytes, source, inflate, options);
   else throw new BnlabError('DATA_FORMAT', `${source}: is neither a JPEG nor a PNG file`, { where: source });
   return toChannels(image, channels);
-}
-
-function decodeJpeg(bytes: Uint8Array, source: string): DecodedImage {
-  let decoded: { width: number; height: number; data: Uint8Array };
-  try {
-    decoded = jpeg.decode(bytes, {
-      useTArray: true,
-      formatAsRGBA: false,
-      tolerantDecoding: false,
-      maxResolutionInMP: 64,
-      maxMemoryUsageInMB: 256,
-    });
-  } catch (e) {
-    throw new BnlabError('DATA_FORMAT', `${source}: is not a valid JPEG file (${(e as Error).message})`, {
-      where: source,
-      cause: e,
-    });
-  }
-  if (!(decoded.width > 0 && decoded.height > 0) || decoded.data.length !== decoded.width * decoded.height * 3) {
-    throw new BnlabError('DATA_FORMAT', `${source}: is not a valid JPEG file (no image data)`, { where: source });
-  }
-  return { width: decoded.width, height: decoded.height, channels: 3, data: decoded.data };
 }
 
 function toChannels(image: DecodedImage, channels: 1 | 3): DecodedImage {

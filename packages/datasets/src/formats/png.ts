@@ -34,6 +34,17 @@ export interface DecodedImage {
 
 const DEFAULTS: Required<DecodeImageOptions> = { maxPixels: MAX_IMAGE_PIXELS };
 
+/** `options.maxPixels` or its default, checked (`INVALID_ARGUMENT` unless positive). */
+export function resolveMaxPixels(options: DecodeImageOptions): number {
+  const { maxPixels } = withDefaults(options, DEFAULTS);
+  if (!(maxPixels > 0)) {
+    throw new BnlabError('INVALID_ARGUMENT', `maxPixels must be a positive number, got ${maxPixels}`, {
+      where: 'maxPixels',
+    });
+  }
+  return maxPixels;
+}
+
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** True when `bytes` start with the PNG signature. */
@@ -107,12 +118,7 @@ export async function decodePng(
   inflate: Inflate,
   options: DecodeImageOptions = {}
 ): Promise<DecodedImage> {
-  const { maxPixels } = withDefaults(options, DEFAULTS);
-  if (!(maxPixels > 0)) {
-    throw new BnlabError('INVALID_ARGUMENT', `maxPixels must be a positive number, got ${maxPixels}`, {
-      where: 'maxPixels',
-    });
-  }
+  const maxPixels = resolveMaxPixels(options);
   const fail = (message: string): BnlabError =>
     new BnlabError('DATA_FORMAT', `${source}: ${message}`, { where: source });
   if (!isPng(bytes)) throw fail('is not a PNG file (wrong signature)');

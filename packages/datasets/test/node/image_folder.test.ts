@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isBnlabError } from '@bnlab/core';
+import jpeg from 'jpeg-js';
 import { loadImageFolder } from '../../src/node/load_image_folder_node.js';
 import type { ImageDataset } from '../../src/dataset/image_dataset.js';
+import { jpegDeclaring } from '../support/bombs.js';
 import { encodePng } from '../support/png_writer.js';
 import { tarBytes, tarGzBytes } from '../support/tar_bytes.js';
 import type { TarFile } from '../support/tar_bytes.js';
@@ -233,5 +235,23 @@ describe('loadImageFolder', () => {
     writeFileSync(join(decoded, file), 'corrupt'); // so the load fills the cache again
     await loadImageFolder({ archive: path, cacheDecoded: true, cacheDir });
     expect(readdirSync(decoded).sort()).toEqual([fresh, file].sort());
+  });
+
+  it('refuses an image whose header declares another size before decoding it, whatever maxPixels allows', async () => {
+    const root = tree(join(tempDir(), 'declared-size'), {
+      'train/a/1.png': flat(1),
+      'train/a/2.jpg': jpegDeclaring(8000, 8000), // 286 bytes; decoding would take 700 MB
+    });
+    const decode = jest.spyOn(jpeg, 'decode');
+    try {
+      const e = await failure(loadImageFolder({ folder: root, splits: ['train'], maxPixels: 1e8 }));
+      expect(e.code).toBe('DATA_FORMAT');
+      expect(e.message).toBe(
+        `${root}: train/a/2.jpg: is 8000×8000 pixels; every image must be 3×4 (the size of the first one, or imageSize)`
+      );
+      expect(decode).not.toHaveBeenCalled();
+    } finally {
+      decode.mockRestore();
+    }
   });
 });
