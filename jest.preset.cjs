@@ -16,6 +16,7 @@ module.exports = function jestConfig(dir, overrides = {}) {
       '^@bnlab/([a-z-]+)/node$': path.join(__dirname, 'packages/$1/src/node.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
+    setupFiles: [path.join(__dirname, 'test-support/quiet_console.ts')],
     testTimeout: 60000,
     passWithNoTests: true,
     ...overrides,

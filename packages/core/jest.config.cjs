@@ -7,11 +7,11 @@ module.exports = {
   testTimeout,
   passWithNoTests,
   projects: [
-    { ...base, displayName: 'simd', setupFiles: ['<rootDir>/test/support/simd_plain.ts'] },
+    { ...base, displayName: 'simd', setupFiles: [...base.setupFiles, '<rootDir>/test/support/simd_plain.ts'] },
     {
       ...base,
       displayName: 'relaxed',
-      setupFiles: ['<rootDir>/test/support/simd_relaxed.ts'],
+      setupFiles: [...base.setupFiles, '<rootDir>/test/support/simd_relaxed.ts'],
       testMatch: ['<rootDir>/test/kernels/**/*.test.ts', '<rootDir>/test/ops/**/*.test.ts', '<rootDir>/test/training/**/*.test.ts', '<rootDir>/test/optimizers/**/*.test.ts'],
     },
   ],

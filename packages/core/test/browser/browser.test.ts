@@ -14,9 +14,10 @@ import type { Browser } from 'playwright-core';
 import { initBackend } from '../../src/backend/init_backend.js';
 import { compute } from './case.js';
 import { relError } from '../support/backends.js';
+import { CHROMIUM_PATH, requireChromium } from '../../../../test-support/system_requirements.js';
 
-const CHROMIUM = process.env.BNLAB_CHROMIUM ?? '/usr/bin/chromium';
-const skipBrowser = process.env.BNLAB_SKIP_BROWSER_TESTS === '1';
+const CHROMIUM = CHROMIUM_PATH;
+const chromiumTests = requireChromium();
 const WASM_DIR = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 
 interface PageResult {
@@ -58,38 +59,6 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   res.end(body);
 }
 
-beforeAll(async () => {
-  if (skipBrowser) return;
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
-        '(or point BNLAB_CHROMIUM at a Chromium binary, or set BNLAB_SKIP_BROWSER_TESTS=1 to skip this test)',
-    );
-  }
-  const out = await build({
-    entryPoints: [join(__dirname, 'page.ts')],
-    bundle: true,
-    write: false,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    logLevel: 'silent',
-  });
-  bundle = out.outputFiles[0]?.text ?? '';
-  server = createServer(serve);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}, 60000);
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-});
-
 /**
  * tfjs's threaded build gives XNNPACK at most half of `navigator.hardwareConcurrency` threads
  * (it assumes two hardware threads per core), so a 2-core machine gets 1. Pages that ask for
@@ -120,14 +89,38 @@ async function runPage(isolated: boolean, threads: number): Promise<PageResult> 
 }
 
 let reference: Record<string, number[]>;
-beforeAll(async () => {
-  await initBackend({ backend: 'cpu' });
-  reference = compute();
-});
 
-const maybe = skipBrowser ? describe.skip : describe;
+chromiumTests.describe('bnlab in headless Chromium', () => {
+  beforeAll(async () => {
+    const out = await build({
+      entryPoints: [join(__dirname, 'page.ts')],
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2022',
+      logLevel: 'silent',
+    });
+    bundle = out.outputFiles[0]?.text ?? '';
+    server = createServer(serve);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 60000);
 
-maybe('bnlab in headless Chromium', () => {
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  });
+
+  beforeAll(async () => {
+    await initBackend({ backend: 'cpu' });
+    reference = compute();
+  });
+
   it.each([
     ['a plain page: the single-threaded SIMD build', false, 1],
     ['a cross-origin-isolated page: the threaded build, shared memory', true, 2],

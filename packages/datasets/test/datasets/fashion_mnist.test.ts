@@ -1,8 +1,14 @@
 import { existsSync } from 'node:fs';
 import { fashionMnist, DEBIAN_FASHION_MNIST_FOLDER } from '../../src/node/datasets.js';
+import { requireSystem } from '../../../../test-support/system_requirements.js';
 
-// Needs Debian's dataset-fashion-mnist package (apt-get install dataset-fashion-mnist).
-describe("Fashion-MNIST from Debian's dataset-fashion-mnist package (offline)", () => {
+const installed = requireSystem({
+  what: "Fashion-MNIST (Debian's dataset-fashion-mnist package)",
+  present: existsSync(`${DEBIAN_FASHION_MNIST_FOLDER}/train-images-idx3-ubyte.gz`),
+  install: 'apt-get install dataset-fashion-mnist',
+});
+
+installed.describe("Fashion-MNIST from Debian's dataset-fashion-mnist package (offline)", () => {
   it('is installed where the loader looks', () => {
     expect(existsSync(`${DEBIAN_FASHION_MNIST_FOLDER}/train-images-idx3-ubyte.gz`)).toBe(true);
   });

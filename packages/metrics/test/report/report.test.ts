@@ -18,6 +18,7 @@ import { readRecordsJson } from '../../src/node/json_file';
 import { extraKeys } from '../../src/record/record';
 import type { Figure } from '../../src/plots/figure';
 import { initTestBackend } from '../helpers/backend';
+import { CHROMIUM_PATH, requireChromium } from '../../../../test-support/system_requirements';
 import { runTinyExperiment } from '../helpers/experiment';
 
 let runs: TrainingRecord[];
@@ -131,16 +132,9 @@ test('writeReport writes HTML, Markdown, figures and data, and the data reads ba
   }
 });
 
-const CHROMIUM = process.env.BNLAB_CHROMIUM ?? '/usr/bin/chromium';
-const skipBrowser = process.env.BNLAB_SKIP_BROWSER_TESTS === '1';
+const CHROMIUM = CHROMIUM_PATH;
 
-(skipBrowser ? test.skip : test)('the HTML report opens in headless Chromium with no console error and shows every plot', async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install -y chromium\` ` +
-        '(or point BNLAB_CHROMIUM at a Chromium binary, or set BNLAB_SKIP_BROWSER_TESTS=1 to skip this test)',
-    );
-  }
+requireChromium().test('the HTML report opens in headless Chromium with no console error and shows every plot', async () => {
   const written = await writeReport(join(dir, 'browser'), { title: 'Tiny CNN', runs, figures: extraFigures }, { data: false, png: false });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
