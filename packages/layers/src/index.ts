@@ -37,3 +37,10 @@ export type {
   InstanceNormSpec,
   NoNormSpec,
 } from '@bnlab/core';
+export { recomputeBatchStatistics } from './recompute_batch_statistics.js';
+export type {
+  InputBatch,
+  RecomputeBatchStatisticsOptions,
+  RecomputeBatchStatisticsResult,
+  RecomputedLayer,
+} from './recompute_batch_statistics.js';
