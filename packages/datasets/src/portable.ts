@@ -21,6 +21,7 @@ export {
   checkLabelRange,
   IDX_IMAGES_MAGIC,
   IDX_LABELS_MAGIC,
+  idxSizeLimit,
 } from './formats/idx.js';
 export type { IdxArray, IdxDataType, IdxImages } from './formats/idx.js';
 export {
@@ -33,7 +34,8 @@ export {
 export type { CifarRecords } from './formats/cifar_binary.js';
 export { readTar } from './formats/tar.js';
 export type { TarEntry, ReadTarOptions } from './formats/tar.js';
-export { isGzip } from './formats/gzip.js';
+export { isGzip, maxGunzippedBytes, MAX_DEFLATE_RATIO } from './formats/gzip.js';
+export type { SizeLimit } from './formats/output_limit.js';
 export { decodePng, isPng, MAX_IMAGE_PIXELS } from './formats/png.js';
 export type { DecodedImage, DecodeImageOptions, Inflate } from './formats/png.js';
 export { decodeImage, declaredImageSize } from './formats/image.js';

@@ -1,4 +1,5 @@
 import { BnlabError } from '@bnlab/core';
+import type { SizeLimit } from './output_limit.js';
 
 /** Element types of the IDX format (third byte of the magic number). */
 export type IdxDataType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
@@ -29,20 +30,26 @@ function formatError(source: string, message: string): BnlabError {
   return new BnlabError('DATA_FORMAT', `${source}: ${message}`, { where: source });
 }
 
+/** What an IDX header says: the element type, the dimensions, and the sizes they imply. */
+interface IdxHeader {
+  readonly dtype: IdxDataType;
+  readonly shape: readonly number[];
+  /** Values: the product of the dimensions. */
+  readonly count: number;
+  /** `4 + 4 × rank`. */
+  readonly headerBytes: number;
+  /** `count ×` the size of one value. */
+  readonly dataBytes: number;
+}
+
 /**
- * Parses an IDX file (the format of MNIST and Fashion-MNIST, as described on
- * yann.lecun.com/exdb/mnist): a 4-byte magic number (two zero bytes, a type code, the rank),
- * the rank's dimensions as big-endian 32-bit integers, then the values, big-endian.
- *
- * The input must be uncompressed (see {@link isGzip}). Throws a `DATA_FORMAT`
- * {@link BnlabError} that names `source` when the magic number is wrong, the header or the data
- * is truncated, or bytes follow the data.
- *
- * @param bytes the whole file
- * @param source the file name or URL, for error messages
+ * Reads the header at the start of `bytes`, or returns `undefined` when `bytes` end inside it
+ * (after the magic number). Throws `DATA_FORMAT` for a wrong magic number, rank 0, or fewer than
+ * 4 bytes when `complete` (the whole file).
  */
-export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+function readIdxHeader(bytes: Uint8Array, source: string, complete: boolean): IdxHeader | undefined {
   if (bytes.length < 4) {
+    if (!complete) return undefined;
     throw formatError(source, `is ${bytes.length} bytes long; an IDX file needs at least a 4-byte magic number`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -60,6 +67,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
     throw formatError(source, 'has rank 0 in its magic number; an IDX array needs at least one dimension');
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
+    if (!complete) return undefined;
     throw formatError(
       source,
       `is truncated: its rank-${rank} header needs ${headerBytes} bytes, the file has ${bytes.length}`
@@ -72,23 +80,63 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
     shape.push(d);
     count *= d;
   }
-  const expected = count * type.size;
+  return { dtype: type.dtype, shape, count, headerBytes, dataBytes: count * type.size };
+}
+
+/**
+ * The {@link SizeLimit} of a compressed IDX file: the size its header declares (header and
+ * data), so that decompression stops as soon as the file inflates past it. Throws `DATA_FORMAT`
+ * naming `source` for a wrong magic number, and for a header declaring more than `maxBytes` (the
+ * most its compressed bytes can inflate to, see {@link maxGunzippedBytes}): such a file is
+ * truncated, and nothing of it needs decompressing to tell.
+ */
+export function idxSizeLimit(source: string, maxBytes = Number.POSITIVE_INFINITY): SizeLimit {
+  return (head) => {
+    const header = readIdxHeader(head, source, false);
+    if (header === undefined) return undefined;
+    const total = header.headerBytes + header.dataBytes;
+    if (total > maxBytes) {
+      throw formatError(
+        source,
+        `is truncated: its header declares shape [${header.shape.join(', ')}] of ${header.dtype}, ${total} bytes, ` +
+          `more than the ${maxBytes} its compressed size can hold`
+      );
+    }
+    return total;
+  };
+}
+
+/**
+ * Parses an IDX file (the format of MNIST and Fashion-MNIST, as described on
+ * yann.lecun.com/exdb/mnist): a 4-byte magic number (two zero bytes, a type code, the rank),
+ * the rank's dimensions as big-endian 32-bit integers, then the values, big-endian.
+ *
+ * The input must be uncompressed (see {@link isGzip}, {@link idxSizeLimit}). Throws a
+ * `DATA_FORMAT` {@link BnlabError} that names `source` when the magic number is wrong, the
+ * header or the data is truncated, or bytes follow the data.
+ *
+ * @param bytes the whole file
+ * @param source the file name or URL, for error messages
+ */
+export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
+  const { dtype, shape, count, headerBytes, dataBytes: expected } = readIdxHeader(bytes, source, true) as IdxHeader;
   const found = bytes.length - headerBytes;
   if (found < expected) {
     throw formatError(
       source,
-      `is truncated: shape [${shape.join(', ')}] of ${type.dtype} needs ${expected} bytes of data after the ` +
+      `is truncated: shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes of data after the ` +
         `${headerBytes}-byte header, the file has ${found}`
     );
   }
   if (found > expected) {
     throw formatError(
       source,
-      `has ${found - expected} bytes after the data: shape [${shape.join(', ')}] of ${type.dtype} needs exactly ` +
+      `has ${found - expected} bytes after the data: shape [${shape.join(', ')}] of ${dtype} needs exactly ` +
         `${expected} bytes after the ${headerBytes}-byte header`
     );
   }
-  return { dtype: type.dtype, shape, data: readValues(bytes, view, headerBytes, count, type.dtype) };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { dtype, shape: [...shape], data: readValues(bytes, view, headerBytes, count, dtype) };
 }
 
 function readValues(

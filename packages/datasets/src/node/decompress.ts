@@ -1,19 +1,42 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip, gunzipSync, inflateSync } from 'node:zlib';
+import { createGunzip, inflateSync } from 'node:zlib';
 import { BnlabError } from '@bnlab/core';
 import { isGzip } from '../formats/gzip.js';
+import { collectWithin } from '../formats/output_limit.js';
+import type { SizeLimit } from '../formats/output_limit.js';
 
-/** Decompresses a whole gzip file in memory; a corrupt or truncated one throws `DATA_FORMAT` naming `source`. */
-export function gunzipNode(bytes: Uint8Array, source: string): Uint8Array {
-  try {
-    return gunzipSync(bytes);
-  } catch (e) {
-    throw new BnlabError('DATA_FORMAT', `${source}: is not a complete gzip file (${(e as Error).message})`, {
-      where: source,
-      cause: e,
-    });
+/**
+ * Decompresses a whole gzip file in memory; a corrupt or truncated one throws `DATA_FORMAT`
+ * naming `source`. With `limit`, decompression stops as soon as the output passes it (a
+ * `DATA_FORMAT` error too), so a small file that inflates to gigabytes costs no more than the
+ * limit.
+ *
+ * @param limit the most bytes the file may decompress to, or a {@link SizeLimit} that tells from
+ *   its first bytes @default no limit
+ * @param what what the limit is, for the message
+ */
+export async function gunzipNode(
+  bytes: Uint8Array,
+  source: string,
+  limit: number | SizeLimit = Number.POSITIVE_INFINITY,
+  what?: string
+): Promise<Uint8Array> {
+  const gunzip = createGunzip({ chunkSize: 1 << 16 });
+  gunzip.end(bytes);
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of gunzip as AsyncIterable<Uint8Array>) yield chunk;
+    } catch (e) {
+      throw new BnlabError('DATA_FORMAT', `${source}: is not a complete gzip file (${(e as Error).message})`, {
+        where: source,
+        cause: e,
+      });
+    } finally {
+      gunzip.destroy();
+    }
   }
+  return collectWithin(chunks(), source, limit, what);
 }
 
 /**

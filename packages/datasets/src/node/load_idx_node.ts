@@ -3,7 +3,8 @@ import { BnlabError } from '@bnlab/core';
 import { idxSplitDataset } from '../dataset/from_idx.js';
 import { applyScaling } from '../dataset/splits.js';
 import type { ImageDatasetSplits } from '../dataset/splits.js';
-import { isGzip } from '../formats/gzip.js';
+import { isGzip, maxGunzippedBytes } from '../formats/gzip.js';
+import { idxSizeLimit } from '../formats/idx.js';
 import { IDX_FILE_ROLES, plainName } from '../specs/dataset_info.js';
 import type { IdxDatasetSpec, IdxFileRole } from '../specs/dataset_info.js';
 import { cachedFiles } from './cached_files.js';
@@ -51,7 +52,9 @@ async function findInFolder(
 
 async function readIdxFile(path: string): Promise<Uint8Array> {
   const bytes = await readBytes(path);
-  return isGzip(bytes) ? gunzipNode(bytes, path) : bytes;
+  if (!isGzip(bytes)) return bytes;
+  const limit = idxSizeLimit(path, maxGunzippedBytes(bytes.length));
+  return gunzipNode(bytes, path, limit, 'the size its IDX header declares');
 }
 
 /**

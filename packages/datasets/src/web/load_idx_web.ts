@@ -1,7 +1,8 @@
 import { idxSplitDataset } from '../dataset/from_idx.js';
 import { applyScaling } from '../dataset/splits.js';
 import type { ImageDatasetSplits } from '../dataset/splits.js';
-import { isGzip } from '../formats/gzip.js';
+import { isGzip, maxGunzippedBytes } from '../formats/gzip.js';
+import { idxSizeLimit } from '../formats/idx.js';
 import { IDX_FILE_ROLES } from '../specs/dataset_info.js';
 import type { IdxDatasetSpec, IdxFileRole } from '../specs/dataset_info.js';
 import { gunzipWeb } from './decompress.js';
@@ -21,7 +22,10 @@ export async function loadIdxWeb(spec: IdxDatasetSpec, options: WebLoadOptions =
     const file = spec.files[role];
     const url = joinUrl(baseUrl, file.name);
     let data = await fetchVerified(url, expectedSha256(file.name, file.sha256, options.sha256), options);
-    if (isGzip(data)) data = await gunzipWeb(data, url);
+    if (isGzip(data)) {
+      const limit = idxSizeLimit(url, maxGunzippedBytes(data.length));
+      data = await gunzipWeb(data, url, limit, 'the size its IDX header declares');
+    }
     bytes[role] = { data, url };
   }
   const split = (name: string, images: IdxFileRole, labels: IdxFileRole) =>

@@ -13,6 +13,8 @@ import type { TestServer } from '../support/http_server.js';
 import { FIXTURE_TRAIN_LABELS, idxFixtureFiles, idxFixtureSpec } from '../support/idx_fixture.js';
 import { imageTree, treePixel } from '../support/image_tree.js';
 import { tarGzBytes } from '../support/tar_bytes.js';
+import { bufferGrowth, gzipBomb } from '../support/bombs.js';
+import { idxImages } from '../support/idx_bytes.js';
 
 const files = idxFixtureFiles();
 const fast = { retries: 1, backoffMs: 5, idleTimeoutMs: 2000 };
@@ -21,6 +23,8 @@ let server: TestServer;
 let archive: Uint8Array;
 let images: Uint8Array;
 let emptyClass: Uint8Array;
+// One 28×28 image (800 bytes with the header), then 64 MiB of zeros.
+const bombFiles = { ...files, 'train-images-idx3-ubyte.gz': gzipBomb(idxImages(1, 28, 28, () => 7), 64 << 20) };
 
 beforeAll(async () => {
   archive = await cifarTarGz();
@@ -44,11 +48,26 @@ beforeAll(async () => {
     'images.tar.gz': { body: images },
     'empty-class.tar.gz': { body: emptyClass },
     'drop.bin': { body: archive, behaviour: 'drop' },
+    ...Object.fromEntries(Object.entries(bombFiles).map(([name, body]) => [`bomb/${name}`, { body }])),
   });
 });
 afterAll(() => server.close());
 
 describe('web loaders', () => {
+  it('stop decompressing an IDX .gz at the size its header declares', async () => {
+    let error: unknown;
+    const growth = await bufferGrowth(() =>
+      loadIdxWeb(idxFixtureSpec(bombFiles), { baseUrl: `${server.url}bomb/`, ...fast }).catch((e: unknown) => {
+        error = e;
+      })
+    );
+    expect(isBnlabError(error, 'DATA_FORMAT')).toBe(true);
+    expect((error as Error).message).toBe(
+      `${server.url}bomb/train-images-idx3-ubyte.gz: decompresses to more than 800 bytes, the size its IDX header declares`
+    );
+    expect(growth).toBeLessThan(8 << 20);
+  });
+
   it('fetch, verify, gunzip and parse an IDX dataset', async () => {
     const { train, test } = await loadIdxWeb(idxFixtureSpec(files), { baseUrl: server.url, ...fast });
     expect([train.size, test.size]).toEqual([5, 3]);

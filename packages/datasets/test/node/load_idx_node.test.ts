@@ -1,0 +1,50 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { loadIdxNode } from '../../src/node/load_idx_node.js';
+import { bufferGrowth, gzipBomb } from '../support/bombs.js';
+import { failure } from '../support/failure.js';
+import { idxBytes, idxImages } from '../support/idx_bytes.js';
+import { idxFixtureFiles, idxFixtureSpec } from '../support/idx_fixture.js';
+import { useTempDir } from '../support/temp_dir.js';
+
+const tempDir = useTempDir();
+let n = 0;
+
+/** A folder holding the fixture's four files, with `replace` (file name → bytes) instead. */
+function folderWith(replace: Record<string, Uint8Array>): string {
+  const dir = join(tempDir(), `idx-${n++}`);
+  mkdirSync(dir);
+  for (const [name, bytes] of Object.entries({ ...idxFixtureFiles(), ...replace })) writeFileSync(join(dir, name), bytes);
+  return dir;
+}
+
+const spec = idxFixtureSpec(idxFixtureFiles());
+
+describe('IDX files in a folder', () => {
+  it('stop decompressing a .gz at the size its header declares (a 64 MiB bomb behind one image)', async () => {
+    // One 28×28 image (800 bytes with the header), then 64 MiB of zeros, in a 65 kB file.
+    const dir = folderWith({ 'train-images-idx3-ubyte.gz': gzipBomb(idxImages(1, 28, 28, () => 7), 64 << 20) });
+    let error: unknown;
+    const growth = await bufferGrowth(() =>
+      loadIdxNode(spec, [], { folder: dir }).catch((e: unknown) => {
+        error = e;
+      })
+    );
+    expect((error as { code?: string }).code).toBe('DATA_FORMAT');
+    expect((error as Error).message).toBe(
+      `${join(dir, 'train-images-idx3-ubyte.gz')}: decompresses to more than 800 bytes, the size its IDX header declares`
+    );
+    expect(growth).toBeLessThan(8 << 20);
+  });
+
+  it('refuse a .gz whose header declares more than its compressed size can hold, without inflating it', async () => {
+    const header = idxBytes(0x08, [60000, 28, 28], []);
+    const dir = folderWith({ 'train-images-idx3-ubyte.gz': new Uint8Array(gzipSync(header)) });
+    const e = await failure(loadIdxNode(spec, [], { folder: dir }));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toMatch(
+      /train-images-idx3-ubyte\.gz: is truncated: its header declares shape \[60000, 28, 28\] of uint8, 47040016 bytes, more than the \d+ its compressed size can hold$/
+    );
+  });
+});
