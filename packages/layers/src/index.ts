@@ -44,3 +44,5 @@ export type {
   RecomputeBatchStatisticsResult,
   RecomputedLayer,
 } from './recompute_batch_statistics.js';
+export { batchNormalizationLayers, withBatchStatistics } from './batch_norm_layers.js';
+export type { FoundBatchNormalization, BatchNormalizationLike } from './batch_norm_layers.js';

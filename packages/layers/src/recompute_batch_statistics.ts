@@ -1,8 +1,9 @@
 import { BnlabError } from '@bnlab/core';
-import { add, cast, dispose, keep, moments, mul, reshape, rsqrt, sub, tensor, tidy } from '@tensorflow/tfjs-core';
+import { cast, dispose, keep, moments, tensor, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
-import { BatchNormalization } from './batch_normalization.js';
+import { batchNormalizationLayers, forceBatchStatistics } from './batch_norm_layers.js';
+import type { BatchNormalizationLike } from './batch_norm_layers.js';
 import { PooledMoments } from './pooled_moments.js';
 
 /** A batch of inputs: the tensor itself, or an object holding it as `xs` (bnlab datasets' batches). */
@@ -47,22 +48,6 @@ export interface RecomputeBatchStatisticsResult {
   note?: string;
 }
 
-interface Target {
-  layer: BatchNormalizationLike;
-  kind: 'bnlab' | 'tfjs';
-  frozen: boolean;
-}
-
-/** The parts of a batch-normalization layer (ours or tfjs's) this uses. */
-interface BatchNormalizationLike {
-  name: string;
-  trainable: boolean;
-  trainableWeights: LayerVariable[];
-  nonTrainableWeights: LayerVariable[];
-  getConfig(): { axis?: unknown; epsilon?: unknown };
-  call(inputs: Tensor | Tensor[], kwargs: Record<string, unknown>): Tensor | Tensor[];
-}
-
 /**
  * Sets every batch-normalization layer's moving mean and variance to the statistics of the
  * inputs it sees over `batches` ("precise BN": pycls, fvcore's `update_bn_stats`, PyTorch's
@@ -97,7 +82,7 @@ export async function recomputeBatchStatistics(
   if (maxBatches !== undefined && (!Number.isInteger(maxBatches) || maxBatches < 1)) {
     throw new BnlabError('INVALID_ARGUMENT', `maxBatches must be an integer ≥ 1, got ${maxBatches}`, { where: 'maxBatches' });
   }
-  const all = findBatchNormalization(model);
+  const all = batchNormalizationLayers(model);
   const skipped = all
     .filter((t) => t.frozen && !options.includeFrozen)
     .map((t) => ({ name: t.layer.name, reason: 'frozen (pass includeFrozen: true to recompute it too)' }));
@@ -112,20 +97,9 @@ export async function recomputeBatchStatistics(
   const pooled = targets.map(() => new PooledMoments());
   const pending: { index: number; count: number; mean: Tensor; variance: Tensor }[] = [];
   const saved = all.flatMap((t) => t.layer.nonTrainableWeights).map((w) => ({ w, value: keep(w.read().clone()) }));
-  const originals = all.map((t) => ({ layer: t.layer, call: t.layer.call }));
-  all.forEach(({ layer, kind }) => {
-    const index = targets.findIndex((t) => t.layer === layer);
-    const original = layer.call;
-    layer.call = function (this: BatchNormalizationLike, inputs, kwargs) {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-      const axis = resolveAxis(layer, x.rank);
-      if (index >= 0) pending.push({ index, ...channelMoments(x, axis) });
-      // Ours in training mode (ghost batches, renorm and frozen layers as in training); tfjs's
-      // own normalized here with the batch's statistics, because its training path crashes
-      // without scale or offset (tfjs issue 2868) and would update its moving averages.
-      if (kind === 'bnlab') return original.call(this, inputs, { ...kwargs, training: true });
-      return normalizeWithBatchStatistics(layer, x, axis);
-    };
+  const restore = forceBatchStatistics(all, (found, x, axis) => {
+    const index = targets.findIndex((t) => t.layer === found.layer);
+    if (index >= 0) pending.push({ index, ...channelMoments(x, axis) });
   });
 
   const expected = model.inputs[0]?.shape;
@@ -153,9 +127,7 @@ export async function recomputeBatchStatistics(
       if (maxBatches !== undefined && batchCount >= maxBatches) break;
     }
   } finally {
-    originals.forEach(({ layer, call }) => {
-      layer.call = call;
-    });
+    restore();
     // The training-mode forward passes updated the moving averages: put every one back first.
     saved.forEach(({ w, value }) => w.write(value));
     dispose(saved.map((s) => s.value));
@@ -183,31 +155,6 @@ export async function recomputeBatchStatistics(
   return { updated, skipped, batches: batchCount, examples };
 }
 
-/** Every batch-normalization layer of `model`, nested models included, in order. */
-function findBatchNormalization(model: LayersModel): Target[] {
-  const found: Target[] = [];
-  const visit = (layers: readonly unknown[]): void => {
-    for (const layer of layers) {
-      const l = layer as { layers?: unknown[]; getClassName(): string };
-      if (Array.isArray(l.layers)) visit(l.layers);
-      else if (layer instanceof BatchNormalization) found.push({ layer: layer as unknown as BatchNormalizationLike, kind: 'bnlab', frozen: isFrozen(layer as unknown as BatchNormalizationLike) });
-      else if (l.getClassName() === 'BatchNormalization') {
-        const bn = layer as unknown as BatchNormalizationLike;
-        found.push({ layer: bn, kind: 'tfjs', frozen: isFrozen(bn) });
-      }
-    }
-  };
-  visit(model.layers);
-  return found;
-}
-
-/** Frozen as our layer decides it: its own `trainable`, or all its scale/offset weights frozen. */
-function isFrozen(layer: BatchNormalizationLike): boolean {
-  if (!layer.trainable) return true;
-  const affine = [...layer.trainableWeights, ...layer.nonTrainableWeights].filter((w) => /(gamma|beta)$/.test(w.originalName));
-  return affine.length > 0 && affine.every((w) => !w.trainable);
-}
-
 /** The layer's `moving_mean` and `moving_variance` weights. */
 function movingWeights(layer: BatchNormalizationLike): [LayerVariable, LayerVariable] {
   const byName = (suffix: string): LayerVariable => {
@@ -216,12 +163,6 @@ function movingWeights(layer: BatchNormalizationLike): [LayerVariable, LayerVari
     return w;
   };
   return [byName('moving_mean'), byName('moving_variance')];
-}
-
-function resolveAxis(layer: BatchNormalizationLike, rank: number): number {
-  const axis = layer.getConfig().axis;
-  const a = typeof axis === 'number' ? axis : Array.isArray(axis) && typeof axis[0] === 'number' ? axis[0] : -1;
-  return a < 0 ? a + rank : a;
 }
 
 /** Per-channel count, mean and biased variance of `x` over every axis but `axis` (kept tensors). */
@@ -236,27 +177,6 @@ function channelMoments(x: Tensor, axis: number): { count: number; mean: Tensor;
   return { count, mean: m[0]!, variance: m[1]! };
 }
 
-
-/** tfjs's `BatchNormalization` in training mode, without its moving-average update. */
-function normalizeWithBatchStatistics(layer: BatchNormalizationLike, x: Tensor, axis: number): Tensor {
-  return tidy(() => {
-    const axes: number[] = [];
-    for (let a = 0; a < x.rank; a++) if (a !== axis) axes.push(a);
-    const { mean, variance } = moments(x, axes, true);
-    const shape = x.shape.map((d, a) => (a === axis ? d : 1));
-    const weight = (suffix: string): Tensor | undefined => {
-      const w = layer.trainableWeights.concat(layer.nonTrainableWeights).find((v) => v.originalName.endsWith(suffix));
-      return w ? reshape(w.read(), shape) : undefined;
-    };
-    const epsilon = layer.getConfig().epsilon;
-    let y = mul(sub(x, mean), rsqrt(add(variance, typeof epsilon === 'number' ? epsilon : 1e-3)));
-    const gamma = weight('gamma');
-    const beta = weight('beta');
-    if (gamma) y = mul(y, gamma);
-    if (beta) y = add(y, beta);
-    return y;
-  });
-}
 
 function inputOf(item: InputBatch, index: number): Tensor {
   const xs = item && typeof item === 'object' && 'xs' in item && !('dataSync' in item) ? item.xs : item;
