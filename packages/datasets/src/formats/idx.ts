@@ -191,7 +191,7 @@ function describeMagic(bytes: Uint8Array): string {
 /**
  * Reads an `idx3-ubyte` image file (magic 2051: unsigned bytes, rank 3 `[count, rows, cols]`).
  * Throws a `DATA_FORMAT` {@link BnlabError} naming `source` for any other magic number or rank,
- * and for truncated or overlong files.
+ * for truncated or overlong files, and for a dimension of 0 (no images, or empty images).
  */
 export function readIdxImages(bytes: Uint8Array, source: string): IdxImages {
   if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && (bytes[2] !== 0x08 || bytes[3] !== 3)) {
@@ -203,13 +203,17 @@ export function readIdxImages(bytes: Uint8Array, source: string): IdxImages {
   }
   const idx = parseIdx(bytes, source);
   const [count, rows, cols] = idx.shape as [number, number, number];
+  if (count === 0) throw formatError(source, `holds 0 images (shape [${idx.shape.join(', ')}]); a dataset needs at least one`);
+  if (rows === 0 || cols === 0) {
+    throw formatError(source, `holds images of ${rows}×${cols} pixels (shape [${idx.shape.join(', ')}]); both must be positive`);
+  }
   return { count, rows, cols, pixels: idx.data as Uint8Array };
 }
 
 /**
  * Reads an `idx1-ubyte` label file (magic 2049: unsigned bytes, rank 1). With `numClasses`,
  * also checks every label is in `[0, numClasses)`. Throws a `DATA_FORMAT` {@link BnlabError}
- * naming `source` (and the first bad label's index and value).
+ * naming `source` (and the first bad label's index and value), and for a file of 0 labels.
  */
 export function readIdxLabels(bytes: Uint8Array, source: string, numClasses?: number): Uint8Array {
   if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && (bytes[2] !== 0x08 || bytes[3] !== 1)) {
@@ -220,6 +224,7 @@ export function readIdxLabels(bytes: Uint8Array, source: string, numClasses?: nu
     );
   }
   const labels = parseIdx(bytes, source).data as Uint8Array;
+  if (labels.length === 0) throw formatError(source, 'holds 0 labels; a dataset needs at least one');
   if (numClasses !== undefined) checkLabelRange(labels, numClasses, source);
   return labels;
 }

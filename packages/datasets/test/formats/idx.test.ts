@@ -94,6 +94,22 @@ describe('IDX reader', () => {
     expect(formatError(() => parseIdx(new Uint8Array([0, 0]), 'tiny')).message).toMatch(/2 bytes long/);
   });
 
+  it('rejects a file of 0 images, images of 0 rows or columns, and 0 labels, naming the file', () => {
+    expect(formatError(() => readIdxImages(idxImages(0, 28, 28, () => 0), 'empty-images')).message).toBe(
+      'empty-images: holds 0 images (shape [0, 28, 28]); a dataset needs at least one'
+    );
+    // [2^31, 0, 28] needs no data at all: it used to read as 2^31 images without pixels
+    expect(formatError(() => readIdxImages(idxBytes(0x08, [2 ** 31, 0, 28], []), 'no-rows')).message).toBe(
+      'no-rows: holds images of 0×28 pixels (shape [2147483648, 0, 28]); both must be positive'
+    );
+    expect(formatError(() => readIdxImages(idxBytes(0x08, [5, 28, 0], []), 'no-cols')).message).toMatch(
+      /^no-cols: holds images of 28×0 pixels/
+    );
+    expect(formatError(() => readIdxLabels(idxLabels([]), 'empty-labels', 10)).message).toBe(
+      'empty-labels: holds 0 labels; a dataset needs at least one'
+    );
+  });
+
   it('rejects a label out of range, naming its index and value and the allowed range', () => {
     const e = formatError(() => readIdxLabels(idxLabels([0, 9, 10, 3]), 'train-labels-idx1-ubyte', 10));
     expect(e.message).toBe('train-labels-idx1-ubyte: label 10 at index 2 is out of range: labels must be in [0, 10)');

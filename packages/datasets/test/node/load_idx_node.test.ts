@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { loadIdxNode } from '../../src/node/load_idx_node.js';
 import { bufferGrowth, gzipBomb } from '../support/bombs.js';
 import { failure } from '../support/failure.js';
-import { idxBytes, idxImages } from '../support/idx_bytes.js';
+import { idxBytes, idxImages, idxLabels } from '../support/idx_bytes.js';
 import { idxFixtureFiles, idxFixtureSpec } from '../support/idx_fixture.js';
 import { useTempDir } from '../support/temp_dir.js';
 
@@ -45,6 +45,19 @@ describe('IDX files in a folder', () => {
     expect(e.code).toBe('DATA_FORMAT');
     expect(e.message).toMatch(
       /train-images-idx3-ubyte\.gz: is truncated: its header declares shape \[60000, 28, 28\] of uint8, 47040016 bytes, more than the \d+ its compressed size can hold$/
+    );
+  });
+
+  it('refuse a split of 0 examples, naming the file, instead of loading an empty dataset', async () => {
+    const gz = (b: Uint8Array) => new Uint8Array(gzipSync(b));
+    const dir = folderWith({
+      'train-images-idx3-ubyte.gz': gz(idxImages(0, 28, 28, () => 0)),
+      'train-labels-idx1-ubyte.gz': gz(idxLabels([])),
+    });
+    const e = await failure(loadIdxNode(spec, [], { folder: dir }));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toBe(
+      `${join(dir, 'train-images-idx3-ubyte.gz')}: holds 0 images (shape [0, 28, 28]); a dataset needs at least one`
     );
   });
 });
