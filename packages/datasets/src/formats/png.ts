@@ -68,6 +68,23 @@ function crc32(bytes: Uint8Array, start: number, end: number): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
+/** zlib's Adler-32 checksum of `bytes` (RFC 1950 §8). */
+function adler32(bytes: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  // 5552 bytes is the most that can be summed before b may pass 2^32 (zlib's NMAX).
+  for (let start = 0; start < bytes.length; start += 5552) {
+    const end = Math.min(bytes.length, start + 5552);
+    for (let i = start; i < end; i++) {
+      a += bytes[i] as number;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
 /** Samples per pixel of each PNG colour type, and the bit depths it allows. */
 const COLOR_TYPES: Readonly<Record<number, { samples: number; depths: readonly number[] }>> = {
   0: { samples: 1, depths: [1, 2, 4, 8, 16] },
@@ -144,6 +161,7 @@ export async function decodePng(
       throw fail(`has a bad CRC in chunk '${type}' at byte ${at}`);
     const data = bytes.subarray(dataStart, dataEnd);
     if (type === 'IHDR') {
+      if (colorType >= 0) throw fail(`has a second IHDR chunk at byte ${at}; a PNG has exactly one`);
       if (length !== 13) throw fail(`has an IHDR chunk of ${length} bytes; it must have 13`);
       width = view.getUint32(dataStart);
       height = view.getUint32(dataStart + 4);
@@ -155,6 +173,8 @@ export async function decodePng(
     } else if (colorType < 0) {
       throw fail(`starts with chunk '${type}'; the first chunk must be IHDR`);
     } else if (type === 'PLTE') {
+      if (palette !== undefined) throw fail(`has a second PLTE chunk at byte ${at}; a PNG has at most one`);
+      if (idat.length > 0) throw fail(`has its PLTE chunk at byte ${at}, after image data; it must come before IDAT`);
       palette = data;
     } else if (type === 'IDAT') {
       idat.push(data);
@@ -210,6 +230,21 @@ export async function decodePng(
     );
   }
   if (raw.length > expected) throw fail(`has image data that decompresses to more than ${declared}`);
+  // A zlib stream ends with the Adler-32 of its output: if the last 4 bytes of the image data
+  // are not that, the stream ended earlier and something (a second stream) follows it, which
+  // zlib's inflate (and Node's DecompressionStream) would silently ignore.
+  const end = compressed.length - 4;
+  const trailer =
+    end >= 0
+      ? (((compressed[end] as number) << 24) |
+          ((compressed[end + 1] as number) << 16) |
+          ((compressed[end + 2] as number) << 8) |
+          (compressed[end + 3] as number)) >>>
+        0
+      : -1;
+  if (raw.length === expected && trailer !== adler32(raw)) {
+    throw fail('has more image data after the end of its zlib stream (a second stream, or trailing bytes)');
+  }
 
   const outChannels: 1 | 3 = colorType === 0 || colorType === 4 ? 1 : 3;
   const out = new Uint8Array(width * height * outChannels);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { isBnlabError } from '@bnlab/core';
 import { decodePng } from '../../src/formats/png.js';
 import type { Inflate } from '../../src/formats/png.js';
@@ -123,5 +123,41 @@ describe('PNG decoder on a decompression bomb', () => {
     );
     await expect(decodePng(wide, 'wide.png', inflate, { maxPixels: 100 })).rejects.toThrow('more than the 100 accepted');
     expect(called).toBe(false);
+  });
+});
+
+describe('PNG decoder on malformed chunk sequences', () => {
+  const zlib = (bytes: number[]) => new Uint8Array(deflateSync(Uint8Array.from(bytes)));
+  const end = chunk('IEND', new Uint8Array(0));
+  const gray1x1 = chunk('IHDR', ihdr(1, 1, 8, 0));
+
+  it.each([
+    ['inflateNode', inflateNode],
+    ['inflateWeb', inflateWeb],
+  ] as const)('with %s, rejects a second zlib stream or bytes after the first', async (_, inflate: Inflate) => {
+    const good = pngOf([gray1x1, chunk('IDAT', zlib([0, 5])), end]);
+    expect(Array.from((await decodePng(good, 'good.png', inflate)).data)).toEqual([5]);
+    const message = 'has more image data after the end of its zlib stream (a second stream, or trailing bytes)';
+    const twoStreams = pngOf([gray1x1, chunk('IDAT', zlib([0, 5])), chunk('IDAT', zlib([0, 6])), end]);
+    await expect(decodePng(twoStreams, 'two.png', inflate)).rejects.toThrow(`two.png: ${message}`);
+    const trailing = pngOf([gray1x1, chunk('IDAT', Uint8Array.from([...zlib([0, 5]), 0, 0])), end]);
+    await expect(decodePng(trailing, 'trailing.png', inflate)).rejects.toThrow(`trailing.png: ${message}`);
+  });
+
+  it('rejects two PLTE chunks, a PLTE after IDAT and two IHDR chunks, naming the chunk and its offset', async () => {
+    const header = chunk('IHDR', ihdr(1, 1, 8, 3));
+    const plte = chunk('PLTE', Uint8Array.from([1, 2, 3]));
+    const idat = chunk('IDAT', zlib([0, 0]));
+    const at = 8 + header.length;
+    await expect(decodePng(pngOf([header, plte, plte, idat, end]), 'p.png', inflateNode)).rejects.toThrow(
+      `p.png: has a second PLTE chunk at byte ${at + plte.length}; a PNG has at most one`
+    );
+    await expect(decodePng(pngOf([header, idat, plte, end]), 'late.png', inflateNode)).rejects.toThrow(
+      `late.png: has its PLTE chunk at byte ${at + idat.length}, after image data; it must come before IDAT`
+    );
+    await expect(decodePng(pngOf([header, header, plte, idat, end]), 'h.png', inflateNode)).rejects.toThrow(
+      `h.png: has a second IHDR chunk at byte ${at}; a PNG has exactly one`
+    );
+    expect(Array.from((await decodePng(pngOf([header, plte, idat, end]), 'ok.png', inflateNode)).data)).toEqual([1, 2, 3]);
   });
 });
