@@ -151,8 +151,10 @@ function parsePax(data: Uint8Array, source: string, at: number): Map<string, str
  * archive of any size is read with the memory of its largest member. Decompress `.tar.gz`
  * before (zlib in Node, `DecompressionStream('gzip')` in browsers).
  *
- * Throws a `DATA_FORMAT` {@link BnlabError} naming `source` and the byte offset on a bad header
- * checksum or size, a truncated member, or a missing end-of-archive block.
+ * The stream is read to its end, past the end-of-archive block, so that errors of its source
+ * (a `.tar.gz` whose gzip trailer is missing) surface. Throws a `DATA_FORMAT` {@link BnlabError}
+ * naming `source` and the byte offset on a bad header checksum or size, a truncated member, or a
+ * missing end-of-archive block.
  *
  * @param chunks the archive's bytes, in chunks of any size
  * @param source the file name or URL, for error messages
@@ -175,7 +177,13 @@ export async function* readTar(
       const got = await reader.fill(header);
       if (got === 0) throw fail('ends without the end-of-archive block: the archive is truncated', at);
       if (got < BLOCK) throw fail(`is truncated inside a ${BLOCK}-byte header block (${got} bytes)`, at);
-      if (isZeroBlock(header)) return;
+      if (isZeroBlock(header)) {
+        // Read what follows (the second zero block, the record padding) to the end, so that a
+        // decompressor feeding `chunks` reaches its end and checks it: a .tar.gz cut short
+        // after the archive's last block (its gzip trailer missing) must not pass as complete.
+        await reader.skip(Number.POSITIVE_INFINITY);
+        return;
+      }
       if (!checksumMatches(header))
         throw fail('has a tar header whose checksum does not match: not a tar archive, or corrupt', at);
       const size = numberField(header, 124, 12);

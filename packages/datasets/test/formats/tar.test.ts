@@ -2,7 +2,14 @@ import { isBnlabError } from '@bnlab/core';
 import { extract } from 'tar-stream';
 import { readTar } from '../../src/formats/tar.js';
 import type { TarEntry } from '../../src/formats/tar.js';
-import { chunked, concatBytes, paxGlobalHeader, tarBytes } from '../support/tar_bytes.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { archiveChunksNode } from '../../src/node/decompress.js';
+import { archiveChunksWeb } from '../../src/web/archive_chunks_web.js';
+import { chunked, concatBytes, paxGlobalHeader, tarBytes, tarGzBytes } from '../support/tar_bytes.js';
+import { useTempDir } from '../support/temp_dir.js';
+
+const tempDir = useTempDir();
 
 async function entries(bytes: Uint8Array, chunk = 1 << 16): Promise<TarEntry[]> {
   const out: TarEntry[] = [];
@@ -109,5 +116,30 @@ describe('tar reader', () => {
       for await (const e of readTar(chunked(archive, 4096), 'huge.tar', { maxEntryBytes: undefined })) void e;
     };
     await expect(run()).rejects.toThrow(/member of 1099511627776 bytes, more than the limit of 1073741824/);
+  });
+
+  it('reads its stream to the end, so a .tar.gz without its gzip trailer fails, in Node and on the web', async () => {
+    const whole = await tarGzBytes(files);
+    const cut = whole.subarray(0, whole.length - 8); // CRC-32 and size removed; every tar block is there
+    const path = join(tempDir(), 'no-trailer.tar.gz');
+    writeFileSync(path, cut);
+    const read = async (chunks: AsyncIterable<Uint8Array>, source: string) => {
+      const out: TarEntry[] = [];
+      for await (const e of readTar(chunks, source)) out.push(e);
+      return out;
+    };
+    for (const [chunks, source] of [
+      [archiveChunksNode(path), path],
+      [archiveChunksWeb(cut, 'https://x/no-trailer.tar.gz'), 'https://x/no-trailer.tar.gz'],
+    ] as const) {
+      const e = await read(chunks, source).catch((x: unknown) => x);
+      expect(isBnlabError(e, 'DATA_FORMAT')).toBe(true);
+      expect((e as Error).message).toMatch(
+        new RegExp(`^${source.replace(/[.?/]/g, '\\$&')}: is not a complete gzip (file|stream) \\(unexpected end of file\\)$`)
+      );
+    }
+    const good = join(tempDir(), 'whole.tar.gz');
+    writeFileSync(good, whole);
+    expect((await read(archiveChunksNode(good), good)).map((e) => e.path)).toEqual(files.map((f) => f.name));
   });
 });
