@@ -49,6 +49,7 @@ export type { Cifar10Spec } from './specs/cifar10.js';
 export type { DatasetInfo, RemoteFile, IdxDatasetSpec, IdxDatasetFiles, IdxFileRole } from './specs/dataset_info.js';
 
 export type { RetryOptions } from './net/retry.js';
+export { RETRY_DEFAULTS, MIN_DOWNLOAD_BYTES_PER_SECOND } from './net/retry.js';
 
 export { mnistWeb, fashionMnistWeb, cifar10Web } from './web/datasets_web.js';
 export { loadIdxWeb } from './web/load_idx_web.js';

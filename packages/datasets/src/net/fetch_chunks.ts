@@ -1,39 +1,76 @@
 import { BnlabError } from '@bnlab/core';
-import { PermanentError } from './retry.js';
+import { MIN_DOWNLOAD_BYTES_PER_SECOND, PermanentError } from './retry.js';
+import type { RetryOptions } from './retry.js';
+
+/** How {@link fetchChunks} fetches, and how long it waits. */
+export interface FetchChunksOptions {
+  /** The fetch to use. */
+  fetch: typeof fetch;
+  /** Abort when no bytes arrive for this long. */
+  idleTimeoutMs: number;
+  /**
+   * Abort when the whole attempt lasts longer than this; `undefined` for the default of
+   * {@link RetryOptions.timeoutMs} (derived from the size).
+   */
+  timeoutMs: number | undefined;
+}
 
 /**
- * A fetch whose body is read chunk by chunk with an idle timeout: calls `onChunk` for every chunk
- * and resolves with the number of bytes once the body is complete. Throws `DOWNLOAD_FAILED` (as a
- * {@link PermanentError} for HTTP statuses a retry cannot change) for HTTP errors, dropped
- * connections, short bodies and silence longer than `idleTimeoutMs`. An error thrown by `onChunk`
- * (such as a full disk) is not a network failure: it is thrown as a {@link PermanentError}, the
- * `BnlabError` itself when it is one, else as `IO_ERROR`. However it ends early, the body is
- * cancelled and the request aborted.
+ * A fetch whose body is read chunk by chunk with an idle timeout and an overall deadline: calls
+ * `onChunk` for every chunk and resolves with the number of bytes once the body is complete.
+ * Throws `DOWNLOAD_FAILED` (as a {@link PermanentError} for HTTP statuses a retry cannot change)
+ * for HTTP errors, dropped connections, short bodies, silence longer than `idleTimeoutMs` and an
+ * attempt longer than `timeoutMs`. An error thrown by `onChunk` (such as a full disk) is not a
+ * network failure: it is thrown as a {@link PermanentError}, the `BnlabError` itself when it is
+ * one, else as `IO_ERROR`. However it ends early, the body is cancelled and the request aborted.
  */
 export async function fetchChunks(
   url: string,
-  fetchFn: typeof fetch,
-  idleTimeoutMs: number,
+  options: FetchChunksOptions,
   onChunk: (chunk: Uint8Array) => void | Promise<void>
 ): Promise<number> {
+  const { idleTimeoutMs, timeoutMs } = options;
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const started = Date.now();
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  let allowedMs = Number.POSITIVE_INFINITY;
+  let expired = false;
   const arm = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(), idleTimeoutMs);
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => controller.abort(), idleTimeoutMs);
   };
+  // The deadline: timeoutMs when given, else idleTimeoutMs plus the time `bytes` take at the
+  // slowest rate allowed (the announced length, or what has arrived when none is announced).
+  const setDeadline = (bytes: number): void => {
+    const allowed = timeoutMs ?? idleTimeoutMs + Math.ceil((bytes * 1000) / MIN_DOWNLOAD_BYTES_PER_SECOND);
+    if (allowed === allowedMs) return;
+    allowedMs = allowed;
+    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
+    deadlineTimer = setTimeout(() => {
+      expired = true;
+      controller.abort();
+    }, Math.max(0, started + allowed - Date.now()));
+  };
+  const tooLong = (): string =>
+    `not complete after ${allowedMs} ms, the time allowed (timeoutMs${
+      timeoutMs === undefined ? `: by default ${idleTimeoutMs} ms plus 1 s per ${MIN_DOWNLOAD_BYTES_PER_SECOND} bytes` : ''
+    })`;
   const failed = (message: string, cause?: unknown): BnlabError =>
     new BnlabError('DOWNLOAD_FAILED', `${url}: ${message}`, { where: url, cause });
   arm();
+  setDeadline(0);
   try {
     let response: Response;
     try {
-      response = await fetchFn(url, { signal: controller.signal });
+      response = await options.fetch(url, { signal: controller.signal });
     } catch (e) {
-      throw failed(
-        controller.signal.aborted ? `no response within ${idleTimeoutMs} ms` : `request failed (${describe(e)})`,
-        e
-      );
+      const why = expired
+        ? tooLong()
+        : controller.signal.aborted
+        ? `no response within ${idleTimeoutMs} ms`
+        : `request failed (${describe(e)})`;
+      throw failed(why, e);
     }
     if (!response.ok) {
       const error = failed(`HTTP ${response.status} ${response.statusText}`.trim());
@@ -47,7 +84,9 @@ export async function fetchChunks(
     // With a Content-Encoding, fetch decodes the body and Content-Length counts the encoded bytes.
     const encoding = response.headers.get('content-encoding');
     const encoded = encoding !== null && encoding !== '' && encoding !== 'identity';
-    const expected = encoded ? Number.NaN : Number(response.headers.get('content-length') ?? Number.NaN);
+    const announced = Number(response.headers.get('content-length') ?? Number.NaN);
+    const expected = encoded ? Number.NaN : announced;
+    if (Number.isFinite(announced)) setDeadline(announced);
     const reader = response.body.getReader();
     let received = 0;
     let complete = false;
@@ -58,14 +97,17 @@ export async function fetchChunks(
         try {
           result = await reader.read();
         } catch (e) {
-          const why = controller.signal.aborted
+          const why = expired
+            ? tooLong()
+            : controller.signal.aborted
             ? `no data for ${idleTimeoutMs} ms`
             : `the connection broke (${describe(e)})`;
           throw failed(`${why} after ${received}${Number.isFinite(expected) ? ` of ${expected}` : ''} bytes`, e);
         }
         if (result.done) break;
-        if (timer !== undefined) clearTimeout(timer); // the idle timeout is about the network, not onChunk
+        if (idleTimer !== undefined) clearTimeout(idleTimer); // the idle timeout is about the network, not onChunk
         received += result.value.length;
+        if (!Number.isFinite(announced)) setDeadline(received);
         try {
           await onChunk(result.value);
         } catch (e) {
@@ -93,7 +135,8 @@ export async function fetchChunks(
     }
     return received;
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
   }
 }
 

@@ -9,18 +9,42 @@ export interface RetryOptions {
   backoffMs?: number;
   /** Abort an attempt when no bytes arrive for this long. @default 60000 */
   idleTimeoutMs?: number;
+  /**
+   * Abort an attempt that lasts longer than this in all, however steadily bytes arrive (a server
+   * that sends a byte now and then is never silent for `idleTimeoutMs`). The attempt is retried
+   * like a dropped connection.
+   * @default `idleTimeoutMs` plus 1 s per {@link MIN_DOWNLOAD_BYTES_PER_SECOND} bytes of the
+   * announced Content-Length (60 s + 10 min for MNIST's 9.9 MB training images), or of the bytes
+   * received so far when the server announces no length: an average of at least 16 KiB/s
+   */
+  timeoutMs?: number;
 }
 
-/** {@link RetryOptions} with every value set. */
-export type ResolvedRetryOptions = Required<RetryOptions>;
+/**
+ * The slowest average transfer rate the default {@link RetryOptions.timeoutMs} allows, in bytes
+ * per second (16 KiB/s, 128 kbit/s).
+ */
+export const MIN_DOWNLOAD_BYTES_PER_SECOND = 16 * 1024;
 
-/** The defaults of {@link RetryOptions}. */
-export const RETRY_DEFAULTS: ResolvedRetryOptions = { retries: 3, backoffMs: 1000, idleTimeoutMs: 60000 };
+/** {@link RetryOptions} with every value set (`timeoutMs` stays `undefined` for its derived default). */
+export type ResolvedRetryOptions = Required<Omit<RetryOptions, 'timeoutMs'>> & { timeoutMs: number | undefined };
+
+/** The defaults of {@link RetryOptions} (`timeoutMs`'s depends on the download's size). */
+export const RETRY_DEFAULTS: Readonly<Required<Omit<RetryOptions, 'timeoutMs'>>> = {
+  retries: 3,
+  backoffMs: 1000,
+  idleTimeoutMs: 60000,
+};
 
 /** Merges options over the defaults and checks them (`INVALID_ARGUMENT` otherwise). */
 export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOptions {
-  const resolved = withDefaults(options, RETRY_DEFAULTS);
-  const { retries, backoffMs, idleTimeoutMs } = resolved;
+  const resolved = { ...withDefaults(options, RETRY_DEFAULTS), timeoutMs: options.timeoutMs };
+  const { retries, backoffMs, idleTimeoutMs, timeoutMs } = resolved;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    throw new BnlabError('INVALID_ARGUMENT', `timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`, {
+      where: 'timeoutMs',
+    });
+  }
   if (!Number.isInteger(retries) || retries < 0) {
     throw new BnlabError('INVALID_ARGUMENT', `retries must be a non-negative integer, got ${retries}`, {
       where: 'retries',

@@ -17,8 +17,8 @@ export interface DownloadOptions extends RetryOptions {
 /**
  * Downloads `url` to `dest` safely: the bytes go to a temporary file beside `dest`
  * (`.<name>.<hex>.part`), hashed as they arrive; only a complete file whose SHA-256 equals
- * `sha256` is renamed to `dest`. Anything else (HTTP error, dropped connection, silence, wrong
- * checksum) removes the temporary file and is retried with exponential backoff; the last error is
+ * `sha256` is renamed to `dest`. Anything else (HTTP error, dropped connection, silence, an
+ * attempt past `timeoutMs`, wrong checksum) removes the temporary file and is retried with exponential backoff; the last error is
  * thrown (`DOWNLOAD_FAILED`, `CHECKSUM_MISMATCH`). A folder that cannot be written, or a write
  * that fails (a full disk), throws `IO_ERROR` at once, without retries. `dest` never holds a
  * partial or unverified file, and temporary files of `dest` left by a killed process (unmodified
@@ -63,7 +63,8 @@ export async function downloadFile(
       }
       const hash = createHash('sha256');
       const file = handle;
-      await fetchChunks(url, fetchFn, retry.idleTimeoutMs, async (chunk) => {
+      const limits = { fetch: fetchFn, idleTimeoutMs: retry.idleTimeoutMs, timeoutMs: retry.timeoutMs };
+      await fetchChunks(url, limits, async (chunk) => {
         hash.update(chunk);
         try {
           await writeAll(file, chunk);

@@ -24,7 +24,8 @@ export async function fetchVerified(
   const fetchFn = options.fetch ?? globalThis.fetch;
   return withRetries(async () => {
     const chunks: Uint8Array[] = [];
-    const total = await fetchChunks(url, fetchFn, retry.idleTimeoutMs, (chunk) => {
+    const limits = { fetch: fetchFn, idleTimeoutMs: retry.idleTimeoutMs, timeoutMs: retry.timeoutMs };
+    const total = await fetchChunks(url, limits, (chunk) => {
       chunks.push(chunk);
     });
     const bytes = new Uint8Array(total);

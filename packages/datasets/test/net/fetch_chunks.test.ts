@@ -28,7 +28,7 @@ describe('fetchChunks', () => {
   it('turns an error of onChunk (a full disk) into a permanent IO_ERROR and cancels the body', async () => {
     const stub = endlessFetch();
     let chunks = 0;
-    const e = await fetchChunks(url, stub.fetch, 5000, () => {
+    const e = await fetchChunks(url, { fetch: stub.fetch, idleTimeoutMs: 5000, timeoutMs: undefined }, () => {
       if (++chunks === 3) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(PermanentError); // withRetries does not try again
@@ -41,7 +41,7 @@ describe('fetchChunks', () => {
   it('passes a BnlabError of onChunk through unchanged, as permanent, and cancels the body', async () => {
     const stub = endlessFetch();
     const own = new BnlabError('IO_ERROR', '/cache/.x.part: cannot write', { where: '/cache/.x.part' });
-    const e = await fetchChunks(url, stub.fetch, 5000, () => {
+    const e = await fetchChunks(url, { fetch: stub.fetch, idleTimeoutMs: 5000, timeoutMs: undefined }, () => {
       throw own;
     }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(PermanentError);
@@ -54,7 +54,7 @@ describe('fetchChunks', () => {
     const server = await startServer({ 'slow-disk.bin': { body } });
     try {
       let chunks = 0;
-      const total = await fetchChunks(`${server.url}slow-disk.bin`, fetch, 50, async () => {
+      const total = await fetchChunks(`${server.url}slow-disk.bin`, { fetch, idleTimeoutMs: 50, timeoutMs: undefined }, async () => {
         if (++chunks === 1) await new Promise((resolve) => setTimeout(resolve, 150));
       });
       expect(total).toBe(body.length);

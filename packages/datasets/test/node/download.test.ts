@@ -12,6 +12,17 @@ const tempDir = useTempDir();
 const body = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 31 + 7) % 256);
 const sha = createHash('sha256').update(body).digest('hex');
 const fast = { retries: 2, backoffMs: 5, idleTimeoutMs: 2000 };
+const small = Uint8Array.from({ length: 1000 }, (_, i) => i % 256);
+const smallSha = createHash('sha256').update(small).digest('hex');
+
+/** `p`, or 'still running' when it has not settled after `ms` (a download that never ends). */
+function within<T>(p: Promise<T>, ms: number): Promise<T | 'still running'> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'still running'>((resolve) => {
+    timer = setTimeout(() => resolve('still running'), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 let server: TestServer;
 let n = 0;
@@ -35,6 +46,8 @@ beforeAll(async () => {
     'busy.bin': { body, behaviour: '500', times: 1 },
     'full-disk.bin': { body },
     'stale.bin': { body },
+    'trickle.bin': { body: small, behaviour: 'trickle' },
+    'trickle-chunked.bin': { body: small, behaviour: 'trickle-chunked' },
   });
 });
 afterAll(() => server.close());
@@ -159,4 +172,50 @@ describe('downloadFile', () => {
     await downloadFile(`${server.url}stale.bin`, join(dir, 'stale.bin'), sha, fast);
     expect(readdirSync(dir).sort()).toEqual([fresh, otherFile, 'stale.bin'].sort());
   });
+
+  it('aborts an attempt past timeoutMs although bytes keep arriving (one every 20 ms)', async () => {
+    const dir = folder();
+    const started = Date.now();
+    const e = await within(
+      failure(downloadFile(`${server.url}trickle.bin`, join(dir, 'trickle.bin'), smallSha, {
+        retries: 1,
+        backoffMs: 5,
+        idleTimeoutMs: 2000,
+        timeoutMs: 300,
+      })),
+      5000
+    );
+    expect(e).not.toBe('still running');
+    const error = e as Error & { code: string };
+    expect(error.code).toBe('DOWNLOAD_FAILED');
+    expect(error.message).toMatch(
+      new RegExp(`^${server.url}trickle.bin: not complete after 300 ms, the time allowed \\(timeoutMs\\) after \\d+ of 1000 bytes$`)
+    );
+    expect(requestsOf('trickle.bin')).toBe(2); // retried, as a dropped connection
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.each([
+    ['trickle.bin', 'the announced length', ' of 1000'],
+    ['trickle-chunked.bin', 'the bytes received', ''],
+  ])(
+    'by default, allows %s idleTimeoutMs plus 1 s per 16 KiB of %s',
+    async (name, _, ofTotal) => {
+      const dir = folder();
+      const e = await within(
+        failure(downloadFile(`${server.url}${name}`, join(dir, name), smallSha, { retries: 0, idleTimeoutMs: 250 })),
+        5000
+      );
+      expect(e).not.toBe('still running');
+      // 1000 bytes at 16 KiB/s take 62 ms; a body of unknown length is allowed what has arrived.
+      expect((e as Error).message).toMatch(
+        new RegExp(
+          `^${server.url}${name}: not complete after (312|25\\d) ms, the time allowed \\(timeoutMs: by default 250 ms ` +
+            `plus 1 s per 16384 bytes\\) after \\d+${ofTotal} bytes$`
+        )
+      );
+      if (ofTotal !== '') expect((e as Error).message).toContain('after 312 ms');
+    }
+  );
 });

@@ -5,9 +5,21 @@ import type { AddressInfo } from 'node:net';
 /**
  * How a request is answered: `ok`; `drop` (full Content-Length, half the body, then the
  * connection is destroyed); `drop-chunked` (the same without Content-Length); `corrupt` (every
- * byte, a few of them changed); `stall` (headers and a few bytes, then silence); `404`; `500`.
+ * byte, a few of them changed); `stall` (headers and a few bytes, then silence); `trickle` (full
+ * Content-Length, then one byte every 20 ms, never silent for long); `trickle-chunked` (the same
+ * without Content-Length); `redirect-loop` (302 to itself, forever); `404`; `500`.
  */
-export type Behaviour = 'ok' | 'drop' | 'drop-chunked' | 'corrupt' | 'stall' | '404' | '500';
+export type Behaviour =
+  | 'ok'
+  | 'drop'
+  | 'drop-chunked'
+  | 'corrupt'
+  | 'stall'
+  | 'trickle'
+  | 'trickle-chunked'
+  | 'redirect-loop'
+  | '404'
+  | '500';
 
 export interface Route {
   body: Uint8Array;
@@ -63,6 +75,23 @@ export async function startServer(routes: Record<string, Route>): Promise<TestSe
         res.writeHead(200, { 'content-length': body.length });
         res.write(body.subarray(0, Math.min(10, body.length)));
         return; // never ends; close() destroys it
+      case 'trickle':
+      case 'trickle-chunked': {
+        res.writeHead(200, behaviour === 'trickle' ? { 'content-length': body.length } : {});
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (sent < body.length) res.write(body.subarray(sent, ++sent));
+          if (sent === body.length) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, 20);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
+      case 'redirect-loop':
+        res.writeHead(302, { location: `/${path}` }).end();
+        return;
       case '404':
         res.writeHead(404, 'Not Found').end();
         return;
