@@ -18,9 +18,11 @@ export interface FetchChunksOptions {
 /**
  * A fetch whose body is read chunk by chunk with an idle timeout and an overall deadline: calls
  * `onChunk` for every chunk and resolves with the number of bytes once the body is complete.
- * Throws `DOWNLOAD_FAILED` (as a {@link PermanentError} for HTTP statuses a retry cannot change)
- * for HTTP errors, dropped connections, short bodies, silence longer than `idleTimeoutMs` and an
- * attempt longer than `timeoutMs`. An error thrown by `onChunk` (such as a full disk) is not a
+ * Throws `DOWNLOAD_FAILED` for HTTP errors, dropped connections, short bodies, silence longer
+ * than `idleTimeoutMs` and an attempt longer than `timeoutMs`; as a {@link PermanentError} when a
+ * new attempt cannot change it: an HTTP status such as 404, a redirect loop (more than fetch's 20
+ * redirects) or a redirect to a URL fetch refuses. A URL that is not a valid http(s) URL throws
+ * `INVALID_ARGUMENT`, permanent too, before any request. An error thrown by `onChunk` (such as a full disk) is not a
  * network failure: it is thrown as a {@link PermanentError}, the `BnlabError` itself when it is
  * one, else as `IO_ERROR`. However it ends early, the body is cancelled and the request aborted.
  */
@@ -58,6 +60,10 @@ export async function fetchChunks(
     })`;
   const failed = (message: string, cause?: unknown): BnlabError =>
     new BnlabError('DOWNLOAD_FAILED', `${url}: ${message}`, { where: url, cause });
+  const problem = urlProblem(url);
+  if (problem !== undefined) {
+    throw new PermanentError(new BnlabError('INVALID_ARGUMENT', `${url}: ${problem}`, { where: url }));
+  }
   arm();
   setDeadline(0);
   try {
@@ -65,12 +71,10 @@ export async function fetchChunks(
     try {
       response = await options.fetch(url, { signal: controller.signal });
     } catch (e) {
-      const why = expired
-        ? tooLong()
-        : controller.signal.aborted
-        ? `no response within ${idleTimeoutMs} ms`
-        : `request failed (${describe(e)})`;
-      throw failed(why, e);
+      if (expired) throw failed(tooLong(), e);
+      if (controller.signal.aborted) throw failed(`no response within ${idleTimeoutMs} ms`, e);
+      const error = failed(`request failed (${describe(e)})`, e);
+      throw isPermanentFailure(e) ? new PermanentError(error) : error;
     }
     if (!response.ok) {
       const error = failed(`HTTP ${response.status} ${response.statusText}`.trim());
@@ -140,10 +144,42 @@ export async function fetchChunks(
   }
 }
 
-function describe(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${e.message}: ${cause.message}` : e.message;
+/** Why `url` cannot be fetched at all, or `undefined` (relative URLs count from the page, in browsers). */
+function urlProblem(url: string): string | undefined {
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  let parsed: URL;
+  try {
+    parsed = new URL(url, base);
+  } catch {
+    return 'is not a valid URL: a download needs an absolute http or https URL (check baseUrl)';
   }
-  return String(e);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `has the scheme ${parsed.protocol}; a download needs an http or https URL (check baseUrl)`;
+  }
+  return undefined;
+}
+
+/**
+ * A rejected fetch that a new attempt cannot change. Node's fetch (undici) says so in the
+ * cause: too many redirects (a loop), a redirect to an invalid URL, to another scheme or to a port
+ * fetch blocks. Browsers give one "Failed to fetch" for everything, which stays retried.
+ */
+function isPermanentFailure(e: unknown): boolean {
+  const cause = (e as { cause?: unknown } | undefined)?.cause;
+  if ((cause as { code?: unknown } | undefined)?.code === 'ERR_INVALID_URL') return true;
+  const message = messageOf(cause) ?? '';
+  return /redirect count exceeded|URL scheme must be a HTTP\(S\) scheme|unknown scheme|bad port/.test(message);
+}
+
+/** The message of an error, from any realm (Node's fetch rejects with errors of its own realm). */
+function messageOf(e: unknown): string | undefined {
+  const message = (e as { message?: unknown } | null | undefined)?.message;
+  return typeof e === 'object' && typeof message === 'string' ? message : undefined;
+}
+
+function describe(e: unknown): string {
+  const message = messageOf(e);
+  if (message === undefined) return String(e);
+  const cause = messageOf((e as { cause?: unknown }).cause);
+  return cause === undefined ? message : `${message}: ${cause}`;
 }

@@ -48,6 +48,7 @@ beforeAll(async () => {
     'stale.bin': { body },
     'trickle.bin': { body: small, behaviour: 'trickle' },
     'trickle-chunked.bin': { body: small, behaviour: 'trickle-chunked' },
+    'loop.bin': { body, behaviour: 'redirect-loop' },
   });
 });
 afterAll(() => server.close());
@@ -218,4 +219,32 @@ describe('downloadFile', () => {
       if (ofTotal !== '') expect((e as Error).message).toContain('after 312 ms');
     }
   );
+
+  it.each([
+    ['not a url/x.bin', 'is not a valid URL: a download needs an absolute http or https URL (check baseUrl)'],
+    ['ftp://127.0.0.1/x.bin', 'has the scheme ftp:; a download needs an http or https URL (check baseUrl)'],
+  ])('refuses %s at once, without a request or a retry', async (url, why) => {
+    let requests = 0;
+    const counting = ((...args: Parameters<typeof fetch>) => {
+      requests++;
+      return fetch(...args);
+    }) as typeof fetch;
+    const dir = folder();
+    const started = Date.now();
+    const e = await failure(downloadFile(url, join(dir, 'x.bin'), sha, { retries: 3, backoffMs: 300, fetch: counting }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toBe(`${url}: ${why}`);
+    expect(requests).toBe(0);
+    expect(Date.now() - started).toBeLessThan(250); // the first backoff is 300 ms
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('does not retry a redirect loop', async () => {
+    const dir = folder();
+    const e = await failure(downloadFile(`${server.url}loop.bin`, join(dir, 'loop.bin'), sha, fast));
+    expect(e.code).toBe('DOWNLOAD_FAILED');
+    expect(e.message).toBe(`${server.url}loop.bin: request failed (fetch failed: redirect count exceeded)`);
+    expect(requestsOf('loop.bin')).toBe(21); // the request and fetch's 20 redirects, once
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });
