@@ -1,7 +1,13 @@
 import type { PixelScaling } from '../dataset/scaling.js';
+import type { RETRY_DEFAULTS, RetryOptions } from '../net/retry.js';
 import type { DownloadOptions } from './download.js';
 
-/** Options of the `load` of a dataset in Node. */
+/**
+ * Options of the `load` of a dataset in Node. The download options come from
+ * {@link RetryOptions} (through {@link DownloadOptions}): `retries`, `backoffMs`, `idleTimeoutMs`
+ * (how long a silent connection is tolerated, 60 s by default) and `timeoutMs` (the longest one
+ * attempt may last); {@link RETRY_DEFAULTS} holds their defaults, for a command line's help.
+ */
 export interface LoadOptions extends DownloadOptions {
   /**
    * A folder holding the dataset's files (plain or `.gz`). When given, only this folder is read:

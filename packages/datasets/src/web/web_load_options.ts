@@ -1,7 +1,11 @@
 import type { PixelScaling } from '../dataset/scaling.js';
+import type { RetryOptions } from '../net/retry.js';
 import type { FetchVerifiedOptions } from './fetch_verified.js';
 
-/** Options of the `load` of datasets fetched over HTTP (the browser entry). */
+/**
+ * Options of the `load` of datasets fetched over HTTP (the browser entry), with the download
+ * options of {@link RetryOptions}: `retries`, `backoffMs`, `idleTimeoutMs` and `timeoutMs`.
+ */
 export interface WebLoadOptions extends FetchVerifiedOptions {
   /** Where the dataset's files are, ending in `/`. @default the official location */
   baseUrl?: string;

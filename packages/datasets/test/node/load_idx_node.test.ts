@@ -6,6 +6,7 @@ import { bufferGrowth, gzipBomb } from '../support/bombs.js';
 import { failure } from '../support/failure.js';
 import { idxBytes, idxImages, idxLabels } from '../support/idx_bytes.js';
 import { idxFixtureFiles, idxFixtureSpec } from '../support/idx_fixture.js';
+import { startServer } from '../support/http_server.js';
 import { useTempDir } from '../support/temp_dir.js';
 
 const tempDir = useTempDir();
@@ -59,5 +60,30 @@ describe('IDX files in a folder', () => {
     expect(e.message).toBe(
       `${join(dir, 'train-images-idx3-ubyte.gz')}: holds 0 images (shape [0, 28, 28]); a dataset needs at least one`
     );
+  });
+});
+
+describe('IDX downloads', () => {
+  it('take idleTimeoutMs and timeoutMs from the load options', async () => {
+    const files = idxFixtureFiles();
+    const server = await startServer({
+      'stall/train-images-idx3-ubyte.gz': { body: files['train-images-idx3-ubyte.gz'] as Uint8Array, behaviour: 'stall' },
+      'trickle/train-images-idx3-ubyte.gz': {
+        body: files['train-images-idx3-ubyte.gz'] as Uint8Array,
+        behaviour: 'trickle',
+      },
+    });
+    try {
+      const options = (folder: string) => ({ baseUrl: `${server.url}${folder}/`, cacheDir: join(tempDir(), folder), retries: 0 });
+      const silent = await failure(loadIdxNode(spec, [], { ...options('stall'), idleTimeoutMs: 150, timeoutMs: 5000 }));
+      expect(silent.code).toBe('DOWNLOAD_FAILED');
+      expect(silent.message).toMatch(/stall\/train-images-idx3-ubyte\.gz: no data for 150 ms after 10 of \d+ bytes$/);
+      const slow = await failure(loadIdxNode(spec, [], { ...options('trickle'), idleTimeoutMs: 5000, timeoutMs: 200 }));
+      expect(slow.message).toMatch(
+        /trickle\/train-images-idx3-ubyte\.gz: not complete after 200 ms, the time allowed \(timeoutMs\) after \d+ of \d+ bytes$/
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
