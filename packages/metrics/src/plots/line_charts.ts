@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { BnlabError } from '@bnlab/core';
 import { emaSmooth } from '../stats/smoothing.js';
-import { meanCI } from '../stats/summary.js';
+import { MIN_VALUES_FOR_INTERVAL, meanCI } from '../stats/summary.js';
 import { slug, type Figure } from './figure.js';
 import { renderVegaLite } from './render.js';
 import { epochValue, isAccuracy, isLeftOut, metricTitle, type EpochMetric, type LabelledRun, type RunGroup } from './series.js';
@@ -279,7 +279,11 @@ export function seedBandRows(groups: readonly RunGroup[], metric: EpochMetric = 
       // Not every run reached this epoch with a finite value: no honest mean over the group.
       if (c.n < finished.length) continue;
       const row: SeedBandRow = { group: g.label, epoch: epoch + 1, mean: c.mean, n: c.n };
-      if (Number.isFinite(c.halfWidth)) {
+      if (c.n < MIN_VALUES_FOR_INTERVAL && c.n > 1) {
+        // Two runs: their range (a t-interval with one degree of freedom says nothing).
+        row.lower = c.min;
+        row.upper = c.max;
+      } else if (Number.isFinite(c.halfWidth)) {
         // An accuracy lies in [0, 1]: draw the interval inside it.
         row.lower = acc ? Math.max(0, c.lower) : c.lower;
         row.upper = acc ? Math.min(1, c.upper) : c.upper;
@@ -311,7 +315,9 @@ export async function seedBandChart(groups: readonly RunGroup[], options: SeedBa
   const rows = seedBandRows(groups, metric, level);
   const name = metricTitle(metric);
   const pct = Math.round(level * 100);
-  const title = options.title ?? `${name} per epoch: mean ± ${pct}% CI over seeds`;
+  const ranges = rows.length > 0 && rows.every((r) => r.n < MIN_VALUES_FOR_INTERVAL);
+  const band = ranges ? 'range' : `${pct}% CI`;
+  const title = options.title ?? `${name} per epoch: mean ${ranges ? 'and range' : `± ${pct}% CI`} over seeds`;
   const acc = isAccuracy(metric);
   const maxEpoch = Math.max(1, ...rows.map((r) => r.epoch));
   const x = epochAxis(maxEpoch);
@@ -328,7 +334,7 @@ export async function seedBandChart(groups: readonly RunGroup[], options: SeedBa
         mark: { type: 'area', opacity: 0.22, aria: false },
         encoding: {
           x,
-          y: { field: 'lower', type: 'quantitative', title: `${name} (mean ± ${pct}% CI)`, scale: { zero: false }, axis: yAxis },
+          y: { field: 'lower', type: 'quantitative', title: `${name} (mean, ${band})`, scale: { zero: false }, axis: yAxis },
           y2: { field: 'upper' },
           color,
         },
@@ -337,7 +343,7 @@ export async function seedBandChart(groups: readonly RunGroup[], options: SeedBa
         mark: { type: 'line', point: true, strokeWidth: 2 },
         encoding: {
           x,
-          y: { field: 'mean', type: 'quantitative', title: `${name} (mean ± ${pct}% CI)`, scale: { zero: false }, axis: yAxis },
+          y: { field: 'mean', type: 'quantitative', title: `${name} (mean, ${band})`, scale: { zero: false }, axis: yAxis },
           color,
           tooltip: [{ field: 'group' }, { field: 'epoch' }, { field: 'mean' }, { field: 'n' }],
         },

@@ -52,6 +52,15 @@ const EXTRA_TITLES: Record<string, string> = {
   [extraKeys.gradNormTotal]: 'Gradient norm (all layers)',
   [extraKeys.evalSeconds]: 'Evaluation time (s)',
   [extraKeys.batches]: 'Batches',
+  [extraKeys.bnMovingTestAccuracy]: 'Test accuracy, moving averages',
+  [extraKeys.bnMovingTestLoss]: 'Test loss, moving averages',
+  [extraKeys.bnMovingValAccuracy]: 'Validation accuracy, moving averages',
+  [extraKeys.bnMovingValLoss]: 'Validation loss, moving averages',
+  [extraKeys.bnBatchTestAccuracy]: 'Test accuracy, batch statistics',
+  [extraKeys.bnBatchTestLoss]: 'Test loss, batch statistics',
+  [extraKeys.bnGapTestAccuracy]: 'Accuracy gap, batch statistics − moving averages',
+  [extraKeys.bnPreciseBatches]: 'Batches for precise statistics',
+  [extraKeys.bnPreciseExamples]: 'Examples for precise statistics',
 };
 
 /**

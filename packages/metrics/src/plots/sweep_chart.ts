@@ -1,7 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { TrainingRecord } from '@bnlab/core';
 import { BnlabError } from '@bnlab/core';
-import { meanCI } from '../stats/summary.js';
+import { MIN_VALUES_FOR_INTERVAL, meanCI } from '../stats/summary.js';
 import { slug, type Figure } from './figure.js';
 import { renderVegaLite } from './render.js';
 import { epochValue, type EpochMetric } from './series.js';
@@ -60,17 +60,20 @@ export async function sweepChart(points: readonly SweepPoint[], options: SweepCh
   const [lo, hi] = options.clip ?? (options.percent ? [0, 1] : [-Infinity, Infinity]);
   const rows = points.map((p) => {
     const c = meanCI(p.values, level);
+    // Two values: their range (a t-interval with one degree of freedom says nothing).
+    const range = c.n > 1 && c.n < MIN_VALUES_FOR_INTERVAL;
     return {
       series: p.series,
       x: xScale === 'ordinal' ? String(p.x) : p.x,
       mean: c.mean,
-      lower: Number.isFinite(c.halfWidth) ? Math.max(lo, c.lower) : null,
-      upper: Number.isFinite(c.halfWidth) ? Math.min(hi, c.upper) : null,
+      lower: range ? c.min : Number.isFinite(c.halfWidth) ? Math.max(lo, c.lower) : null,
+      upper: range ? c.max : Number.isFinite(c.halfWidth) ? Math.min(hi, c.upper) : null,
       n: c.n,
     };
   });
   const pct = Math.round(level * 100);
-  const yTitle = `${options.yTitle ?? 'Value'} (mean ± ${pct}% CI)`;
+  const ranges = rows.every((r) => r.n < MIN_VALUES_FOR_INTERVAL);
+  const yTitle = `${options.yTitle ?? 'Value'} (mean ${ranges ? 'and range' : `± ${pct}% CI`})`;
   const xLower = /^[A-Z][a-z]/.test(options.xTitle) ? options.xTitle[0]!.toLowerCase() + options.xTitle.slice(1) : options.xTitle;
   const title = options.title ?? `${options.yTitle ?? 'Value'} vs ${xLower}`;
   const xEnc =

@@ -32,6 +32,24 @@ export const extraKeys = {
   probeAccuracyInferenceMode: 'probe/inferenceMode/accuracy',
   /** Loss on the probe set in inference mode. */
   probeLossInferenceMode: 'probe/inferenceMode/loss',
+  /** Batch norm: test accuracy with the moving averages (the headline figure with `statistics: 'moving'`). */
+  bnMovingTestAccuracy: 'bn/moving/testAccuracy',
+  /** Batch norm: test loss with the moving averages. */
+  bnMovingTestLoss: 'bn/moving/testLoss',
+  /** Batch norm: validation accuracy with the moving averages. */
+  bnMovingValAccuracy: 'bn/moving/valAccuracy',
+  /** Batch norm: validation loss with the moving averages. */
+  bnMovingValLoss: 'bn/moving/valLoss',
+  /** Batch norm: test accuracy with each evaluation batch's own statistics (as in training, dropout off). */
+  bnBatchTestAccuracy: 'bn/batchStatistics/testAccuracy',
+  /** Batch norm: test loss with each evaluation batch's own statistics. */
+  bnBatchTestLoss: 'bn/batchStatistics/testLoss',
+  /** Batch norm: test accuracy with batch statistics minus with the moving averages (the train/inference gap). */
+  bnGapTestAccuracy: 'bn/gap/testAccuracy',
+  /** Batch norm: training batches the precise statistics were computed over. */
+  bnPreciseBatches: 'bn/precise/batches',
+  /** Batch norm: training examples the precise statistics were computed over. */
+  bnPreciseExamples: 'bn/precise/examples',
 } as const;
 
 /** Options of {@link createTrainingRecord}. */

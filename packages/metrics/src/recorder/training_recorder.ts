@@ -1,12 +1,38 @@
 import { BnlabError } from '@bnlab/core';
 import type { BatchRecord, EpochRecord, MetricsSink, RunStatus, TrainingRecord } from '@bnlab/core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { batchNormalizationLayers, recomputeBatchStatistics, withBatchStatistics } from '@bnlab/layers';
+import type { InputBatch } from '@bnlab/layers';
 import { captureEnvironment } from '../record/environment.js';
 import { createTrainingRecord, extraKeys } from '../record/record.js';
 import { DivergenceDetector, type DivergenceOptions, type DivergenceVerdict } from './divergence.js';
-import { compiledLoss, evaluateModel, type LabelledData, type LabelledTensors, type LossFunction } from './evaluate.js';
+import { compiledLoss, evaluateModel, preservingState, type LabelledData, type LabelledTensors, type LossFunction } from './evaluate.js';
 import { activationStats, activationStatsToExtra, gradientNorms, gradientNormsToExtra } from './probes.js';
 import { RecorderCallback } from './recorder_callback.js';
+
+/**
+ * Which statistics batch normalization uses when the recorder evaluates a model that has it,
+ * and the figures recorded beside them.
+ */
+export interface BatchNormEvaluation {
+  /**
+   * `'precise'`: before each evaluation the population statistics of the current weights are
+   * recomputed over training batches (`recomputeBatchStatistics` of `@bnlab/layers`) and the
+   * headline validation and test figures use them; the moving averages are put back after the
+   * evaluation, so training is unchanged, and once more recomputed when the run completes, so
+   * the trained model carries precise statistics. `'moving'`: the moving averages, as Keras
+   * and tfjs evaluate.
+   */
+  statistics: 'moving' | 'precise';
+  /** The training batches precise statistics are computed over, made afresh for each evaluation. Required with `'precise'`. */
+  batches?: () => Iterable<InputBatch> | AsyncIterable<InputBatch>;
+  /** Use at most this many of them. @default all */
+  maxBatches?: number;
+  /** Dispose of each batch after use (batches made on the fly). @default true */
+  disposeBatches?: boolean;
+  /** Batch size of the batch-statistics evaluation: use the training batch size. @default evalBatchSize */
+  batchStatisticsBatchSize?: number;
+}
 
 /** Options of a {@link TrainingRecorder}. Everything costly is off by default. */
 export interface TrainingRecorderOptions {
@@ -51,6 +77,14 @@ export interface TrainingRecorderOptions {
   now?: () => number;
   /** The current learning rate. @default the model optimizer's `getConfig().learningRate` */
   learningRate?: () => number | undefined;
+  /**
+   * For a model with batch normalization: which statistics the headline figures use, and
+   * the test accuracy with the moving averages and with batch statistics recorded beside
+   * them each epoch (`extraKeys.bnMovingTestAccuracy`, `bnBatchTestAccuracy`,
+   * `bnGapTestAccuracy`). Models without batch normalization are evaluated as usual.
+   * @default none: the moving averages, and no extra figures
+   */
+  batchNorm?: BatchNormEvaluation;
 }
 
 /** One training step's figures, as a custom loop measures them. */
@@ -118,6 +152,7 @@ export class TrainingRecorder implements MetricsSink {
   private epochAccWeight = 0;
   private epochWeight = 0;
   private epochImages = 0;
+  private hasBatchNorm: boolean | undefined;
 
   constructor(options: TrainingRecorderOptions = {}) {
     this.options = { ...options };
@@ -127,6 +162,13 @@ export class TrainingRecorder implements MetricsSink {
         'INVALID_CONFIG',
         'probe: gradientNorms, activationStats and trainVsInference need a probe batch ({ xs, ys }); none was given',
         { where: 'probe' },
+      );
+    }
+    if (options.batchNorm?.statistics === 'precise' && typeof options.batchNorm.batches !== 'function') {
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        "batchNorm.batches: precise batch-norm statistics need the training batches to compute them over (a function returning an iterable of batches); none was given",
+        { where: 'batchNorm.batches' },
       );
     }
     this.now = options.now ?? (() => performance.now());
@@ -306,17 +348,47 @@ export class TrainingRecorder implements MetricsSink {
     if (figures.valAccuracy !== undefined) record.valAccuracy = figures.valAccuracy;
     if (figures.testLoss !== undefined) record.testLoss = figures.testLoss;
     if (figures.testAccuracy !== undefined) record.testAccuracy = figures.testAccuracy;
-    if (o.validation && record.valLoss === undefined) {
-      const r = await evaluateModel(this.needModel('validation'), o.validation, evalOpts());
-      record.valLoss = r.loss;
-      record.valAccuracy = r.accuracy;
-    }
-    if (o.test && record.testLoss === undefined) {
-      const r = await evaluateModel(this.needModel('test'), o.test, evalOpts());
-      record.testLoss = r.loss;
-      record.testAccuracy = r.accuracy;
-    }
     const extra: Record<string, number> = { [extraKeys.batches]: batches };
+    const bn = this.batchNormEvaluation();
+    const evaluate = async (): Promise<void> => {
+      if (o.validation && (record.valLoss === undefined || bn?.statistics === 'precise')) {
+        const r = await evaluateModel(this.needModel('validation'), o.validation, evalOpts());
+        record.valLoss = r.loss;
+        record.valAccuracy = r.accuracy;
+      }
+      if (o.test && (record.testLoss === undefined || bn?.statistics === 'precise')) {
+        const r = await evaluateModel(this.needModel('test'), o.test, evalOpts());
+        record.testLoss = r.loss;
+        record.testAccuracy = r.accuracy;
+      }
+    };
+    if (bn && model) {
+      // The moving averages first: they are what the model holds.
+      await evaluate();
+      if (record.testAccuracy !== undefined) extra[extraKeys.bnMovingTestAccuracy] = record.testAccuracy;
+      if (record.testLoss !== undefined) extra[extraKeys.bnMovingTestLoss] = record.testLoss;
+      if (record.valAccuracy !== undefined) extra[extraKeys.bnMovingValAccuracy] = record.valAccuracy;
+      if (record.valLoss !== undefined) extra[extraKeys.bnMovingValLoss] = record.valLoss;
+      if (bn.statistics === 'precise') {
+        await preservingState(model, async () => {
+          const r = await this.recomputePrecise(model, bn);
+          extra[extraKeys.bnPreciseBatches] = r.batches;
+          extra[extraKeys.bnPreciseExamples] = r.examples;
+          await evaluate();
+        });
+      }
+      if (o.test) {
+        const r = await withBatchStatistics(model, () =>
+          evaluateModel(model, o.test as LabelledData, { ...evalOpts(), batchSize: bn.batchStatisticsBatchSize ?? evalOpts().batchSize }),
+        );
+        extra[extraKeys.bnBatchTestAccuracy] = r.accuracy;
+        extra[extraKeys.bnBatchTestLoss] = r.loss;
+        const moving = extra[extraKeys.bnMovingTestAccuracy];
+        if (moving !== undefined) extra[extraKeys.bnGapTestAccuracy] = r.accuracy - moving;
+      }
+    } else {
+      await evaluate();
+    }
     if (o.probe && o.trainVsInference) {
       const m = this.needModel('trainVsInference');
       const probe = o.probe;
@@ -339,6 +411,21 @@ export class TrainingRecorder implements MetricsSink {
     record.extra = extra;
     await this.onEpochStore(record);
     return record;
+  }
+
+  /** The batch-norm evaluation in force: the option, when the model has batch normalization. */
+  private batchNormEvaluation(): BatchNormEvaluation | undefined {
+    const bn = this.options.batchNorm;
+    if (!bn || !this.model) return undefined;
+    if (this.hasBatchNorm === undefined) this.hasBatchNorm = batchNormalizationLayers(this.model).length > 0;
+    return this.hasBatchNorm ? bn : undefined;
+  }
+
+  private recomputePrecise(model: LayersModel, bn: BatchNormEvaluation) {
+    return recomputeBatchStatistics(model, (bn.batches as NonNullable<BatchNormEvaluation['batches']>)(), {
+      ...(bn.maxBatches !== undefined ? { maxBatches: bn.maxBatches } : {}),
+      disposeBatches: bn.disposeBatches ?? true,
+    });
   }
 
   private needModel(what: string): LayersModel {
@@ -375,6 +462,11 @@ export class TrainingRecorder implements MetricsSink {
     if (this.ended) return this.current;
     this.ended = true;
     if (this.current.status !== 'diverged') this.current.status = this.interrupted ? 'interrupted' : status;
+    const bn = this.batchNormEvaluation();
+    if (bn?.statistics === 'precise' && this.current.status === 'completed' && this.model) {
+      // The trained model keeps the population statistics it was evaluated with.
+      await this.recomputePrecise(this.model, bn);
+    }
     this.current.finishedAt = new Date().toISOString();
     for (const s of this.options.sinks ?? []) await s.onRunEnd?.(this.current);
     return this.current;

@@ -27,6 +27,7 @@ h1 { font-size: 1.7rem; margin-bottom: .2rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #ddd; padding-bottom: .25rem; }
 .muted { color: #666; }
 table { border-collapse: collapse; margin: .75rem 0; font-size: .92rem; }
+.scroll { overflow-x: auto; }
 th, td { border: 1px solid #d8d8d8; padding: .32rem .6rem; text-align: left; vertical-align: top; }
 thead th { background: #f3f4f6; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -89,9 +90,9 @@ ${description}
 </header>
 <section id="results">
 <h2>Results</h2>
-<table class="results"><thead><tr>${head}</tr></thead><tbody>
+<div class="scroll"><table class="results"><thead><tr>${head}</tr></thead><tbody>
 ${rows}
-</tbody></table>
+</tbody></table></div>
 <p class="muted">${escapeHtml(resultsNote(t))}</p>
 </section>
 <section id="plots">

@@ -4,7 +4,8 @@ import { flattenConfig } from '../export/csv.js';
 import { runDurationSeconds, extraKeys } from '../record/record.js';
 import type { Figure } from '../plots/figure.js';
 import { epochChart, lossCurveChart, seedBandChart } from '../plots/line_charts.js';
-import { epochValue } from '../plots/series.js';
+import { epochValue, isLeftOut } from '../plots/series.js';
+import { sweepChart, type SweepPoint } from '../plots/sweep_chart.js';
 import { defaultGroupBy, groupOf, groupRuns, resultsTable, type GroupBy, type ResultMetric, type ResultsTable } from './results.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -121,6 +122,43 @@ export function sharedConfig(runs: readonly TrainingRecord[]): KeyValueRows {
   });
 }
 
+/**
+ * Final test accuracy of each batch-norm variant with precise statistics (when recorded),
+ * with the moving averages and with batch statistics: batch norm's train/inference gap.
+ */
+async function batchNormStatisticsChart(groups: ReturnType<typeof groupRuns>, level: number): Promise<Figure> {
+  const finalValue = (r: TrainingRecord, m: string): number | undefined => {
+    const vals = r.epochs.map((e) => epochValue(e, m)).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    return vals[vals.length - 1];
+  };
+  const points: SweepPoint[] = [];
+  for (const g of groups) {
+    const finished = g.records.filter((r) => !isLeftOut(r) && finalValue(r, extraKeys.bnBatchTestAccuracy) !== undefined);
+    if (finished.length === 0) continue;
+    const precise = finished.some((r) => finalValue(r, extraKeys.bnPreciseBatches) !== undefined);
+    const settings: Array<[string, string]> = [
+      ...(precise ? ([['precise statistics', 'testAccuracy']] as Array<[string, string]>) : []),
+      ['moving averages', extraKeys.bnMovingTestAccuracy],
+      ['batch statistics', extraKeys.bnBatchTestAccuracy],
+    ];
+    for (const [x, metric] of settings) {
+      const values = finished.map((r) => finalValue(r, metric)).filter((v): v is number => v !== undefined);
+      if (values.length > 0) points.push({ series: g.label, x, values });
+    }
+  }
+  return sweepChart(points, {
+    title: 'Batch norm: test accuracy by the statistics it normalizes with',
+    xTitle: 'Statistics',
+    yTitle: 'Final test accuracy',
+    percent: true,
+    level,
+    id: 'batch-norm-statistics',
+    caption:
+      'Final test accuracy of each batch-norm variant, the same weights evaluated three ways: inference with population statistics recomputed over training batches (precise BN, when the experiment uses it), ' +
+      'inference with the moving averages of training, and with each test batch normalized by its own statistics (as in training, dropout off). Mean over seeds with its interval (the range for two seeds).',
+  });
+}
+
 /** The standard figures for a set of runs. */
 export async function standardFigures(runs: readonly TrainingRecord[], groupBy: GroupBy, level = 0.95): Promise<Figure[]> {
   const groups = groupRuns(runs, groupBy);
@@ -144,11 +182,12 @@ export async function standardFigures(runs: readonly TrainingRecord[], groupBy: 
         metric,
         level,
         caption:
-          `Mean over the runs of each variant; the band is the ${pct}% confidence interval (Student's t, n − 1 degrees of freedom). ` +
+          `Mean over the runs of each variant; the band is the ${pct}% confidence interval (Student's t, n − 1 degrees of freedom), or with two runs their range. ` +
           "Drawn only at the epochs every run of the variant reached (runs that failed or were interrupted are left out): a variant's line ends where its first run stopped or diverged.",
       }),
     );
   }
+  if (has(extraKeys.bnBatchTestAccuracy)) figures.push(await batchNormStatisticsChart(groups, level));
   if (has(extraKeys.probeAccuracyInferenceMode) && has(extraKeys.probeAccuracyTrainingMode)) {
     figures.push(
       await epochChart(firsts, {

@@ -1,7 +1,8 @@
 import type { TrainingRecord } from '@bnlab/core';
 import { BnlabError } from '@bnlab/core';
-import { meanCI, type MeanCI } from '../stats/summary.js';
+import { MIN_VALUES_FOR_INTERVAL, meanCI, type MeanCI } from '../stats/summary.js';
 import { epochValue, isAccuracy, isLeftOut, metricTitle, type EpochMetric } from '../plots/series.js';
+import { extraKeys } from '../record/record.js';
 
 /** A column of the results table: one figure per run, summarized over the runs of a group. */
 export interface ResultMetric {
@@ -94,7 +95,17 @@ const AT_WORDS = { last: 'final', max: 'best', min: 'lowest', mean: 'mean' } as 
 export function defaultResultMetrics(records: readonly TrainingRecord[]): ResultMetric[] {
   const has = (m: EpochMetric): boolean => records.some((r) => r.epochs.some((e) => epochValue(e, m) !== undefined));
   const out: ResultMetric[] = [];
-  if (has('testAccuracy')) out.push({ metric: 'testAccuracy' });
+  const precise = has(extraKeys.bnPreciseBatches);
+  if (has('testAccuracy')) out.push(precise ? { metric: 'testAccuracy', label: 'Final test accuracy (BN: precise statistics)' } : { metric: 'testAccuracy' });
+  if (has(extraKeys.bnBatchTestAccuracy)) {
+    // Batch norm's train/inference gap, measured: the same test set with the moving averages
+    // and with each batch's own statistics (as in training).
+    out.push(
+      { metric: extraKeys.bnMovingTestAccuracy, label: 'BN: with moving averages' },
+      { metric: extraKeys.bnBatchTestAccuracy, label: 'BN: with batch statistics' },
+      { metric: extraKeys.bnGapTestAccuracy, label: 'BN gap: batch statistics − moving averages', percent: true },
+    );
+  }
   if (has('valAccuracy')) out.push({ metric: 'valAccuracy' }, { metric: 'valAccuracy', at: 'max' });
   if (has('testLoss')) out.push({ metric: 'testLoss' });
   if (has('trainLoss')) out.push({ metric: 'trainLoss' });
@@ -154,21 +165,35 @@ function sig(v: number, digits: number): string {
   return decimals > 8 ? v.toExponential(digits - 1) : v.toFixed(decimals);
 }
 
+/** The range an accuracy (or any figure shown as percent) can take. */
+const PERCENT_RANGE: [number, number] = [0, 1];
+
 /**
- * A summary as text: `97.81 ± 0.12 %` (percent), `0.0712 ± 0.0031`, a bare mean for one
- * run, `—` when no run has a finite value.
+ * A summary as text: `97.81 ± 0.12 %` (percent), `0.0712 ± 0.0031`, a bare value for one
+ * run, the mean and range of the values for two (`96.93 % (96.80–97.06)`: a t-interval with one degree of
+ * freedom says nothing), `—` when no run has a finite value. A percent interval that would
+ * pass 0% or 100% is cut there and marked `†`: `24.78 % (CI 0.00†–71.20)`.
  */
 export function formatMeanCI(c: MeanCI, percent: boolean): string {
   if (c.n === 0) return '—';
-  if (percent) {
-    const m = (100 * c.mean).toFixed(2);
-    return Number.isFinite(c.halfWidth) ? `${m} ± ${(100 * c.halfWidth).toFixed(2)} %` : `${m} %`;
+  const scale = percent ? 100 : 1;
+  const unit = percent ? ' %' : '';
+  if (c.n < MIN_VALUES_FOR_INTERVAL || !Number.isFinite(c.halfWidth)) {
+    const one = (v: number) => (percent ? (100 * v).toFixed(2) : sig(v, 4));
+    if (c.n === 1 || !Number.isFinite(c.min) || c.min === c.max) return `${one(c.mean)}${unit}`;
+    return `${one(c.mean)}${unit} (${one(c.min)}–${one(c.max)})`;
   }
-  if (!Number.isFinite(c.halfWidth)) return sig(c.mean, 4);
   // As many decimals as the interval needs (two significant digits of the half-width).
-  const hwMag = c.halfWidth > 0 ? Math.floor(Math.log10(c.halfWidth)) : -4;
-  const decimals = Math.min(8, Math.max(0, 1 - hwMag));
-  return `${c.mean.toFixed(decimals)} ± ${c.halfWidth.toFixed(decimals)}`;
+  const hw = c.halfWidth * scale;
+  const hwMag = hw > 0 ? Math.floor(Math.log10(hw)) : -4;
+  const decimals = percent ? 2 : Math.min(8, Math.max(0, 1 - hwMag));
+  const f = (v: number) => (v * scale).toFixed(decimals);
+  if (percent && (c.lower < PERCENT_RANGE[0] || c.upper > PERCENT_RANGE[1])) {
+    const lo = c.lower < PERCENT_RANGE[0] ? `${f(PERCENT_RANGE[0])}†` : f(c.lower);
+    const hi = c.upper > PERCENT_RANGE[1] ? `${f(PERCENT_RANGE[1])}†` : f(c.upper);
+    return `${f(c.mean)} % (CI ${lo}–${hi})`;
+  }
+  return `${f(c.mean)} ± ${f(c.halfWidth)}${unit}`;
 }
 
 /**
@@ -184,7 +209,8 @@ export function formatResultCell(c: MeanCI, percent: boolean, runs: number): str
 export function resultsNote(t: ResultsTable): string {
   const pct = Math.round(t.level * 100);
   return (
-    `Mean over runs ± half-width of the ${pct}% confidence interval (Student's t with n − 1 degrees of freedom); a single run shows its value alone. ` +
+    `Mean over runs ± half-width of the ${pct}% confidence interval (Student's t with n − 1 degrees of freedom); a single run shows its value alone, and two runs their mean and range (an interval with one degree of freedom says nothing). ` +
+    'An accuracy interval that would pass 0% or 100% is cut there (marked †). ' +
     'Each run contributes its last finite value (or its best, lowest or mean one, as the column says). ' +
     'Diverged runs count with the values they reached before diverging. ' +
     "Runs that failed or were interrupted did not finish: they are left out of the means and counted under “Left out”. " +

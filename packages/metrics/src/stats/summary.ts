@@ -21,7 +21,18 @@ export interface MeanCI {
   level: number;
   /** Values left out because they were NaN or infinite. */
   dropped: number;
+  /** Smallest finite value (NaN when `n` is 0). */
+  min: number;
+  /** Largest finite value (NaN when `n` is 0). */
+  max: number;
 }
+
+/**
+ * Fewest values a t-interval is shown for: with two, t has one degree of freedom and the 95%
+ * interval is ±12.7 standard errors — wide enough to say nothing — so reports show the range
+ * of the values instead.
+ */
+export const MIN_VALUES_FOR_INTERVAL = 3;
 
 /**
  * The mean of `values` and its two-sided confidence interval at `level` (default 95%),
@@ -47,16 +58,18 @@ export function meanCI(values: ArrayLike<number>, level = 0.95): MeanCI {
   const n = finite.length;
   const dropped = values.length - n;
   if (n === 0) {
-    return { n, mean: NaN, sd: NaN, se: NaN, halfWidth: NaN, lower: NaN, upper: NaN, level, dropped };
+    return { n, mean: NaN, sd: NaN, se: NaN, halfWidth: NaN, lower: NaN, upper: NaN, level, dropped, min: NaN, max: NaN };
   }
+  const min = Math.min(...finite);
+  const max = Math.max(...finite);
   const mean = finite.reduce((s, v) => s + v, 0) / n;
   if (n === 1) {
-    return { n, mean, sd: NaN, se: NaN, halfWidth: NaN, lower: NaN, upper: NaN, level, dropped };
+    return { n, mean, sd: NaN, se: NaN, halfWidth: NaN, lower: NaN, upper: NaN, level, dropped, min, max };
   }
   // Two passes: the one-pass E[x²] − E[x]² loses everything when |mean| ≫ sd.
   const ss = finite.reduce((s, v) => s + (v - mean) * (v - mean), 0);
   const sd = Math.sqrt(ss / (n - 1));
   const se = sd / Math.sqrt(n);
   const halfWidth = studentTQuantile(1 - (1 - level) / 2, n - 1) * se;
-  return { n, mean, sd, se, halfWidth, lower: mean - halfWidth, upper: mean + halfWidth, level, dropped };
+  return { n, mean, sd, se, halfWidth, lower: mean - halfWidth, upper: mean + halfWidth, level, dropped, min, max };
 }

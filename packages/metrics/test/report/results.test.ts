@@ -84,3 +84,52 @@ test('formatting: percent with two decimals, losses to the interval’s precisio
   expect(formatMeanCI(meanCI([0.071, 0.073, 0.072]), false)).toBe('0.0720 ± 0.0025');
   expect(formatMeanCI(meanCI([NaN]), false)).toBe('—');
 });
+
+test('an accuracy interval that would pass 0% or 100% is cut there and marked', () => {
+  // The README main job's old figure: 24.78 ± 114.04 % over two seeds. Three seeds, wide:
+  const wide = meanCI([0.1, 0.2, 0.9]);
+  expect(wide.lower).toBeLessThan(0);
+  expect(wide.upper).toBeGreaterThan(1);
+  expect(formatMeanCI(wide, true)).toBe('40.00 % (CI 0.00†–100.00†)');
+  const high = meanCI([0.99, 0.995, 0.9]);
+  expect(high.upper).toBeGreaterThan(1);
+  expect(formatMeanCI(high, true)).toBe(`96.17 % (CI ${(100 * high.lower).toFixed(2)}–100.00†)`);
+  // Inside the range: the usual ± form.
+  expect(formatMeanCI(meanCI([0.97, 0.975, 0.98]), true)).toBe('97.50 ± 1.24 %');
+});
+
+test('fewer than three runs: the mean and the range of the values, not a one-degree-of-freedom t-interval', () => {
+  expect(formatMeanCI(meanCI([0.9680, 0.9706]), true)).toBe('96.93 % (96.80–97.06)');
+  expect(formatMeanCI(meanCI([0.0701, 0.0723]), false)).toBe('0.07120 (0.07010–0.07230)');
+  expect(formatMeanCI(meanCI([0.5, 0.5]), true)).toBe('50.00 %');
+});
+
+test('batch-norm runs get columns and a chart for the moving-average and batch-statistics accuracies', async () => {
+  const { buildReport } = await import('../../src/report/report');
+  const { syntheticRecord } = await import('../helpers/records');
+  const { extraKeys } = await import('../../src/record/record');
+  const runs = [1, 2, 3].flatMap((seed) => {
+    const none = syntheticRecord({ runId: `none-${seed}`, seed, config: { variant: 'no norm' } });
+    const bn = syntheticRecord({ runId: `bn-${seed}`, seed: seed + 10, config: { variant: 'batch norm' } });
+    for (const e of bn.epochs) {
+      e.testAccuracy = 0.97 + seed / 1000;
+      e.extra = { ...e.extra, [extraKeys.bnMovingTestAccuracy]: 0.3 + seed / 100, [extraKeys.bnBatchTestAccuracy]: 0.96, [extraKeys.bnGapTestAccuracy]: 0.66 - seed / 100, [extraKeys.bnPreciseBatches]: 100 };
+    }
+    return [none, bn];
+  });
+  const t = resultsTable(runs, { groupBy: 'variant' });
+  expect(t.columns.map((c) => c.label).slice(0, 4)).toEqual([
+    'Final test accuracy (BN: precise statistics)',
+    'BN: with moving averages',
+    'BN: with batch statistics',
+    'BN gap: batch statistics − moving averages',
+  ]);
+  const bnRow = t.rows.find((r) => r.group === 'batch norm')!;
+  expect(formatMeanCI(bnRow.cells[1]!, true)).toBe(formatMeanCI(meanCI([0.31, 0.32, 0.33]), true));
+  expect(t.rows.find((r) => r.group === 'no norm')!.cells[1]!.n).toBe(0); // '—' for runs without batch norm
+  const { report } = await buildReport({ title: 't', runs, groupBy: 'variant' });
+  const chart = report.figures.find((f) => f.id === 'batch-norm-statistics');
+  expect(chart).toBeDefined();
+  expect(chart!.svg).toContain('moving averages');
+  expect(chart!.svg).toContain('precise statistics');
+});
