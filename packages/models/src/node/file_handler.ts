@@ -160,12 +160,13 @@ function parseModelJson(text: string, path: string): io.ModelJSON {
 
 async function readWeights(dir: string, modelJsonPath: string, manifest: io.WeightsManifestConfig): Promise<[io.WeightsManifestEntry[], ArrayBuffer]> {
   const specs = io.getWeightSpecs(manifest);
-  const buffers: Uint8Array[] = [];
+  const files: { name: string; path: string; bytes: Uint8Array }[] = [];
   for (const group of manifest) {
     for (const p of group.paths) {
       const path = join(dir, p);
+      let bytes: Uint8Array;
       try {
-        buffers.push(await fileOps.readFile(path));
+        bytes = await fileOps.readFile(path);
       } catch (e) {
         if (code(e) === 'ENOENT') {
           throw new BnlabError('DATA_MISSING', `loadModel: ${path}, listed in ${modelJsonPath}, does not exist`, {
@@ -175,8 +176,10 @@ async function readWeights(dir: string, modelJsonPath: string, manifest: io.Weig
         }
         throw ioError(`loadModel: cannot read ${path}`, path, e);
       }
+      files.push({ name: p, path, bytes });
     }
   }
+  const buffers = files.map((f) => f.bytes);
   const total = buffers.reduce((s, b) => s + b.byteLength, 0);
   const expected = expectedBytes(specs);
   if (expected !== null && expected !== total) {
@@ -185,6 +188,19 @@ async function readWeights(dir: string, modelJsonPath: string, manifest: io.Weig
       `loadModel: the weights files of ${modelJsonPath} hold ${total} bytes, but its weightsManifest describes ${expected}`,
       { where: modelJsonPath },
     );
+  }
+  // saveModel names the weights after their SHA-256: a file that does not match is corrupt.
+  for (const { name, path, bytes } of files) {
+    if (!WEIGHTS_FILE.test(name)) continue;
+    const actual = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    const named = name.slice('weights.'.length, -'.bin'.length);
+    if (actual !== named) {
+      throw new BnlabError(
+        'CHECKSUM_MISMATCH',
+        `loadModel: ${path} is corrupt: its SHA-256 begins ${actual}, but it is named for ${named}`,
+        { where: path },
+      );
+    }
   }
   const out = new Uint8Array(total);
   let offset = 0;

@@ -261,6 +261,22 @@ describe('loadModel errors', () => {
     expect(e.message).toContain('a custom class is not registered');
   });
 
+  test('a weights file whose bytes do not match the SHA-256 in its name is CHECKSUM_MISMATCH naming it', async () => {
+    const dir = await saved();
+    const file = weightsFile(dir);
+    const bytes = readFileSync(file);
+    bytes[2] = 0xc0; // the high bytes of the first float32 weight: NaN,
+    bytes[3] = 0xff; // which used to load and predict NaN
+    writeFileSync(file, bytes);
+    const e = await errorOf(() => loadModel(dir));
+    expect(e.code).toBe('CHECKSUM_MISMATCH');
+    const named = file.slice(file.lastIndexOf('weights.') + 'weights.'.length, -'.bin'.length);
+    expect(e.message).toMatch(
+      new RegExp(`^loadModel: ${file.replace(/[.]/g, '\\.')} is corrupt: its SHA-256 begins [0-9a-f]{16}, but it is named for ${named}$`),
+    );
+    expect(e.where).toBe(file);
+  });
+
   test('an empty folder name is INVALID_ARGUMENT', async () => {
     const e = await errorOf(() => loadModel(''));
     expect(e.code).toBe('INVALID_ARGUMENT');
