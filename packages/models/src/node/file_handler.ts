@@ -20,6 +20,11 @@ const BYTES_PER_ELEMENT: Record<string, number> = {
   float16: 2,
 };
 
+/** The dtypes a weight may have in a weights manifest (tfjs `WeightsManifestEntry.dtype`). */
+const WEIGHT_DTYPES: readonly string[] = ['float32', 'int32', 'bool', 'complex64', 'string'];
+/** The dtypes a quantized weight may be stored as (`WeightsManifestEntry.quantization.dtype`). */
+const QUANTIZED_DTYPES: readonly string[] = ['uint8', 'uint16', 'float16'];
+
 // Saves to one folder run one after another within this process: a save's clean-up must not
 // delete the weights file a concurrent save has written but not yet published.
 const queues = new Map<string, Promise<unknown>>();
@@ -123,6 +128,34 @@ async function save(dir: string, artifacts: io.ModelArtifacts): Promise<io.SaveR
   return { modelArtifactsInfo: io.getModelArtifactsInfoForJSON(artifacts) };
 }
 
+/**
+ * Checks one entry of a weights manifest, so that a malformed one fails on load naming its field
+ * rather than in the first prediction: a non-empty `name`, a `shape` of non-negative integers, a
+ * `dtype` tfjs stores and, when quantized, a quantized dtype.
+ */
+function checkWeightEntry(entry: unknown, field: string, fail: (field: string, rule: string) => never): void {
+  const got = (value: unknown): string => `got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+    fail(field, `must be an object {name, shape, dtype}, ${got(entry)}`);
+  }
+  const e = entry as Record<string, unknown>;
+  if (typeof e['name'] !== 'string' || e['name'] === '') fail(`${field}.name`, `must be a non-empty string, ${got(e['name'])}`);
+  const shape = e['shape'];
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
+    fail(`${field}.shape`, `must be a list of non-negative integers, ${got(shape)}`);
+  }
+  if (typeof e['dtype'] !== 'string' || !WEIGHT_DTYPES.includes(e['dtype'])) {
+    fail(`${field}.dtype`, `must be one of ${WEIGHT_DTYPES.join(', ')}, ${got(e['dtype'])}`);
+  }
+  const quantization = e['quantization'];
+  if (quantization !== undefined) {
+    const q = quantization as Record<string, unknown> | null;
+    if (q === null || typeof q !== 'object' || typeof q['dtype'] !== 'string' || !QUANTIZED_DTYPES.includes(q['dtype'])) {
+      fail(`${field}.quantization.dtype`, `must be one of ${QUANTIZED_DTYPES.join(', ')}, ${got(q?.['dtype'])}`);
+    }
+  }
+}
+
 function parseModelJson(text: string, path: string): io.ModelJSON {
   let json: unknown;
   try {
@@ -154,6 +187,7 @@ function parseModelJson(text: string, path: string): io.ModelJSON {
         fail(`weightsManifest[${i}].paths`, `must hold plain file names in the model's folder, got ${JSON.stringify(p)}`);
       }
     }
+    (g!.weights as unknown[]).forEach((entry, j) => checkWeightEntry(entry, `weightsManifest[${i}].weights[${j}]`, fail));
   });
   return json as io.ModelJSON;
 }

@@ -277,6 +277,24 @@ describe('loadModel errors', () => {
     expect(e.where).toBe(file);
   });
 
+  test.each([
+    ['dtype', {}, '`weightsManifest[0].weights[0].dtype` must be one of float32, int32, bool, complex64, string, got {}'],
+    ['dtype', 'int8', '`weightsManifest[0].weights[0].dtype` must be one of float32, int32, bool, complex64, string, got "int8"'],
+    ['shape', [4, 'x'], '`weightsManifest[0].weights[0].shape` must be a list of non-negative integers, got [4,"x"]'],
+    ['shape', [4, -3], '`weightsManifest[0].weights[0].shape` must be a list of non-negative integers, got [4,-3]'],
+    ['name', '', '`weightsManifest[0].weights[0].name` must be a non-empty string, got ""'],
+    ['quantization', { dtype: 'int4' }, '`weightsManifest[0].weights[0].quantization.dtype` must be one of uint8, uint16, float16, got "int4"'],
+  ])('a weights manifest entry with a bad %s (%j) is DATA_FORMAT naming the field', async (key, value, rule) => {
+    const dir = await saved();
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.weightsManifest[0].weights[0][key] = value;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const e = await errorOf(() => loadModel(dir));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toBe(`loadModel: ${join(dir, 'model.json')}: ${rule}`);
+    expect(e.where).toBe(`${join(dir, 'model.json')}#weightsManifest[0].weights[0].${key === 'quantization' ? 'quantization.dtype' : key}`);
+  });
+
   test('an empty folder name is INVALID_ARGUMENT', async () => {
     const e = await errorOf(() => loadModel(''));
     expect(e.code).toBe('INVALID_ARGUMENT');
