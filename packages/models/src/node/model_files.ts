@@ -1,9 +1,10 @@
+import { join } from 'node:path';
 import type { io } from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 // Registers the bnlab normalization layers, so models using them deserialize.
 import '@bnlab/layers';
-import { BnlabError, isBnlabError } from '@bnlab/core';
+import { BnlabError } from '@bnlab/core';
 import { MODEL_JSON, nodeFileHandler } from './file_handler.js';
 
 /** Options of {@link saveModel}. */
@@ -46,22 +47,38 @@ export async function saveModel(model: LayersModel, dir: string, options: SaveMo
  * setup: importing this module registers them.
  *
  * @throws BnlabError `DATA_MISSING` when `dir` holds no model.json or a weights file is missing,
- *   `DATA_FORMAT` when model.json or the weights are malformed or name an unknown layer class.
+ *   `CHECKSUM_MISMATCH` when a `weights.<hash>.bin` file does not match its name, `DATA_FORMAT`
+ *   when model.json, its weights manifest or the weights are malformed, or the model cannot be
+ *   rebuilt from its config (an unknown layer class, an invalid layer option): every message names
+ *   the file.
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<LayersModel> {
-  const handler = nodeFileHandler(dir);
+  const files = nodeFileHandler(dir);
+  // The handler's own errors name the file they are about; any error after it has read the
+  // files comes from rebuilding the model from its config (a tfjs error, or a BnlabError of a
+  // bnlab layer's constructor or build), and is about model.json.
+  let read = false;
+  const handler: io.IOHandler = {
+    load: async () => {
+      const artifacts = await (files.load as NonNullable<io.IOHandler['load']>)();
+      read = true;
+      return artifacts;
+    },
+  };
   try {
     return await loadLayersModel(handler, { strict: options.strict ?? true });
   } catch (e) {
-    if (isBnlabError(e)) throw e;
-    const message = (e as Error).message ?? String(e);
+    if (!read) throw e;
+    const where = join(dir, MODEL_JSON);
+    const message = (e as { message?: unknown } | null)?.message;
+    const text = typeof message === 'string' ? message : String(e);
     throw new BnlabError(
       'DATA_FORMAT',
-      `loadModel: the model in ${dir}/${MODEL_JSON} cannot be rebuilt: ${message}` +
-        (/Unknown (layer|initializer|regularizer|constraint)/.test(message)
+      `loadModel: the model in ${where} cannot be rebuilt: ${text}` +
+        (/Unknown (layer|initializer|regularizer|constraint)/.test(text)
           ? ' (a custom class is not registered: import the package that defines it before loading)'
           : ''),
-      { where: `${dir}/${MODEL_JSON}`, cause: e },
+      { where, cause: e },
     );
   }
 }

@@ -295,6 +295,24 @@ describe('loadModel errors', () => {
     expect(e.where).toBe(`${join(dir, 'model.json')}#weightsManifest[0].weights[0].${key === 'quantization' ? 'quantization.dtype' : key}`);
   });
 
+  test('an invalid option of a bnlab layer (groups not dividing the channels) is DATA_FORMAT naming model.json', async () => {
+    const dir = freshDir();
+    await saveModel(
+      fromSpec({ architecture: 'mlp', inputShape: [4], numClasses: 2, norm: { type: 'group', groups: 2 }, options: { hiddenUnits: [4] } }),
+      dir,
+    );
+    const text = readFileSync(join(dir, 'model.json'), 'utf8').replace(/"groups":2/g, '"groups":3');
+    writeFileSync(join(dir, 'model.json'), text);
+    const e = await errorOf(() => loadModel(dir));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toBe(
+      `loadModel: the model in ${join(dir, 'model.json')} cannot be rebuilt: ` +
+        'GroupNormalization: `groups` (3) must divide the number of channels (4) on axis -1',
+    );
+    expect(e.where).toBe(join(dir, 'model.json'));
+    expect((e.cause as BnlabError).code).toBe('INVALID_CONFIG');
+  });
+
   test('an empty folder name is INVALID_ARGUMENT', async () => {
     const e = await errorOf(() => loadModel(''));
     expect(e.code).toBe('INVALID_ARGUMENT');
