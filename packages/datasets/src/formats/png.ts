@@ -230,6 +230,10 @@ export async function decodePng(
     );
   }
   if (raw.length > expected) throw fail(`has image data that decompresses to more than ${declared}`);
+  // Before allocating the image: a few bytes of IDAT must not cost a 4096×4096 buffer.
+  if (raw.length < expected) {
+    throw fail(`is truncated: its image data decompresses to ${raw.length} of ${declared}`);
+  }
   // A zlib stream ends with the Adler-32 of its output: if the last 4 bytes of the image data
   // are not that, the stream ended earlier and something (a second stream) follows it, which
   // zlib's inflate (and Node's DecompressionStream) would silently ignore.
@@ -242,7 +246,7 @@ export async function decodePng(
           (compressed[end + 3] as number)) >>>
         0
       : -1;
-  if (raw.length === expected && trailer !== adler32(raw)) {
+  if (trailer !== adler32(raw)) {
     throw fail('has more image data after the end of its zlib stream (a second stream, or trailing bytes)');
   }
 
@@ -257,7 +261,6 @@ export async function decodePng(
     let previous = new Uint8Array(rowBytes);
     let row = new Uint8Array(rowBytes);
     for (let py = 0; py < passHeight; py++) {
-      if (offset + 1 + rowBytes > raw.length) throw fail(`is truncated: its image data ends in row ${py}`);
       const filter = raw[offset] as number;
       const line = raw.subarray(offset + 1, offset + 1 + rowBytes);
       offset += 1 + rowBytes;

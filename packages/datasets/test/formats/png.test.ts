@@ -67,6 +67,8 @@ describe('PNG decoder', () => {
   });
 });
 
+const zlib = (bytes: number[]) => new Uint8Array(deflateSync(Uint8Array.from(bytes)));
+
 describe('PNG decoder on a decompression bomb', () => {
   // A 1×1 gray image needs 2 bytes of image data (a filter byte and a sample); this IDAT
   // inflates to 64 MiB.
@@ -111,6 +113,21 @@ describe('PNG decoder on a decompression bomb', () => {
     );
   });
 
+  it('refuses image data shorter than its header declares before allocating the image', async () => {
+    // 4096×4096 RGB is 48 MiB of pixels; this file's image data decompresses to 3 bytes.
+    const short = pngOf([chunk('IHDR', ihdr(4096, 4096, 8, 2)), chunk('IDAT', zlib([0, 1, 2])), chunk('IEND', new Uint8Array(0))]);
+    let error: unknown;
+    const growth = await bufferGrowth(() =>
+      decodePng(short, 'short.png', inflateNode).catch((e: unknown) => {
+        error = e;
+      })
+    );
+    expect((error as Error).message).toBe(
+      'short.png: is truncated: its image data decompresses to 3 of the 50335744 bytes its 4096×4096 header declares'
+    );
+    expect(growth).toBeLessThan(8 << 20);
+  });
+
   it('refuses more pixels than maxPixels from the header, before inflating', async () => {
     let called = false;
     const inflate: Inflate = () => {
@@ -127,7 +144,6 @@ describe('PNG decoder on a decompression bomb', () => {
 });
 
 describe('PNG decoder on malformed chunk sequences', () => {
-  const zlib = (bytes: number[]) => new Uint8Array(deflateSync(Uint8Array.from(bytes)));
   const end = chunk('IEND', new Uint8Array(0));
   const gray1x1 = chunk('IHDR', ihdr(1, 1, 8, 0));
 
