@@ -22,6 +22,8 @@ export interface ReadTarOptions {
 }
 
 const BLOCK = 512;
+/** Bytes of a member allocated before any of them arrive; the array doubles from there. */
+const FIRST_ALLOCATION = 1 << 20;
 const DEFAULTS: Required<ReadTarOptions> = { maxEntryBytes: 1 << 30 };
 
 /** Hands out exactly the bytes asked for from a stream of chunks of any size. */
@@ -54,6 +56,22 @@ class ChunkReader {
     }
     this.position += filled;
     return filled;
+  }
+
+  /**
+   * The next `n` bytes (fewer only at end of stream), in an array that grows as they arrive: a
+   * header declaring a member of a gigabyte costs memory only for the bytes that come.
+   */
+  async take(n: number): Promise<Uint8Array> {
+    let out = new Uint8Array(Math.min(n, FIRST_ALLOCATION));
+    let filled = 0;
+    for (;;) {
+      filled += await this.fill(out.subarray(filled));
+      if (filled < out.length || out.length === n) return out.subarray(0, filled);
+      const grown = new Uint8Array(Math.min(n, 2 * out.length));
+      grown.set(out);
+      out = grown;
+    }
   }
 
   /** Skips `n` bytes; returns the number skipped. */
@@ -191,9 +209,8 @@ export async function* readTar(
       if (size > maxEntryBytes)
         throw fail(`has a member of ${size} bytes, more than the limit of ${maxEntryBytes}`, at);
       const flag = String.fromCharCode(header[156] as number);
-      const data = new Uint8Array(size);
-      const read = await reader.fill(data);
-      if (read < size) throw fail(`is truncated: a member of ${size} bytes ends after ${read}`, at);
+      const data = await reader.take(size);
+      if (data.length < size) throw fail(`is truncated: a member of ${size} bytes ends after ${data.length}`, at);
       const padding = (BLOCK - (size % BLOCK)) % BLOCK;
       if ((await reader.skip(padding)) < padding) throw fail('is truncated in the padding after a member', at);
 

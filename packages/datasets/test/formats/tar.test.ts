@@ -8,6 +8,7 @@ import { archiveChunksNode } from '../../src/node/decompress.js';
 import { archiveChunksWeb } from '../../src/web/archive_chunks_web.js';
 import { chunked, concatBytes, paxGlobalHeader, tarBytes, tarGzBytes } from '../support/tar_bytes.js';
 import { useTempDir } from '../support/temp_dir.js';
+import { bufferGrowth } from '../support/bombs.js';
 
 const tempDir = useTempDir();
 
@@ -141,5 +142,27 @@ describe('tar reader', () => {
     const good = join(tempDir(), 'whole.tar.gz');
     writeFileSync(good, whole);
     expect((await read(archiveChunksNode(good), good)).map((e) => e.path)).toEqual(files.map((f) => f.name));
+  });
+
+  it('allocates a member as its bytes arrive, not the size its header declares', async () => {
+    const archive = await tarBytes([{ name: 'big.bin', data: bytesOf(4000, 5) }]);
+    const header = archive.slice(0, 512);
+    // Declare 900 MB (under maxEntryBytes) in the size field, and fix the checksum.
+    header.set(new TextEncoder().encode(`${(900e6).toString(8).padStart(11, '0')}\0`), 124);
+    header.fill(0x20, 148, 156);
+    const sum = header.reduce((s, b) => s + b, 0);
+    header.set(new TextEncoder().encode(`${sum.toString(8).padStart(6, '0')}\0 `), 148);
+    const hostile = concatBytes(header, archive.subarray(512, 512 + 4096));
+    let error: unknown;
+    const growth = await bufferGrowth(() =>
+      entries(hostile).catch((e: unknown) => {
+        error = e;
+      })
+    );
+    expect(isBnlabError(error, 'DATA_FORMAT')).toBe(true);
+    expect((error as Error).message).toBe(
+      'fixture.tar: is truncated: a member of 900000000 bytes ends after 4096 (at byte 0 of the tar stream)'
+    );
+    expect(growth).toBeLessThan(16 << 20);
   });
 });
