@@ -45,7 +45,7 @@ export function renderHtml(r: ExperimentReport): string {
   const head = ['Variant', 'Runs', 'Diverged', 'Left out', ...t.columns.map((c) => c.label)].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const rows = t.rows
     .map((row) => {
-      const cells = row.cells.map((c, i) => `<td class="num">${escapeHtml(formatResultCell(c, t.columns[i]!.percent, row.runs))}</td>`).join('');
+      const cells = row.cells.map((c, i) => `<td class="num">${escapeHtml(formatResultCell(c, t.columns[i]!.percent, row.runs, t.columns[i]!.range))}</td>`).join('');
       return `<tr><th scope="row">${escapeHtml(row.group)}</th><td class="num">${row.runs}</td><td class="num">${row.diverged}</td><td class="num">${row.leftOut}</td>${cells}</tr>`;
     })
     .join('\n');

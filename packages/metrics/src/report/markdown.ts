@@ -42,7 +42,7 @@ export function renderMarkdown(r: ExperimentReport, figureDir: string): string {
         String(row.runs),
         String(row.diverged),
         String(row.leftOut),
-        ...row.cells.map((c, i) => formatResultCell(c, t.columns[i]!.percent, row.runs)),
+        ...row.cells.map((c, i) => formatResultCell(c, t.columns[i]!.percent, row.runs, t.columns[i]!.range)),
       ]),
       ['l', 'r', 'r', 'r', ...t.columns.map(() => 'r' as const)],
     ),

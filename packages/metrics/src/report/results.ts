@@ -4,6 +4,9 @@ import { MIN_VALUES_FOR_INTERVAL, meanCI, type MeanCI } from '../stats/summary.j
 import { epochValue, isAccuracy, isLeftOut, metricTitle, type EpochMetric } from '../plots/series.js';
 import { extraKeys } from '../record/record.js';
 
+/** The range an accuracy (or any figure shown as percent) can take. */
+const PERCENT_RANGE: [number, number] = [0, 1];
+
 /** A column of the results table: one figure per run, summarized over the runs of a group. */
 export interface ResultMetric {
   /** Column heading. @default a title derived from `metric` and `at` */
@@ -17,6 +20,11 @@ export interface ResultMetric {
   at?: 'last' | 'max' | 'min' | 'mean';
   /** Show as percent. @default true for accuracies */
   percent?: boolean;
+  /**
+   * The values a figure can take: an interval passing them is cut there and marked.
+   * @default [0, 1] for percent columns, none otherwise
+   */
+  range?: [number, number];
 }
 
 /** How runs are grouped into the rows of a results table. */
@@ -42,7 +50,7 @@ export interface ResultRow {
 /** The results table of an experiment. */
 export interface ResultsTable {
   /** The columns, with defaults resolved. */
-  columns: Array<Required<Pick<ResultMetric, 'label' | 'metric' | 'at' | 'percent'>>>;
+  columns: Array<Required<Pick<ResultMetric, 'label' | 'metric' | 'at' | 'percent'>> & Pick<ResultMetric, 'range'>>;
   /** One row per group, in order of first appearance. */
   rows: ResultRow[];
   /** Confidence level of the intervals. */
@@ -103,7 +111,7 @@ export function defaultResultMetrics(records: readonly TrainingRecord[]): Result
     out.push(
       { metric: extraKeys.bnMovingTestAccuracy, label: 'BN: with moving averages' },
       { metric: extraKeys.bnBatchTestAccuracy, label: 'BN: with batch statistics' },
-      { metric: extraKeys.bnGapTestAccuracy, label: 'BN gap: batch statistics − moving averages', percent: true },
+      { metric: extraKeys.bnGapTestAccuracy, label: 'BN gap: batch statistics − moving averages', percent: true, range: [-1, 1] },
     );
   }
   if (has('valAccuracy')) out.push({ metric: 'valAccuracy' }, { metric: 'valAccuracy', at: 'max' });
@@ -132,10 +140,13 @@ export function resultsTable(
   const columns = metrics.map((m) => {
     const at = m.at ?? 'last';
     const title = metricTitle(m.metric);
+    const percent = m.percent ?? isAccuracy(m.metric);
+    const range = m.range ?? (percent ? PERCENT_RANGE : undefined);
     return {
       metric: m.metric,
       at,
-      percent: m.percent ?? isAccuracy(m.metric),
+      percent,
+      ...(range ? { range } : {}),
       label: m.label ?? `${AT_WORDS[at][0]!.toUpperCase()}${AT_WORDS[at].slice(1)} ${title[0]!.toLowerCase()}${title.slice(1)}`,
     };
   });
@@ -165,16 +176,14 @@ function sig(v: number, digits: number): string {
   return decimals > 8 ? v.toExponential(digits - 1) : v.toFixed(decimals);
 }
 
-/** The range an accuracy (or any figure shown as percent) can take. */
-const PERCENT_RANGE: [number, number] = [0, 1];
-
 /**
  * A summary as text: `97.81 ± 0.12 %` (percent), `0.0712 ± 0.0031`, a bare value for one
- * run, the mean and range of the values for two (`96.93 % (96.80–97.06)`: a t-interval with one degree of
- * freedom says nothing), `—` when no run has a finite value. A percent interval that would
- * pass 0% or 100% is cut there and marked `†`: `24.78 % (CI 0.00†–71.20)`.
+ * run, the mean and range of the values for two (`96.93 % (96.80–97.06)`: a t-interval with
+ * one degree of freedom says nothing), `—` when no run has a finite value. An interval that
+ * would leave `range` (default: [0, 1] for percent) is cut there and its cut ends marked `†`:
+ * `24.78 % (CI 0.00†–71.20)`.
  */
-export function formatMeanCI(c: MeanCI, percent: boolean): string {
+export function formatMeanCI(c: MeanCI, percent: boolean, range: [number, number] | undefined = percent ? PERCENT_RANGE : undefined): string {
   if (c.n === 0) return '—';
   const scale = percent ? 100 : 1;
   const unit = percent ? ' %' : '';
@@ -184,14 +193,13 @@ export function formatMeanCI(c: MeanCI, percent: boolean): string {
     return `${one(c.mean)}${unit} (${one(c.min)}–${one(c.max)})`;
   }
   // As many decimals as the interval needs (two significant digits of the half-width).
-  const hw = c.halfWidth * scale;
-  const hwMag = hw > 0 ? Math.floor(Math.log10(hw)) : -4;
+  const hwMag = c.halfWidth > 0 ? Math.floor(Math.log10(c.halfWidth * scale)) : -4;
   const decimals = percent ? 2 : Math.min(8, Math.max(0, 1 - hwMag));
   const f = (v: number) => (v * scale).toFixed(decimals);
-  if (percent && (c.lower < PERCENT_RANGE[0] || c.upper > PERCENT_RANGE[1])) {
-    const lo = c.lower < PERCENT_RANGE[0] ? `${f(PERCENT_RANGE[0])}†` : f(c.lower);
-    const hi = c.upper > PERCENT_RANGE[1] ? `${f(PERCENT_RANGE[1])}†` : f(c.upper);
-    return `${f(c.mean)} % (CI ${lo}–${hi})`;
+  if (range && (c.lower < range[0] || c.upper > range[1])) {
+    const lo = c.lower < range[0] ? `${f(range[0])}†` : f(c.lower);
+    const hi = c.upper > range[1] ? `${f(range[1])}†` : f(c.upper);
+    return `${f(c.mean)}${unit} (CI ${lo}–${hi})`;
   }
   return `${f(c.mean)} ± ${f(c.halfWidth)}${unit}`;
 }
@@ -200,8 +208,8 @@ export function formatMeanCI(c: MeanCI, percent: boolean): string {
  * A results-table cell as text: {@link formatMeanCI}, followed by `(n = k)` when the mean is
  * over fewer runs than the row has (some were left out or had no finite value).
  */
-export function formatResultCell(c: MeanCI, percent: boolean, runs: number): string {
-  const s = formatMeanCI(c, percent);
+export function formatResultCell(c: MeanCI, percent: boolean, runs: number, range?: [number, number]): string {
+  const s = formatMeanCI(c, percent, range ?? (percent ? PERCENT_RANGE : undefined));
   return c.n > 0 && c.n < runs ? `${s} (n = ${c.n})` : s;
 }
 
@@ -210,7 +218,7 @@ export function resultsNote(t: ResultsTable): string {
   const pct = Math.round(t.level * 100);
   return (
     `Mean over runs ± half-width of the ${pct}% confidence interval (Student's t with n − 1 degrees of freedom); a single run shows its value alone, and two runs their mean and range (an interval with one degree of freedom says nothing). ` +
-    'An accuracy interval that would pass 0% or 100% is cut there (marked †). ' +
+    'An interval that would pass the values a figure can take (0% and 100% for an accuracy) is cut there (marked †). ' +
     'Each run contributes its last finite value (or its best, lowest or mean one, as the column says). ' +
     'Diverged runs count with the values they reached before diverging. ' +
     "Runs that failed or were interrupted did not finish: they are left out of the means and counted under “Left out”. " +

@@ -133,3 +133,9 @@ test('batch-norm runs get columns and a chart for the moving-average and batch-s
   expect(chart!.svg).toContain('moving averages');
   expect(chart!.svg).toContain('precise statistics');
 });
+
+test('a difference of accuracies is cut at ±100%, not at 0', () => {
+  const gap = meanCI([-0.1, 0.2, 0.9]);
+  expect(gap.lower).toBeGreaterThan(-1);
+  expect(formatMeanCI(gap, true, [-1, 1])).toBe(`33.33 % (CI ${(100 * gap.lower).toFixed(2)}–100.00†)`);
+});
