@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { BnlabError, isBnlabError } from '@bnlab/core';
 import { datasetStatus, DATASET_CHOICES, fetchDataset } from './commands/datasets.js';
+import { recomputeBn } from './commands/recompute_bn.js';
 import { writeTrainExperiment } from './commands/train.js';
 import type { TrainFlags } from './commands/train.js';
-import { experimentJsonSchema } from './experiment/schema.js';
+import { DEFAULT_PRECISE_BATCHES, experimentJsonSchema } from './experiment/schema.js';
 import { parseShard } from './experiment/trials.js';
 import { EXIT, exitCodeFor } from './exit_codes.js';
 import { buildResultsReport } from './results/report.js';
@@ -251,6 +252,59 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       const r = await fetchDataset(name, o);
       io.out(r.available ? `${r.name}: ok (${r.train} train, ${r.test} test)\n` : `${r.name}: ${r.problem}\n`);
       if (!r.available) code = EXIT.usage;
+    });
+
+  program
+    .command('recompute-bn')
+    .description("recompute a saved model's batch-norm statistics over training batches (precise BN) and save it")
+    .argument('<model>', 'folder of the saved model (model.json + weights)')
+    .addOption(new Option('--dataset <name>', 'dataset its training split comes from').choices([...DATASET_CHOICES]).default('mnist'))
+    .option('--dir <folder>', 'read the dataset from this folder')
+    .option('--image-archive <file>', 'CIFAR-10 as a .tar.gz of class folders of images')
+    .addOption(new Option('--scaling <how>', 'pixel scaling the model was trained with').choices(['unit', 'standardize']).default('unit'))
+    .option('--train-limit <n>', 'use only the first n training images')
+    .option('--test-limit <n>', 'evaluate on the first n test images only')
+    .option('--batches <n>', `training batches to compute the statistics over (default ${DEFAULT_PRECISE_BATCHES}, or the whole split)`)
+    .option('--batch-size <n>', 'batch size: the one the model was trained with', '64')
+    .option('--include-frozen', 'recompute frozen batch-norm layers too')
+    .option('--seed <n>', 'seed of the batch order', '0')
+    .option('-o, --out <dir>', "save the model here (default: over the model's own folder, atomically)")
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
+    .option('--online', 'allow downloading missing datasets')
+    .action(async (dir: string, o: Record<string, string | boolean | undefined>) => {
+      const num = (v: unknown, flag: string): number | undefined => (typeof v === 'string' ? positiveInt(v, flag) : undefined);
+      const trainLimit = num(o.trainLimit, '--train-limit');
+      const testLimit = num(o.testLimit, '--test-limit');
+      const batches = num(o.batches, '--batches');
+      const r = await recomputeBn({
+        model: dir,
+        ...(typeof o.out === 'string' ? { out: o.out } : {}),
+        dataset: {
+          name: o.dataset,
+          scaling: o.scaling,
+          ...(typeof o.dir === 'string' ? { dir: o.dir } : {}),
+          ...(typeof o.imageArchive === 'string' ? { imageArchive: o.imageArchive } : {}),
+          ...(trainLimit !== undefined ? { trainLimit } : {}),
+          ...(testLimit !== undefined ? { testLimit } : {}),
+        },
+        ...(batches !== undefined ? { batches } : {}),
+        batchSize: positiveInt(o.batchSize as string, '--batch-size'),
+        includeFrozen: Boolean(o.includeFrozen),
+        seed: Number(o.seed ?? 0),
+        backend: o.backend as 'wasm' | 'cpu',
+        offline: !o.online,
+      });
+      const pct = (v: number | undefined) => (v === undefined ? '?' : `${(100 * v).toFixed(2)}%`);
+      for (const s of r.skipped) io.out(`skipped ${s.name}: ${s.reason}\n`);
+      if (r.note) {
+        io.out(`${dir}: ${r.note}; the model is unchanged (test accuracy ${pct(r.accuracyBefore)})\n`);
+        return;
+      }
+      io.out(
+        `recomputed ${r.updated.length} batch-norm layer${r.updated.length === 1 ? '' : 's'} (${r.updated.map((u) => u.name).join(', ')}) over ${r.batches} batches, ${r.examples} examples\n` +
+          `test accuracy ${pct(r.accuracyBefore)} with the previous statistics, ${pct(r.accuracyAfter)} with the recomputed ones\n` +
+          `saved: ${r.savedTo}\n`,
+      );
     });
 
   program

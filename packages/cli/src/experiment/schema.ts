@@ -81,6 +81,26 @@ export const recordSchema = z.strictObject({
   featureMaps: z.boolean().default(false),
 });
 
+/** Training batches precise batch-norm statistics use when `evaluation.preciseBatches` is not given (fewer when the split has fewer). */
+export const DEFAULT_PRECISE_BATCHES = 100;
+
+/** How a trial's model is evaluated. */
+export const evaluationSchema = z.strictObject({
+  /**
+   * Which statistics batch normalization uses at evaluation. `precise` (the lab's default,
+   * the fair comparison of normalizations): before each evaluation the population
+   * statistics of the current weights are recomputed over training batches ("precise BN");
+   * the moving averages are recorded beside them. `moving`: the moving averages of training,
+   * as Keras and tfjs evaluate (the seed files that reproduce Keras scripts say so).
+   */
+  batchNormStatistics: z.enum(['moving', 'precise']).default('precise'),
+  /**
+   * Training batches (of `training.batchSize`, shuffled) the precise statistics are computed
+   * over. @default 100, or the whole training split when it has fewer batches
+   */
+  preciseBatches: positiveInt.max(100000).optional(),
+});
+
 /** When a trial counts as diverged. */
 export const divergenceSchema = z.strictObject({
   /** Batches the loss may stay above chance level before the run is stopped. */
@@ -93,6 +113,7 @@ export const trialFieldsSchema = z.strictObject({
   model: modelSchema,
   training: trainingSchema,
   record: recordSchema.default({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true, featureMaps: false }),
+  evaluation: evaluationSchema.default({ batchNormStatistics: 'precise' }),
   divergence: divergenceSchema.default({ patience: 300 }),
 });
 

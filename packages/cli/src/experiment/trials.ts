@@ -21,7 +21,7 @@ export interface Trial {
   fields: TrialFields;
 }
 
-const TRIAL_FIELDS = ['dataset', 'model', 'training', 'record', 'divergence'];
+const TRIAL_FIELDS = ['dataset', 'model', 'training', 'record', 'divergence', 'evaluation'];
 
 /** The input a model is validated with before its dataset is loaded: an image, height × width × channels. */
 const NOMINAL_IMAGE_SHAPE = [32, 32, 3];
@@ -128,6 +128,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     training: experiment.training,
     record: experiment.record,
     divergence: experiment.divergence,
+    evaluation: experiment.evaluation,
   };
   // Cartesian product of value indices, the first path varying slowest.
   let combos: number[][] = [[]];
@@ -188,8 +189,10 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     } catch (e) {
       throw new BnlabError('INVALID_CONFIG', `${file}: model${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message}`, { where: 'model', cause: e });
     }
+    checkPreciseBatches(parsed.data, file, paths.length ? variantLabel : undefined);
+    const hashed = hashedFields(parsed.data);
     for (const seed of experiment.seeds) {
-      const hash = createHash('sha256').update(canonicalJson({ fields: parsed.data, seed })).digest('hex').slice(0, 8);
+      const hash = createHash('sha256').update(canonicalJson({ fields: hashed, seed })).digest('hex').slice(0, 8);
       trials.push({
         id: `${slug(variantLabel)}-seed${seed}-${hash}`,
         index: trials.length,
@@ -201,6 +204,43 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     }
   }
   return trials;
+}
+
+/**
+ * The fields a trial's id hashes. `evaluation` changes what a trial records only for a batch-
+ * norm model evaluated with precise statistics; elsewhere it is left out, so that trials run
+ * before it existed (evaluated with the moving averages) keep their ids.
+ */
+function hashedFields(fields: TrialFields): Partial<TrialFields> {
+  const matters = fields.evaluation.batchNormStatistics === 'precise' && (fields.model.norm as { type?: unknown }).type === 'batch';
+  if (matters) return fields;
+  const { evaluation: _ignored, ...rest } = fields;
+  return rest;
+}
+
+/** Training-set sizes of the built-in datasets, for checks made before any data is loaded. */
+const TRAIN_SIZES: Record<string, number> = { mnist: 60000, 'fashion-mnist': 60000, cifar10: 50000 };
+
+/**
+ * A given `evaluation.preciseBatches` must not ask for more batches than the training split
+ * has (when its size is known from the file: a built-in dataset or `trainLimit`).
+ */
+function checkPreciseBatches(fields: TrialFields, file: string, variant: string | undefined): void {
+  const { dataset, training, evaluation, model } = fields;
+  if (evaluation.batchNormStatistics !== 'precise' || (model.norm as { type?: unknown }).type !== 'batch' || evaluation.preciseBatches === undefined) return;
+  const known = dataset.dir || dataset.imageArchive || dataset.imageFolder ? undefined : TRAIN_SIZES[dataset.name];
+  const total = Math.min(dataset.trainLimit ?? Infinity, known ?? Infinity);
+  if (!Number.isFinite(total)) return;
+  const trainSize = Math.floor(total * (1 - dataset.validationSplit));
+  const batches = Math.ceil(trainSize / training.batchSize);
+  if (evaluation.preciseBatches > batches) {
+    throw new BnlabError(
+      'INVALID_CONFIG',
+      `${file}: evaluation.preciseBatches${variant ? ` (grid variant "${variant}")` : ''}: ${evaluation.preciseBatches} batches of ${training.batchSize} is more than the training split holds ` +
+        `(${trainSize} examples, ${batches} batches); use at most ${batches}`,
+      { where: 'evaluation.preciseBatches' },
+    );
+  }
 }
 
 /** Parses `--shard i/n` (0 ≤ i < n). */

@@ -117,7 +117,7 @@ async function sweepFigures(results: readonly TrialResult[], labels: Record<stri
         yTitle: 'Test accuracy',
         percent: true,
         xScale: numeric && (grid[path] as number[]).every((v) => v > 0) ? 'log' : 'ordinal',
-        caption: `Final test accuracy (inference mode) for each value of ${path}; mean and 95% confidence interval over seeds.`,
+        caption: `Final test accuracy (inference mode; batch norm with the statistics the experiment evaluates with) for each value of ${path}; mean and 95% confidence interval over seeds (the range with two).`,
       }),
     );
   }

@@ -4,6 +4,7 @@ import { BnlabError } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
 import type { Trial } from '../experiment/trials.js';
 import type { Experiment } from '../experiment/schema.js';
+import { parseExperiment } from '../experiment/load.js';
 import { encodeNonFinite, validateTrainingRecord, writeFileAtomic } from '@bnlab/metrics';
 
 /** A finished (or failed) trial as stored in a results folder: which trial, and its record. */
@@ -52,13 +53,20 @@ export class ResultsStore {
   }
 
   /** The experiment recorded in this folder, if any. */
+  /**
+   * The experiment the folder holds, validated with defaults filled in (a folder written by an
+   * older version lacks the fields added since), or null when there is none.
+   */
   async experiment(): Promise<Experiment | null> {
+    const file = join(this.dir, 'experiment.json');
+    let json: unknown;
     try {
-      return JSON.parse(await readFile(join(this.dir, 'experiment.json'), 'utf8')) as Experiment;
+      json = JSON.parse(await readFile(file, 'utf8'));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new BnlabError('DATA_FORMAT', `${join(this.dir, 'experiment.json')}: ${(e as Error).message}`, { cause: e });
+      throw new BnlabError('DATA_FORMAT', `${file}: ${(e as Error).message}`, { cause: e });
     }
+    return parseExperiment(json, file);
   }
 
   path(id: string): string {

@@ -12,10 +12,10 @@ export type RunEvent =
       label: string;
       seed: number;
       status: RunStatus;
-      /** Final test accuracy, inference mode. */
+      /** Final test accuracy, inference mode (for batch norm with the statistics `evaluation.batchNormStatistics` says). */
       testAccuracy?: number;
-      /** Accuracy on the probe batch with batch statistics (training mode), when recorded. */
-      probeTrainingModeAccuracy?: number;
+      /** Batch norm only: which statistics `testAccuracy` used, and the final test accuracy with the moving averages and with batch statistics. */
+      batchNorm?: { statistics: 'moving' | 'precise'; movingTestAccuracy: number; batchStatisticsTestAccuracy?: number };
       seconds: number;
       error?: string;
     }

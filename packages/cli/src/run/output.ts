@@ -72,10 +72,15 @@ export function createOutput(
         if (bar && multi) multi.remove(bar);
         bars.delete(e.id);
         overall?.increment();
-        // With batch norm, inference mode (moving statistics) can lag far behind what the
-        // model has learned: show the training-mode probe accuracy beside it.
-        const probe = e.probeTrainingModeAccuracy !== undefined ? `; ${pct(e.probeTrainingModeAccuracy)} on the probe batch with batch statistics` : '';
-        log(`${e.status.padEnd(11)} ${e.label} seed ${e.seed}: test accuracy ${pct(e.testAccuracy)} (inference mode${probe}) in ${e.seconds.toFixed(1)} s${e.error ? ` — ${e.error}` : ''}`);
+        // Batch norm's figure depends on the statistics it normalizes with: say which, and
+        // show the others beside it (the moving averages can lag far behind the weights).
+        const bn = e.batchNorm;
+        const how = !bn
+          ? 'inference mode'
+          : bn.statistics === 'precise'
+            ? `precise BN statistics; moving averages ${pct(bn.movingTestAccuracy)}${bn.batchStatisticsTestAccuracy !== undefined ? `, batch statistics ${pct(bn.batchStatisticsTestAccuracy)}` : ''}`
+            : `BN moving averages${bn.batchStatisticsTestAccuracy !== undefined ? `; batch statistics ${pct(bn.batchStatisticsTestAccuracy)}` : ''}`;
+        log(`${e.status.padEnd(11)} ${e.label} seed ${e.seed}: test accuracy ${pct(e.testAccuracy)} (${how}) in ${e.seconds.toFixed(1)} s${e.error ? ` — ${e.error}` : ''}`);
         break;
       }
       case 'experiment-end':

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { BnlabError } from '@bnlab/core';
 import type { BackendInfo } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
 import { fromSpec } from '@bnlab/models';
-import { extractFeatureMaps, TrainingRecorder } from '@bnlab/metrics';
+import { extraKeys, extractFeatureMaps, TrainingRecorder } from '@bnlab/metrics';
+import { DEFAULT_PRECISE_BATCHES } from '../experiment/schema.js';
 import type { Trial } from '../experiment/trials.js';
 import type { TrialResult } from '../results/store.js';
 import type { DataCache, TrialData } from './data.js';
@@ -60,6 +62,14 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     trainVsInference: fields.record.trainingModeAccuracy,
     divergence: { patience: fields.divergence.patience },
     learningRate: () => learningRate,
+    batchNorm: {
+      statistics: fields.evaluation.batchNormStatistics,
+      // Shuffled training batches (their own seed: the training order is not touched), so the
+      // statistics cover the whole split rather than its first examples.
+      batches: () => train.batches({ batchSize: fields.training.batchSize, shuffle: true, seed: seed * 100003 + 99991 }),
+      maxBatches: fields.evaluation.preciseBatches ?? DEFAULT_PRECISE_BATCHES,
+      batchStatisticsBatchSize: fields.training.batchSize,
+    },
   });
   try {
     await recorder.begin(built);
@@ -113,8 +123,14 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     status: record.status,
     ...(last?.testAccuracy !== undefined ? { testAccuracy: last.testAccuracy } : {}),
     // Only batch norm behaves differently in training and inference mode.
-    ...((fields.model.norm as { type?: string }).type === 'batch' && typeof last?.extra?.['probe/trainingMode/accuracy'] === 'number'
-      ? { probeTrainingModeAccuracy: last.extra['probe/trainingMode/accuracy'] }
+    ...(typeof last?.extra?.[extraKeys.bnMovingTestAccuracy] === 'number'
+      ? {
+          batchNorm: {
+            statistics: fields.evaluation.batchNormStatistics,
+            movingTestAccuracy: last.extra[extraKeys.bnMovingTestAccuracy] as number,
+            ...(typeof last.extra[extraKeys.bnBatchTestAccuracy] === 'number' ? { batchStatisticsTestAccuracy: last.extra[extraKeys.bnBatchTestAccuracy] as number } : {}),
+          },
+        }
       : {}),
     seconds,
     ...(record.error ? { error: record.error } : {}),
@@ -131,6 +147,14 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
   const { fields, seed } = trial;
   const { train, validation, test } = await env.data.forTrial(fields.dataset);
   const steps = Math.ceil(train.size / fields.training.batchSize);
+  const { batchNormStatistics, preciseBatches } = fields.evaluation;
+  if (batchNormStatistics === 'precise' && (fields.model.norm as { type?: string }).type === 'batch' && preciseBatches !== undefined && preciseBatches > steps) {
+    throw new BnlabError(
+      'INVALID_CONFIG',
+      `evaluation.preciseBatches: ${preciseBatches} batches of ${fields.training.batchSize} is more than the training split holds (${train.size} examples, ${steps} batches); use at most ${steps}`,
+      { where: 'evaluation.preciseBatches' },
+    );
+  }
   env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: steps * fields.training.epochs });
   const built = fromSpec({
     architecture: fields.model.architecture,

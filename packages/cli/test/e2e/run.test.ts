@@ -299,3 +299,101 @@ describe('sweep charts', () => {
     }
   });
 });
+
+describe('batch-norm statistics at evaluation', () => {
+  it("precise by default: the headline uses recomputed statistics, moving and batch-statistics accuracies recorded beside it, a column and chart each", async () => {
+    const out = join(tmp, 'results-precise');
+    const file = experiment('precise', { training: { epochs: 1, batchSize: 32, optimizer: { name: 'adam', learningRate: 0.01 } }, seeds: [1] });
+    const r = await cli(['run', file, '--out', out, '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    const results = await new ResultsStore(out).all();
+    const bn = results.find((x) => x.trial.variantLabel.includes('batch'))!.record.epochs[0]!;
+    const none = results.find((x) => x.trial.variantLabel.includes('none'))!.record.epochs[0]!;
+    // 192 training examples in batches of 32: the precise statistics use all 6 (fewer than the default 100).
+    expect(bn.extra).toMatchObject({ 'bn/precise/batches': 6, 'bn/precise/examples': 192 });
+    for (const k of ['bn/moving/testAccuracy', 'bn/batchStatistics/testAccuracy', 'bn/gap/testAccuracy']) expect(typeof bn.extra![k]).toBe('number');
+    // After one epoch at momentum 0.99 the moving averages are far from the population: the
+    // moving-average accuracy is well below the precise one.
+    expect(bn.testAccuracy! - (bn.extra!['bn/moving/testAccuracy'] as number)).toBeGreaterThan(0.03);
+    expect(Object.keys(none.extra ?? {}).filter((k) => k.startsWith('bn/'))).toEqual([]);
+    expect(r.err).toMatch(/batch seed 1: test accuracy [\d.]+% \(precise BN statistics; moving averages [\d.]+%, batch statistics [\d.]+%\)/);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('Final test accuracy (BN: precise statistics)');
+    expect(md).toContain('BN: with moving averages');
+    expect(md).toContain('figures/batch-norm-statistics.png');
+  });
+
+  it("'moving' keeps the trial ids of runs made before the option existed; a preciseBatches larger than the split is refused at load", async () => {
+    const { expandTrials } = await import('../../src/experiment/trials.js');
+    const { parseExperiment } = await import('../../src/experiment/load.js');
+    const base = { name: 'ids', dataset: { name: 'mnist', trainLimit: 256 }, model: { architecture: 'mlp', norm: { type: 'batch' } }, training: { epochs: 1, batchSize: 64 } };
+    const ids = (extra: Record<string, unknown>) => expandTrials(parseExperiment({ ...base, ...extra })).map((t) => t.id);
+    expect(ids({ evaluation: { batchNormStatistics: 'moving' } })).toEqual(ids({ evaluation: { batchNormStatistics: 'moving', preciseBatches: 3 } }));
+    expect(ids({ evaluation: { batchNormStatistics: 'moving' } })).not.toEqual(ids({}));
+    const file = experiment('too-many', { evaluation: { preciseBatches: 50 } });
+    const r = await cli(['run', file, '--out', join(tmp, 'too-many')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('evaluation.preciseBatches (grid variant "norm=batch"): 50 batches of 64 is more than the training split holds (192 examples, 3 batches)');
+    expect(existsSync(join(tmp, 'too-many'))).toBe(false);
+  });
+});
+
+describe('bnlab recompute-bn', () => {
+  it('sets a saved model’s moving statistics to the population statistics of the training split, changes nothing else, and saves it', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { initBackend } = await import('@bnlab/core');
+    const { mnist } = await import('@bnlab/datasets');
+    const { fromSpec } = await import('@bnlab/models');
+    const { saveModel, loadModel } = await import('@bnlab/models/node');
+    await initBackend({ backend: 'cpu' });
+    const dir = join(tmp, 'model-bn');
+    const model = fromSpec({ architecture: 'mlp', inputShape: [28, 28, 1], numClasses: 10, norm: { type: 'batch' }, options: { hiddenUnits: [16], seed: 3 } });
+    await saveModel(model, dir);
+    const r = await cli(['recompute-bn', dir, '--train-limit', '320', '--test-limit', '100', '--batches', '5', '--batch-size', '64', '--backend', 'cpu']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toMatch(/recomputed 1 batch-norm layer \(.+\) over 5 batches, 320 examples/);
+    const after = await loadModel(dir);
+    // Reference: the first BN layer's inputs are the first dense layer's outputs on all 320
+    // training images (no BN before it); their mean and biased variance in float64.
+    const { train } = await mnist.load({ offline: true });
+    const xs = train.subset(Array.from({ length: 320 }, (_, i) => i)).toTensors().xs;
+    const dense = model.layers.find((l) => l.getClassName() === 'Dense')!;
+    const flat = model.layers.find((l) => l.getClassName() === 'Flatten');
+    type T = import("@tensorflow/tfjs-core").Tensor;
+    const h = tf.tidy(() => (dense.apply(flat ? (flat.apply(xs) as T) : xs) as T).arraySync() as number[][]);
+    const mean = h[0]!.map((_, j) => h.reduce((s, row) => s + row[j]!, 0) / h.length);
+    const variance = h[0]!.map((_, j) => h.reduce((s, row) => s + (row[j]! - mean[j]!) ** 2, 0) / h.length);
+    const bnAfter = after.layers.find((l) => l.getClassName().endsWith('BatchNormalization'))!;
+    const w = Object.fromEntries(bnAfter.weights.map((v) => [v.originalName.split('/').pop(), Array.from(v.read().dataSync())]));
+    mean.forEach((m, j) => expect(w['moving_mean']![j]).toBeCloseTo(m, 4));
+    variance.forEach((v, j) => expect(Math.abs(w['moving_variance']![j]! - v)).toBeLessThan(1e-4 * Math.max(1, v)));
+    // Every other weight is as saved.
+    model.weights.forEach((v, i) => {
+      if (/moving_(mean|variance)$/.test(v.originalName)) return;
+      expect(Array.from(after.weights[i]!.read().dataSync())).toEqual(Array.from(v.read().dataSync()));
+    });
+    tf.dispose(xs);
+    model.dispose();
+    after.dispose();
+  });
+
+  it('a model without batch norm is left as it is, saying so; bad flags name themselves', async () => {
+    const { fromSpec } = await import('@bnlab/models');
+    const { saveModel } = await import('@bnlab/models/node');
+    const dir = join(tmp, 'model-none');
+    const model = fromSpec({ architecture: 'mlp', inputShape: [28, 28, 1], numClasses: 10, options: { hiddenUnits: [8] } });
+    await saveModel(model, dir);
+    model.dispose();
+    const files = readdirSync(dir).sort();
+    const r = await cli(['recompute-bn', dir, '--train-limit', '128', '--test-limit', '50', '--backend', 'cpu']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('the model has no batch-normalization layer: nothing to recompute; the model is unchanged');
+    expect(readdirSync(dir).sort()).toEqual(files);
+    const many = await cli(['recompute-bn', join(tmp, 'model-bn'), '--train-limit', '128', '--batches', '9', '--backend', 'cpu']);
+    expect(many.code).toBe(2);
+    expect(many.err).toContain('--batches: 9 batches of 64 is more than the training split holds (128 examples, 2 batches)');
+    const missing = await cli(['recompute-bn', join(tmp, 'no-such-model'), '--backend', 'cpu']);
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain('no-such-model');
+  });
+});

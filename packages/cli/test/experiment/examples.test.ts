@@ -18,6 +18,10 @@ describe('the example experiment files', () => {
     const trials = expandTrials(e, f);
     expect(trials.length).toBeGreaterThanOrEqual(e.seeds.length);
     expect(e.name).toBe(f.replace(/\.json$/, ''));
+    // The seed studies reproduce Keras scripts, which evaluate with the moving averages; the
+    // quick experiment uses the lab's default, precise statistics.
+    const statistics = trials.map((t) => t.fields.evaluation.batchNormStatistics);
+    expect(new Set(statistics)).toEqual(new Set([f.startsWith('seed') ? 'moving' : 'precise']));
   });
 });
 

@@ -174,3 +174,19 @@ describe('exclude', () => {
     expect(() => expandTrials(parseExperiment({ ...base, grid: { 'model.norm': [{ type: 'none' }] }, exclude: [{ 'model.norm': { type: 'none' } }] }))).toThrow(/leaves no grid combination/);
   });
 });
+
+test('a grid can vary evaluation.batchNormStatistics (the same weights, evaluated both ways, are separate trials)', () => {
+  const e = parseExperiment({
+    name: 'eval-grid',
+    dataset: { name: 'mnist', trainLimit: 256 },
+    model: { architecture: 'mlp', norm: { type: 'batch' } },
+    training: { epochs: 1, batchSize: 64 },
+    grid: { 'evaluation.batchNormStatistics': ['moving', 'precise'] },
+  });
+  const trials = expandTrials(e);
+  expect(trials.map((t) => [t.variantLabel, t.fields.evaluation.batchNormStatistics])).toEqual([
+    ['batchNormStatistics=moving', 'moving'],
+    ['batchNormStatistics=precise', 'precise'],
+  ]);
+  expect(new Set(trials.map((t) => t.id)).size).toBe(2);
+});
