@@ -21,7 +21,7 @@ export { captureEnvironment } from './record/environment.js';
 export type { RunEnvironment, CaptureEnvironmentOptions } from './record/environment.js';
 
 export { TrainingRecorder } from './recorder/training_recorder.js';
-export type { TrainingRecorderOptions, BatchMeasurement, EpochFigures } from './recorder/training_recorder.js';
+export type { TrainingRecorderOptions, BatchNormEvaluation, BatchMeasurement, EpochFigures } from './recorder/training_recorder.js';
 export { RecorderCallback } from './recorder/recorder_callback.js';
 export type { CallbackLogs } from './recorder/recorder_callback.js';
 export { DivergenceDetector } from './recorder/divergence.js';
