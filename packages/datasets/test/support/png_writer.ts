@@ -1,6 +1,7 @@
 // A minimal PNG encoder for test fixtures (8-bit gray or RGB, filter 0), written from the PNG
 // specification: signature, IHDR, one zlib IDAT, IEND, each chunk with its CRC-32.
 import { deflateSync } from 'node:zlib';
+import { concatBytes } from './tar_bytes.js';
 
 function crc32(bytes: Uint8Array): number {
   let c = 0xffffffff;
@@ -33,16 +34,11 @@ export function ihdr(width: number, height: number, depth: number, colorType: nu
   return data;
 }
 
+const PNG_SIGNATURE = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
 /** The signature followed by `chunks` (give IHDR first and IEND last). */
 export function pngOf(chunks: readonly Uint8Array[]): Uint8Array {
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(PNG_SIGNATURE, ...chunks);
 }
 
 export function encodePng(width: number, height: number, channels: 1 | 3, pixels: Uint8Array): Uint8Array {
@@ -55,17 +51,5 @@ export function encodePng(width: number, height: number, channels: 1 | 3, pixels
   const raw = new Uint8Array(height * (1 + width * channels));
   for (let y = 0; y < height; y++)
     raw.set(pixels.subarray(y * width * channels, (y + 1) * width * channels), y * (1 + width * channels) + 1);
-  const parts = [
-    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', new Uint8Array(deflateSync(raw))),
-    chunk('IEND', new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return pngOf([chunk('IHDR', ihdr), chunk('IDAT', new Uint8Array(deflateSync(raw))), chunk('IEND', new Uint8Array(0))]);
 }
