@@ -1,6 +1,6 @@
 import { BnlabError } from '@bnlab/core';
 import { cast, dispose, keep, moments, tensor, tidy } from '@tensorflow/tfjs-core';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, TensorContainer } from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { batchNormalizationLayers, forceBatchStatistics } from './batch_norm_layers.js';
 import type { BatchNormalizationLike } from './batch_norm_layers.js';
@@ -120,7 +120,8 @@ export async function recomputeBatchStatistics(
         }
       } finally {
         dispose(pending.splice(0).flatMap((p) => [p.mean, p.variance]));
-        if (options.disposeBatches) dispose(xs);
+        // The whole batch: a dataset's batch also holds its labels.
+        if (options.disposeBatches) dispose(item as unknown as TensorContainer);
       }
       batchCount++;
       examples += xs.shape[0] ?? 0;
@@ -138,14 +139,16 @@ export async function recomputeBatchStatistics(
     });
   }
 
+  // Every layer checked before any is written: an error leaves the model as it was.
+  const unused = targets.find((_, i) => pooled[i]!.count === 0);
+  if (unused) {
+    throw new BnlabError('INVALID_ARGUMENT', `layer ${unused.layer.name}: it was not called on the batches, so it has no statistics`, {
+      where: unused.layer.name,
+    });
+  }
   const updated: RecomputedLayer[] = targets.map((t, i) => {
     const p = pooled[i]!;
     const [movingMean, movingVariance] = movingWeights(t.layer);
-    if (p.count === 0) {
-      throw new BnlabError('INVALID_ARGUMENT', `layer ${t.layer.name}: it was not called on the batches, so it has no statistics`, {
-        where: t.layer.name,
-      });
-    }
     tidy(() => {
       movingMean.write(tensor(Float32Array.from(p.mean()), movingMean.read().shape));
       movingVariance.write(tensor(Float32Array.from(p.variance()), movingVariance.read().shape));

@@ -242,17 +242,21 @@ describe.each(BACKENDS)('recomputeBatchStatistics on %s', (backend) => {
     outer.dispose();
   });
 
-  test('maxBatches stops reading the iterator', async () => {
+  test('maxBatches stops reading the iterator; disposeBatches leaves no tensor of the batches', async () => {
     let pulled = 0;
     function* counting() {
       for (const b of makeBatches(10, 4, 3)) {
         pulled++;
-        yield { xs: tf.tensor2d(b) };
+        yield { xs: tf.tensor2d(b), ys: tf.zeros([4]) };
       }
     }
     const model = mlp('bnlab');
+    model.predict(tf.zeros([1, 3]));
+    const tensorsBefore = tf.memory().numTensors;
     const result = await recomputeBatchStatistics(model, counting(), { maxBatches: 3, disposeBatches: true });
     expect([pulled, result.batches, result.examples]).toEqual([3, 3, 12]);
+    // disposeBatches disposes the whole batch, labels too.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     model.dispose();
   });
 

@@ -307,7 +307,10 @@ describe('batch-norm statistics at evaluation', () => {
     const r = await cli(['run', file, '--out', out, '--backend', 'cpu']);
     expect(r.code).toBe(0);
     const results = await new ResultsStore(out).all();
-    const bn = results.find((x) => x.trial.variantLabel.includes('batch'))!.record.epochs[0]!;
+    const bnRecord = results.find((x) => x.trial.variantLabel.includes('batch'))!.record;
+    // The batches precise statistics were computed over (images and labels) are all disposed.
+    expect(bnRecord.environment?.['leakedTensors']).toBeUndefined();
+    const bn = bnRecord.epochs[0]!;
     const none = results.find((x) => x.trial.variantLabel.includes('none'))!.record.epochs[0]!;
     // 192 training examples in batches of 32: the precise statistics use all 6 (fewer than the default 100).
     expect(bn.extra).toMatchObject({ 'bn/precise/batches': 6, 'bn/precise/examples': 192 });
