@@ -86,11 +86,79 @@ function slug(s: string): string {
 }
 
 /**
+ * The most trials one experiment may expand to, whatever `--max-trials` and `--yes` say: its
+ * trials are validated and held in memory all at once (about 2 KB and 50 µs each), so a grid
+ * of millions would take minutes and gigabytes, and a larger one crashes the process.
+ */
+export const TRIAL_CEILING = 100_000;
+
+/**
+ * The number of trials an experiment expands to at most: the product of its grid lengths
+ * times its seeds (`exclude` not subtracted). Nothing is expanded, so it is cheap for any grid.
+ */
+export function trialUpperBound(experiment: Experiment): number {
+  return Object.values(experiment.grid).reduce((n, values) => n * values.length, experiment.seeds.length);
+}
+
+/** Refuses an experiment whose grid and seeds could make more than {@link TRIAL_CEILING} trials, before anything is expanded. */
+function checkTrialCeiling(experiment: Experiment, file: string): void {
+  const bound = trialUpperBound(experiment);
+  if (bound <= TRIAL_CEILING) return;
+  const lengths = Object.values(experiment.grid).map((values) => values.length);
+  throw new BnlabError(
+    'INVALID_CONFIG',
+    `${file}: the grid and seeds make ${bound} trials (${[...lengths, `${experiment.seeds.length} seeds`].join(' × ')}), more than the ${TRIAL_CEILING} one experiment file may have, even with --yes; ` +
+      'shrink the grid or seeds, or split the experiment into several files',
+    { where: 'grid' },
+  );
+}
+
+/**
+ * The grid combinations an experiment runs, as indices into each path's values (the first
+ * path varying slowest), with `exclude` applied. Checks the exclusions' paths.
+ */
+function gridCombinations(experiment: Experiment, file: string): number[][] {
+  const paths = Object.keys(experiment.grid);
+  let combos: number[][] = [[]];
+  for (const p of paths) {
+    const n = (experiment.grid[p] as unknown[]).length;
+    combos = combos.flatMap((c) => Array.from({ length: n }, (_, i) => [...c, i]));
+  }
+  experiment.exclude.forEach((entry, i) => {
+    for (const p of Object.keys(entry)) {
+      if (!paths.includes(p)) {
+        throw new BnlabError('INVALID_CONFIG', `${file}: exclude[${i}]: "${p}" is not a grid path (grid paths: ${paths.join(', ') || 'none'})`, { where: `exclude.${i}` });
+      }
+    }
+  });
+  // Each exclusion's values as canonical JSON once, not once per combination.
+  const grid = paths.map((p) => (experiment.grid[p] as unknown[]).map((v) => canonicalJson(v)));
+  const exclusions = experiment.exclude.map((entry) => Object.entries(entry).map(([p, v]) => [paths.indexOf(p), canonicalJson(v)] as const));
+  const excluded = (combo: number[]): boolean => exclusions.some((entry) => entry.every(([k, v]) => grid[k]?.[combo[k] as number] === v));
+  combos = combos.filter((c) => !excluded(c));
+  if (combos.length === 0) {
+    throw new BnlabError('INVALID_CONFIG', `${file}: exclude leaves no grid combination to run`, { where: 'exclude' });
+  }
+  return combos;
+}
+
+/**
+ * The number of trials an experiment expands to (exclusions applied), without validating or
+ * building them: for limits checked before {@link expandTrials}. Refuses, as it does, more than
+ * {@link TRIAL_CEILING}.
+ */
+export function countTrials(experiment: Experiment, file = 'experiment'): number {
+  checkTrialCeiling(experiment, file);
+  return gridCombinations(experiment, file).length * experiment.seeds.length;
+}
+
+/**
  * Expands an experiment into its trials: the Cartesian product of the grid (in the order
  * the grid lists its paths and values), each run once per seed. Every trial's
  * configuration is validated, normalization specs included; errors name the variant.
  */
 export function expandTrials(experiment: Experiment, file = 'experiment'): Trial[] {
+  checkTrialCeiling(experiment, file);
   const paths = Object.keys(experiment.grid);
   for (const p of paths) checkGridPath(p, file);
   for (const [p, labels] of Object.entries(experiment.labels ?? {})) {
@@ -130,27 +198,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     divergence: experiment.divergence,
     evaluation: experiment.evaluation,
   };
-  // Cartesian product of value indices, the first path varying slowest.
-  let combos: number[][] = [[]];
-  for (const p of paths) {
-    const n = (experiment.grid[p] as unknown[]).length;
-    combos = combos.flatMap((c) => Array.from({ length: n }, (_, i) => [...c, i]));
-  }
-  experiment.exclude.forEach((entry, i) => {
-    for (const p of Object.keys(entry)) {
-      if (!paths.includes(p)) {
-        throw new BnlabError('INVALID_CONFIG', `${file}: exclude[${i}]: "${p}" is not a grid path (grid paths: ${paths.join(', ') || 'none'})`, { where: `exclude.${i}` });
-      }
-    }
-  });
-  const excluded = (combo: number[]): boolean =>
-    experiment.exclude.some((entry) =>
-      Object.entries(entry).every(([p, v]) => canonicalJson((experiment.grid[p] as unknown[])[combo[paths.indexOf(p)] as number]) === canonicalJson(v)),
-    );
-  combos = combos.filter((c) => !excluded(c));
-  if (combos.length === 0) {
-    throw new BnlabError('INVALID_CONFIG', `${file}: exclude leaves no grid combination to run`, { where: 'exclude' });
-  }
+  const combos = gridCombinations(experiment, file);
   const trials: Trial[] = [];
   for (const combo of combos) {
     const raw = structuredClone(base) as Record<string, unknown>;

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { BnlabError } from '@bnlab/core';
 import type { BackendName } from '@bnlab/core';
 import { loadExperiment } from '../experiment/load.js';
-import { expandTrials, selectShard } from '../experiment/trials.js';
+import { countTrials, expandTrials, selectShard } from '../experiment/trials.js';
 import { buildResultsReport } from '../results/report.js';
 import { ResultsStore } from '../results/store.js';
 import type { RunListener } from './events.js';
@@ -53,17 +53,20 @@ export interface RunSummary {
 export async function runExperiment(o: RunExperimentOptions): Promise<RunSummary> {
   const started = performance.now();
   const experiment = await loadExperiment(o.file);
-  const all = expandTrials(experiment, o.file);
-  const mine = o.shard ? selectShard(all, o.shard) : all;
+  // Counted before the trials are built and validated, which takes a while for a large grid.
+  const count = countTrials(experiment, o.file);
+  const myCount = o.shard ? Math.max(0, Math.ceil((count - o.shard.index) / o.shard.count)) : count;
   const max = o.maxTrials ?? 100;
-  if (mine.length > max && !o.yes) {
+  if (myCount > max && !o.yes) {
     throw new BnlabError(
       'INVALID_ARGUMENT',
-      `${o.file}: the experiment expands to ${mine.length} trials, more than the limit of ${max}; ` +
+      `${o.file}: the experiment expands to ${myCount} trials, more than the limit of ${max}; ` +
         `rerun with --yes to run them all, or shrink the grid or seeds`,
       { where: o.file },
     );
   }
+  const all = expandTrials(experiment, o.file);
+  const mine = o.shard ? selectShard(all, o.shard) : all;
   const outDir = resolve(o.outDir ?? `results/${experiment.name}`);
   const store = new ResultsStore(outDir);
   await store.init(experiment);

@@ -166,6 +166,23 @@ describe('bad input', () => {
     expect(r.err).toMatch(/expands to 6 trials, more than the limit of 5; rerun with --yes/);
   });
 
+  it('too many trials is said at once, counted before the grid is expanded (a shard counts its own)', async () => {
+    const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+    const f = experiment('large', { seeds: [1], grid: { 'training.batchSize': range(1000), 'training.epochs': range(100) } });
+    const started = performance.now();
+    const r = await cli(['run', f, '--out', join(tmp, 'large'), '--quiet']);
+    expect(performance.now() - started).toBeLessThan(2000); // expanding 100,000 trials took about 6 s
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/expands to 100000 trials, more than the limit of 100; rerun with --yes/)]);
+    const shard = await cli(['run', experiment('sharded-big', { seeds: [1, 2, 3, 4, 5] }), '--shard', '2/3', '--max-trials', '2', '--quiet']);
+    expect(shard.err).toMatch(/expands to 3 trials, more than the limit of 2/);
+    const huge = experiment('huge', { seeds: range(100), grid: Object.fromEntries(['batchSize', 'epochs'].map((k) => [`training.${k}`, range(1000)])) });
+    const h = await cli(['run', huge, '--out', join(tmp, 'huge'), '--yes', '--quiet']);
+    expect(h.code).toBe(2);
+    expect(h.err).toMatch(/the grid and seeds make 100000000 trials \(1000 × 1000 × 100 seeds\), more than the 100000/);
+    expect(existsSync(join(tmp, 'large'))).toBe(false);
+    expect(existsSync(join(tmp, 'huge'))).toBe(false);
+  });
+
   it('an unwritable results folder: exit 4, naming it', async () => {
     const blocker = join(tmp, 'a-file');
     writeFileSync(blocker, 'x');

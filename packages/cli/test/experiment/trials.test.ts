@@ -1,6 +1,6 @@
 import { isBnlabError } from '@bnlab/core';
 import { parseExperiment } from '../../src/experiment/load.js';
-import { expandTrials, parseShard, selectShard } from '../../src/experiment/trials.js';
+import { countTrials, expandTrials, parseShard, selectShard, TRIAL_CEILING, trialUpperBound } from '../../src/experiment/trials.js';
 import { experimentJsonSchema } from '../../src/experiment/schema.js';
 
 const base = {
@@ -129,6 +129,43 @@ describe('expandTrials', () => {
   it('without a grid runs the base configuration once per seed', () => {
     const trials = expandTrials(parseExperiment({ ...base, grid: {} }));
     expect(trials.map((t) => t.variantLabel)).toEqual(['base', 'base', 'base']);
+  });
+});
+
+describe('the number of trials', () => {
+  const range = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+  it('is counted, exclusions applied, without expanding the grid', () => {
+    const e = parseExperiment({
+      ...base,
+      seeds: [1, 2],
+      grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }], 'training.batchSize': [16, 32, 64] },
+      exclude: [{ 'model.norm': { type: 'none' }, 'training.batchSize': 16 }],
+    });
+    expect(trialUpperBound(e)).toBe(12);
+    expect(countTrials(e)).toBe(10);
+    expect(countTrials(e)).toBe(expandTrials(e).length);
+  });
+
+  it(`above ${TRIAL_CEILING} is refused before anything is expanded, naming the count`, () => {
+    // 50 × 50 × 50 seeds = 125,000 trials: expanded, they would take seconds and hundreds of MB.
+    const e = parseExperiment({ ...base, seeds: range(50, 0), grid: { 'training.batchSize': range(50), 'training.epochs': range(50) } });
+    const started = performance.now();
+    const err = errorOf(() => expandTrials(e, 'big.json'));
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
+    expect(err.message).toBe(
+      'big.json: the grid and seeds make 125000 trials (50 × 50 × 50 seeds), more than the 100000 one experiment file may have, even with --yes; shrink the grid or seeds, or split the experiment into several files',
+    );
+    expect(() => countTrials(e, 'big.json')).toThrow(/125000 trials/);
+  });
+
+  it('a grid of a trillion trials is refused at once (it used to run out of memory)', () => {
+    const grid = Object.fromEntries(['epochs', 'batchSize', 'shuffle'].map((k) => [`training.${k}`, range(k === 'shuffle' ? 2 : 100)]));
+    Object.assign(grid, { 'divergence.patience': range(100), 'dataset.trainLimit': range(100), 'dataset.testLimit': range(100) });
+    const e = parseExperiment({ ...base, seeds: range(50, 0), grid });
+    expect(trialUpperBound(e)).toBe(1e12);
+    expect(() => countTrials(e)).toThrow(/make 1000000000000 trials \(100 × 100 × 2 × 100 × 100 × 100 × 50 seeds\)/);
   });
 });
 
