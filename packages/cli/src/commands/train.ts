@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { checkJsonShape } from '../experiment/json_shape.js';
 import type { ExperimentInput } from '../experiment/schema.js';
 
 /** Flags of `bnlab train`. */
@@ -23,7 +24,11 @@ export interface TrainFlags {
 /** Turns `--norm batch` or `--norm '{"type":"group","groups":8}'` into a spec. */
 export function parseNormFlag(text: string): Record<string, unknown> {
   const t = text.trim();
-  if (t.startsWith('{')) return JSON.parse(t) as Record<string, unknown>;
+  if (t.startsWith('{')) {
+    const spec = JSON.parse(t) as Record<string, unknown>;
+    checkJsonShape(spec, '--norm');
+    return spec;
+  }
   return { type: t };
 }
 

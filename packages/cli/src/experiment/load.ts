@@ -1,11 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { BnlabError } from '@bnlab/core';
 import { configError } from './errors.js';
+import { checkJsonShape } from './json_shape.js';
 import { experimentSchema } from './schema.js';
 import type { Experiment } from './schema.js';
 
 /** Validates an experiment object; `file` names it in errors. */
 export function parseExperiment(input: unknown, file = 'experiment'): Experiment {
+  checkJsonShape(input, file);
   const result = experimentSchema.safeParse(input);
   if (!result.success) throw configError(file, result.error.issues, input, experimentSchema);
   return result.data;

@@ -183,6 +183,18 @@ describe('bad input', () => {
     expect(existsSync(join(tmp, 'huge'))).toBe(false);
   });
 
+  it('values nested 20,000 deep: exit 2 naming where, not a stack overflow (run, and train --norm)', async () => {
+    const f = join(tmp, 'deep.json');
+    writeFileSync(f, readFileSync(experiment('deep'), 'utf8').replace('{"type":"batch"}', '['.repeat(20000) + ']'.repeat(20000)));
+    const r = await cli(['run', f, '--out', join(tmp, 'deep'), '--quiet']);
+    expect([r.code, r.err]).toEqual([2, expect.stringContaining(`${f}: grid["model.norm"][1][0][0]`)]);
+    expect(r.err).toMatch(/values nest more than 64 levels deep here/);
+    const t = await cli(['train', '--norm', '{"a":'.repeat(20000) + '1' + '}'.repeat(20000), '--out', join(tmp, 'deep-train'), '--quiet']);
+    expect([t.code, t.err]).toEqual([2, expect.stringMatching(/^bnlab: --norm: a(\.a){63}: values nest more than 64 levels deep/)]);
+    expect(existsSync(join(tmp, 'deep'))).toBe(false);
+    expect(existsSync(join(tmp, 'deep-train'))).toBe(false);
+  });
+
   it('an unwritable results folder: exit 4, naming it', async () => {
     const blocker = join(tmp, 'a-file');
     writeFileSync(blocker, 'x');
