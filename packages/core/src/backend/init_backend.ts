@@ -9,6 +9,7 @@ import { registerWasmTrainingKernels } from '../kernels/register.js';
 import { setRelaxedSimd, simdFor, simdKernels } from '../kernels/simd/simd_module.js';
 import { asWasmBackend } from '../kernels/wasm_backend.js';
 import { setWinograd, winogradEnabled } from '../kernels/winograd.js';
+import { hookWasmStart, takeKernelsRegisteredAtStart } from './wasm_start_hook.js';
 import type { SimdKernels } from '../kernels/simd/simd_module.js';
 
 /** The backends bnlab runs on. */
@@ -90,6 +91,9 @@ export interface BackendInfo {
 
 let wasmPathsSet = false;
 
+// tf.ready() and tf.setBackend('wasm') start the wasm backend with bnlab's kernels too.
+hookWasmStart();
+
 function isNode(): boolean {
   return typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 }
@@ -132,7 +136,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     if (started) {
       await ready();
-      const kernels = registerWasmTrainingKernels();
+      const kernels = [...takeKernelsRegisteredAtStart(), ...registerWasmTrainingKernels()];
       return describe('wasm', kernels);
     }
     const reason = cause instanceof Error ? cause.message : 'the wasm module did not initialize';

@@ -107,3 +107,12 @@ export function unregisterWasmTrainingKernels(): void {
   }
   useStockReluGradient();
 }
+
+/**
+ * Runs the setup of the tfjs-backend-wasm kernels bnlab replaced on `backend`: tfjs sets up
+ * the kernels registered when a backend starts, so when bnlab's replacements are registered
+ * during the start, the stock kernels they fall back to must be set up here.
+ */
+export function setUpReplacedStockKernels(backend: unknown): void {
+  for (const config of stock.values()) config.setupFunc?.(backend as never);
+}
