@@ -8,6 +8,21 @@ import { BnlabError } from '@bnlab/core';
  */
 export const MAX_NESTING = 64;
 
+/**
+ * Keys no experiment file may use: assigning them (as a grid path does, segment by segment, and
+ * as zod does when it copies a record) reaches an object's prototype instead of a field —
+ * `__proto__` would change every object's.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first segment of a dotted path (`model.norm.__proto__.x`) that is a {@link RESERVED_KEYS} name, if any. */
+export function reservedSegment(path: string): string | undefined {
+  return path.split('.').find((segment) => RESERVED_KEYS.has(segment));
+}
+
+/** Why a reserved name is refused, for messages. */
+const RESERVED_WHY = 'a name JavaScript objects reserve for their prototype';
+
 /** A path of keys as JavaScript would write it: `grid["model.norm"][0].type`. */
 export function formatPath(path: ReadonlyArray<string | number>): string {
   return path
@@ -28,9 +43,17 @@ function pathOf(node: Node): Array<string | number> {
   return path.reverse();
 }
 
+/** True for the objects whose keys are dotted paths of trial fields: `grid`, `labels` and each entry of `exclude`. */
+function isPathKeyed(node: Node): boolean {
+  const top = node.parent?.key === null;
+  if (top) return node.key === 'grid' || node.key === 'labels';
+  return node.parent?.key === 'exclude' && node.parent.parent?.key === null && typeof node.key === 'number';
+}
+
 /**
  * Checks parsed JSON before it is validated: no object or array nested more than
- * {@link MAX_NESTING} levels deep. Walks the value with a stack of its own (never recursing),
+ * {@link MAX_NESTING} levels deep, no key that is one of {@link RESERVED_KEYS}, and none in the
+ * dotted paths that are keys of `grid`, `exclude` entries and `labels`. Walks the value with a stack of its own (never recursing),
  * so any depth JSON.parse accepts is checked. Errors name `where` (the file) and the path.
  */
 export function checkJsonShape(input: unknown, where: string): void {
@@ -49,7 +72,21 @@ export function checkJsonShape(input: unknown, where: string): void {
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], key: i, parent: node, depth: depth + 1 });
     } else {
-      for (const key of Object.keys(value).reverse()) stack.push({ value: (value as Record<string, unknown>)[key], key, parent: node, depth: depth + 1 });
+      const keys = Object.keys(value);
+      const parent = formatPath(pathOf(node));
+      const reserved = keys.find((k) => RESERVED_KEYS.has(k));
+      if (reserved !== undefined) {
+        throw new BnlabError('INVALID_CONFIG', `${where}: ${parent || '(top level)'}: the key "${reserved}" is not allowed (${RESERVED_WHY})`, { where });
+      }
+      if (isPathKeyed(node)) {
+        for (const k of keys) {
+          const segment = reservedSegment(k);
+          if (segment !== undefined) {
+            throw new BnlabError('INVALID_CONFIG', `${where}: ${parent}: "${k}": "${segment}" cannot be part of a path (${RESERVED_WHY})`, { where });
+          }
+        }
+      }
+      for (const key of keys.reverse()) stack.push({ value: (value as Record<string, unknown>)[key], key, parent: node, depth: depth + 1 });
     }
   }
 }

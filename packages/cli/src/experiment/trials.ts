@@ -3,6 +3,7 @@ import { BnlabError, formatValue } from '@bnlab/core';
 import { validateNormalizationSpec } from '@bnlab/layers';
 import { validateModelSpec } from '@bnlab/models';
 import { configError, schemaAt } from './errors.js';
+import { reservedSegment } from './json_shape.js';
 import { trialFieldsSchema } from './schema.js';
 import type { Experiment, TrialFields } from './schema.js';
 
@@ -33,6 +34,10 @@ function repeatAt<T>(list: readonly T[]): number {
 
 /** Checks that a grid path names a field a trial has (deeper keys allowed inside free-form records). */
 function checkGridPath(path: string, file: string): void {
+  const reserved = reservedSegment(path);
+  if (reserved !== undefined) {
+    throw new BnlabError('INVALID_CONFIG', `${file}: grid: "${path}": "${reserved}" cannot be part of a path (a name JavaScript objects reserve for their prototype)`, { where: `grid.${path}` });
+  }
   const parts = path.split('.');
   let schema: unknown = trialFieldsSchema;
   for (let i = 0; i < parts.length; i++) {
@@ -53,7 +58,8 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   const parts = path.split('.');
   let node = target;
   for (const p of parts.slice(0, -1)) {
-    const child = node[p];
+    // Own fields only: never an object's prototype, whatever the path says.
+    const child = Object.hasOwn(node, p) ? node[p] : undefined;
     if (child === null || typeof child !== 'object' || Array.isArray(child)) node[p] = {};
     node = node[p] as Record<string, unknown>;
   }

@@ -54,3 +54,24 @@ describe('nesting', () => {
     expect(err.message).toMatch(/labels\.x\.0: expected string/);
   });
 });
+
+describe('reserved keys', () => {
+  const polluted = (): boolean => Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted') || ({} as Record<string, unknown>)['polluted'] !== undefined;
+
+  it.each([
+    ['a grid path through __proto__', { grid: { 'model.norm.__proto__.polluted': [1] } }, 'grid: "model.norm.__proto__.polluted": "__proto__" cannot be part of a path'],
+    ['a grid path through constructor', { grid: { 'model.options.constructor.prototype.polluted': [1] } }, 'grid: "model.options.constructor.prototype.polluted": "constructor" cannot be part of a path'],
+    ['a grid path that is __proto__', { grid: JSON.parse('{"__proto__": [1]}') as unknown }, 'grid: the key "__proto__" is not allowed'],
+    ['an exclude entry', { grid: { 'model.norm': [{}] }, exclude: [{ 'model.prototype': 1 }] }, 'exclude[0]: "model.prototype": "prototype" cannot be part of a path'],
+    ['a labels key', { labels: { 'x.__proto__': ['a'] } }, 'labels: "x.__proto__": "__proto__" cannot be part of a path'],
+    ['a key of a free-form record', { model: { architecture: 'mlp', options: JSON.parse('{"__proto__": {"polluted": 1}}') as unknown } }, 'model.options: the key "__proto__" is not allowed'],
+    ['a key inside a grid value', { grid: { 'model.norm': [{ type: 'batch', constructor: 1 }] } }, 'grid["model.norm"][0]: the key "constructor" is not allowed'],
+  ])('%s is refused when the file loads, and Object.prototype is untouched', async (_, extra, message) => {
+    const file = join(tmp, 'proto.json');
+    writeFileSync(file, JSON.stringify({ ...base, ...(extra as object) }));
+    const err = await errorOf(() => loadExperiment(file));
+    expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
+    expect(err.message).toBe(`${file}: ${message} (a name JavaScript objects reserve for their prototype)`);
+    expect(polluted()).toBe(false);
+  });
+});

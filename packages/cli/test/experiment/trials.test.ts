@@ -53,6 +53,13 @@ describe('experiment files', () => {
     expect(err.message).toBe('exp.json: grid: "training.batchsize" is not a field of training');
   });
 
+  it('rejects a grid path through __proto__ even in an experiment made in code, leaving Object.prototype alone', () => {
+    const e = parseExperiment(base);
+    e.grid = { 'model.norm.__proto__.polluted': [1] };
+    expect(() => expandTrials(e, 'exp.json')).toThrow('exp.json: grid: "model.norm.__proto__.polluted": "__proto__" cannot be part of a path (a name JavaScript objects reserve for their prototype)');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
   it('rejects an empty grid (zero trials)', () => {
     const err = errorOf(() => parseExperiment({ ...base, grid: { 'training.batchSize': [] } }));
     expect(err.message).toMatch(/grid\.training\.batchSize/);
