@@ -23,6 +23,8 @@ export async function loadExperiment(path: string): Promise<Experiment> {
     const what = code === 'ENOENT' ? 'no such experiment file' : `cannot read the experiment file (${code ?? String(e)})`;
     throw new BnlabError(code === 'ENOENT' ? 'INVALID_ARGUMENT' : 'IO_ERROR', `${path}: ${what}`, { where: path, cause: e });
   }
+  // Editors on Windows save UTF-8 with a byte order mark, which JSON.parse refuses.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -75,3 +75,9 @@ describe('reserved keys', () => {
     expect(polluted()).toBe(false);
   });
 });
+
+it('accepts a file that starts with a UTF-8 byte order mark', async () => {
+  const file = join(tmp, 'bom.json');
+  writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(base))]));
+  expect((await loadExperiment(file)).name).toBe('load');
+});
