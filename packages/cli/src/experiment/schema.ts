@@ -30,6 +30,23 @@ export const datasetSchema = z.strictObject({
   validationSplit: z.number().min(0).max(0.9).default(0),
   /** Pixel scaling: to [0, 1], or per-channel standardization. */
   scaling: z.enum(['unit', 'standardize']).default('unit'),
+}).superRefine((dataset, ctx) => {
+  // What the loaders would refuse when the trial runs, said when the file loads.
+  const quote = (v: string): string => `'${v}'`;
+  for (const key of ['imageArchive', 'imageFolder'] as const) {
+    const value = dataset[key];
+    if (value !== undefined && dataset.name !== 'cifar10') {
+      ctx.addIssue({ code: 'custom', path: [key], message: `is for cifar10 only, not ${quote(dataset.name)}; got ${quote(value)}` });
+    }
+  }
+  const sources = (['dir', 'imageArchive', 'imageFolder'] as const).filter((k) => dataset[k] !== undefined);
+  if (dataset.name === 'cifar10' && sources.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [sources[1] as string],
+      message: `give one of dir, imageArchive and imageFolder; got ${sources.map((k) => `${k} ${quote(dataset[k] as string)}`).join(' and ')}`,
+    });
+  }
 });
 
 /** The model a trial trains: an `@bnlab/models` builder and its normalization. */

