@@ -1,4 +1,4 @@
-import { access, constants, mkdir, readdir, readFile } from 'node:fs/promises';
+import { access, constants, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BnlabError } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
@@ -44,6 +44,7 @@ export class ResultsStore {
       await mkdir(this.trialsDir, { recursive: true });
       await access(this.trialsDir, constants.W_OK);
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw this.notAFolder(e);
       throw new BnlabError('IO_ERROR', `cannot write the results folder ${this.dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
         where: this.dir,
         cause: e,
@@ -52,7 +53,31 @@ export class ResultsStore {
     await writeFileAtomic(join(this.dir, 'experiment.json'), JSON.stringify(experiment, null, 2) + '\n');
   }
 
-  /** The experiment recorded in this folder, if any. */
+  /** `trials` is there but is not a folder. */
+  private notAFolder(cause: unknown): BnlabError {
+    return new BnlabError('DATA_FORMAT', `${this.trialsDir} is a file, not the folder of trial files of a results folder; move it away, or use another results folder`, {
+      where: this.trialsDir,
+      cause,
+    });
+  }
+
+  /**
+   * A read of `path` that failed other than with ENOENT, as one error naming it: a folder or
+   * file where the other belongs is a results folder in the wrong shape (exit 3), anything else
+   * a read error (exit 4).
+   */
+  private async readError(path: string, what: string, e: unknown): Promise<BnlabError> {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') return new BnlabError('DATA_FORMAT', `${path} is a folder, not ${what}; remove it${what === 'a trial file' ? ' to run the trial again' : ''}`, { where: path, cause: e });
+    if (code === 'ENOTDIR') {
+      // A file on the way: the results folder itself, or its `trials`.
+      const isFolder = await stat(this.dir).then((s) => s.isDirectory(), () => false);
+      if (isFolder && path !== join(this.dir, 'experiment.json')) return this.notAFolder(e);
+      return new BnlabError('DATA_FORMAT', `${this.dir} is not a bnlab results folder (it, or a folder it is in, is a file)`, { where: this.dir, cause: e });
+    }
+    return new BnlabError('IO_ERROR', `cannot read ${path}: ${code ?? String(e)}`, { where: path, cause: e });
+  }
+
   /**
    * The experiment the folder holds, validated with defaults filled in (a folder written by an
    * older version lacks the fields added since), or null when there is none.
@@ -60,11 +85,17 @@ export class ResultsStore {
   async experiment(): Promise<Experiment | null> {
     const file = join(this.dir, 'experiment.json');
     let json: unknown;
+    let text: string;
     try {
-      json = JSON.parse(await readFile(file, 'utf8'));
+      text = await readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new BnlabError('DATA_FORMAT', `${file}: ${(e as Error).message}`, { cause: e });
+      throw await this.readError(file, 'the experiment file', e);
+    }
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      throw new BnlabError('DATA_FORMAT', `${file}: ${(e as Error).message}`, { where: file, cause: e });
     }
     return parseExperiment(json, file);
   }
@@ -80,7 +111,7 @@ export class ResultsStore {
       text = await readFile(this.path(id), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
+      throw await this.readError(this.path(id), 'a trial file', e);
     }
     try {
       const result = JSON.parse(text) as TrialResult;
@@ -117,7 +148,7 @@ export class ResultsStore {
       names = await readdir(this.trialsDir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
+      throw await this.readError(this.trialsDir, 'the folder of trial files', e);
     }
     const results: TrialResult[] = [];
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {

@@ -224,6 +224,24 @@ describe('bad input', () => {
     );
   });
 
+  it('a results folder whose trial file or trials folder was replaced: exit 3 naming the path, not EISDIR or ENOTDIR', async () => {
+    const { expandTrials } = await import('../../src/experiment/trials.js');
+    const { parseExperiment } = await import('../../src/experiment/load.js');
+    const f = experiment('replaced', { seeds: [1], grid: {} });
+    const out = join(tmp, 'replaced');
+    const [trial] = expandTrials(parseExperiment(JSON.parse(readFileSync(f, 'utf8'))));
+    const trialFile = join(out, 'trials', `${trial!.id}.json`);
+    mkdirSync(trialFile, { recursive: true });
+    const r = await cli(['run', f, '--out', out, '--quiet']);
+    expect([r.code, r.err]).toEqual([3, `bnlab: ${trialFile} is a folder, not a trial file; remove it to run the trial again\n`]);
+    rmSync(join(out, 'trials'), { recursive: true });
+    writeFileSync(join(out, 'trials'), '');
+    for (const args of [['run', f, '--out', out, '--quiet'], ['report', out]]) {
+      const again = await cli(args);
+      expect([again.code, again.err]).toEqual([3, expect.stringContaining(`bnlab: ${join(out, 'trials')} is a file, not the folder of trial files`)]);
+    }
+  });
+
   it('an unwritable results folder: exit 4, naming it', async () => {
     const blocker = join(tmp, 'a-file');
     writeFileSync(blocker, 'x');
