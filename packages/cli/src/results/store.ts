@@ -134,11 +134,38 @@ export class ResultsStore {
     return r !== null && FINAL.has(r.record.status);
   }
 
-  /** Stores a trial's result atomically. */
-  async write(result: TrialResult): Promise<void> {
+  /**
+   * Stores a trial's result atomically, unless it would replace a finished (completed or
+   * diverged) result with an unfinished one (failed, interrupted): a finished result is never
+   * lost, e.g. when a worker process dies after writing its trial and the pool records the
+   * trial as failed. Returns whether it wrote. A write error is an IO_ERROR naming the file.
+   */
+  async write(result: TrialResult): Promise<boolean> {
+    const path = this.path(result.trial.id);
+    if (!FINAL.has(result.record.status)) {
+      const stored = await this.read(result.trial.id).catch(() => null); // unreadable: replace it
+      if (stored && FINAL.has(stored.record.status)) return false;
+    }
+    await this.simulatedFullDisk(path);
     // JSON has no NaN or Infinity (JSON.stringify would write null): as the strings "NaN",
     // "Infinity", "-Infinity", as @bnlab/metrics' records files do.
-    await writeFileAtomic(this.path(result.trial.id), JSON.stringify(result, encodeNonFinite) + '\n');
+    await writeFileAtomic(path, JSON.stringify(result, encodeNonFinite) + '\n');
+    return true;
+  }
+
+  /**
+   * For tests only (there is no other way to fill a disk on cue, and as root a read-only folder
+   * does not stop writes): with `BNLAB_TEST_FULL_DISK_AFTER=n` in the environment, once `trials/`
+   * holds n trial files, writing a trial file fails as on a full disk. Read in every process that
+   * writes (the command and its workers), so a test sets it on the command.
+   */
+  private async simulatedFullDisk(path: string): Promise<void> {
+    const after = process.env.BNLAB_TEST_FULL_DISK_AFTER;
+    if (after === undefined) return;
+    const names = await readdir(this.trialsDir).catch(() => [] as string[]);
+    if (names.filter((n) => n.endsWith('.json')).length < Number(after)) return;
+    const e = Object.assign(new Error(`ENOSPC: no space left on device, write (simulated: BNLAB_TEST_FULL_DISK_AFTER=${after})`), { code: 'ENOSPC' });
+    throw new BnlabError('IO_ERROR', `could not write ${path}: ${e.message}`, { where: path, cause: e });
   }
 
   /** Every stored trial result, in trial order. */

@@ -55,7 +55,12 @@ export async function workerMain(): Promise<void> {
           const trial = trials.get(m.id);
           if (!trial) throw new Error(`worker: unknown trial ${m.id}`);
           const result = await runTrial(trial, env);
-          await store.write(result);
+          try {
+            await store.write(result);
+          } catch (e) {
+            send({ type: 'error', message: e instanceof Error ? e.message : String(e), writeFailed: true });
+            return;
+          }
           send({ type: 'done', id: m.id, status: result.record.status });
         } else if (m.type === 'exit') {
           process.disconnect?.();

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { BnlabError, isBnlabError } from '@bnlab/core';
 import type { BackendName } from '@bnlab/core';
 import type { Trial } from '../experiment/trials.js';
 import type { ResultsStore } from '../results/store.js';
@@ -24,30 +25,46 @@ export interface WorkerPoolOptions {
 /**
  * Runs trials in parallel worker processes (one trial per process at a time, as many
  * processes as `workers`). Each worker writes its trial files; a worker that dies takes
- * only its current trial down (recorded as failed) and is replaced.
+ * only its current trial down (recorded as failed) and is replaced. A trial file that cannot
+ * be written (by a worker, or here) stops the run: the workers stop after their current batch,
+ * and the write error is thrown once they have exited.
  */
 export async function runTrialsInWorkers(trials: readonly Trial[], store: ResultsStore, o: WorkerPoolOptions): Promise<Map<string, string>> {
   const pending = [...trials];
   const statuses = new Map<string, string>();
   const live = new Set<ChildProcess>();
   const byId = new Map(trials.map((t) => [t.id, t]));
-  /** Failed records being written: all land before this function returns. */
+  /** Failed records being written: all land (or fail) before this function returns. */
   const writes: Promise<void>[] = [];
+  /** The first write error: the run stops, and it is thrown at the end. */
+  let writeError: BnlabError | null = null;
 
   await new Promise<void>((resolveAll) => {
     const maybeFinish = (): void => {
       if (live.size === 0) resolveAll();
     };
-    o.stop.onRequest = () => {
+    const stopWorkers = (): void => {
       // A worker whose channel has already closed (it is exiting) needs no message.
       for (const c of live) if (c.connected) c.send({ type: 'stop' } satisfies ToWorker);
+    };
+    o.stop.onRequest = stopWorkers;
+    const writeFailed = (e: unknown): void => {
+      if (writeError) return;
+      writeError = isBnlabError(e) ? e : new BnlabError('IO_ERROR', e instanceof Error ? e.message : String(e), { cause: e });
+      stopWorkers();
+    };
+    /** Writes a failed record; a write error stops the run instead of escaping. */
+    const recordFailureSafely = (id: string, message: string): Promise<void> => {
+      const write = recordFailure(id, message).catch(writeFailed);
+      writes.push(write);
+      return write;
     };
     const start = (): void => {
       const child = fork(o.entry, [WORKER_ARG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       live.add(child);
       let current: string | null = null;
       const next = (): void => {
-        const trial = o.stop.requested ? undefined : pending.shift();
+        const trial = o.stop.requested || writeError ? undefined : pending.shift();
         if (!trial) {
           current = null;
           child.send({ type: 'exit' } satisfies ToWorker);
@@ -64,22 +81,20 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
           statuses.set(m.id, m.status);
           next();
         } else if (m.type === 'error') {
-          if (current) writes.push(recordFailure(current, m.message));
+          // A result the worker could not write is not a failed trial: the trial keeps the
+          // record it had, and the run stops.
+          if (m.writeFailed) writeFailed(new BnlabError('IO_ERROR', m.message));
+          else if (current) void recordFailureSafely(current, m.message);
           next();
         }
       });
       child.on('exit', (code, signal) => {
         live.delete(child);
         if (current && !statuses.has(current)) {
-          const id = current;
-          const write = recordFailure(id, `worker process exited (${signal ?? `code ${code}`}) during the trial`);
-          writes.push(write);
-          void write
-            .finally(() => {
-              if (pending.length && !o.stop.requested) start();
-              maybeFinish();
-            })
-            .catch(() => undefined); // its error is raised by the Promise.all below
+          void recordFailureSafely(current, `worker process exited (${signal ?? `code ${code}`}) during the trial`).then(() => {
+            if (pending.length && !o.stop.requested && !writeError) start();
+            maybeFinish();
+          });
           return;
         }
         maybeFinish();
@@ -91,13 +106,18 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
       if (!trial) return;
       const record = failedRecord(trial, message);
       statuses.set(id, 'failed');
-      await store.write({ trial, record });
-      o.listener({ type: 'trial-end', id, label: trial.variantLabel, seed: trial.seed, status: 'failed', seconds: 0, error: message });
+      if (await store.write({ trial, record })) {
+        o.listener({ type: 'trial-end', id, label: trial.variantLabel, seed: trial.seed, status: 'failed', seconds: 0, error: message });
+      } else {
+        // The worker had written a finished result before it went: that result stands.
+        statuses.set(id, (await store.read(id))?.record.status ?? 'completed');
+      }
     };
     const n = Math.max(1, Math.min(o.workers, pending.length));
     if (pending.length === 0) resolveAll();
     for (let i = 0; i < n; i++) start();
   });
   await Promise.all(writes);
+  if (writeError) throw writeError;
   return statuses;
 }

@@ -16,4 +16,9 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'event'; event: RunEvent }
   | { type: 'done'; id: string; status: string }
-  | { type: 'error'; message: string };
+  | {
+      type: 'error';
+      message: string;
+      /** The trial's result could not be written (a full disk, …): the run cannot go on. */
+      writeFailed?: boolean;
+    };

@@ -96,6 +96,22 @@ it('records the trial of a worker process that dies as failed, before the summar
   expect(failed?.record.config.variant).toMatch(/^norm=/);
 }, 120_000);
 
+it('a full disk with workers: the run stops with exit 4 naming the file, and no finished trial is replaced by a failed one', () => {
+  const out = join(tmp, 'full-disk');
+  // The test-only hook: once trials/ holds one trial file, writing another fails with ENOSPC.
+  const r = spawnSync(process.execPath, [BIN, 'run', experiment('full-disk', 64, 1), '--out', out, '--workers', '2', '--quiet'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, BNLAB_TEST_FULL_DISK_AFTER: '1' },
+  });
+  expect(r.stderr).not.toMatch(/internal error|Unhandled|    at /);
+  expect(r.stderr).toMatch(new RegExp(`^bnlab: could not write ${join(out, 'trials')}/[^ ]+\\.json: ENOSPC: no space left on device`, 'm'));
+  expect(r.status).toBe(4);
+  const statuses = records(out).map((x) => x.status);
+  expect(statuses.length).toBeGreaterThanOrEqual(1); // both workers may have written their first at once
+  expect(new Set(statuses)).toEqual(new Set(['completed']));
+}, 120_000);
+
 it('keeps the plain SIMD kernels with BNLAB_RELAXED_SIMD=0, the direct convolution with BNLAB_WINOGRAD=0', () => {
   const out = join(tmp, 'plain-simd');
   const r = spawnSync(process.execPath, [BIN, 'train', '--model', 'mlp', '--norm', 'none', '--train-limit', '128', '--test-limit', '100', '--out', out, '--quiet'], {

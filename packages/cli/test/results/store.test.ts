@@ -69,3 +69,25 @@ describe('a results folder in the wrong shape is one error naming the path (exit
     }
   });
 });
+
+describe('writes', () => {
+  it('never replace a finished result with an unfinished one', async () => {
+    const { failedRecord } = await import('../../src/run/failed_record.js');
+    const store = await freshStore('keeps-finished');
+    const completed = failedRecord(trial!, 'x');
+    completed.status = 'completed';
+    delete completed.error;
+    expect(await store.write({ trial: trial!, record: completed })).toBe(true);
+    for (const status of ['failed', 'interrupted'] as const) {
+      const record = failedRecord(trial!, 'worker process exited (SIGKILL) during the trial');
+      record.status = status;
+      expect(await store.write({ trial: trial!, record })).toBe(false);
+      expect((await store.read(id))?.record.status).toBe('completed');
+    }
+    // a finished result does replace another, and an unfinished one an unfinished one
+    const diverged = { ...completed, status: 'diverged' as const };
+    expect(await store.write({ trial: trial!, record: diverged })).toBe(true);
+    const other = (await freshStore('unfinished')).write({ trial: trial!, record: failedRecord(trial!, 'a') });
+    expect(await other).toBe(true);
+  });
+});
