@@ -16,14 +16,18 @@ import type { FromWorker, ToWorker } from './worker_protocol.js';
  * parent, runs them, writes each result file itself (atomically) and reports events back.
  */
 export async function workerMain(): Promise<void> {
+  // Once the parent has gone, a send fails (ERR_IPC_CHANNEL_CLOSED, EPIPE): with a callback
+  // the failure is passed to it instead of thrown as an uncaught 'error'. Nobody is left to tell.
   const send = (m: FromWorker): void => {
-    process.send?.(m);
+    if (process.connected) process.send?.(m, undefined, {}, () => undefined);
   };
   const stop = { requested: false };
   // Ctrl-C reaches every process of the terminal's group: finish the batch, record, stop.
   process.on('SIGINT', () => {
     stop.requested = true;
   });
+  // The standard streams are the parent's: when their reader has gone, there is nothing to say.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   let trials = new Map<string, Trial>();
   let store: ResultsStore | null = null;
   let env: TrialEnvironment | null = null;
@@ -76,5 +80,11 @@ export async function workerMain(): Promise<void> {
   // 'stop' must act while a trial runs, not after it: it is handled here, outside the queue.
   process.on('message', (raw: unknown) => {
     if ((raw as ToWorker).type === 'stop') stop.requested = true;
+  });
+  // The parent has gone (it was killed, or crashed): stop as on Ctrl-C — the current trial
+  // ends after its batch and is recorded as interrupted, so a rerun resumes it — then exit.
+  process.on('disconnect', () => {
+    stop.requested = true;
+    void queue.finally(() => process.exit(0));
   });
 }

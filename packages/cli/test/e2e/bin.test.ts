@@ -112,6 +112,48 @@ it('a full disk with workers: the run stops with exit 4 naming the file, and no 
   expect(new Set(statuses)).toEqual(new Set(['completed']));
 }, 120_000);
 
+it('workers whose command dies exit quietly, without ERR_IPC_CHANNEL_CLOSED or EPIPE traces', async () => {
+  const out = join(tmp, 'parent-dies');
+  const child = spawn(process.execPath, [BIN, 'run', experiment('parent-dies', 2048, 3), '--out', out, '--workers', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let workers: number[] = [];
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (workers.length === 0 && stdout.includes('"type":"trial-progress"')) {
+      const ps = spawnSync('ps', ['-o', 'pid=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+      workers = ps.stdout.trim().split(/\s+/).map(Number);
+      child.kill('SIGKILL');
+    }
+  });
+  // The workers share the command's standard error: it closes when the last of them has exited.
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 30_000);
+    child.stderr.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  expect(workers).toHaveLength(2);
+  expect(stderr).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|EPIPE|    at /);
+  expect(closed).toBe(true);
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of workers.filter(alive)) process.kill(pid, 'SIGKILL'); // should there be any left
+  expect(readdirSync(join(out, 'trials')).some((f) => f.includes('.tmp'))).toBe(false);
+  // They stopped as on Ctrl-C: the trials they were in are kept as interrupted, for a rerun.
+  const statuses = records(out).map((x) => x.status);
+  expect(statuses.length).toBeGreaterThanOrEqual(1);
+  expect(new Set(statuses)).toEqual(new Set(['interrupted']));
+}, 60_000);
+
 it('keeps the plain SIMD kernels with BNLAB_RELAXED_SIMD=0, the direct convolution with BNLAB_WINOGRAD=0', () => {
   const out = join(tmp, 'plain-simd');
   const r = spawnSync(process.execPath, [BIN, 'train', '--model', 'mlp', '--norm', 'none', '--train-limit', '128', '--test-limit', '100', '--out', out, '--quiet'], {
