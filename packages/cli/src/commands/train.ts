@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { BnlabError } from '@bnlab/core';
 import { checkJsonShape } from '../experiment/json_shape.js';
 import type { ExperimentInput } from '../experiment/schema.js';
 
@@ -25,7 +26,12 @@ export interface TrainFlags {
 export function parseNormFlag(text: string): Record<string, unknown> {
   const t = text.trim();
   if (t.startsWith('{')) {
-    const spec = JSON.parse(t) as Record<string, unknown>;
+    let spec: Record<string, unknown>;
+    try {
+      spec = JSON.parse(t) as Record<string, unknown>;
+    } catch (e) {
+      throw new BnlabError('INVALID_ARGUMENT', `--norm: not valid JSON (${(e as Error).message}): ${text}`, { where: '--norm', cause: e });
+    }
     checkJsonShape(spec, '--norm');
     return spec;
   }

@@ -250,6 +250,12 @@ describe('bad input', () => {
     expect(r.err).toContain(join(blocker, 'results'));
   });
 
+  it('train --norm that is not JSON: exit 2 naming the flag', async () => {
+    const r = await cli(['train', '--norm', '{type:batch}', '--out', join(tmp, 'bad-norm'), '--quiet']);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/^bnlab: --norm: not valid JSON \(.+\): \{type:batch\}\n$/)]);
+    expect(existsSync(join(tmp, 'bad-norm'))).toBe(false);
+  });
+
   it('a usage error: exit 2', async () => {
     const r = await cli(['run', experiment('usage'), '--workers', 'many']);
     expect(r.code).toBe(2);
