@@ -1,7 +1,9 @@
-import { add, moments, mul, reshape, rsqrt, sub, tidy } from '@tensorflow/tfjs-core';
+import { keep, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { BatchNormalization } from './batch_normalization.js';
+import { affine, standardize } from './ops/standardize.js';
+import { axesExcept, broadcastShape } from './shape_utils.js';
 
 /** The parts of a batch-normalization layer (ours or tfjs-layers') used here. */
 export interface BatchNormalizationLike {
@@ -90,22 +92,26 @@ export function forceBatchStatistics(layers: readonly FoundBatchNormalization[],
 /** tfjs-layers' `BatchNormalization` in training mode, without its moving-average update. */
 function normalizeWithBatchStatistics(layer: BatchNormalizationLike, x: Tensor, axis: number): Tensor {
   return tidy(() => {
-    const axes: number[] = [];
-    for (let a = 0; a < x.rank; a++) if (a !== axis) axes.push(a);
-    const { mean, variance } = moments(x, axes, true);
-    const shape = x.shape.map((d, a) => (a === axis ? d : 1));
-    const weight = (suffix: string): Tensor | undefined => {
-      const w = layer.trainableWeights.concat(layer.nonTrainableWeights).find((v) => v.originalName.endsWith(suffix));
-      return w ? reshape(w.read(), shape) : undefined;
-    };
+    const weight = (suffix: string): Tensor | null =>
+      layer.trainableWeights.concat(layer.nonTrainableWeights).find((v) => v.originalName.endsWith(suffix))?.read() ?? null;
     const epsilon = layer.getConfig().epsilon;
-    let y = mul(sub(x, mean), rsqrt(add(variance, typeof epsilon === 'number' ? epsilon : 1e-3)));
-    const gamma = weight('gamma');
-    const beta = weight('beta');
-    if (gamma) y = mul(y, gamma);
-    if (beta) y = add(y, beta);
-    return y;
+    const { normalized } = standardize(x, axesExcept(x.rank, axis), typeof epsilon === 'number' ? epsilon : 1e-3);
+    return affine(normalized, weight('gamma'), weight('beta'), broadcastShape(x.rank, [axis], x.shape));
   });
+}
+
+/**
+ * Copies the moving statistics (every non-trainable weight) of `layers`; the returned function
+ * puts them back and frees the copies.
+ */
+export function saveStatistics(layers: readonly FoundBatchNormalization[]): () => void {
+  const saved = layers.flatMap((f) => f.layer.nonTrainableWeights).map((w) => ({ w, value: keep(w.read().clone()) }));
+  return () => {
+    for (const { w, value } of saved) {
+      w.write(value);
+      value.dispose();
+    }
+  };
 }
 
 /**
@@ -116,15 +122,12 @@ function normalizeWithBatchStatistics(layer: BatchNormalizationLike, x: Tensor, 
  */
 export async function withBatchStatistics<T>(model: LayersModel, fn: () => Promise<T> | T): Promise<T> {
   const layers = batchNormalizationLayers(model);
-  const saved = layers.flatMap((f) => f.layer.nonTrainableWeights).map((w) => ({ w, value: w.read().clone() }));
+  const restoreStatistics = saveStatistics(layers);
   const restore = forceBatchStatistics(layers);
   try {
     return await fn();
   } finally {
     restore();
-    for (const { w, value } of saved) {
-      w.write(value);
-      value.dispose();
-    }
+    restoreStatistics();
   }
 }

@@ -28,7 +28,7 @@ import type { NormalizationLayerArgs } from './normalization_layer.js';
 import { normalizeWith, standardize, stopGradient } from './ops/standardize.js';
 import type { Standardized } from './ops/standardize.js';
 import { checkBatchOptionCombination } from './options.js';
-import { broadcastShape, knownDim, resolveAxis, singleShape, singleTensor } from './shape_utils.js';
+import { axesExcept, broadcastShape, knownDim, resolveAxis, singleShape, singleTensor } from './shape_utils.js';
 
 /** Options of {@link BatchNormalization}. */
 export interface BatchNormalizationArgs extends NormalizationLayerArgs {
@@ -179,8 +179,7 @@ export class BatchNormalization extends NormalizationLayer {
         return this.applyAffine(normalizeWith(x, m, v, this.epsilon), bshape);
       }
       if (this.canFuseTraining(x)) return this.fusedTraining(x);
-      const axes: number[] = [];
-      for (let a = 0; a < x.rank; a++) if (a !== this.featureAxis) axes.push(a);
+      const axes = axesExcept(x.rank, this.featureAxis);
       const { normalized, mean, variance } = this.batchStatistics(x, axes);
       const features = [x.shape[this.featureAxis]!];
       const batchMean = reshape(mean, features);

@@ -2,7 +2,8 @@ import { BnlabError } from '@bnlab/core';
 import { cast, dispose, keep, moments, tensor, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor, TensorContainer } from '@tensorflow/tfjs-core';
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
-import { batchNormalizationLayers, forceBatchStatistics } from './batch_norm_layers.js';
+import { batchNormalizationLayers, forceBatchStatistics, saveStatistics } from './batch_norm_layers.js';
+import { axesExcept } from './shape_utils.js';
 import type { BatchNormalizationLike } from './batch_norm_layers.js';
 import { PooledMoments } from './pooled_moments.js';
 
@@ -96,7 +97,7 @@ export async function recomputeBatchStatistics(
 
   const pooled = targets.map(() => new PooledMoments());
   const pending: { index: number; count: number; mean: Tensor; variance: Tensor }[] = [];
-  const saved = all.flatMap((t) => t.layer.nonTrainableWeights).map((w) => ({ w, value: keep(w.read().clone()) }));
+  const restoreStatistics = saveStatistics(all);
   const restore = forceBatchStatistics(all, (found, x, axis) => {
     const index = targets.findIndex((t) => t.layer === found.layer);
     if (index >= 0) pending.push({ index, ...channelMoments(x, axis) });
@@ -130,8 +131,7 @@ export async function recomputeBatchStatistics(
   } finally {
     restore();
     // The training-mode forward passes updated the moving averages: put every one back first.
-    saved.forEach(({ w, value }) => w.write(value));
-    dispose(saved.map((s) => s.value));
+    restoreStatistics();
   }
   if (batchCount === 0) {
     throw new BnlabError('DATA_MISSING', 'batches: the iterator yielded no batch, so there are no statistics to compute', {
@@ -170,8 +170,7 @@ function movingWeights(layer: BatchNormalizationLike): [LayerVariable, LayerVari
 
 /** Per-channel count, mean and biased variance of `x` over every axis but `axis` (kept tensors). */
 function channelMoments(x: Tensor, axis: number): { count: number; mean: Tensor; variance: Tensor } {
-  const axes: number[] = [];
-  for (let a = 0; a < x.rank; a++) if (a !== axis) axes.push(a);
+  const axes = axesExcept(x.rank, axis);
   const count = x.size / (x.shape[axis] ?? 1);
   const m = tidy(() => {
     const r = moments(x.dtype === 'float32' ? x : cast(x, 'float32'), axes);

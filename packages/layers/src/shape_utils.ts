@@ -65,6 +65,13 @@ export function broadcastShape(rank: number, axes: readonly number[], shape: rea
   return out;
 }
 
+/** Every axis of a rank-`rank` tensor but `axis`: the axes per-feature statistics reduce over. */
+export function axesExcept(rank: number, axis: number): number[] {
+  const axes: number[] = [];
+  for (let a = 0; a < rank; a++) if (a !== axis) axes.push(a);
+  return axes;
+}
+
 const nameCounters = new Map<string, number>();
 
 /**
