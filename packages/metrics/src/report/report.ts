@@ -6,7 +6,7 @@ import type { Figure } from '../plots/figure.js';
 import { epochChart, lossCurveChart, seedBandChart } from '../plots/line_charts.js';
 import { epochValue, isLeftOut } from '../plots/series.js';
 import { sweepChart, type SweepPoint } from '../plots/sweep_chart.js';
-import { defaultGroupBy, groupOf, groupRuns, resultsTable, type GroupBy, type ResultMetric, type ResultsTable } from './results.js';
+import { defaultGroupBy, groupOf, groupRuns, resultsTable, runValue, type GroupBy, type ResultMetric, type ResultsTable } from './results.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -127,22 +127,19 @@ export function sharedConfig(runs: readonly TrainingRecord[]): KeyValueRows {
  * with the moving averages and with batch statistics: batch norm's train/inference gap.
  */
 async function batchNormStatisticsChart(groups: ReturnType<typeof groupRuns>, level: number): Promise<Figure> {
-  const finalValue = (r: TrainingRecord, m: string): number | undefined => {
-    const vals = r.epochs.map((e) => epochValue(e, m)).filter((v): v is number => v !== undefined && Number.isFinite(v));
-    return vals[vals.length - 1];
-  };
+  const has = (r: TrainingRecord, m: string): boolean => Number.isFinite(runValue(r, m, 'last'));
   const points: SweepPoint[] = [];
   for (const g of groups) {
-    const finished = g.records.filter((r) => !isLeftOut(r) && finalValue(r, extraKeys.bnBatchTestAccuracy) !== undefined);
+    const finished = g.records.filter((r) => !isLeftOut(r) && has(r, extraKeys.bnBatchTestAccuracy));
     if (finished.length === 0) continue;
-    const precise = finished.some((r) => finalValue(r, extraKeys.bnPreciseBatches) !== undefined);
+    const precise = finished.some((r) => has(r, extraKeys.bnPreciseBatches));
     const settings: Array<[string, string]> = [
       ...(precise ? ([['precise statistics', 'testAccuracy']] as Array<[string, string]>) : []),
       ['moving averages', extraKeys.bnMovingTestAccuracy],
       ['batch statistics', extraKeys.bnBatchTestAccuracy],
     ];
     for (const [x, metric] of settings) {
-      const values = finished.map((r) => finalValue(r, metric)).filter((v): v is number => v !== undefined);
+      const values = finished.map((r) => runValue(r, metric, 'last')).filter((v) => Number.isFinite(v));
       if (values.length > 0) points.push({ series: g.label, x, values });
     }
   }

@@ -88,7 +88,7 @@ export function groupRuns(records: readonly TrainingRecord[], groupBy: GroupBy):
  * The value a run contributes to a column, from its finite epoch values (a diverged run's
  * `'last'` is the value it reached before diverging); NaN when it has none.
  */
-function runValue(r: TrainingRecord, m: EpochMetric, at: NonNullable<ResultMetric['at']>): number {
+export function runValue(r: TrainingRecord, m: EpochMetric, at: NonNullable<ResultMetric['at']>): number {
   const finite = r.epochs.map((e) => epochValue(e, m)).filter((v): v is number => v !== undefined && Number.isFinite(v));
   if (finite.length === 0) return NaN;
   if (at === 'last') return finite[finite.length - 1] as number;
