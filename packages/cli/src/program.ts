@@ -11,7 +11,7 @@ import { buildResultsReport } from './results/report.js';
 import { mergeResults } from './results/merge.js';
 import { runExperiment } from './run/experiment_runner.js';
 import type { RunSummary } from './run/experiment_runner.js';
-import { createOutput } from './run/output.js';
+import { createOutput, pct } from './run/output.js';
 import type { OutputMode } from './run/output.js';
 
 /** Where the CLI writes; tests pass their own. */
@@ -294,7 +294,6 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
         backend: o.backend as 'wasm' | 'cpu',
         offline: !o.online,
       });
-      const pct = (v: number | undefined) => (v === undefined ? '?' : `${(100 * v).toFixed(2)}%`);
       for (const s of r.skipped) io.out(`skipped ${s.name}: ${s.reason}\n`);
       if (r.note) {
         io.out(`${dir}: ${r.note}; the model is unchanged (test accuracy ${pct(r.accuracyBefore)})\n`);

@@ -7,6 +7,7 @@ import type { RecomputeBatchStatisticsResult } from '@bnlab/layers';
 import { evaluateModel } from '@bnlab/metrics';
 import { loadModel, saveModel } from '@bnlab/models/node';
 import { datasetSchema, DEFAULT_PRECISE_BATCHES } from '../experiment/schema.js';
+import { tooManyBatches } from '../experiment/precise_batches.js';
 import { DataCache } from '../run/data.js';
 import { relaxedSimdAllowed } from '../run/relaxed_simd.js';
 import { winogradAllowed } from '../run/winograd.js';
@@ -19,7 +20,7 @@ export interface RecomputeBnOptions {
   out?: string;
   /** The dataset, as in an experiment file's `dataset` (name, dir, trainLimit, scaling, …). */
   dataset: Record<string, unknown>;
-  /** Training batches to compute the statistics over. @default 100 or the whole split */
+  /** Training batches to compute the statistics over (a positive integer). @default 100 or the whole split */
   batches?: number;
   /** Batch size (use the training batch size). */
   batchSize: number;
@@ -56,9 +57,6 @@ function sparseCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
  * after. A model without batch norm is left as it is, and the summary says so.
  */
 export async function recomputeBn(o: RecomputeBnOptions): Promise<RecomputeBnSummary> {
-  if (o.batches !== undefined && (!Number.isInteger(o.batches) || o.batches < 1)) {
-    throw new BnlabError('INVALID_ARGUMENT', `--batches must be a positive integer, got ${o.batches}`, { where: '--batches' });
-  }
   const parsed = datasetSchema.safeParse(o.dataset);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -77,18 +75,13 @@ export async function recomputeBn(o: RecomputeBnOptions): Promise<RecomputeBnSum
         { where: '--dataset' },
       );
     }
-    const available = Math.ceil(train.size / o.batchSize);
-    if (o.batches !== undefined && o.batches > available) {
-      throw new BnlabError(
-        'INVALID_ARGUMENT',
-        `--batches: ${o.batches} batches of ${o.batchSize} is more than the training split holds (${train.size} examples, ${available} batches)`,
-        { where: '--batches' },
-      );
-    }
+    const tooMany = o.batches !== undefined ? tooManyBatches(o.batches, o.batchSize, train.size) : undefined;
+    if (tooMany) throw new BnlabError('INVALID_ARGUMENT', `--batches: ${tooMany.message}`, { where: '--batches' });
     const evaluate = async (): Promise<number> => (await evaluateModel(model, test, { loss: sparseCrossEntropy, batchSize: 500 })).accuracy;
     const accuracyBefore = await evaluate();
     const result = await recomputeBatchStatistics(model, train.batches({ batchSize: o.batchSize, shuffle: true, seed: o.seed }), {
-      maxBatches: o.batches ?? Math.min(DEFAULT_PRECISE_BATCHES, available),
+      // The iterator ends with the split: a default larger than it takes all of it.
+      maxBatches: o.batches ?? DEFAULT_PRECISE_BATCHES,
       includeFrozen: o.includeFrozen,
       disposeBatches: true,
     });

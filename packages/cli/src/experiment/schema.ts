@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatValue } from '@bnlab/core';
 
 /** Dataset names the CLI can load. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
@@ -32,11 +33,10 @@ export const datasetSchema = z.strictObject({
   scaling: z.enum(['unit', 'standardize']).default('unit'),
 }).superRefine((dataset, ctx) => {
   // What the loaders would refuse when the trial runs, said when the file loads.
-  const quote = (v: string): string => `'${v}'`;
   for (const key of ['imageArchive', 'imageFolder'] as const) {
     const value = dataset[key];
     if (value !== undefined && dataset.name !== 'cifar10') {
-      ctx.addIssue({ code: 'custom', path: [key], message: `is for cifar10 only, not ${quote(dataset.name)}; got ${quote(value)}` });
+      ctx.addIssue({ code: 'custom', path: [key], message: `is for cifar10 only, not ${formatValue(dataset.name)}; got ${formatValue(value)}` });
     }
   }
   const sources = (['dir', 'imageArchive', 'imageFolder'] as const).filter((k) => dataset[k] !== undefined);
@@ -44,7 +44,7 @@ export const datasetSchema = z.strictObject({
     ctx.addIssue({
       code: 'custom',
       path: [sources[1] as string],
-      message: `give one of dir, imageArchive and imageFolder; got ${sources.map((k) => `${k} ${quote(dataset[k] as string)}`).join(' and ')}`,
+      message: `give one of dir, imageArchive and imageFolder; got ${sources.map((k) => `${k} ${formatValue(dataset[k])}`).join(' and ')}`,
     });
   }
 });

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { BnlabError, formatValue } from '@bnlab/core';
 import { validateNormalizationSpec } from '@bnlab/layers';
+import { CIFAR10_SPEC, FASHION_MNIST_SPEC, MNIST_SPEC } from '@bnlab/datasets';
 import { validateModelSpec } from '@bnlab/models';
 import { configError, schemaAt } from './errors.js';
+import { tooManyBatches, usesPreciseBatchNorm } from './precise_batches.js';
 import { reservedSegment } from './json_shape.js';
 import { trialFieldsSchema } from './schema.js';
 import type { Experiment, TrialFields } from './schema.js';
@@ -267,14 +269,13 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
  * before it existed (evaluated with the moving averages) keep their ids.
  */
 function hashedFields(fields: TrialFields): Partial<TrialFields> {
-  const matters = fields.evaluation.batchNormStatistics === 'precise' && (fields.model.norm as { type?: unknown }).type === 'batch';
-  if (matters) return fields;
+  if (usesPreciseBatchNorm(fields)) return fields;
   const { evaluation: _ignored, ...rest } = fields;
   return rest;
 }
 
 /** Training-set sizes of the built-in datasets, for checks made before any data is loaded. */
-const TRAIN_SIZES: Record<string, number> = { mnist: 60000, 'fashion-mnist': 60000, cifar10: 50000 };
+const TRAIN_SIZES: Record<string, number> = { mnist: MNIST_SPEC.trainSize, 'fashion-mnist': FASHION_MNIST_SPEC.trainSize, cifar10: CIFAR10_SPEC.trainSize };
 
 /**
  * The training examples a trial starts from, before the validation split, as far as the file
@@ -312,18 +313,15 @@ function checkSplit(fields: TrialFields, file: string, variant: string | undefin
  * has (when its size is known from the file: a built-in dataset or `trainLimit`).
  */
 function checkPreciseBatches(fields: TrialFields, file: string, variant: string | undefined): void {
-  const { dataset, training, evaluation, model } = fields;
-  if (evaluation.batchNormStatistics !== 'precise' || (model.norm as { type?: unknown }).type !== 'batch' || evaluation.preciseBatches === undefined) return;
+  const { dataset, training, evaluation } = fields;
+  if (!usesPreciseBatchNorm(fields) || evaluation.preciseBatches === undefined) return;
   const examples = trainExamples(dataset);
   if (!examples) return;
-  const total = examples.count;
-  const trainSize = Math.floor(total * (1 - dataset.validationSplit));
-  const batches = Math.ceil(trainSize / training.batchSize);
-  if (evaluation.preciseBatches > batches) {
+  const tooMany = tooManyBatches(evaluation.preciseBatches, training.batchSize, Math.floor(examples.count * (1 - dataset.validationSplit)));
+  if (tooMany) {
     throw new BnlabError(
       'INVALID_CONFIG',
-      `${file}: evaluation.preciseBatches${variant ? ` (grid variant "${variant}")` : ''}: ${evaluation.preciseBatches} batches of ${training.batchSize} is more than the training split holds ` +
-        `(${trainSize} examples, ${batches} batches); use at most ${batches}`,
+      `${file}: evaluation.preciseBatches${variant ? ` (grid variant "${variant}")` : ''}: ${tooMany.message}; use at most ${tooMany.batches}`,
       { where: 'evaluation.preciseBatches' },
     );
   }

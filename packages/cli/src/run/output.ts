@@ -4,7 +4,8 @@ import type { RunEvent, RunListener } from './events.js';
 /** How the CLI talks: progress bars for people, nothing but the summary, or JSON lines. */
 export type OutputMode = 'human' | 'quiet' | 'json';
 
-const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
+/** An accuracy as percent with two decimals; `–` when there is none. */
+export const pct = (x: number | undefined): string => (x === undefined ? '–' : `${(100 * x).toFixed(2)}%`);
 
 /**
  * Turns run events into output. `human`: one bar per running trial and an overall bar with

@@ -5,6 +5,7 @@ import type { TrainingRecord } from '@bnlab/core';
 import { fromSpec } from '@bnlab/models';
 import { extraKeys, extractFeatureMaps, TrainingRecorder } from '@bnlab/metrics';
 import { DEFAULT_PRECISE_BATCHES } from '../experiment/schema.js';
+import { tooManyBatches, usesPreciseBatchNorm } from '../experiment/precise_batches.js';
 import type { Trial } from '../experiment/trials.js';
 import type { TrialResult } from '../results/store.js';
 import type { DataCache, TrialData } from './data.js';
@@ -147,13 +148,11 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
   const { fields, seed } = trial;
   const { train, validation, test } = await env.data.forTrial(fields.dataset);
   const steps = Math.ceil(train.size / fields.training.batchSize);
-  const { batchNormStatistics, preciseBatches } = fields.evaluation;
-  if (batchNormStatistics === 'precise' && (fields.model.norm as { type?: string }).type === 'batch' && preciseBatches !== undefined && preciseBatches > steps) {
-    throw new BnlabError(
-      'INVALID_CONFIG',
-      `evaluation.preciseBatches: ${preciseBatches} batches of ${fields.training.batchSize} is more than the training split holds (${train.size} examples, ${steps} batches); use at most ${steps}`,
-      { where: 'evaluation.preciseBatches' },
-    );
+  // Checked at load where the file tells the split's size; here for data read from folders.
+  const { preciseBatches } = fields.evaluation;
+  const tooMany = usesPreciseBatchNorm(fields) && preciseBatches !== undefined ? tooManyBatches(preciseBatches, fields.training.batchSize, train.size) : undefined;
+  if (tooMany) {
+    throw new BnlabError('INVALID_CONFIG', `evaluation.preciseBatches: ${tooMany.message}; use at most ${tooMany.batches}`, { where: 'evaluation.preciseBatches' });
   }
   env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: steps * fields.training.epochs });
   const built = fromSpec({
