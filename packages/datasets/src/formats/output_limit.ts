@@ -9,6 +9,21 @@ export type SizeLimit = (head: Uint8Array) => number | undefined;
 /** Bytes the head may grow to while a {@link SizeLimit} still cannot tell (an IDX header is at most 1024). */
 const MAX_HEAD_BYTES = 1 << 16;
 
+/** Bytes the output array starts with once a limit is known; it doubles from there. */
+const FIRST_ALLOCATION = 1 << 20;
+
+/**
+ * `buffer` with room for at least `needed` bytes, its first `used` bytes kept: itself when it
+ * is large enough, else a copy at twice its size (or `needed`, if more), never beyond `cap`.
+ * Growing by doubling, a size a header declares costs memory only for the bytes that come.
+ */
+export function grownTo(buffer: Uint8Array, used: number, needed: number, cap: number): Uint8Array {
+  if (needed <= buffer.length) return buffer;
+  const grown = new Uint8Array(Math.min(cap, Math.max(2 * buffer.length, needed)));
+  grown.set(buffer.subarray(0, used));
+  return grown;
+}
+
 function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
   if (parts.length === 1) return parts[0] as Uint8Array;
   const out = new Uint8Array(length);
@@ -23,8 +38,9 @@ function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
 /**
  * Gathers the chunks of a decompression into one array, and stops reading (which cancels the
  * decompression) as soon as they pass `limit`: a decompression bomb costs at most the limit and
- * one chunk, never what it would inflate to. Once a finite limit is known, the output goes
- * straight into one array of that size (no second copy).
+ * one chunk, never what it would inflate to. Once a finite limit is known, the output goes into
+ * one array that doubles as data arrives, up to the limit: a header declaring far more than
+ * the data holds costs memory only for the bytes that come.
  *
  * Throws a `DATA_FORMAT` {@link BnlabError} naming `source` and the limit when the output passes
  * it. Errors of `chunks` (corrupt data) pass through unchanged.
@@ -48,7 +64,8 @@ export async function collectWithin(
   let length = 0;
   for await (const chunk of chunks) {
     if (out !== undefined) {
-      if (length + chunk.length > out.length) throw over(out.length);
+      if (length + chunk.length > (max as number)) throw over(max as number);
+      out = grownTo(out, length, length + chunk.length, max as number);
       out.set(chunk, length);
       length += chunk.length;
       continue;
@@ -64,7 +81,7 @@ export async function collectWithin(
     }
     if (length > max) throw over(max);
     if (Number.isFinite(max)) {
-      out = new Uint8Array(max);
+      out = new Uint8Array(Math.min(max, Math.max(FIRST_ALLOCATION, length)));
       out.set(concat(parts, length));
       parts.length = 0;
     }

@@ -1,5 +1,6 @@
 import { BnlabError } from '@bnlab/core';
 import { withDefaults } from '../with_defaults.js';
+import { grownTo } from './output_limit.js';
 
 /** One member of a tar archive. */
 export interface TarEntry {
@@ -63,14 +64,12 @@ class ChunkReader {
    * header declaring a member of a gigabyte costs memory only for the bytes that come.
    */
   async take(n: number): Promise<Uint8Array> {
-    let out = new Uint8Array(Math.min(n, FIRST_ALLOCATION));
+    let out: Uint8Array = new Uint8Array(Math.min(n, FIRST_ALLOCATION));
     let filled = 0;
     for (;;) {
       filled += await this.fill(out.subarray(filled));
       if (filled < out.length || out.length === n) return out.subarray(0, filled);
-      const grown = new Uint8Array(Math.min(n, 2 * out.length));
-      grown.set(out);
-      out = grown;
+      out = grownTo(out, filled, filled + 1, n);
     }
   }
 
