@@ -8,6 +8,11 @@ import { fileOps } from './file_ops.js';
 export const MODEL_JSON = 'model.json';
 
 const WEIGHTS_FILE = /^weights\.[0-9a-f]{16}\.bin$/;
+
+/** The first 16 hex digits of the SHA-256 of a weights file's bytes: the name saveModel gives it. */
+function weightsDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
 const TEMP_FILE = /^(model\.json|weights\.[0-9a-f]{16}\.bin)\.tmp-[0-9a-f]+$/;
 
 const BYTES_PER_ELEMENT: Record<string, number> = {
@@ -68,7 +73,7 @@ async function save(dir: string, artifacts: io.ModelArtifacts): Promise<io.SaveR
     });
   }
   const weights = new Uint8Array(io.CompositeArrayBuffer.join(artifacts.weightData ?? []));
-  const weightsName = `weights.${createHash('sha256').update(weights).digest('hex').slice(0, 16)}.bin`;
+  const weightsName = `weights.${weightsDigest(weights)}.bin`;
   const modelJson: io.ModelJSON = {
     modelTopology: artifacts.modelTopology,
     format: artifacts.format,
@@ -226,7 +231,7 @@ async function readWeights(dir: string, modelJsonPath: string, manifest: io.Weig
   // saveModel names the weights after their SHA-256: a file that does not match is corrupt.
   for (const { name, path, bytes } of files) {
     if (!WEIGHTS_FILE.test(name)) continue;
-    const actual = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    const actual = weightsDigest(bytes);
     const named = name.slice('weights.'.length, -'.bin'.length);
     if (actual !== named) {
       throw new BnlabError(
