@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { BnlabError, isBnlabError } from '@bnlab/core';
+import { RETRY_DEFAULTS } from '@bnlab/datasets';
 import { datasetStatus, DATASET_CHOICES, fetchDataset } from './commands/datasets.js';
 import { recomputeBn } from './commands/recompute_bn.js';
 import { writeTrainExperiment } from './commands/train.js';
@@ -248,8 +249,17 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .argument('<name>', 'dataset')
     .option('--base-url <url>', 'download from this base URL')
     .option('--cache-dir <dir>', 'cache folder (default: $BNLAB_CACHE_DIR or the user cache folder)')
-    .action(async (name: string, o: { baseUrl?: string; cacheDir?: string }) => {
-      const r = await fetchDataset(name, o);
+    .option('--retries <n>', `further attempts after a failed one (default ${RETRY_DEFAULTS.retries})`)
+    .option('--idle-timeout <seconds>', `give up an attempt when no bytes arrive for this long (default ${RETRY_DEFAULTS.idleTimeoutMs / 1000})`)
+    .option('--timeout <seconds>', 'give up an attempt that lasts longer than this in all (default: the idle timeout plus 1 s per 16 KiB of the file)')
+    .action(async (name: string, o: { baseUrl?: string; cacheDir?: string; retries?: string; idleTimeout?: string; timeout?: string }) => {
+      const r = await fetchDataset(name, {
+        ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}),
+        ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+        ...(o.retries !== undefined ? { retries: nonNegativeInt(o.retries, '--retries') } : {}),
+        ...(o.idleTimeout !== undefined ? { idleTimeoutMs: positiveSeconds(o.idleTimeout, '--idle-timeout') * 1000 } : {}),
+        ...(o.timeout !== undefined ? { timeoutMs: positiveSeconds(o.timeout, '--timeout') * 1000 } : {}),
+      });
       io.out(r.available ? `${r.name}: ok (${r.train} train, ${r.test} test)\n` : `${r.name}: ${r.problem}\n`);
       if (!r.available) code = EXIT.usage;
     });
@@ -335,6 +345,18 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive integer, got "${text}"`, { where: flag });
+  return n;
+}
+
+function nonNegativeInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a non-negative integer, got "${text}"`, { where: flag });
+  return n;
+}
+
+function positiveSeconds(text: string, flag: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive number of seconds, got "${text}"`, { where: flag });
   return n;
 }
 

@@ -1,4 +1,5 @@
 import { cifar10, fashionMnist, mnist } from '@bnlab/datasets';
+import type { LoadOptions } from '@bnlab/datasets';
 import { isBnlabError } from '@bnlab/core';
 
 /** The dataset loaders by the names experiment files and the CLI use. */
@@ -41,8 +42,11 @@ export async function datasetStatus(names: readonly string[] = DATASET_CHOICES, 
   return rows;
 }
 
+/** Where `bnlab datasets fetch` downloads from, into which cache, and how patiently. */
+export type FetchOptions = Pick<LoadOptions, 'baseUrl' | 'cacheDir' | 'retries' | 'idleTimeoutMs' | 'timeoutMs'>;
+
 /** Downloads a dataset into the cache (where it has a download source) and verifies it. */
-export async function fetchDataset(name: string, options: { baseUrl?: string; cacheDir?: string } = {}): Promise<DatasetStatus> {
+export async function fetchDataset(name: string, options: FetchOptions = {}): Promise<DatasetStatus> {
   const loader = DATASET_LOADERS[name as keyof typeof DATASET_LOADERS];
   if (!loader) return { name, available: false, problem: `unknown dataset (known: ${DATASET_CHOICES.join(', ')})` };
   const { train, test } = await loader.load({ offline: false, ...options });
