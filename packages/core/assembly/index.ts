@@ -752,9 +752,17 @@ function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/**
+ * A 4×8 register tile of C (+)= op(A) · op(B) over `kc` steps of k. Row r of the tile reads
+ * op(A)[r, k] at a + r·aRow + k·aStep and op(B)[k, 0..8) at b + k·bStep (bytes): packed
+ * panels are aRow 4, aStep 16, bStep 32 (constants, folded into the loads' offsets);
+ * {@link gemmStrided} passes the strides of unpacked matrices.
+ */
 // @ts-ignore: decorator
 @inline
-function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: bool, bias: usize, relu: bool): void {
+function tile(
+  a: usize, aRow: usize, aStep: usize, b: usize, bStep: usize, kc: i32, c: usize, ldcBytes: usize, acc: bool, bias: usize, relu: bool,
+): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   if (acc) {
@@ -763,21 +771,19 @@ function tile(ap: usize, bp: usize, kc: i32, c: usize, ldcBytes: usize, acc: boo
     c20 = v128.load(c + 2 * ldcBytes); c21 = v128.load(c + 2 * ldcBytes, 16);
     c30 = v128.load(c + 3 * ldcBytes); c31 = v128.load(c + 3 * ldcBytes, 16);
   }
-  let a = ap;
-  let b = bp;
   for (let kk: i32 = 0; kk < kc; kk++) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     const a0 = v128.load32_splat(a);
-    const a1 = v128.load32_splat(a, 4);
-    const a2 = v128.load32_splat(a, 8);
-    const a3 = v128.load32_splat(a, 12);
+    const a1 = v128.load32_splat(a + aRow);
+    const a2 = v128.load32_splat(a + 2 * aRow);
+    const a3 = v128.load32_splat(a + 3 * aRow);
     c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
     c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
     c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-    a += 16;
-    b += 32;
+    a += aStep;
+    b += bStep;
   }
   // `bias` (the last K slice's epilogue) points at this tile's 8 columns.
   storeTile(c, ldcBytes, c00, c01, c10, c11, c20, c21, c30, c31, bias, relu);
@@ -819,7 +825,7 @@ function edgeTile(
       store<f32>(s, acc && r < mr && q < nr ? load<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2)) : 0);
     }
   }
-  tile(aPanel, bPanel, kc, scratch, 32, true, 0, false);
+  tile(aPanel, 4, 16, bPanel, 32, kc, scratch, 32, true, 0, false);
   for (let r: i32 = 0; r < mr; r++) {
     for (let q: i32 = 0; q < nr; q++) {
       store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), biasReluScalar(load<f32>(scratch + (<usize>(r * NR + q) << 2)), bias, q, relu));
@@ -869,12 +875,107 @@ export function gemmPacked(
           const mr = min(MR, m - r0);
           const cTile = c + (<usize>r0 * ldcBytes) + (<usize>c0 << 2);
           if (mr == MR && nr == NR) {
-            tile(aPanel, bPanel, kc, cTile, ldcBytes, acc, tileBias, last && relu);
+            tile(aPanel, 4, 16, bPanel, 32, kc, cTile, ldcBytes, acc, tileBias, last && relu);
           } else {
             edgeTile(aPanel, bPanel, kc, cTile, ldcBytes, acc, mr, nr, scratch, tileBias, last && relu);
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * C (M×N, row stride ldc) = op(A) · op(B) (+ C when `accumulate`) read where they lie, without
+ * packing: op(A)[i, k] at a + (i / 4)·aPanel + (i % 4)·aRow + k·aStep and op(B)[k, j] at
+ * b + (j / 8)·bPanel + (j % 8)·4 + k·bStep (bytes). A row-major [M, K] A is aRow = 4·lda,
+ * aStep = 4, aPanel = 16·lda; a row-major [K, M] A (op(A) = its transpose) is aRow = 4,
+ * aStep = 4·lda, aPanel = 16; a row-major [K, N] B is bStep = 4·ldb, bPanel = 32. Panels at
+ * the edges (fewer than 4 rows or 8 columns) are copied, zero-padded, into `edge` (12 · 512
+ * floats) so nothing past the matrices is read. Same blocking as {@link gemmPacked}; the
+ * Winograd convolutions' transformed blocks go in so (packing them cost a pass each).
+ */
+export function gemmStrided(
+  a: usize, aRow: i32, aStep: i32, aPanel: i32, b: usize, bStep: i32, bPanel: i32,
+  m: i32, n: i32, k: i32, c: usize, ldc: i32, accumulate: bool, scratch: usize, edge: usize,
+): void {
+  const mp = (m + MR - 1) / MR;
+  const np = (n + NR - 1) / NR;
+  const ldcBytes = <usize>ldc << 2;
+  const ar = <usize>aRow, as = <usize>aStep, bs = <usize>bStep;
+  if (k == 0) {
+    if (!accumulate) {
+      for (let r: i32 = 0; r < m; r++) memory.fill(c + <usize>r * ldcBytes, 0, <usize>n << 2);
+    }
+    return;
+  }
+  const slices = (k + KC - 1) / KC;
+  const step = (k + slices - 1) / slices;
+  // The copies of the last (partial) A panel and of a partial B panel, K slice by K slice.
+  const edgeA = edge;
+  const edgeB = edge + (<usize>(MR * KC) << 2);
+  const lastMr = m - (mp - 1) * MR;
+  const lastNr = n - (np - 1) * NR;
+  for (let k0: i32 = 0; k0 < k; k0 += step) {
+    const kc = min(step, k - k0);
+    const acc = accumulate || k0 > 0;
+    if (lastMr < MR) {
+      const src = a + <usize>(mp - 1) * <usize>aPanel + <usize>k0 * as;
+      for (let kk: i32 = 0; kk < kc; kk++) {
+        for (let r: i32 = 0; r < MR; r++) {
+          store<f32>(edgeA + (<usize>(kk * MR + r) << 2), r < lastMr ? load<f32>(src + <usize>r * ar + <usize>kk * as) : 0);
+        }
+      }
+    }
+    for (let i0: i32 = 0; i0 < mp; i0 += MCP) {
+      const iEnd = min(mp, i0 + MCP);
+      for (let j: i32 = 0; j < np; j++) {
+        const c0 = j * NR;
+        const nr = min(NR, n - c0);
+        let bj = b + <usize>j * <usize>bPanel + <usize>k0 * bs;
+        let bStepJ = bs;
+        if (nr < NR) {
+          if (i0 == 0) {
+            for (let kk: i32 = 0; kk < kc; kk++) {
+              for (let q: i32 = 0; q < NR; q++) {
+                store<f32>(edgeB + (<usize>(kk * NR + q) << 2), q < lastNr ? load<f32>(bj + <usize>kk * bs + (<usize>q << 2)) : 0);
+              }
+            }
+          }
+          bj = edgeB;
+          bStepJ = 32;
+        }
+        for (let i: i32 = i0; i < iEnd; i++) {
+          const r0 = i * MR;
+          const mr = min(MR, m - r0);
+          const cTile = c + (<usize>r0 * ldcBytes) + (<usize>c0 << 2);
+          if (mr == MR && nr == NR) {
+            tile(a + <usize>i * <usize>aPanel + <usize>k0 * as, ar, as, bj, bStepJ, kc, cTile, ldcBytes, acc, 0, false);
+          } else if (mr == MR) {
+            edgeTileStrided(a + <usize>i * <usize>aPanel + <usize>k0 * as, ar, as, bj, bStepJ, kc, cTile, ldcBytes, acc, mr, nr, scratch);
+          } else {
+            edgeTileStrided(edgeA, 4, 16, bj, bStepJ, kc, cTile, ldcBytes, acc, mr, nr, scratch);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** {@link edgeTile} for {@link gemmStrided}'s operands (no epilogue). */
+function edgeTileStrided(
+  a: usize, aRow: usize, aStep: usize, b: usize, bStep: usize, kc: i32, cTile: usize, ldcBytes: usize, acc: bool, mr: i32, nr: i32, scratch: usize,
+): void {
+  for (let r: i32 = 0; r < MR; r++) {
+    for (let q: i32 = 0; q < NR; q++) {
+      const s = scratch + (<usize>(r * NR + q) << 2);
+      store<f32>(s, acc && r < mr && q < nr ? load<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2)) : 0);
+    }
+  }
+  tile(a, aRow, aStep, b, bStep, kc, scratch, 32, true, 0, false);
+  for (let r: i32 = 0; r < mr; r++) {
+    for (let q: i32 = 0; q < nr; q++) {
+      store<f32>(cTile + <usize>r * ldcBytes + (<usize>q << 2), load<f32>(scratch + (<usize>(r * NR + q) << 2)));
     }
   }
 }

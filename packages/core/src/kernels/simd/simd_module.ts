@@ -46,6 +46,10 @@ export interface SimdExports {
   gemmPacked(
     ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number, bias: number, relu: number,
   ): void;
+  gemmStrided(
+    a: number, aRow: number, aStep: number, aPanel: number, b: number, bStep: number, bPanel: number,
+    m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number, edge: number,
+  ): void;
   gemmBatch(
     count: number, a: number, aStride: number, lda: number, aTransposed: number, b: number, bStride: number, ldb: number, bTransposed: number,
     bPacked: number, m: number, n: number, k: number, c: number, cStride: number, ldc: number, accumulate: number, ap: number, bp: number, scratch: number,
