@@ -144,21 +144,40 @@ export function planWeightBlocks(args: AssembleArgs): WeightBlock[] {
       b.normalized = true;
     }
   }
-  for (const b of planned) if (b.normalized) checkNormFits(args, norm, b);
+  const hint = layers === 'all' ? '; list the blocks it suits in `placement.layers`' : '';
+  for (const b of planned) {
+    if (!b.normalized) continue;
+    const channels = b.spec.type === 'conv' ? b.spec.filters : b.spec.units;
+    checkNormFits(context, norm, { name: `block ${b.number} (${describe(b.spec)})`, rank: b.rank, channels }, hint);
+  }
   checkNormAfterPool(args, planned);
   return planned;
 }
 
+/** A layer output a normalization is to be built on, for {@link checkNormFits}. */
+export interface NormTarget {
+  /** How error messages name it, e.g. `block 2 (conv, 64 filters)`. */
+  name: string;
+  /** Rank of the output, batch axis included. */
+  rank: number;
+  /** Size of its last axis (filters or units). */
+  channels: number;
+}
+
 /**
- * Checks that `norm` can be built on the output of block `b`, by the rules of the
- * `@bnlab/layers` layers' `build` (their `resolveAxis`, LayerNormalization's distinct axes,
+ * Checks that `norm` can be built on the output `target`, by the rules of the `@bnlab/layers`
+ * layers' `build` (their `resolveAxis`, LayerNormalization's distinct axes,
  * GroupNormalization's divisibility), so that a spec `validateModelSpec` passes also builds.
+ * `hint` ends the message (advice on the placement, or '').
  */
-function checkNormFits(args: AssembleArgs, norm: Exclude<NormalizationSpec, { type: 'none' }>, b: WeightBlock): void {
-  const { context } = args;
-  const rank = b.rank;
-  const block = `block ${b.number} (${describe(b.spec)}), whose output has rank ${rank} (batch axis included)`;
-  const hint = args.layers === 'all' ? '; list the blocks it suits in `placement.layers`' : '';
+export function checkNormFits(
+  context: string,
+  norm: Exclude<NormalizationSpec, { type: 'none' }>,
+  target: NormTarget,
+  hint: string,
+): void {
+  const rank = target.rank;
+  const block = `${target.name}, whose output has rank ${rank} (batch axis included)`;
   const given = norm.axis;
   const shownAxis = given === undefined ? `${NORMALIZATION_DEFAULTS[norm.type].axis}, the default` : formatValue(given);
   const axes = given === undefined ? [NORMALIZATION_DEFAULTS[norm.type].axis] : Array.isArray(given) ? given : [given];
@@ -194,13 +213,13 @@ function checkNormFits(args: AssembleArgs, norm: Exclude<NormalizationSpec, { ty
   if (norm.type !== 'group' || resolved[0] !== rank - 1) return;
   // Channels last: the group count must divide the block's filters or units.
   const groups = norm.groups ?? NORMALIZATION_DEFAULTS.group.groups;
-  const channels = b.spec.type === 'conv' ? b.spec.filters : b.spec.units;
+  const channels = target.channels;
   if (groups === -1 || channels % groups === 0) return;
   const shownGroups = norm.groups === undefined ? `${groups}, the default` : formatValue(groups);
   throw new BnlabError(
     'INVALID_CONFIG',
     `${context}: \`norm.groups\` (${shownGroups}) must divide the number of channels of every normalized block, ` +
-      `but block ${b.number} (${describe(b.spec)}) has ${channels} (-1 means one group per channel)`,
+      `but ${target.name} has ${channels} (-1 means one group per channel)`,
     { where: 'norm.groups' },
   );
 }
@@ -269,10 +288,10 @@ export function assemble(args: AssembleArgs): Sequential {
 
   /** Adds a layer; `field` is the spec field its options come from (for an error's `where`). */
   const add = (layer: Layer, where: string, field?: string): void => {
+    const inputShape = first ? args.inputShape : model.outputs[0]?.shape.slice(1);
     try {
       model.add(layer);
     } catch (e) {
-      const inputShape = first ? args.inputShape : model.outputs[0]?.shape.slice(1);
       if (isBnlabError(e)) {
         const at = field === undefined ? (e.where ?? where) : e.where === undefined ? field : `${field}.${e.where}`;
         throw new BnlabError(e.code, `${context}: ${where}: ${e.message}`, { where: at, cause: e });
@@ -283,6 +302,17 @@ export function assemble(args: AssembleArgs): Sequential {
         'INVALID_SHAPE',
         `${context}: ${where} cannot take an input of shape ${formatValue(inputShape)}: ${(e as Error).message}`,
         { where, cause: e },
+      );
+    }
+    // tfjs lets a pooling layer shrink a side to 0 (a 1×1 input, 2×2 'valid' pooling): the model
+    // would build, and compute nothing.
+    const outputShape = model.outputs[0]?.shape.slice(1);
+    if (outputShape?.some((d) => d === 0)) {
+      throw new BnlabError(
+        'INVALID_SHAPE',
+        `${context}: ${where} cannot take an input of shape ${formatValue(inputShape)}: its output would have ` +
+          `shape ${formatValue(outputShape)}, which is empty`,
+        { where },
       );
     }
     first = false;

@@ -411,7 +411,14 @@ describe('errors carry the block', () => {
   });
 
   test('an input too small for the architecture is INVALID_SHAPE naming the block and the shape', () => {
-    expectError(() => kerasCnn({ inputShape: [8, 8, 1] }), 'INVALID_SHAPE', 'kerasCnn: block 3 (conv, 64 filters) cannot take an input of shape [0,0,64]');
+    // 8 → conv 6 → pool 3 → conv 1 → pool 0: tfjs builds the empty pooling output; we stop there.
+    expectError(
+      () => kerasCnn({ inputShape: [8, 8, 1] }),
+      'INVALID_SHAPE',
+      'kerasCnn: pool 2 (maxPool) cannot take an input of shape [1,1,64]: its output would have shape [0,0,64], which is empty',
+    );
+    // A conv too large for its input is tfjs's own shape error.
+    expectError(() => kerasCnn({ inputShape: [2, 2, 1] }), 'INVALID_SHAPE', 'kerasCnn: block 1 (conv, 32 filters) cannot take an input of shape [2,2,1]');
   });
 
   test('a conv builder given a flat input names inputShape', () => {

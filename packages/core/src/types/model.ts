@@ -12,7 +12,7 @@ export interface NormPlacement {
 }
 
 /** The architectures `@bnlab/models` builds. */
-export type ArchitectureName = 'mlp' | 'simpleCnn' | 'kerasCnn' | 'convNet4' | 'custom';
+export type ArchitectureName = 'mlp' | 'simpleCnn' | 'kerasCnn' | 'convNet4' | 'resnet' | 'vgg' | 'custom';
 
 /**
  * A plain, JSON-serializable description of a model: the architecture, its input and

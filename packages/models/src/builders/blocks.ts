@@ -1,3 +1,4 @@
+import { BnlabError } from '@bnlab/core';
 import type { ArchitectureName } from '@bnlab/core';
 import { DEFAULTS } from '../spec/defaults.js';
 import type {
@@ -6,7 +7,10 @@ import type {
   CustomOptions,
   KerasCnnOptions,
   MlpOptions,
+  ResNetOptions,
   SimpleCnnOptions,
+  VggDepth,
+  VggOptions,
 } from '../spec/types.js';
 
 /** The options type of each architecture. */
@@ -15,11 +19,26 @@ export interface ArchitectureOptions {
   simpleCnn: SimpleCnnOptions;
   kerasCnn: KerasCnnOptions;
   convNet4: ConvNet4Options;
+  resnet: ResNetOptions;
+  vgg: VggOptions;
   custom: CustomOptions;
 }
 
+/** The architectures that are a plain stack of blocks (all but `resnet`, whose blocks branch). */
+export type StackArchitecture = Exclude<ArchitectureName, 'resnet'>;
+
+/**
+ * The conv filters of each VGG stage (every stage ends in a 2×2 max pool): configurations A
+ * (VGG-11), B (VGG-13) and D (VGG-16) of Simonyan & Zisserman (2015), table 1.
+ */
+const VGG_STAGES: Record<VggDepth, number[][]> = {
+  11: [[64], [128], [256, 256], [512, 512], [512, 512]],
+  13: [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
+  16: [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
+};
+
 /** The blocks (before the classifier) an architecture is made of, given its validated options. */
-export function architectureBlocks<A extends ArchitectureName>(architecture: A, options: ArchitectureOptions[A]): BlockSpec[] {
+export function architectureBlocks<A extends StackArchitecture>(architecture: A, options: ArchitectureOptions[A]): BlockSpec[] {
   switch (architecture) {
     case 'mlp': {
       const o = options as MlpOptions;
@@ -63,6 +82,29 @@ export function architectureBlocks<A extends ArchitectureName>(architecture: A, 
         blocks.push({ type: 'maxPool', poolSize: 2, padding: 'same' });
       });
       blocks.push({ type: 'dense', units: o.denseUnits ?? d.denseUnits });
+      return blocks;
+    }
+    case 'vgg': {
+      const o = options as VggOptions;
+      const d = DEFAULTS.vgg;
+      const hidden = o.hiddenUnits ?? d.hiddenUnits;
+      const rate = o.dropout ?? d.dropout;
+      if (rate > 0 && hidden.length === 0) {
+        throw new BnlabError(
+          'INVALID_CONFIG',
+          `vgg: \`options.dropout\` (${rate}) has no effect: it adds dropout after each hidden dense layer, and ` +
+            '`options.hiddenUnits` is empty; give `options.hiddenUnits` (e.g. [512, 512]) or leave `options.dropout` out',
+          { where: 'options.dropout' },
+        );
+      }
+      const blocks: BlockSpec[] = VGG_STAGES[o.depth ?? d.depth].flatMap((stage) => [
+        ...stage.map((filters) => ({ type: 'conv' as const, filters, kernelSize: 3, padding: 'same' as const })),
+        { type: 'maxPool' as const, poolSize: 2 },
+      ]);
+      for (const units of hidden) {
+        blocks.push({ type: 'dense', units });
+        if (rate > 0) blocks.push({ type: 'dropout', rate });
+      }
       return blocks;
     }
     default:

@@ -3,14 +3,17 @@ import type { ModelSpec } from '@bnlab/core';
 import { assemble } from '../assemble.js';
 import { parseOrThrow } from '../spec/parse.js';
 import { modelSpecSchema } from '../spec/schemas.js';
-import type { CommonBuildOptions } from '../spec/types.js';
+import type { CommonBuildOptions, ResNetOptions } from '../spec/types.js';
 import { architectureBlocks } from './blocks.js';
 import type { ArchitectureOptions } from './blocks.js';
 import { resolveSpec } from './resolve.js';
+import { buildResNet } from './resnet.js';
+import { planResNet } from './resnet_plan.js';
 
 /**
  * Builds a model from a plain, JSON-serializable {@link ModelSpec}: one of the named
- * architectures (`mlp`, `simpleCnn`, `kerasCnn`, `convNet4`, with their options), or
+ * architectures (`mlp`, `simpleCnn`, `kerasCnn`, `convNet4`, `resnet`, `vgg`, with their
+ * options: see each builder), or
  * `architecture: 'custom'`, a stack of blocks in `options.blocks`:
  *
  * - `{ type: 'conv', filters, kernelSize?: 3, strides?: 1, padding?: 'valid', activation?, normAfterPool? }`
@@ -46,6 +49,7 @@ import { resolveSpec } from './resolve.js';
  */
 export function fromSpec(spec: ModelSpec): LayersModel {
   const { architecture, ...rest } = parseOrThrow<ModelSpec>(modelSpecSchema, spec, 'model spec');
+  if (architecture === 'resnet') return buildResNet(planResNet(resolveSpec<ResNetOptions>('resnet', rest)));
   const r = resolveSpec<CommonBuildOptions>(architecture, rest);
   return assemble({
     ...r,

@@ -3,7 +3,7 @@ import type { ResolvedCommonOptions } from '../assemble.js';
 import { DEFAULTS } from '../spec/defaults.js';
 import { parseNorm, parseOrThrow } from '../spec/parse.js';
 import { builderSpecSchema, optionSchemas } from '../spec/schemas.js';
-import type { CommonBuildOptions } from '../spec/types.js';
+import type { CommonBuildOptions, KernelInitializerSpec } from '../spec/types.js';
 
 /** A builder spec checked once at the boundary, with every default merged in. */
 export interface ResolvedSpec<O> {
@@ -48,11 +48,17 @@ export function resolveSpec<O extends CommonBuildOptions>(
       name: options.name ?? architecture,
       activation: options.activation ?? c.activation,
       outputActivation: options.outputActivation ?? c.outputActivation,
-      kernelInitializer: options.kernelInitializer ?? c.kernelInitializer,
+      kernelInitializer: options.kernelInitializer ?? architectureInitializer(architecture) ?? c.kernelInitializer,
       kernelInitializerScale: options.kernelInitializerScale ?? c.kernelInitializerScale,
       keepBias: options.keepBias ?? c.keepBias,
       seed: options.seed,
     },
     options,
   };
+}
+
+/** An architecture's own default kernel initializer, where it has one (`resnet`: He normal, `vgg`: He uniform). */
+function architectureInitializer(architecture: ArchitectureName): KernelInitializerSpec | undefined {
+  const d = DEFAULTS[architecture];
+  return 'kernelInitializer' in d ? d.kernelInitializer : undefined;
 }

@@ -84,6 +84,8 @@ export const blockSchema = z.discriminatedUnion('type', [convBlock, denseBlock, 
   error: "must be 'conv', 'dense', 'maxPool', 'avgPool', 'dropout' or 'flatten'",
 });
 
+const RESNET_DEPTH_RULE = 'must be 6n+2 for an integer n ≥ 1 (8, 14, 20, 32, 44, 56, 110, …): n basic blocks in each of 3 stages';
+
 /** The options schema of each architecture. */
 export const optionSchemas = {
   mlp: z.strictObject({ ...commonOptionShape, hiddenUnits: intList('a non-empty list of positive integers').optional() }),
@@ -104,6 +106,30 @@ export const optionSchemas = {
     filters: intList('a list of 4 positive integers', 4).optional(),
     denseUnits: positiveInt().optional(),
     layout: z.enum(['seed', 'uniform'], { error: "must be 'seed' or 'uniform'" }).optional(),
+  }),
+  resnet: z.strictObject({
+    ...commonOptionShape,
+    depth: z
+      .number({ error: RESNET_DEPTH_RULE })
+      .int({ error: RESNET_DEPTH_RULE })
+      .min(8, { error: RESNET_DEPTH_RULE })
+      .refine((d) => (d - 2) % 6 === 0, { error: RESNET_DEPTH_RULE })
+      .optional(),
+    widths: intList('a list of 3 positive integers (the channels of stages 1, 2 and 3)', 3).optional(),
+    shortcut: z.enum(['A', 'B'], { error: "must be 'A' (zero-padded identity) or 'B' (1×1 projection)" }).optional(),
+    preActivation: z.boolean({ error: 'must be true or false' }).optional(),
+    zeroInitLastNorm: z.boolean({ error: 'must be true or false' }).optional(),
+  }),
+  vgg: z.strictObject({
+    ...commonOptionShape,
+    depth: z
+      .union([z.literal(11), z.literal(13), z.literal(16)], { error: 'must be 11, 13 or 16 (VGG-11, VGG-13, VGG-16)' })
+      .optional(),
+    hiddenUnits: z.array(positiveInt(), { error: 'must be a list of positive integers (possibly empty)' }).optional(),
+    dropout: finite('a number in [0, 1)')
+      .min(0, { error: 'must be a number in [0, 1)' })
+      .lt(1, { error: 'must be a number in [0, 1)' })
+      .optional(),
   }),
   custom: z.strictObject({
     ...commonOptionShape,
@@ -141,8 +167,8 @@ export const specShape = {
 
 /** A {@link ModelSpec}: the shared parts plus `architecture`. */
 export const modelSpecSchema = z.strictObject({
-  architecture: z.enum(['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'custom'], {
-    error: "must be 'mlp', 'simpleCnn', 'kerasCnn', 'convNet4' or 'custom'",
+  architecture: z.enum(['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'resnet', 'vgg', 'custom'], {
+    error: "must be 'mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'resnet', 'vgg' or 'custom'",
   }),
   ...specShape,
   inputShape: intList('a non-empty list of positive integers (the shape without the batch dimension)'),

@@ -102,6 +102,64 @@ export interface ConvNet4Options extends CommonBuildOptions {
   layout?: 'seed' | 'uniform';
 }
 
+/** Options of {@link resnet}. */
+export interface ResNetOptions extends CommonBuildOptions {
+  /**
+   * Number of weight layers, 6n + 2 for n ≥ 1: the stem convolution, 3 stages of n basic
+   * blocks of 2 convolutions, and the classifier. 20, 32, 44, 56 and 110 are the paper's.
+   * @default 20
+   */
+  depth?: number;
+  /** Channels of stages 1, 2 and 3 (the stem has `widths[0]`). @default [16, 32, 64] */
+  widths?: number[];
+  /**
+   * The shortcut of the blocks whose input and output shapes differ (the first block of
+   * stages 2 and 3, and any stage whose width changes): `'A'`, the identity subsampled by 2
+   * with zero channels appended ({@link ZeroPadShortcut}, no parameters; needs widths that do
+   * not decrease); `'B'`, a 1×1 convolution with stride 2 (followed by its own normalization
+   * in classic blocks). Every other shortcut is the identity, never normalized.
+   * @default 'A'
+   */
+  shortcut?: 'A' | 'B';
+  /**
+   * He et al.'s identity-mapping blocks (ResNet v2): norm → activation → conv, norm →
+   * activation → conv, add, with a final norm and activation before the pooling. The first
+   * block of each stage shares its first norm and activation with its shortcut (as the paper
+   * does after the stem, and as the authors' code does where a stage begins). `false`: the
+   * original blocks, conv → norm → activation → conv → norm, add, activation.
+   * @default false
+   */
+  preActivation?: boolean;
+  /**
+   * Initialize `gamma` of the last normalization of each residual branch to 0, so that every
+   * block starts as its shortcut (Goyal et al., 2017). Needs a normalization with `scale`.
+   * @default false
+   */
+  zeroInitLastNorm?: boolean;
+}
+
+/** The depths {@link vgg} builds: VGG-11, VGG-13 and VGG-16 (configurations A, B and D). */
+export type VggDepth = 11 | 13 | 16;
+
+/** Options of {@link vgg}. */
+export interface VggOptions extends CommonBuildOptions {
+  /** @default 16 */
+  depth?: VggDepth;
+  /**
+   * Units of hidden dense layers between the convolutions and the classifier, numbered as
+   * blocks after the convolutions. `[]` is the common CIFAR head (the 512 features straight
+   * into the classifier); `[512, 512]` the ImageNet VGG's head, scaled to CIFAR.
+   * @default []
+   */
+  hiddenUnits?: number[];
+  /**
+   * Rate of a dropout layer after each hidden dense layer (and its normalization), as the
+   * VGG paper's head has; 0 adds none. Needs `hiddenUnits`.
+   * @default 0
+   */
+  dropout?: number;
+}
+
 /** A convolution block of a custom model; numbered with the dense blocks from 1. */
 export interface ConvBlockSpec {
   type: 'conv';

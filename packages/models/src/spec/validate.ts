@@ -3,9 +3,10 @@ import { planWeightBlocks } from '../assemble.js';
 import { architectureBlocks } from '../builders/blocks.js';
 import type { ArchitectureOptions } from '../builders/blocks.js';
 import { resolveSpec } from '../builders/resolve.js';
+import { planResNet } from '../builders/resnet_plan.js';
 import { parseOrThrow } from './parse.js';
 import { modelSpecSchema } from './schemas.js';
-import type { CommonBuildOptions } from './types.js';
+import type { CommonBuildOptions, ResNetOptions } from './types.js';
 
 /**
  * Checks a {@link ModelSpec} without building it: every field, the architecture's options, the
@@ -15,7 +16,9 @@ import type { CommonBuildOptions } from './types.js';
  * `norm.axis` names axes of the block's output other than the batch axis (a dense block's
  * output has rank 2, a conv block's rank 4), and group norm's `groups` divides the block's
  * channels (conv `filters`, dense `units`). In a custom model, a `normAfterPool: true` that
- * takes effect on no block is rejected. Returns a copy of the spec, typed.
+ * takes effect on no block is rejected; a `resnet` spec gets the checks of {@link resnet}
+ * (its placement, `zeroInitLastNorm`, the widths its shortcut can take, the norm against
+ * every stage's channels). Returns a copy of the spec, typed.
  *
  * What only the layers can see is still reported by {@link fromSpec} alone: an input too small
  * for the architecture (`INVALID_SHAPE`), and a group norm whose `axis` is a spatial axis,
@@ -26,6 +29,10 @@ import type { CommonBuildOptions } from './types.js';
 export function validateModelSpec(spec: unknown): ModelSpec {
   const checked = parseOrThrow<ModelSpec>(modelSpecSchema, spec, 'model spec');
   const { architecture, ...rest } = checked;
+  if (architecture === 'resnet') {
+    planResNet(resolveSpec<ResNetOptions>('resnet', rest));
+    return JSON.parse(JSON.stringify(checked)) as ModelSpec;
+  }
   const r = resolveSpec<CommonBuildOptions>(architecture, rest);
   planWeightBlocks({
     ...r,

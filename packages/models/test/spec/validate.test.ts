@@ -102,9 +102,9 @@ describe('spec validation', () => {
   });
 
   test('fromSpec checks the architecture and the custom blocks', () => {
-    const arch = errorOf(() => fromSpec({ architecture: 'resnet', inputShape: [28, 28, 1], numClasses: 10 } as never));
+    const arch = errorOf(() => fromSpec({ architecture: 'densenet', inputShape: [28, 28, 1], numClasses: 10 } as never));
     expect(arch.message).toBe(
-      "model spec: `architecture` ('resnet') must be 'mlp', 'simpleCnn', 'kerasCnn', 'convNet4' or 'custom'",
+      "model spec: `architecture` ('densenet') must be 'mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'resnet', 'vgg' or 'custom'",
     );
     const missing = errorOf(() => fromSpec({ architecture: 'kerasCnn', numClasses: 10 } as never));
     expect(missing.message).toContain('model spec: `inputShape` (undefined) must be a non-empty list of positive integers');
