@@ -20,8 +20,6 @@ import {
 import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { InputSpec, initializers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable, Shape } from '@tensorflow/tfjs-layers';
-import type { Initializer, InitializerIdentifier } from '@tensorflow/tfjs-layers/dist/initializers';
-import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import { resolveInitializer, serializeObject } from './keras_objects.js';
 import { NormalizationLayer, mergeOptions } from './normalization_layer.js';
 import type { NormalizationLayerArgs } from './normalization_layer.js';
@@ -29,6 +27,7 @@ import { normalizeWith, standardize, stopGradient } from './ops/standardize.js';
 import type { Standardized } from './ops/standardize.js';
 import { checkBatchOptionCombination } from './options.js';
 import { axesExcept, broadcastShape, knownDim, resolveAxis, singleShape, singleTensor } from './shape_utils.js';
+import type { Initializer, InitializerIdentifier, Kwargs } from './tfjs_types.js';
 
 /** Options of {@link BatchNormalization}. */
 export interface BatchNormalizationArgs extends NormalizationLayerArgs {

@@ -2,12 +2,12 @@ import { serialization, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { InputSpec } from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
-import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
 import { BnlabError } from '@bnlab/core';
 import { NormalizationLayer, mergeOptions } from './normalization_layer.js';
 import type { NormalizationLayerArgs } from './normalization_layer.js';
 import { groupStandardize } from './ops/standardize.js';
 import { broadcastShape, knownDim, resolveAxis, singleShape, singleTensor } from './shape_utils.js';
+import type { Kwargs } from './tfjs_types.js';
 
 /** Options of {@link GroupNormalization}. */
 export interface GroupNormalizationArgs extends NormalizationLayerArgs {

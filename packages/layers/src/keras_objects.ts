@@ -1,9 +1,7 @@
 import { serialization } from '@tensorflow/tfjs-core';
 import { constraints, initializers, regularizers } from '@tensorflow/tfjs-layers';
-import type { Constraint } from '@tensorflow/tfjs-layers/dist/constraints';
-import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
-import type { Regularizer } from '@tensorflow/tfjs-layers/dist/regularizers';
 import { BnlabError, formatValue } from '@bnlab/core';
+import type { Constraint, Initializer, Regularizer } from './tfjs_types.js';
 
 // tfjs-layers keeps getInitializer / serializeInitializer (and the regularizer and constraint
 // equivalents) internal, so the layers resolve these objects here, the same way: a camelCase

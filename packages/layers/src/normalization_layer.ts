@@ -1,10 +1,6 @@
 import type { serialization, Tensor } from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import type { Constraint, ConstraintIdentifier } from '@tensorflow/tfjs-layers/dist/constraints';
-import type { LayerArgs } from '@tensorflow/tfjs-layers/dist/engine/topology';
-import type { Initializer, InitializerIdentifier } from '@tensorflow/tfjs-layers/dist/initializers';
-import type { Regularizer, RegularizerIdentifier } from '@tensorflow/tfjs-layers/dist/regularizers';
 import {
   resolveConstraint,
   resolveInitializer,
@@ -15,8 +11,8 @@ import { affine } from './ops/standardize.js';
 import { NORMALIZATION_DEFAULTS, OPTION_NAMES, optionsSchema, parseOrThrow } from './options.js';
 import type { NormalizationFamily } from './options.js';
 import { defaultLayerName } from './shape_utils.js';
+import type { Constraint, ConstraintIdentifier, Initializer, InitializerIdentifier, LayerArgs, Regularizer, RegularizerIdentifier } from './tfjs_types.js';
 
-export type { LayerArgs };
 
 /** Options every bnlab normalization layer takes, besides the tfjs {@link LayerArgs}. */
 export interface NormalizationLayerArgs extends LayerArgs {

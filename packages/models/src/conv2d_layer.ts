@@ -2,10 +2,10 @@ import { engine, tidy } from '@tensorflow/tfjs-core';
 import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
 import { conv2dBiasActivation } from '@bnlab/core';
 import { layers as tfl } from '@tensorflow/tfjs-layers';
-import type { ConvLayerArgs } from '@tensorflow/tfjs-layers/dist/layers/convolutional';
-import type { Kwargs } from '@tensorflow/tfjs-layers/dist/types';
+import type { Kwargs } from '@bnlab/layers';
 
 type StockConv2D = ReturnType<typeof tfl.conv2d>;
+type ConvLayerArgs = Parameters<typeof tfl.conv2d>[0];
 
 /** tfjs-layers' `Conv2D` class (not exported by name from the package root). */
 const StockConv2DClass = tfl.conv2d({ filters: 1, kernelSize: 1 }).constructor as new (args: ConvLayerArgs) => StockConv2D;

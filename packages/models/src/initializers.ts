@@ -1,5 +1,5 @@
 import { initializers } from '@tensorflow/tfjs-layers';
-import type { Initializer } from '@tensorflow/tfjs-layers/dist/initializers';
+import type { Initializer } from '@bnlab/layers';
 import type { KernelInitializerSpec, VarianceScalingName } from './spec/types.js';
 
 /** `scale`, `mode` and `distribution` of each variance-scaling initializer (as in tfjs and Keras). */
