@@ -1,5 +1,4 @@
 import { layers as tfl, sequential } from '@tensorflow/tfjs-layers';
-import type { Layer } from '@tensorflow/tfjs-layers/dist/engine/topology';
 import type { Sequential } from '@tensorflow/tfjs-layers';
 import { BnlabError, formatValue, isBnlabError, Rng } from '@bnlab/core';
 import type { NormalizationSpec, NormPosition } from '@bnlab/core';
@@ -15,6 +14,8 @@ import type {
   KernelInitializerSpec,
   OutputActivation,
 } from './spec/types.js';
+
+type Layer = tfl.Layer;
 
 /** The common options with their defaults merged in. */
 export interface ResolvedCommonOptions {
