@@ -8,7 +8,8 @@
  *   of {@link ImageDataset}), and {@link loadImageFolder} for torchvision-style image folders and
  *   archives.
  * - {@link ImageDataset}: bytes in memory, float32 tensors per batch (`batches`), seeded
- *   shuffles and `split`, pixel scaling to [0, 1] or per-channel standardization.
+ *   shuffles and `split`, pixel scaling to [0, 1] or per-channel standardization, and seeded
+ *   random crops and flips of training batches ({@link ImageAugmentation}), made per batch.
  * - Format readers usable on their own: {@link readIdxImages}, {@link readIdxLabels},
  *   {@link parseIdx}, {@link readCifarBinary}, {@link readCifarMeta}, {@link readTar},
  *   {@link decodeImage}, {@link decodePng}.

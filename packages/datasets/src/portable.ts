@@ -2,7 +2,9 @@
 // datasets in memory, batching, the web loaders). index.ts adds the Node loaders, browser.ts
 // names the web loaders mnist, fashionMnist and cifar10.
 export { ImageDataset } from './dataset/image_dataset.js';
-export type { ImageDatasetInit } from './dataset/image_dataset.js';
+export type { ImageDatasetInit, ImageBatchOptions } from './dataset/image_dataset.js';
+export { resolveAugmentation, DEFAULT_CROP_PADDING } from './dataset/augmentation.js';
+export type { ImageAugmentation, RandomCropOptions, ResolvedAugmentation } from './dataset/augmentation.js';
 export { resolveScaling, computeChannelStats } from './dataset/scaling.js';
 export type { PixelScaling, ChannelStats, ResolvedScaling } from './dataset/scaling.js';
 export { applyScaling } from './dataset/splits.js';

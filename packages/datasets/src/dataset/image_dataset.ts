@@ -2,6 +2,9 @@ import { BnlabError, Rng } from '@bnlab/core';
 import type { Batch, BatchOptions, Dataset } from '@bnlab/core';
 import { tensor, tensor1d } from '@tensorflow/tfjs-core';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import { resolveAugmentation } from './augmentation.js';
+import type { ImageAugmentation } from './augmentation.js';
+import { ImageAugmenter } from './augmenter.js';
 import { computeChannelStats, resolveScaling } from './scaling.js';
 import type { ChannelStats, PixelScaling, ResolvedScaling } from './scaling.js';
 import { withDefaults } from '../with_defaults.js';
@@ -24,6 +27,16 @@ export interface ImageDatasetInit {
    * images). @default all, in order
    */
   indices?: Uint32Array;
+}
+
+/** How {@link ImageDataset.batches} cuts and augments batches. */
+export interface ImageBatchOptions extends BatchOptions {
+  /**
+   * Random crops and flips of every example, drawn from `seed` (a stream of its own: the order
+   * is the same with or without them) and applied as each batch is made. For training batches
+   * only. @default none
+   */
+  augment?: ImageAugmentation;
 }
 
 const DEFAULT_BATCH_OPTIONS: Required<Omit<BatchOptions, 'batchSize'>> = { shuffle: false, seed: 0, dropRemainder: false };
@@ -139,9 +152,10 @@ export class ImageDataset implements Dataset {
    * Batches of `{xs, ys, size}`: `xs` float32 `[n, H, W, C]` scaled by {@link ImageDataset.scaling},
    * `ys` int32 `[n]`. With `shuffle`, the order is a permutation seeded by `seed` (the same seed
    * gives the same order, in Node and browsers). Tensors are made when a batch is requested, two
-   * per batch, and belong to the consumer.
+   * per batch, and belong to the consumer. With `augment`, each example is cropped and flipped
+   * as its bytes are copied into the batch ({@link ImageAugmentation}), seeded by `seed` too.
    */
-  async *batches(options: BatchOptions): AsyncGenerator<Batch, void, undefined> {
+  async *batches(options: ImageBatchOptions): AsyncGenerator<Batch, void, undefined> {
     const { batchSize } = options;
     const { shuffle, seed, dropRemainder } = withDefaults(options, DEFAULT_BATCH_OPTIONS);
     if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -149,6 +163,11 @@ export class ImageDataset implements Dataset {
         where: 'batchSize',
       });
     }
+    const augmentation = options.augment !== undefined ? resolveAugmentation(options.augment, this.imageShape) : undefined;
+    const augmenter =
+      augmentation !== undefined && (augmentation.padding > 0 || augmentation.flip)
+        ? new ImageAugmenter({ augmentation, imageShape: this.imageShape, table: this.scaling.table, seed })
+        : undefined;
     let order = this.indices;
     if (shuffle) {
       const permutation = new Rng(seed).permutation(this.size);
@@ -158,7 +177,7 @@ export class ImageDataset implements Dataset {
     for (let start = 0; start < this.size; start += batchSize) {
       const n = Math.min(batchSize, this.size - start);
       if (n < batchSize && dropRemainder) return;
-      yield this.makeBatch(order.subarray(start, start + n));
+      yield this.makeBatch(order.subarray(start, start + n), augmenter);
     }
   }
 
@@ -258,7 +277,7 @@ export class ImageDataset implements Dataset {
     return this.indices[i] as number;
   }
 
-  private makeBatch(positions: Uint32Array): Batch {
+  private makeBatch(positions: Uint32Array, augmenter?: ImageAugmenter): Batch {
     const n = positions.length;
     const [h, w, c] = this.imageShape;
     const bytes = this.imageBytes;
@@ -270,7 +289,9 @@ export class ImageDataset implements Dataset {
       ys[b] = this.labels[p] as number;
       const src = p * bytes;
       const dst = b * bytes;
-      if (c === 1) {
+      if (augmenter !== undefined) {
+        augmenter.write(this.images, src, xs, dst, augmenter.draw());
+      } else if (c === 1) {
         for (let k = 0; k < bytes; k++) xs[dst + k] = table[this.images[src + k] as number] as number;
       } else {
         for (let k = 0, ch = 0; k < bytes; k++) {

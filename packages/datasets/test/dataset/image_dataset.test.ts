@@ -3,6 +3,7 @@ import { memory } from '@tensorflow/tfjs-core';
 import type { Batch } from '@bnlab/core';
 import { ImageDataset } from '../../src/dataset/image_dataset.js';
 import { applyScaling } from '../../src/dataset/splits.js';
+import { ImageAugmenter } from '../../src/dataset/augmenter.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -194,5 +195,114 @@ describe('ImageDataset', () => {
     }
     expect(isBnlabError(e, 'INVALID_ARGUMENT')).toBe(true);
     expect((e as Error).message).toBe('views: indices[1] is 3, beyond the 3 images: indices must be in [0, 3)');
+  });
+});
+
+describe('ImageDataset batches with augment', () => {
+  /** n images of 3×3×channels, every byte distinct within an image and none 0 (black is padding). */
+  function distinct(n: number, channels: 1 | 3 = 3): ImageDataset {
+    const bytes = 9 * channels;
+    const images = Uint8Array.from({ length: n * bytes }, (_, k) => 1 + ((k * 7) % 251));
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
+    return new ImageDataset({ name: 'distinct', images, labels, imageShape: [3, 3, channels], classNames: ['a', 'b', 'c'] });
+  }
+
+  async function all(d: ImageDataset, options: Parameters<ImageDataset['batches']>[0]): Promise<{ xs: number[][]; ys: number[] }> {
+    const xs: number[][] = [];
+    const ys: number[] = [];
+    for await (const b of d.batches(options)) {
+      const values = Array.from(b.xs.dataSync());
+      const per = values.length / b.size;
+      for (let i = 0; i < b.size; i++) xs.push(values.slice(i * per, (i + 1) * per));
+      ys.push(...Array.from(b.ys.dataSync()));
+      b.xs.dispose();
+      b.ys.dispose();
+    }
+    return { xs, ys };
+  }
+
+  /** What the augmenter of `seed` makes of the batches of `options` without augmentation, example by example. */
+  async function expected(d: ImageDataset, options: Parameters<ImageDataset['batches']>[0], padding: number, flip: boolean) {
+    const plain = await all(d.withScaling('raw'), { ...options, augment: undefined });
+    const augmenter = new ImageAugmenter({ augmentation: { padding, flip }, imageShape: d.imageShape, table: d.scaling.table, seed: options.seed ?? 0 });
+    const xs = plain.xs.map((bytes) => {
+      const out = new Float32Array(bytes.length);
+      augmenter.write(Uint8Array.from(bytes), 0, out, 0, augmenter.draw());
+      return Array.from(out);
+    });
+    return { xs, ys: plain.ys };
+  }
+
+  it('crops and flips each example as its batch is made, in the order of the shuffle without augmentation', async () => {
+    const d = distinct(40);
+    const options = { batchSize: 16, shuffle: true, seed: 9, augment: { crop: { padding: 1 }, flip: true } };
+    const got = await all(d, options);
+    expect(got).toEqual(await expected(d, options, 1, true));
+    // The labels, so the order, are those of the same shuffle without augmentation.
+    expect(got.ys).toEqual((await all(d, { ...options, augment: undefined })).ys);
+    // Some examples were changed, some flipped only, and the rest left as they are.
+    const plain = (await all(d, { ...options, augment: undefined })).xs;
+    expect(got.xs.filter((x, i) => JSON.stringify(x) !== JSON.stringify(plain[i])).length).toBeGreaterThan(20);
+  });
+
+  it('gives the same batches for the same seed, other batches for another seed, and draws per example whatever the batch size', async () => {
+    const d = distinct(30);
+    const augment = { crop: { padding: 2 }, flip: true };
+    const a = await all(d, { batchSize: 8, shuffle: true, seed: 4, augment });
+    expect(await all(d, { batchSize: 8, shuffle: true, seed: 4, augment })).toEqual(a);
+    expect((await all(d, { batchSize: 8, shuffle: true, seed: 5, augment })).xs).not.toEqual(a.xs);
+    expect(await all(d, { batchSize: 30, shuffle: true, seed: 4, augment })).toEqual(a);
+    // Without shuffle too: the seed still seeds the augmentation.
+    const unshuffled = await all(d, { batchSize: 8, seed: 1, augment });
+    expect(unshuffled.ys).toEqual(Array.from({ length: 30 }, (_, i) => i % 3));
+    expect(unshuffled.xs).not.toEqual((await all(d, { batchSize: 8, seed: 2, augment })).xs);
+  });
+
+  it('pads with black in every scaling: 0 with unit, (0 − mean) / std with standardize (torchvision pads before Normalize)', async () => {
+    const d = distinct(50);
+    for (const scaled of [d, d.withScaling('standardize'), d.withScaling({ mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] })]) {
+      const options = { batchSize: 50, seed: 3, augment: { crop: { padding: 1 } } };
+      const got = await all(scaled, options);
+      const want = await expected(scaled, options, 1, false);
+      got.xs.forEach((x, i) => x.forEach((v, k) => expect(v).toBeCloseTo(want.xs[i]?.[k] as number, 5)));
+      const black = [0, 1, 2].map((c) => scaled.scaling.table[c * 256] as number);
+      if (scaled.scaling.kind === 'unit') expect(black).toEqual([0, 0, 0]);
+      else expect(black.every((v) => v < -1)).toBe(true);
+      // Some crop starts in the top padding row: its first three pixels are black.
+      const padded = got.xs.filter((x) => x.slice(0, 9).every((v, k) => Math.abs(v - (black[k % 3] as number)) < 1e-6));
+      expect(padded.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('with nothing on (augment: {} or crop: false), gives the batches without augmentation', async () => {
+    const d = distinct(10, 1);
+    const plain = await all(d, { batchSize: 4, shuffle: true, seed: 2 });
+    expect(await all(d, { batchSize: 4, shuffle: true, seed: 2, augment: {} })).toEqual(plain);
+    expect(await all(d, { batchSize: 4, shuffle: true, seed: 2, augment: { crop: false, flip: false } })).toEqual(plain);
+  });
+
+  it('flips single-channel images, one batch of tensors at a time', async () => {
+    const d = distinct(12, 1);
+    const before = memory().numTensors;
+    const options = { batchSize: 5, seed: 8, augment: { flip: true } };
+    const got = await all(d, options);
+    expect(memory().numTensors).toBe(before);
+    expect(got).toEqual(await expected(d, options, 0, true));
+  });
+
+  it('refuses a bad augmentation when the first batch is asked for, naming the field', async () => {
+    const refusal = (augment: unknown) =>
+      distinct(3)
+        .batches({ batchSize: 2, augment: augment as never })
+        [Symbol.asyncIterator]()
+        .next()
+        .catch((x: unknown) => x);
+    const e = await refusal({ crop: { padding: -1 } });
+    expect(isBnlabError(e, 'INVALID_ARGUMENT')).toBe(true);
+    expect((e as { where?: string }).where).toBe('augment.crop.padding');
+    expect((e as Error).message).toBe('augment.crop.padding must be an integer of at least 0, got -1');
+    expect(((await refusal({ crop: { padding: 3 } })) as Error).message).toMatch(/augment\.crop\.padding \(3\) must be smaller than the image's height \(3\) and width \(3\)/);
+    expect(((await refusal({ crop: { padding: 0.5 } })) as { where?: string }).where).toBe('augment.crop.padding');
+    expect(((await refusal({ flip: 1 })) as { where?: string }).where).toBe('augment.flip');
   });
 });

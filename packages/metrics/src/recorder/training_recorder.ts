@@ -198,8 +198,14 @@ export class TrainingRecorder implements MetricsSink {
     return new RecorderCallback(this);
   }
 
-  /** Starts the run (called by the callback's `onTrainBegin`). */
-  async begin(model?: LayersModel): Promise<void> {
+  /**
+   * Starts the run (called by the callback's `onTrainBegin`). With `resumeFrom`, the record of
+   * the same run saved at the end of an epoch (a checkpoint), the run goes on from there: its
+   * batches and epochs are kept, the next batch is the step after its last one, the next epoch
+   * the one after its last, and the divergence detector has seen its losses. The environment
+   * lists each resume under `resumes` (`{ epoch, at }`: the first epoch run again, and when).
+   */
+  async begin(model?: LayersModel, options: { resumeFrom?: TrainingRecord } = {}): Promise<void> {
     if (this.started) {
       throw new BnlabError('INVALID_ARGUMENT', `run ${this.current.runId} has already started; use one recorder per run`, {
         where: 'begin',
@@ -210,9 +216,34 @@ export class TrainingRecorder implements MetricsSink {
     this.current.startedAt = new Date().toISOString();
     this.current.environment = this.options.environment ?? captureEnvironment();
     this.detector = this.makeDetector();
+    if (options.resumeFrom) this.resume(options.resumeFrom);
     for (const s of this.options.sinks ?? []) {
       await s.onRunStart?.({ runId: this.current.runId, config: this.current.config });
     }
+  }
+
+  /** Takes over a saved record of this run (see {@link begin}). */
+  private resume(saved: TrainingRecord): void {
+    const where = 'resumeFrom';
+    if (saved.runId !== this.current.runId) {
+      throw new BnlabError('INVALID_ARGUMENT', `${where}: the saved record is of run ${saved.runId}, not ${this.current.runId}`, { where });
+    }
+    if (saved.status !== 'running') {
+      throw new BnlabError('INVALID_ARGUMENT', `${where}: the saved record of run ${saved.runId} is ${saved.status}; only a running record can be resumed`, { where });
+    }
+    const lastEpoch = saved.epochs[saved.epochs.length - 1];
+    const lastBatch = saved.batches[saved.batches.length - 1];
+    if (lastEpoch === undefined || (lastBatch !== undefined && lastBatch.epoch !== lastEpoch.epoch)) {
+      throw new BnlabError('INVALID_ARGUMENT', `${where}: the saved record of run ${saved.runId} does not end at the end of an epoch`, { where });
+    }
+    this.current.batches = saved.batches.map((b) => ({ ...b }));
+    this.current.epochs = saved.epochs.map((e) => ({ ...e }));
+    this.current.startedAt = saved.startedAt;
+    const resumes = Array.isArray(saved.environment?.['resumes']) ? (saved.environment['resumes'] as unknown[]) : [];
+    this.current.environment = { ...this.current.environment, resumes: [...resumes, { epoch: lastEpoch.epoch + 1, at: new Date().toISOString() }] };
+    this.step = lastBatch ? lastBatch.step + 1 : 0;
+    this.nextEpoch = lastEpoch.epoch + 1;
+    for (const b of this.current.batches) this.detector?.update(b.step, b.loss);
   }
 
   /** {@link MetricsSink} entry: same as {@link begin}. */
