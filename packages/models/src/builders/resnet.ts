@@ -39,9 +39,9 @@ import type { ResNetPlan } from './resnet_plan.js';
  *   scale 2, fan in, truncated normal: the Keras initializer, close to the paper's He et al.
  *   2015 normal init).
  * - Strided 3×3 convolutions pad one pixel on every side (a ZeroPadding2D layer
- *   `…_conv1_pad`, then `'valid'`), as the paper's code does, so that their taps centre on the pixels both
- *   shortcuts keep (rows and columns 0, 2, 4, …); tfjs's `'same'` would pad only the bottom
- *   and right of an even-sized input.
+ *   `…_conv1_pad`, then `'valid'`), as the paper's code does, so that their taps centre on
+ *   the pixels both shortcuts keep (rows and columns 0, 2, 4, …); tfjs's `'same'` would pad
+ *   only the bottom and right of an even-sized input.
  *
  * Layers are named `stem_conv`, `stage2_block1_conv1`, `stage2_block1_norm1`, …,
  * `stage2_block1_shortcut` (A) or `stage2_block1_proj_conv` (B), `stage2_block1_add`,
