@@ -2,7 +2,7 @@ import { backend_util, Conv2D, FusedConv2D } from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gemm, imagesPerSlice, packB, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
-import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
+import { fewChannelConv, paddedPlanes } from './few_channel_conv.js';
 import { runStock } from './stock.js';
 import { winogradApplies, winogradConv } from './winograd.js';
 import { asWasmBackend, disposeAll, runWasmKernel } from './wasm_backend.js';
@@ -19,8 +19,8 @@ const seenFilters = new WeakSet<object>();
  * call; that made it slower than this packed SIMD GEMM on the benchmark CNN's layers.
  * A filter seen before (inference, or a frozen layer) goes to XNNPACK instead, whose cached
  * operator is then the faster choice, unless the padding is explicit (see below) or one of
- * bnlab's special kernels applies: a single input channel with a 3-wide filter skips the
- * patch matrix (see singleChannelConv), and 3×3 stride-1 convolutions run as Winograd
+ * bnlab's special kernels applies: one to four input channels with a 3-wide filter skip the
+ * patch matrix (see fewChannelConv), and 3×3 stride-1 convolutions run as Winograd
  * F(4×4, 3×3) (see winogradApplies). Both measured faster than XNNPACK's cached operator on
  * the benchmark CNN's layers at every batch size from 1 (equal) to 1000 (the second layer
  * 3× faster), and the Winograd path beat it on 8×8 to 32×32 images of 32–64 channels.
@@ -54,9 +54,9 @@ function convViaGemm(
   // the filter's height; tfjs-backend-wasm's XNNPACK convolution then computes another shape
   // than the tensor it writes (garbage). So only 'same' and 'valid' go there directly (see
   // stockConv for the cases this function does not cover); bnlab's GEMM matches the cpu backend.
-  const single = singleChannelConv(info);
-  const winograd = !single && winogradApplies(info);
-  if (repeated && !single && !winograd && (info.padInfo.type === 'SAME' || info.padInfo.type === 'VALID')) return null;
+  const few = fewChannelConv(info);
+  const winograd = !few && winogradApplies(info);
+  if (repeated && !few && !winograd && (info.padInfo.type === 'SAME' || info.padInfo.type === 'VALID')) return null;
   if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== info.outChannels)) return null;
   const { filterHeight: kh, filterWidth: kw, inHeight, inWidth, outHeight, outWidth, inChannels, outChannels } = info;
   const out = backend.makeOutput(info.outShape.slice(), 'float32');
@@ -69,11 +69,11 @@ function convViaGemm(
     const { top, bottom, left, right } = info.padInfo;
     const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
       top === 0 && left === 0 && bottom === 0 && right === 0;
-    const planes = single ? paddedPlanes(simd, scratch, ptr(backend, x), info) : null;
+    const planes = few ? paddedPlanes(simd, scratch, ptr(backend, x), info) : null;
     // Bias and ReLU are applied as the output is stored.
     const epilogue = { bias: bias ? ptr(backend, bias) : 0, relu: activation === 'relu' };
     if (planes) {
-      simd.conv1ch3(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out),
+      simd.convFew3(planes.at, info.batchSize, planes.hp, planes.wp, inChannels, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out),
         epilogue.bias, epilogue.relu ? 1 : 0);
     } else if (winograd) {
       winogradConv(simd, scratch, info, ptr(backend, x), ptr(backend, filter), ptr(backend, out), epilogue);

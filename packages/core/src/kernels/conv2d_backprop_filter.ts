@@ -2,7 +2,7 @@ import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gemm, imagesPerSlice, packedASize } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
-import { paddedPlanes, singleChannelConv } from './single_channel_conv.js';
+import { fewChannelConv, paddedPlanes } from './few_channel_conv.js';
 import { winogradApplies, winogradFilterGrad } from './winograd.js';
 import { assertDyShape } from './dy_shape.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
@@ -15,7 +15,7 @@ import type { WasmBackendLike } from './wasm_backend.js';
  * matrix of `x`: `dW[(kh, kw, ci), co] = Σ_p cols[p, (kh, kw, ci)] · dy[p, co]`, where
  * `p` runs over batch × output pixels, i.e. `dW = colsᵀ · dy`, computed in place on the
  * backend's memory by a packed SIMD GEMM (colsᵀ is written straight in packed form); a
- * single input channel with a 3-wide filter is summed directly (see singleChannelConv).
+ * few input channels (1–4) with a 3-wide filter are summed directly (see fewChannelConv).
  *
  * Without SIMD the filter gradient, itself a convolution, runs on the backend's XNNPACK
  * `Conv2D`:
@@ -57,9 +57,9 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
     const patch = kh * kw * info.inChannels;
     const scratch = new Scratch(backend);
     try {
-      const planes = singleChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, xNhwc), info) : null;
+      const planes = fewChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, xNhwc), info) : null;
       if (planes) {
-        simd.conv1ch3Grad(planes.at, info.batchSize, planes.hp, planes.wp, kh, ptr(backend, dyNhwc), info.outChannels, outHeight, outWidth, ptr(backend, dW));
+        simd.convFew3Grad(planes.at, info.batchSize, planes.hp, planes.wp, info.inChannels, kh, ptr(backend, dyNhwc), info.outChannels, outHeight, outWidth, ptr(backend, dW));
         return dW;
       }
       if (info.batchSize * outHeight * outWidth === 0) {

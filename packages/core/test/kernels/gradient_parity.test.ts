@@ -8,9 +8,7 @@ import { initBackend } from '../../src/backend/init_backend.js';
 import { setWinograd } from '../../src/kernels/winograd.js';
 import { Rng } from '../../src/rng.js';
 import { on, randn, relError } from '../support/backends.js';
-
-/** Gradients must agree within this relative error (the issue's bound). */
-const GRAD_TOLERANCE = 1e-4;
+import { compareGrads, GRAD_TOLERANCE } from '../support/compare_grads.js';
 
 beforeAll(async () => {
   const info = await initBackend({ strict: true });
@@ -18,35 +16,6 @@ beforeAll(async () => {
 });
 
 type Pad = 'same' | 'valid' | number;
-
-/** Computes gradients of sum(f(params) ⊙ r) for a random projection r, on both backends. */
-async function compareGrads(
-  label: string,
-  shapes: number[][],
-  f: (...xs: tf.Tensor[]) => tf.Tensor,
-  seed: number,
-): Promise<void> {
-  const rng = new Rng(seed);
-  const values = shapes.map((s) => randn(rng, s.reduce((a, b) => a * b, 1)));
-  const fresh = (): tf.Tensor[] => shapes.map((s, i) => tf.tensor(values[i] as Float32Array, s));
-  const run = (): tf.Tensor[] => {
-    const xs = fresh();
-    // The forward output from tensors no kernel has seen (a convolution's filter seen
-    // before goes to XNNPACK's cached operator on wasm, not to bnlab's kernels).
-    const y = f(...fresh());
-    const r = tf.tensor(randn(new Rng(seed + 1), y.size), y.shape);
-    const g = tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), r)));
-    return [y, ...g(xs)];
-  };
-  const wasm = await on('wasm', run);
-  const cpu = await on('cpu', run);
-  wasm.forEach((w, i) => {
-    const err = relError(w, cpu[i] as Float32Array);
-    if (!(err <= GRAD_TOLERANCE)) {
-      throw new Error(`${label}: output ${i} (0 = forward, then gradients) differs, relative error ${err}`);
-    }
-  });
-}
 
 describe('conv2d gradients on wasm match cpu', () => {
   const cases: Array<{ b: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: number; pad: Pad; direct?: boolean }> = [];

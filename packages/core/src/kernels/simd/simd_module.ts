@@ -29,9 +29,12 @@ export interface SimdExports {
   ): void;
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number, out: number): void;
   reluGrad(dy: number, x: number, n: number, out: number): void;
-  padPlanes(x: number, batch: number, h: number, w: number, top: number, left: number, hp: number, wp: number, out: number): void;
-  conv1ch3(xp: number, batch: number, hp: number, wp: number, kh: number, w: number, co: number, outH: number, outW: number, y: number, bias: number, relu: number): void;
-  conv1ch3Grad(xp: number, batch: number, hp: number, wp: number, kh: number, dy: number, co: number, outH: number, outW: number, dw: number): void;
+  padPlanes(x: number, batch: number, h: number, w: number, ch: number, top: number, left: number, hp: number, wp: number, out: number): void;
+  convFew3(
+    xp: number, batch: number, hp: number, wp: number, ch: number, kh: number, w: number, co: number, outH: number, outW: number, y: number,
+    bias: number, relu: number,
+  ): void;
+  convFew3Grad(xp: number, batch: number, hp: number, wp: number, ch: number, kh: number, dy: number, co: number, outH: number, outW: number, dw: number): void;
   adamStep(
     w: number, m: number, v: number, g: number, n: number, lr: number, b1: number, b1c: number, b2: number, b2c: number,
     eps: number, c1: number, c2: number,
