@@ -3,13 +3,16 @@
 // kernels) against stock tfjs-backend-wasm (the same architectures from tfjs-layers' own
 // layers, only the kernels tfjs-wasm lacks added), in one process, on the same MNIST batches,
 // batch 64, Adam 1e-3. Models: the Keras CNN with and without batch norm, and the MLP with
-// batch norm after each hidden ReLU (PyTorch reference: torch_anchor.py).
+// batch norm after each hidden ReLU (PyTorch reference: torch_anchor.py). `--models resnet20`:
+// ResNet-20 on CIFAR-shaped batches of 128, SGD momentum 0.9, bnlab against PyTorch
+// (torch_resnet.py, 1 thread) pair by pair (no stock side; see resnet20.mjs).
 //
 //   npm run bench                                   # from the repository root (builds first)
 //   node bench.mjs --help
 //   node bench.mjs --steps 60 --json out.json --no-profile
 //   node bench.mjs --torch /path/to/torch_anchor.py # + PyTorch CPU, 1 and 2 threads
 //   node bench.mjs --parallel 2                     # + bnlab in 2 processes at once
+//   node bench.mjs --models resnet20 --rounds 5     # ResNet-20: bnlab, then PyTorch 1 thread, 5 pairs
 //
 // Prints a table and one JSON document; by default also the kernels that take the most time in
 // bnlab's CNN + batch norm training (share of wall time; nested kernel calls count twice).
@@ -25,9 +28,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { adam as bnlabAdam, initBackend, registerWasmTrainingKernels, relaxedSimdSupported, unregisterWasmTrainingKernels } from '@bnlab/core';
 import { kerasCnn, mlp, summary } from '@bnlab/models';
+import { buildResnet20, RESNET_BATCH, resnetBatches, resnetOptimizer, resnetStep } from './resnet20.mjs';
 
 const HELP = `Usage: node bench.mjs [options]
-  --models LIST       comma-separated, of cnn-bn, cnn, mlp-bn (default: all three)
+  --models LIST       comma-separated, of cnn-bn, cnn, mlp-bn, resnet20 (default: the first three)
   --steps N           timed training steps per model and side (default 40)
   --warmup N          untimed steps first (default 3)
   --rounds N          measure stock and bnlab N times, alternating; report the median (default 1)
@@ -43,6 +47,11 @@ const HELP = `Usage: node bench.mjs [options]
                       after their warm-up (default 4)
   --parallel-warmup-seconds S  that warm-up: S seconds of training (default 3; V8 is still optimizing the
                       JavaScript for the first second or two, on a background thread)
+  --resnet-shortcut S resnet20's shortcut where shapes change: B (1×1 projection + batch norm) or A (subsample,
+                      zero channels) (default B)
+  --resnet-steps N    resnet20's timed training steps per round and side (default 10, batch 128)
+  --torch-resnet FILE resnet20's PyTorch twin (default: torch_resnet.py here); 'none' skips PyTorch
+  --torch-threads L   PyTorch threads for resnet20, comma-separated (default 1; the ratio is against the first)
   --no-relaxed-simd   bnlab's plain SIMD kernels (default: its relaxed-SIMD build, fused multiply-add, as the
                       bnlab command runs them; on Node 20 this script turns on V8's relaxed SIMD for that)
   --help`;
@@ -65,6 +74,10 @@ const { values: opts } = parseArgs({
     'parallel-warmup-seconds': { type: 'string', default: '3' },
     'parallel-only': { type: 'boolean', default: false },
     'no-relaxed-simd': { type: 'boolean', default: false },
+    'resnet-shortcut': { type: 'string', default: 'B' },
+    'resnet-steps': { type: 'string', default: '10' },
+    'torch-resnet': { type: 'string', default: fileURLToPath(new URL('./torch_resnet.py', import.meta.url)) },
+    'torch-threads': { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -72,13 +85,25 @@ if (opts.help) {
   console.log(HELP);
   process.exit(0);
 }
-const MODELS = ['cnn-bn', 'cnn', 'mlp-bn'];
+const MODELS = ['cnn-bn', 'cnn', 'mlp-bn', 'resnet20'];
 const BATCH = 64;
 const STEPS = Number(opts.steps);
 const WARMUP = Number(opts.warmup);
 const ROUNDS = Number(opts.rounds);
 const TEST = Number(opts['test-images']);
 const models = opts.models.split(',');
+/** The MNIST models (stock, bnlab, torch_anchor.py, --parallel); resnet20 has its own section. */
+const mnistModels = models.filter((m) => m !== 'resnet20');
+const RESNET_STEPS = Number(opts['resnet-steps']);
+const TORCH_THREADS = opts['torch-threads'].split(',').map(Number);
+if (!['A', 'B'].includes(opts['resnet-shortcut'])) {
+  console.error(`--resnet-shortcut must be A or B, got ${opts['resnet-shortcut']}`);
+  process.exit(2);
+}
+if (!TORCH_THREADS.every((t) => Number.isInteger(t) && t >= 1)) {
+  console.error(`--torch-threads must be whole numbers ≥ 1, comma-separated, got ${opts['torch-threads']}`);
+  process.exit(2);
+}
 const PARALLEL_SECONDS = Number(opts['parallel-seconds']);
 const PARALLEL_WARMUP_SECONDS = Number(opts['parallel-warmup-seconds']);
 for (const [name, value] of [['parallel-seconds', PARALLEL_SECONDS], ['parallel-warmup-seconds', PARALLEL_WARMUP_SECONDS]]) {
@@ -87,7 +112,7 @@ for (const [name, value] of [['parallel-seconds', PARALLEL_SECONDS], ['parallel-
     process.exit(2);
   }
 }
-for (const [name, value] of [['steps', STEPS], ['warmup', WARMUP], ['rounds', ROUNDS], ['parallel', Number(opts.parallel)]]) {
+for (const [name, value] of [['steps', STEPS], ['warmup', WARMUP], ['rounds', ROUNDS], ['parallel', Number(opts.parallel)], ['resnet-steps', RESNET_STEPS]]) {
   if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) {
     console.error(`--${name} must be a whole number ≥ ${name === 'warmup' ? 0 : 1}, got ${opts[name]}`);
     process.exit(2);
@@ -230,6 +255,36 @@ function measure(side, name, { keepKernels = false } = {}) {
   };
 }
 
+/** Trains bnlab's ResNet-20 (resnet20.mjs) for --resnet-steps steps after --warmup; images/s. */
+function measureResnet({ keepKernels = false } = {}) {
+  if (!keepKernels) useKernels('bnlab');
+  const model = buildResnet20(opts['resnet-shortcut']);
+  const optimizer = resnetOptimizer();
+  const batches = resnetBatches();
+  const step = resnetStep(model, optimizer, batches);
+  phase = 'warmup';
+  for (let i = 0; i < WARMUP; i++) tf.dispose(step(i).dataSync());
+  phase = 'train';
+  const tensorsAfterWarmup = tf.memory().numTensors;
+  const t0 = performance.now();
+  let loss;
+  for (let i = 0; i < RESNET_STEPS; i++) {
+    loss?.dispose();
+    loss = step(i);
+    loss.dataSync();
+  }
+  const trainSeconds = (performance.now() - t0) / 1000;
+  phase = 'other';
+  const finalLoss = loss.dataSync()[0];
+  loss.dispose();
+  const leakedTensorsPerStep = (tf.memory().numTensors - tensorsAfterWarmup) / RESNET_STEPS;
+  const counts = params(model);
+  model.dispose();
+  optimizer.dispose();
+  tf.dispose(batches.flatMap((b) => [b.xs, b.ys]));
+  return { trainSeconds, trainImgPerS: (RESNET_STEPS * RESNET_BATCH) / trainSeconds, finalLoss, params: counts, leakedTensorsPerStep };
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -299,7 +354,7 @@ if (opts['parallel-child']) {
   // every process's timed window starts together), train for --parallel-seconds, report.
   const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
   useKernels('bnlab');
-  for (const name of models) {
+  for (const name of mnistModels) {
     const model = buildBnlab(name);
     const optimizer = bnlabAdam(1e-3);
     const step = trainingStep(model, optimizer);
@@ -328,7 +383,7 @@ if (opts['parallel-child']) {
 
 const rows = [];
 const details = [];
-for (const name of opts['parallel-only'] ? [] : models) {
+for (const name of opts['parallel-only'] ? [] : mnistModels) {
   const runs = { stock: [], bnlab: [] };
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate the order so that a change in machine load does not favour one side.
@@ -362,8 +417,14 @@ if (!opts['no-profile'] && !opts['parallel-only']) {
   const name = models[0];
   useKernels('bnlab');
   const finish = profileKernels();
-  const r = measure('bnlab', name, { keepKernels: true });
-  profile = { model: name, steps: STEPS, kernels: finish({ train: r.trainSeconds * 1000, infer: r.inferSeconds * 1000 }) };
+  if (name === 'resnet20') {
+    // Training only (no inference phase: its share is reported against 1 ms).
+    const r = measureResnet({ keepKernels: true });
+    profile = { model: name, steps: RESNET_STEPS, kernels: finish({ train: r.trainSeconds * 1000, infer: 1 }) };
+  } else {
+    const r = measure('bnlab', name, { keepKernels: true });
+    profile = { model: name, steps: STEPS, kernels: finish({ train: r.trainSeconds * 1000, infer: r.inferSeconds * 1000 }) };
+  }
 }
 
 /**
@@ -372,12 +433,12 @@ if (!opts['no-profile'] && !opts['parallel-only']) {
  * measured back to back (a drifting machine speed cancels); the medians are reported.
  */
 const torch = [];
-if (opts.torch && !opts['parallel-only']) {
+if (opts.torch && !opts['parallel-only'] && mnistModels.length) {
   const runTorch = (model, norm, threads) => {
     const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
     return JSON.parse(out.trim().split('\n').pop());
   };
-  for (const name of models) {
+  for (const name of mnistModels) {
     const [model, norm] = name.endsWith('-bn') ? [name.slice(0, -3), 'batch'] : [name, 'none'];
     const row = { model: name };
     try {
@@ -408,12 +469,58 @@ if (opts.torch && !opts['parallel-only']) {
   }
 }
 
+/**
+ * ResNet-20: each round trains bnlab, then runs torch_resnet.py with each of --torch-threads,
+ * so every bnlab/PyTorch ratio is a pair measured back to back; medians and ranges reported.
+ */
+let resnetResult = null;
+if (models.includes('resnet20') && !opts['parallel-only']) {
+  const withTorch = opts['torch-resnet'] !== 'none';
+  const runTorch = (threads) => {
+    const args = [opts['torch-resnet'], '--threads', String(threads), '--steps', String(RESNET_STEPS), '--warmup', String(WARMUP),
+      '--batch', String(RESNET_BATCH), '--shortcut', opts['resnet-shortcut']];
+    return JSON.parse(execFileSync(opts['torch-python'], args, { encoding: 'utf8' }).trim().split('\n').pop());
+  };
+  const pairs = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const ours = measureResnet();
+    const theirs = withTorch ? TORCH_THREADS.map(runTorch) : [];
+    pairs.push({ ours, theirs });
+    if (withTorch && theirs[0].params !== ours.params.trainable) {
+      throw new Error(`resnet20: bnlab has ${ours.params.trainable} trainable parameters, PyTorch ${theirs[0].params}`);
+    }
+  }
+  const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+  const row = {
+    model: `resnet20 (shortcut ${opts['resnet-shortcut']})`,
+    params: `${pairs[0].ours.params.trainable.toLocaleString('en')} + ${pairs[0].ours.params.nonTrainable}`,
+    'bnlab train img/s': Math.round(median(pairs.map((p) => p.ours.trainImgPerS))),
+  };
+  TORCH_THREADS.forEach((t, i) => {
+    if (withTorch) row[`torch ${t}t train img/s`] = Math.round(median(pairs.map((p) => p.theirs[i].train_img_per_s)));
+  });
+  if (withTorch) {
+    const ratios = pairs.map((p) => p.ours.trainImgPerS / p.theirs[0].train_img_per_s);
+    row[`bnlab/torch ${TORCH_THREADS[0]}t`] = +median(ratios).toFixed(2);
+    row['ratio range'] = range(ratios);
+    row.system = pairs[0].theirs[0].system;
+  }
+  resnetResult = {
+    row,
+    pairs: pairs.map((p) => ({
+      bnlab: Math.round(p.ours.trainImgPerS),
+      torch: p.theirs.map((t) => ({ threads: t.threads, imgPerS: t.train_img_per_s })),
+      leakedTensorsPerStep: p.ours.leakedTensorsPerStep,
+    })),
+  };
+}
+
 /** N bnlab processes training at once: the throughput of a sweep's independent trials. */
 let parallel = null;
 const nProc = Number(opts.parallel);
-if (nProc > 1) {
+if (nProc > 1 && mnistModels.length) {
   const script = fileURLToPath(import.meta.url);
-  const args = [script, '--parallel-child', '--models', opts.models, '--steps', opts.steps, '--warmup', opts.warmup,
+  const args = [script, '--parallel-child', '--models', mnistModels.join(','), '--steps', opts.steps, '--warmup', opts.warmup,
     '--parallel-seconds', String(PARALLEL_SECONDS), '--parallel-warmup-seconds', String(PARALLEL_WARMUP_SECONDS)];
   if (!relaxed) args.push('--no-relaxed-simd');
   // n children at once; each model's timed window starts in all of them together (a barrier
@@ -456,7 +563,7 @@ if (nProc > 1) {
   // back, so a drifting machine speed cancels; the medians are reported.
   const pairs = [];
   for (let round = 0; round < ROUNDS; round++) pairs.push({ single: await runChildren(1), many: await runChildren(nProc) });
-  parallel = models.map((name, i) => {
+  parallel = mnistModels.map((name, i) => {
     const ones = pairs.map((p) => p.single[0][i].trainImgPerS);
     const totals = pairs.map((p) => p.many.reduce((s, r) => s + r[i].trainImgPerS, 0));
     return {
@@ -471,10 +578,12 @@ if (nProc > 1) {
 }
 
 console.log(
-  `wasm backend: SIMD ${info.simd}, bnlab kernels ${info.simdKernels}, threads ${info.threads}, tfjs ${info.version}; batch ${BATCH}, Adam 1e-3, ` +
-    `${STEPS} timed steps after ${WARMUP} warm-up${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; inference on ${TEST} test images`,
+  `wasm backend: SIMD ${info.simd}, bnlab kernels ${info.simdKernels}, threads ${info.threads}, tfjs ${info.version}` +
+    (mnistModels.length
+      ? `; MNIST models: batch ${BATCH}, Adam 1e-3, ${STEPS} timed steps after ${WARMUP} warm-up${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; inference on ${TEST} test images`
+      : ''),
 );
-console.log('bnlab: @bnlab/models + @bnlab/layers + all bnlab kernels; stock: tfjs-layers layers, stock tfjs-wasm + only the missing kernels');
+if (mnistModels.length) console.log('bnlab: @bnlab/models + @bnlab/layers + all bnlab kernels; stock: tfjs-layers layers, stock tfjs-wasm + only the missing kernels');
 if (rows.length) console.table(rows);
 const leaks = details.flatMap((d) => ['stock', 'bnlab'].flatMap((side) => d[side].map((r) => ({ model: d.model, side, perStep: r.leakedTensorsPerStep }))));
 const leaking = leaks.filter((l) => l.perStep !== 0);
@@ -492,17 +601,31 @@ if (torch.length) {
   );
   console.table(torch.map(({ pairs, ...row }) => row));
 }
+if (resnetResult) {
+  console.log(
+    `ResNet-20, batch ${RESNET_BATCH}, SGD momentum 0.9, CIFAR-shaped random data, ${RESNET_STEPS} timed steps after ${WARMUP} warm-up; ` +
+      `each of ${ROUNDS} round(s) trains bnlab (@bnlab/models resnet + all bnlab kernels), then PyTorch (${opts['torch-resnet']}, ` +
+      `${TORCH_THREADS.join(' and ')} thread(s)); medians, the ratio taken pair by pair:`,
+  );
+  console.table([resnetResult.row]);
+  console.log(`pairs (bnlab, PyTorch img/s): ${resnetResult.pairs.map((p) => `${p.bnlab}/${p.torch.map((t) => Math.round(t.imgPerS)).join('/')}`).join(', ')}; ` +
+    `tensors held per step: ${[...new Set(resnetResult.pairs.map((p) => p.leakedTensorsPerStep))].join(', ')}`);
+}
 if (parallel) {
   console.log(`bnlab training in ${nProc} processes at once (independent trials, as a sweep runs them):`);
   console.table(parallel);
 }
 if (profile) {
-  console.log(`slowest kernels, bnlab ${profile.model} training, ${STEPS} steps (share of training wall time; nested calls count twice):`);
+  console.log(`slowest kernels, bnlab ${profile.model} training, ${profile.steps} steps (share of training wall time; nested calls count twice):`);
   console.table(profile.kernels.train);
-  console.log(`all kernels together: ${profile.kernels.kernelSharePct.train}% of training wall time, ${profile.kernels.kernelSharePct.infer}% of inference (the rest is JavaScript between kernels)`);
-  console.log(`slowest kernels, bnlab ${profile.model} inference (share of inference wall time):`);
-  console.table(profile.kernels.infer);
+  if (profile.model === 'resnet20') {
+    console.log(`all kernels together: ${profile.kernels.kernelSharePct.train}% of training wall time (the rest is JavaScript between kernels)`);
+  } else {
+    console.log(`all kernels together: ${profile.kernels.kernelSharePct.train}% of training wall time, ${profile.kernels.kernelSharePct.infer}% of inference (the rest is JavaScript between kernels)`);
+    console.log(`slowest kernels, bnlab ${profile.model} inference (share of inference wall time):`);
+    console.table(profile.kernels.infer);
+  }
 }
-const doc = { date: new Date().toISOString(), backend: info, batch: BATCH, steps: STEPS, warmup: WARMUP, rounds: ROUNDS, results: rows, runs: details, torch, parallel, profile };
+const doc = { date: new Date().toISOString(), backend: info, batch: BATCH, steps: STEPS, warmup: WARMUP, rounds: ROUNDS, results: rows, runs: details, torch, resnet: resnetResult, parallel, profile };
 console.log(JSON.stringify(doc));
 if (opts.json) writeFileSync(opts.json, JSON.stringify(doc, null, 2) + '\n');
