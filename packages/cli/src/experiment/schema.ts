@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { formatValue } from '@bnlab/core';
+import { scheduleSchema } from './schedule_schema.js';
+import { checkTraining } from './training_checks.js';
 
 /** Dataset names the CLI can load. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
@@ -9,6 +11,8 @@ export const ARCHITECTURES = ['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'custo
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 
 const positiveInt = z.number().int().positive();
+/** What `optimizer.weightDecayExclude` can leave out of weight decay. */
+export const WEIGHT_DECAY_EXCLUDES = ['norm', 'bias'] as const;
 
 /** Which data a trial trains and is evaluated on. */
 export const datasetSchema = z.strictObject({
@@ -66,7 +70,10 @@ export const modelSchema = z.strictObject({
 
 /** How a trial trains. */
 export const trainingSchema = z.strictObject({
-  epochs: positiveInt.max(1000),
+  /** Epochs to train (give this or `steps`). */
+  epochs: positiveInt.max(1000).optional(),
+  /** Training steps (batches) to train (give this or `epochs`): ceil(steps / batches an epoch) epochs, the last cut short. */
+  steps: positiveInt.max(100_000_000).optional(),
   batchSize: positiveInt.max(65536),
   optimizer: z
     .strictObject({
@@ -76,10 +83,24 @@ export const trainingSchema = z.strictObject({
       momentum: z.number().min(0).max(0.9999).optional(),
       /** Learning-rate decay per step, Keras's legacy `decay`: lr / (1 + decay·step). */
       decay: z.number().min(0).optional(),
+      /** SGD only, with a momentum: Nesterov's momentum (`tf.train.momentum(lr, m, true)`). */
+      nesterov: z.boolean().optional(),
+      /** Weight decay factor `wd` (see `weightDecayMode`). @default none */
+      weightDecay: z.number().min(0).max(1).optional(),
+      /**
+       * `l2`: `wd · w` (the gradient of `wd/2 · ‖w‖²`) is added to each gradient, L2 in the loss
+       * (PyTorch's `weight_decay`); `decoupled`: each step also takes `lr · wd · w` off the weights
+       * it updates, `lr` the scheduled rate (SGDW, AdamW). @default 'l2'
+       */
+      weightDecayMode: z.enum(['l2', 'decoupled']).optional(),
+      /** Weights weight decay leaves alone: `norm` (normalization scales and offsets), `bias`. @default none */
+      weightDecayExclude: z.array(z.enum(WEIGHT_DECAY_EXCLUDES)).optional(),
     })
     .default({ name: 'adam', learningRate: 0.001 }),
   shuffle: z.boolean().default(true),
-});
+  /** The learning-rate schedule. @default { type: 'constant' } */
+  schedule: scheduleSchema.optional(),
+}).superRefine(checkTraining);
 
 /** What a trial records beyond losses and accuracies. */
 export const recordSchema = z.strictObject({

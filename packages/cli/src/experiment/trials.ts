@@ -5,6 +5,7 @@ import { CIFAR10_SPEC, FASHION_MNIST_SPEC, MNIST_SPEC } from '@bnlab/datasets';
 import { validateModelSpec } from '@bnlab/models';
 import { configError, schemaAt } from './errors.js';
 import { tooManyBatches, usesPreciseBatchNorm } from './precise_batches.js';
+import { scheduleProblems } from './schedule_checks.js';
 import { reservedSegment } from './json_shape.js';
 import { trialFieldsSchema } from './schema.js';
 import type { Experiment, TrialFields } from './schema.js';
@@ -247,6 +248,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     }
     checkSplit(parsed.data, file, paths.length ? variantLabel : undefined);
     checkPreciseBatches(parsed.data, file, paths.length ? variantLabel : undefined);
+    checkSchedule(parsed.data, file, paths.length ? variantLabel : undefined);
     const hashed = hashedFields(parsed.data);
     for (const seed of experiment.seeds) {
       const hash = createHash('sha256').update(canonicalJson({ fields: hashed, seed })).digest('hex').slice(0, 8);
@@ -324,6 +326,21 @@ function checkPreciseBatches(fields: TrialFields, file: string, variant: string 
       `${file}: evaluation.preciseBatches${variant ? ` (grid variant "${variant}")` : ''}: ${tooMany.message}; use at most ${tooMany.batches}`,
       { where: 'evaluation.preciseBatches' },
     );
+  }
+}
+
+/**
+ * The learning-rate schedule must fit the run where that depends on the training split's size
+ * (milestones in epochs against `training.steps`, say), when the file tells the size exactly
+ * (a built-in dataset); the rest was checked as the file parsed, and the trial checks it all.
+ */
+function checkSchedule(fields: TrialFields, file: string, variant: string | undefined): void {
+  const examples = trainExamples(fields.dataset);
+  if (!examples?.exact) return;
+  const [misfit] = scheduleProblems(fields.training, Math.floor(examples.count * (1 - fields.dataset.validationSplit)));
+  if (misfit) {
+    const where = `training.${misfit.path.join('.')}`;
+    throw new BnlabError('INVALID_CONFIG', `${file}: ${where}${variant ? ` (grid variant "${variant}")` : ''}: ${misfit.message}`, { where });
   }
 }
 

@@ -6,6 +6,8 @@ import { fromSpec } from '@bnlab/models';
 import { extraKeys, extractFeatureMaps, TrainingRecorder } from '@bnlab/metrics';
 import { DEFAULT_PRECISE_BATCHES } from '../experiment/schema.js';
 import { tooManyBatches, usesPreciseBatchNorm } from '../experiment/precise_batches.js';
+import { runLength } from '../experiment/run_length.js';
+import { scheduleProblems } from '../experiment/schedule_checks.js';
 import type { Trial } from '../experiment/trials.js';
 import type { TrialResult } from '../results/store.js';
 import type { DataCache, TrialData } from './data.js';
@@ -47,7 +49,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     env.listener({ type: 'trial-end', id: trial.id, label: trial.variantLabel, seed, status: 'failed', seconds: (performance.now() - started) / 1000, error: record.error as string });
     return { trial, record };
   }
-  const { train, test, steps, built, optimizer, setStep, probe } = setup;
+  const { train, test, run, built, optimizer, setStep, probe } = setup;
   let learningRate = setStep(0);
   const recorder = new TrainingRecorder({
     runId: trial.id,
@@ -75,7 +77,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
   try {
     await recorder.begin(built);
     let step = 0;
-    for (let epoch = 0; epoch < fields.training.epochs && !recorder.shouldStop; epoch++) {
+    for (let epoch = 0; epoch < run.epochs && !recorder.shouldStop; epoch++) {
       recorder.beginEpoch(epoch);
       for await (const batch of train.batches({
         batchSize: fields.training.batchSize,
@@ -94,12 +96,13 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
         const [loss, accuracy] = Array.isArray(out) ? out : [out, undefined];
         await recorder.recordBatch({ loss: loss as number, ...(accuracy !== undefined ? { accuracy } : {}), size: batch.size });
         step++;
-        if (step % PROGRESS_EVERY === 0) env.listener({ type: 'trial-progress', id: trial.id, step, totalSteps: steps * fields.training.epochs, loss: loss as number });
+        if (step % PROGRESS_EVERY === 0) env.listener({ type: 'trial-progress', id: trial.id, step, totalSteps: run.steps, loss: loss as number });
         // tfjs's awaits resolve as microtasks: without a turn of the event loop, Ctrl-C and
         // the parent's stop message would only be seen after the whole trial.
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (env.stop.requested) recorder.interrupt();
-        if (recorder.shouldStop) break;
+        // With training.steps, the last epoch is cut short (and evaluated as it ends).
+        if (recorder.shouldStop || step >= run.steps) break;
       }
       const epochRecord = await recorder.endEpoch();
       if (epochRecord) env.listener({ type: 'epoch', id: trial.id, record: epochRecord });
@@ -147,14 +150,20 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
 async function prepare(trial: Trial, env: TrialEnvironment) {
   const { fields, seed } = trial;
   const { train, validation, test } = await env.data.forTrial(fields.dataset);
-  const steps = Math.ceil(train.size / fields.training.batchSize);
+  const run = runLength(fields.training, Math.ceil(train.size / fields.training.batchSize));
   // Checked at load where the file tells the split's size; here for data read from folders.
   const { preciseBatches } = fields.evaluation;
   const tooMany = usesPreciseBatchNorm(fields) && preciseBatches !== undefined ? tooManyBatches(preciseBatches, fields.training.batchSize, train.size) : undefined;
   if (tooMany) {
     throw new BnlabError('INVALID_CONFIG', `evaluation.preciseBatches: ${tooMany.message}; use at most ${tooMany.batches}`, { where: 'evaluation.preciseBatches' });
   }
-  env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: steps * fields.training.epochs });
+  // Checked at load for built-in datasets; here, knowing the split's size, for any.
+  const [misfit] = scheduleProblems(fields.training, train.size);
+  if (misfit) {
+    const where = `training.${misfit.path.join('.')}`;
+    throw new BnlabError('INVALID_CONFIG', `${where}: ${misfit.message}`, { where });
+  }
+  env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: run.steps });
   const built = fromSpec({
     architecture: fields.model.architecture,
     inputShape: [...train.imageShape],
@@ -165,10 +174,10 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
   });
   let made: ReturnType<typeof makeOptimizer> | undefined;
   try {
-    made = makeOptimizer(fields.training.optimizer);
+    made = makeOptimizer(fields.training, run, built);
     built.compile({ optimizer: made.optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const probe = test.subset(Array.from({ length: Math.min(64, test.size) }, (_, i) => i)).toTensors();
-    return { train, validation, test, steps, built, optimizer: made.optimizer, setStep: made.setStep, probe };
+    return { train, validation, test, run, built, optimizer: made.optimizer, setStep: made.setStep, probe };
   } catch (e) {
     made?.optimizer.dispose();
     built.dispose();

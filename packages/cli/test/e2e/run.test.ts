@@ -153,7 +153,7 @@ describe('bad input', () => {
     const f = experiment('bad-field', { training: { epochs: 1, batchSize: 64, optimiser: 'adam' } });
     const r = await cli(['run', f, '--out', join(tmp, 'x'), '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/training: unknown field "optimiser" \(allowed: epochs, batchSize, optimizer, shuffle\)/);
+    expect(r.err).toMatch(/training: unknown field "optimiser" \(allowed: epochs, steps, batchSize, optimizer, shuffle[,)]/);
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 

@@ -35,7 +35,7 @@ describe('experiment files', () => {
     const err = errorOf(() => parseExperiment({ ...base, training: { ...base.training, batchsize: 3 } }, 'exp.json'));
     expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
     expect(err.message).toContain('exp.json');
-    expect(err.message).toMatch(/training: unknown field "batchsize" \(allowed: epochs, batchSize, optimizer, shuffle\)/);
+    expect(err.message).toMatch(/training: unknown field "batchsize" \(allowed: epochs, steps, batchSize, optimizer, shuffle[,)]/);
   });
 
   it('names a bad enum value and the allowed values', () => {
