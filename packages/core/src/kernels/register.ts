@@ -15,6 +15,7 @@ import { batchMatMulConfig } from './batch_mat_mul.js';
 import { setStockKernel } from './stock.js';
 import { conv2DConfig, fusedConv2DConfig } from './conv2d.js';
 import { identityConfig } from './identity.js';
+import { sliceConfig } from './slice.js';
 import { fusedBatchNormConfig } from './fused_batch_norm.js';
 import { reluGradConfig, useFusedReluGradient, useStockReluGradient } from './relu_grad.js';
 
@@ -27,7 +28,7 @@ const ADDED: readonly KernelConfig[] = [
 
 /**
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
- * `Add` (a bias broadcast), `MaxPool`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul`, `Identity` and
+ * `Add` (a bias broadcast), `MaxPool`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul`, `Identity`, `Slice` and
  * `FusedBatchNorm` because they are slow (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
  * With them, `Relu`'s gradient becomes one fused kernel, `BnlabReluGrad` (restored by
  * {@link unregisterWasmTrainingKernels}).
@@ -44,6 +45,7 @@ const REPLACED: readonly KernelConfig[] = [
   conv2DConfig,
   fusedConv2DConfig,
   identityConfig,
+  sliceConfig,
   fusedBatchNormConfig,
   reluGradConfig,
 ];

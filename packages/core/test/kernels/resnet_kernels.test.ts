@@ -117,10 +117,38 @@ describe('the residual add, global average pooling and shortcut A on wasm match 
   });
 });
 
+describe('slices on wasm match cpu (zero padding and its gradient)', () => {
+  it.each([
+    { x: [2, 11, 11, 16], begin: [0, 1, 1, 0], size: [2, 9, 9, 16] }, // a ZeroPadding2D gradient
+    { x: [3, 10, 9, 32], begin: [1, 2, 0, 0], size: [2, 5, -1, -1] },
+    { x: [2, 6, 7, 20], begin: [0, 0, 0, 4], size: [-1, -1, -1, 16] }, // channels cut: runs of 16
+    { x: [4, 5, 6], begin: [1, 0, 2], size: [2, 5, 3] }, // runs of 3: tfjs-wasm's own kernel
+    { x: [5, 40], begin: [2, 0], size: [3, 40] }, // one run
+    { x: [3, 4, 5], begin: [0, 0, 0], size: [0, 4, 5] }, // empty
+  ])('slice $x from $begin, size $size', async ({ x, begin, size }) => {
+    await compareGrads('slice', [x], (t) => tf.slice(t, begin, size), 190);
+  });
+
+  it('int32 slices copy exactly', async () => {
+    await tf.setBackend('wasm');
+    const t = tf.reshape(tf.range(0, 2 * 6 * 5 * 16, 1, 'int32'), [2, 6, 5, 16]);
+    const s = tf.slice(t, [1, 2, 1, 0], [1, 3, 3, 16]);
+    const expected: number[] = [];
+    for (let h = 2; h < 5; h++) for (let w = 1; w < 4; w++) for (let c = 0; c < 16; c++) expected.push(((1 * 6 + h) * 5 + w) * 16 + c);
+    expect(s.dtype).toBe('int32');
+    expect(Array.from(s.dataSync())).toEqual(expected);
+    tf.dispose([t, s]);
+  });
+
+  it.each([[2, 9, 9, 16], [3, 8, 8, 32]])('zeroPadding2d-style pad of %j by 1 and its gradient', async (...shape) => {
+    await compareGrads('pad H, W', [shape], (t) => tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]]), 191);
+  });
+});
+
 describe("ResNet-20's shapes take bnlab's fast paths on wasm", () => {
   // From here on, tfjs-wasm's own kernels behind bnlab's refuse to run: a fallback fails.
   beforeAll(() => {
-    for (const name of ['Conv2D', 'FusedConv2D', 'Mean']) {
+    for (const name of ['Conv2D', 'FusedConv2D', 'Mean', 'Slice']) {
       setStockKernel(name, () => {
         throw new Error(`fell back to tfjs-wasm's ${name}`);
       });
@@ -140,6 +168,15 @@ describe("ResNet-20's shapes take bnlab's fast paths on wasm", () => {
       const [dx, df] = g([x, f]);
       expect(dx!.shape).toEqual(x.shape);
       expect(df!.shape).toEqual(f.shape);
+    });
+  });
+
+  it('the gradient of a zero padding (a slice of 16-channel rows)', async () => {
+    await tf.setBackend('wasm');
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 9, 9, 16]);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]])))(x);
+      expect(dx.shape).toEqual(x.shape);
     });
   });
 
