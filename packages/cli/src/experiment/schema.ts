@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { formatValue } from '@bnlab/core';
 import { scheduleSchema } from './schedule_schema.js';
+import { augmentationSchema } from './augmentation_schema.js';
 import { checkTraining } from './training_checks.js';
 
 /** Dataset names the CLI can load. */
@@ -98,6 +99,8 @@ export const trainingSchema = z.strictObject({
     })
     .default({ name: 'adam', learningRate: 0.001 }),
   shuffle: z.boolean().default(true),
+  /** Random crops and flips of the training batches (see `augmentationSchema`). @default none */
+  augmentation: augmentationSchema.optional(),
   /** The learning-rate schedule. @default { type: 'constant' } */
   schedule: scheduleSchema.optional(),
 }).superRefine(checkTraining);

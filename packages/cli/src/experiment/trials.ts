@@ -6,6 +6,7 @@ import { validateModelSpec } from '@bnlab/models';
 import { configError, schemaAt } from './errors.js';
 import { tooManyBatches, usesPreciseBatchNorm } from './precise_batches.js';
 import { scheduleProblems } from './schedule_checks.js';
+import { augmentationProblem } from './augmentation_checks.js';
 import { reservedSegment } from './json_shape.js';
 import { trialFieldsSchema } from './schema.js';
 import type { Experiment, TrialFields } from './schema.js';
@@ -249,6 +250,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     checkSplit(parsed.data, file, paths.length ? variantLabel : undefined);
     checkPreciseBatches(parsed.data, file, paths.length ? variantLabel : undefined);
     checkSchedule(parsed.data, file, paths.length ? variantLabel : undefined);
+    checkAugmentation(parsed.data, file, paths.length ? variantLabel : undefined);
     const hashed = hashedFields(parsed.data);
     for (const seed of experiment.seeds) {
       const hash = createHash('sha256').update(canonicalJson({ fields: hashed, seed })).digest('hex').slice(0, 8);
@@ -341,6 +343,23 @@ function checkSchedule(fields: TrialFields, file: string, variant: string | unde
   if (misfit) {
     const where = `training.${misfit.path.join('.')}`;
     throw new BnlabError('INVALID_CONFIG', `${file}: ${where}${variant ? ` (grid variant "${variant}")` : ''}: ${misfit.message}`, { where });
+  }
+}
+
+/** Image shapes of the built-in datasets, by name. */
+const IMAGE_SHAPES: Record<string, readonly number[]> = { mnist: MNIST_SPEC.imageShape, 'fashion-mnist': FASHION_MNIST_SPEC.imageShape, cifar10: CIFAR10_SPEC.imageShape };
+
+/**
+ * `training.augmentation` must fit the images (a crop padding smaller than their height and
+ * width), when the file tells their size (a built-in dataset from its built-in sources); the
+ * trial checks it against the images it loads.
+ */
+function checkAugmentation(fields: TrialFields, file: string, variant: string | undefined): void {
+  const { dataset } = fields;
+  const shape = dataset.dir || dataset.imageArchive || dataset.imageFolder ? undefined : IMAGE_SHAPES[dataset.name];
+  const problem = shape ? augmentationProblem(fields.training.augmentation, shape) : undefined;
+  if (problem) {
+    throw new BnlabError('INVALID_CONFIG', `${file}${variant ? ` (grid variant "${variant}")` : ''}: ${problem.message}`, { where: problem.where });
   }
 }
 

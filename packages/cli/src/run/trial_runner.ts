@@ -8,6 +8,7 @@ import { DEFAULT_PRECISE_BATCHES } from '../experiment/schema.js';
 import { tooManyBatches, usesPreciseBatchNorm } from '../experiment/precise_batches.js';
 import { runLength } from '../experiment/run_length.js';
 import { scheduleProblems } from '../experiment/schedule_checks.js';
+import { augmentationProblem } from '../experiment/augmentation_checks.js';
 import type { Trial } from '../experiment/trials.js';
 import type { TrialResult } from '../results/store.js';
 import type { DataCache, TrialData } from './data.js';
@@ -83,6 +84,8 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
         batchSize: fields.training.batchSize,
         shuffle: fields.training.shuffle,
         seed: seed * 100003 + epoch,
+        // Training batches only: evaluation and the precise batch-norm batches are never augmented.
+        ...(fields.training.augmentation ? { augment: fields.training.augmentation } : {}),
       })) {
         learningRate = setStep(step);
         let out: number | number[];
@@ -163,6 +166,9 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
     const where = `training.${misfit.path.join('.')}`;
     throw new BnlabError('INVALID_CONFIG', `${where}: ${misfit.message}`, { where });
   }
+  // Checked at load for built-in datasets; here, knowing the images' size, for any.
+  const badAugmentation = augmentationProblem(fields.training.augmentation, train.imageShape);
+  if (badAugmentation) throw new BnlabError('INVALID_CONFIG', badAugmentation.message, { where: badAugmentation.where });
   env.listener({ type: 'trial-start', id: trial.id, label: trial.variantLabel, seed, index: trial.index, totalSteps: run.steps });
   const built = fromSpec({
     architecture: fields.model.architecture,
