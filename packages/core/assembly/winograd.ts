@@ -28,19 +28,36 @@ function mul(a: v128, s: f32): v128 {
   return f32x4.mul(a, f32x4.splat(s));
 }
 
-/** out[i·stride] for i < 6 = Bᵀ·(d0 … d5). */
+/** 2a, 4a and 8a by doubling (exact, as a multiplication by 2, 4 or 8 is): no constant to materialize. */
+// @ts-ignore: decorator
+@inline
+function x2(a: v128): v128 {
+  return f32x4.add(a, a);
+}
+
+// @ts-ignore: decorator
+@inline
+function x4(a: v128): v128 {
+  return x2(x2(a));
+}
+
+/**
+ * out[i·stride] for i < 6 = Bᵀ·(d0 … d5). Multiples of 4 and 5 by additions: wasm has no
+ * vector-by-scalar multiply, and V8 builds each splat constant anew at every use.
+ */
 // @ts-ignore: decorator
 @inline
 function bt6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, out: usize, stride: usize): void {
   const s12 = f32x4.add(d1, d2), s34 = f32x4.add(d3, d4);
   const m12 = f32x4.sub(d1, d2), m43 = f32x4.sub(d4, d3);
-  const m42 = f32x4.sub(d4, d2), m31 = mul(f32x4.sub(d3, d1), 2);
-  v128.store(out, f32x4.add(f32x4.sub(mul(d0, 4), mul(d2, 5)), d4));
-  v128.store(out + stride, f32x4.sub(s34, mul(s12, 4)));
-  v128.store(out + 2 * stride, f32x4.add(m43, mul(m12, 4)));
+  const m42 = f32x4.sub(d4, d2), m31 = x2(f32x4.sub(d3, d1));
+  // 4·d0 − 5·d2 + d4 = 4·(d0 − d2) + (d4 − d2), and 4·d1 − 5·d3 + d5 likewise.
+  v128.store(out, f32x4.add(x4(f32x4.sub(d0, d2)), m42));
+  v128.store(out + stride, f32x4.sub(s34, x4(s12)));
+  v128.store(out + 2 * stride, f32x4.add(m43, x4(m12)));
   v128.store(out + 3 * stride, f32x4.add(m42, m31));
   v128.store(out + 4 * stride, f32x4.sub(m42, m31));
-  v128.store(out + 5 * stride, f32x4.add(f32x4.sub(mul(d1, 4), mul(d3, 5)), d5));
+  v128.store(out + 5 * stride, f32x4.add(x4(f32x4.sub(d1, d3)), f32x4.sub(d5, d3)));
 }
 
 /** out[i·stride] for i < 6 = B·(a0 … a5) (the adjoint of bt6). */
@@ -87,7 +104,7 @@ function gt6(a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, out: us
 @inline
 function a6(e0: v128, e1: v128, e2: v128, e3: v128, out: usize, stride: usize): void {
   const s02 = f32x4.add(e0, e2), s13 = f32x4.add(e1, e3);
-  const q = f32x4.add(e0, mul(e2, 4)), p = f32x4.add(mul(e1, 2), mul(e3, 8));
+  const q = f32x4.add(e0, x4(e2)), p = x2(f32x4.add(e1, x4(e3)));
   v128.store(out, e0);
   v128.store(out + stride, f32x4.add(s02, s13));
   v128.store(out + 2 * stride, f32x4.sub(s02, s13));
@@ -212,9 +229,10 @@ export function winoOutput(
             const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
             const s34 = f32x4.add(m3, m4), d34 = f32x4.sub(m3, m4);
             let y0 = f32x4.add(f32x4.add(f32x4.add(m0, s12), s34), bv);
-            let y1 = f32x4.add(f32x4.add(d12, mul(d34, 2)), bv);
-            let y2 = f32x4.add(f32x4.add(s12, mul(s34, 4)), bv);
-            let y3 = f32x4.add(f32x4.add(f32x4.add(d12, mul(d34, 8)), m5), bv);
+            const d34x2 = x2(d34);
+            let y1 = f32x4.add(f32x4.add(d12, d34x2), bv);
+            let y2 = f32x4.add(f32x4.add(s12, x4(s34)), bv);
+            let y3 = f32x4.add(f32x4.add(f32x4.add(d12, x4(d34x2)), m5), bv);
             if (relu) {
               y0 = f32x4.max(y0, zero); y1 = f32x4.max(y1, zero); y2 = f32x4.max(y2, zero); y3 = f32x4.max(y3, zero);
             }
@@ -237,10 +255,11 @@ export function winoOutput(
 function at6(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, out: usize, stride: usize): void {
   const s12 = f32x4.add(m1, m2), d12 = f32x4.sub(m1, m2);
   const s34 = f32x4.add(m3, m4), d34 = f32x4.sub(m3, m4);
+  const d34x2 = x2(d34);
   v128.store(out, f32x4.add(f32x4.add(m0, s12), s34));
-  v128.store(out + stride, f32x4.add(d12, mul(d34, 2)));
-  v128.store(out + 2 * stride, f32x4.add(s12, mul(s34, 4)));
-  v128.store(out + 3 * stride, f32x4.add(f32x4.add(d12, mul(d34, 8)), m5));
+  v128.store(out + stride, f32x4.add(d12, d34x2));
+  v128.store(out + 2 * stride, f32x4.add(s12, x4(s34)));
+  v128.store(out + 3 * stride, f32x4.add(f32x4.add(d12, x4(d34x2)), m5));
 }
 
 /** dM[ξ][t][co] = (A dYₜ Aᵀ)[ξ] for the 4×4 output-gradient block of every tile (zero past outH, outW). */
