@@ -1,7 +1,8 @@
 /**
  * `@bnlab/cli`: the `bnlab` command that runs normalization experiments end to end, and
  * its parts as a library: experiment files (validated, with an exported JSON Schema), grid
- * expansion and sharding, the trial runner, results folders and reports.
+ * expansion and sharding, the trial runner (with its weight-decay optimizer wrapper and
+ * learning-rate schedules), results folders and reports.
  *
  * @packageDocumentation
  */
@@ -16,6 +17,16 @@ export type { Trial } from './experiment/trials.js';
 export { runExperiment } from './run/experiment_runner.js';
 export type { RunExperimentOptions, RunSummary } from './run/experiment_runner.js';
 export { runTrial } from './run/trial_runner.js';
+export { WeightDecayOptimizer } from './run/weight_decay_optimizer.js';
+export type { WeightDecayMode, WeightDecayOptions } from './run/weight_decay_optimizer.js';
+export { weightDecayExclusions } from './run/weight_decay_exclusions.js';
+export type { WeightDecayExclude } from './run/weight_decay_exclusions.js';
+export { learningRateSchedule } from './run/learning_rate_schedule.js';
+export type { ScheduleInputs } from './run/learning_rate_schedule.js';
+export { runLength } from './experiment/run_length.js';
+export type { RunLength } from './experiment/run_length.js';
+export { scheduleSchema, SCHEDULE_TYPES, SCHEDULE_DEFAULTS } from './experiment/schedule_schema.js';
+export type { ScheduleSpec, WarmupSpec } from './experiment/schedule_schema.js';
 export { DataCache } from './run/data.js';
 export type { TrialData } from './run/data.js';
 export type { TrialEnvironment } from './run/trial_runner.js';

@@ -55,7 +55,7 @@ describe('makeOptimizer', () => {
     const made = makeOptimizer(training({ optimizer: { name: 'sgd', learningRate: lr, momentum: m, nesterov: true } }), runLength({ epochs: 1 }, 1), net);
     const w = tf.variable(tf.tensor1d([1, -2]));
     const g = [0.3, -0.5];
-    for (let i = 0; i < 2; i++) tf.dispose(made.optimizer.minimize(() => tf.sum(tf.mul(tf.tensor1d(g), w)), false, [w]));
+    for (let i = 0; i < 2; i++) made.optimizer.minimize(() => tf.sum(tf.mul(tf.tensor1d(g), w)), false, [w]);
     // buffer b1 = g, b2 = m·g + g; the step is lr·(g + m·b): heavy ball would take lr·b
     const expected = [1, -2].map((w0, i) => w0 - lr * ((g[i] as number) + m * (g[i] as number)) - lr * ((g[i] as number) + m * (m + 1) * (g[i] as number)));
     Array.from(await w.data()).forEach((v, i) => expect(Math.abs(v - (expected[i] as number))).toBeLessThan(TOLERANCE));

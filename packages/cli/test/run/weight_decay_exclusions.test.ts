@@ -48,7 +48,7 @@ describe('weightDecayExclusions', () => {
   it('names the variables as the optimizer sees them, and nothing without exclusions', () => {
     const m = model();
     const both = weightDecayExclusions(m, ['norm', 'bias']);
-    const trainable = new Set(m.trainableWeights.map((w) => w.read().name));
+    const trainable = new Set(m.trainableWeights.map((w) => (w.read() as tf.Variable).name));
     expect([...both].every((n) => trainable.has(n))).toBe(true);
     expect(both.size).toBe(11);
     expect(weightDecayExclusions(m, []).size).toBe(0);

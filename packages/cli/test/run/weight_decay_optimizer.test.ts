@@ -25,7 +25,7 @@ async function oneStep(make: (names: { w: string; b: string }) => tf.Optimizer, 
   try {
     for (let i = 0; i < steps; i++) {
       // With a variable list, as tfjs-layers' trainOnBatch calls it (the gradients as an array).
-      tf.dispose(optimizer.minimize(() => tf.add(tf.sum(tf.mul(tf.tensor1d(C), w)), tf.sum(tf.mul(tf.tensor1d(D), b))), false, [w, b]));
+      optimizer.minimize(() => tf.add(tf.sum(tf.mul(tf.tensor1d(C), w)), tf.sum(tf.mul(tf.tensor1d(D), b))), false, [w, b]);
     }
     return { w: Array.from(await w.data()), b: Array.from(await b.data()) };
   } finally {
