@@ -528,18 +528,21 @@ export function im2colPacked(
  * The transposed patch matrix, op(A) = colsᵀ ([KH·KW·C, B·OH·OW]), written straight into
  * {@link packA}'s layout: ap[panel][pixel][r] = cols[pixel, 4·panel + r], zero past the
  * last patch entry. For the filter gradient dW = colsᵀ · dy. With `ch % 4 == 0` a panel
- * is four channels of one tap, copied as one vector per pixel.
+ * is four channels of one tap, copied as one vector per pixel. Panels start `panelStride`
+ * bytes apart (at least 16 per pixel, the packed layout; more for {@link gemmStrided}, so
+ * that the panels written side by side do not fall into the same cache sets).
  */
 export function im2colPackedT(
   x: usize, batch: i32, inH: i32, inW: i32, ch: i32, kh: i32, kw: i32, sh: i32, sw: i32,
-  dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, ap: usize,
+  dh: i32, dw: i32, top: i32, left: i32, outH: i32, outW: i32, ap: usize, panelStride: i32,
 ): void {
   const patch = kh * kw * ch;
   const panels = (patch + 3) >> 2;
+  // Bytes from one panel to the next: 16 per pixel, or more (see the kernel's caller).
+  const panelBytes = max(<usize>panelStride, <usize>(batch * outH * outW) << 4);
   if ((ch & 3) == 0) {
     // Pixel by pixel, each of its patch's vectors to its own panel: x is read once, near
     // where the previous pixel read it (panel by panel it would be read once per panel).
-    const panelBytes = <usize>(batch * outH * outW) << 4;
     let q = ap;
     for (let b: i32 = 0; b < batch; b++) {
       for (let oh: i32 = 0; oh < outH; oh++) {
@@ -563,8 +566,8 @@ export function im2colPackedT(
     return;
   }
   // Other channel counts: panel by panel, four scalar entries per pixel.
-  let o = ap;
   for (let p: i32 = 0; p < panels; p++) {
+    let o = ap + <usize>p * panelBytes;
     // Tap (i, j) and channel c of each of the panel's four patch entries (e = (i·kw + j)·ch + c);
     // an entry past the end reads as padding (tap row -inH).
     const e0 = p << 2;

@@ -1,6 +1,6 @@
 import { backend_util, Conv2DBackpropFilter } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, imagesPerSlice, packedASize } from './gemm.js';
+import { cacheSpreadStride, GEMM_STRIDED_SCRATCH, imagesPerSlice } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { fewChannelConv, paddedPlanes } from './few_channel_conv.js';
 import { winogradApplies, winogradFilterGrad } from './winograd.js';
@@ -70,17 +70,22 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
         winogradFilterGrad(simd, scratch, info, ptr(backend, xNhwc), ptr(backend, dyNhwc), ptr(backend, dW));
         return dW;
       }
-      // colsᵀ goes straight into the GEMM's packed layout, a few images at a time (so it is
-      // read back from cache), each slice's product added onto dW.
+      // colsᵀ goes straight into panels of the GEMM's layout (4 patch entries by the slice's
+      // pixels, spread over the cache sets), a few images at a time (so it is read back from
+      // cache); each slice's product, with dy read where it lies, is added onto dW.
       const pixels = outHeight * outWidth;
+      const co = info.outChannels;
       const chunk = imagesPerSlice(pixels * patch, info.batchSize);
-      const packed = scratch.alloc(packedASize(patch, chunk * pixels));
+      const panelFloats = cacheSpreadStride(4 * chunk * pixels);
+      const packed = scratch.alloc(Math.ceil(patch / 4) * panelFloats);
+      const work = scratch.alloc(GEMM_STRIDED_SCRATCH);
       for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
         const nb = Math.min(chunk, info.batchSize - b0);
         simd.im2colPackedT(ptr(backend, xNhwc) + b0 * inHeight * inWidth * info.inChannels * 4, nb, inHeight, inWidth,
-          info.inChannels, kh, kw, strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth, packed);
-        gemm(simd, backend, { packed }, { at: ptr(backend, dyNhwc) + b0 * pixels * info.outChannels * 4, transposed: false, ld: info.outChannels },
-          patch, info.outChannels, nb * pixels, ptr(backend, dW), info.outChannels, b0 > 0);
+          info.inChannels, kh, kw, strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth,
+          packed, 4 * panelFloats);
+        simd.gemmStrided(packed, 4, 16, 4 * panelFloats, ptr(backend, dyNhwc) + b0 * pixels * co * 4, 4 * co, 32,
+          patch, co, nb * pixels, ptr(backend, dW), co, b0 > 0 ? 1 : 0, work, work + 32 * 4);
       }
     } finally {
       scratch.free();

@@ -40,6 +40,21 @@ export function imagesPerSlice(floatsPerImage: number, batch: number, budgetFloa
   return Math.max(1, Math.min(batch, Math.floor(budgetFloats / Math.max(1, floatsPerImage))));
 }
 
+/**
+ * Floats between matrices (or panels) that kernels write side by side, for blocks of
+ * `floats` floats: rounded up to an odd number of 64-byte cache lines. Rows of several such
+ * blocks written at once, a multiple of 4 KB apart, share one L1 cache set and evict each
+ * other (Winograd's filter transform ran 4–5× slower so; the filter gradient's transposed
+ * patch panels of ResNet-20's 32×32×16 stride-2 layer, 12 KB apart, 2× slower).
+ */
+export function cacheSpreadStride(floats: number): number {
+  const lines = Math.ceil(floats / 16);
+  return (lines % 2 === 0 ? lines + 1 : lines) * 16;
+}
+
+/** Floats of scratch `gemmStrided` needs: a 4×8 edge tile (32) and its edge panels (12 · 512). */
+export const GEMM_STRIDED_SCRATCH = 32 + 12 * 512;
+
 /** Packs op(B) (K×N) once, into space from `scratch`, for several {@link gemm} calls. */
 export function packB(simd: SimdExports, scratch: Scratch, b: GemmOperand, k: number, n: number): PackedB {
   const packedB = scratch.alloc(Math.ceil(n / 8) * 8 * k);

@@ -1,6 +1,6 @@
 import type { backend_util } from '@tensorflow/tfjs-core';
 import type { GemmEpilogue } from './gemm.js';
-import { imagesPerSlice } from './gemm.js';
+import { cacheSpreadStride, GEMM_STRIDED_SCRATCH, imagesPerSlice } from './gemm.js';
 import type { Scratch, SimdExports } from './simd/simd_module.js';
 import type { WasmBackendLike } from './wasm_backend.js';
 
@@ -32,8 +32,6 @@ const MIN_CHANNELS = 8;
 /** Floats of scratch the SIMD transforms need (672 bytes). */
 const WORK = 168;
 
-/** Floats of scratch `gemmStrided` needs: a 4×8 edge tile and edge panels (12 · 512). */
-const GEMM_SCRATCH = 32 + 12 * 512;
 
 /**
  * The 36 products C[ξ] (+)= op(A[ξ]) · op(B[ξ]) of one slice on the transformed blocks where
@@ -88,17 +86,8 @@ export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
   return outHeight > 0 && outWidth > 0 && info.batchSize > 0 && XI * blocks <= 0.7 * 9 * outHeight * outWidth;
 }
 
-/**
- * Floats between the matrices of successive ξ, for matrices of `floats` floats: rounded up to
- * an odd number of 64-byte cache lines. A transform reads or writes the same row of all 36
- * matrices at once; at a distance of a multiple of 4 KB (the filter's 32 · 64 floats are
- * 8 KB) those rows share one cache set and evict each other: the filter transform ran 4–5×
- * slower so (kernels measured alone, examples/benchmark).
- */
-function xiStride(floats: number): number {
-  const lines = Math.ceil(floats / 16);
-  return (lines % 2 === 0 ? lines + 1 : lines) * 16;
-}
+/** Floats between the matrices of successive ξ (see {@link cacheSpreadStride}). */
+const xiStride = cacheSpreadStride;
 
 /** A 3×3 stride-1 convolution as the kernels below see it: channels last, zeros outside. */
 interface Conv3x3 {
@@ -187,7 +176,7 @@ function forward(simd: SimdExports, scratch: Scratch, c: Conv3x3, x: number, u: 
   const { vStride: vs, mStride: ms } = g;
   const v = scratch.alloc(XI * vs);
   const m = scratch.alloc(XI * ms);
-  const gw = scratch.alloc(GEMM_SCRATCH);
+  const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
   for (let b0 = 0; b0 < c.batch; b0 += g.chunk) {
     const nb = Math.min(g.chunk, c.batch - b0);
     const t = nb * g.tiles;
@@ -222,7 +211,7 @@ export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: ba
   const v = scratch.alloc(XI * vs);
   const dm = scratch.alloc(XI * ms);
   const du = scratch.alloc(XI * us);
-  const gw = scratch.alloc(GEMM_SCRATCH);
+  const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
   for (let b0 = 0; b0 < info.batchSize; b0 += g.chunk) {
     const nb = Math.min(g.chunk, info.batchSize - b0);
     const t = nb * g.tiles;
@@ -278,7 +267,7 @@ function adjointInputGrad(
   const { vStride: vs, mStride: ms } = g;
   const dm = scratch.alloc(XI * ms);
   const dv = scratch.alloc(XI * vs);
-  const gw = scratch.alloc(GEMM_SCRATCH);
+  const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
   // (The heap's view is read after the allocations above, which may have grown the memory.)
   backend.wasm.HEAPF32.fill(0, dx >> 2, (dx + c.batch * g.xImage) >> 2);
   for (let b0 = 0; b0 < c.batch; b0 += g.chunk) {

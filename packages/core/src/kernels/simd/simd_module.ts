@@ -25,7 +25,7 @@ export interface SimdExports {
   ): void;
   im2colPackedT(
     x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
-    dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number,
+    dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number, panelStride: number,
   ): void;
   biasRelu(y: number, rows: number, cols: number, bias: number, relu: number, out: number): void;
   reluGrad(dy: number, x: number, n: number, out: number): void;
