@@ -174,7 +174,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       .command('train')
       .description('train one model once, from flags (a one-trial experiment)')
       .addOption(new Option('--dataset <name>', 'dataset').choices([...DATASET_CHOICES]).default('mnist'))
-      .addOption(new Option('--model <arch>', 'architecture').choices(['mlp', 'simpleCnn', 'kerasCnn', 'convNet4']).default('kerasCnn'))
+      .addOption(new Option('--model <arch>', 'architecture').choices(['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'resnet', 'vgg']).default('kerasCnn'))
       .option('--norm <spec>', "normalization: batch | layer | group | instance | none, or a JSON spec such as '{\"type\":\"group\",\"groups\":8}'", 'batch')
       .addOption(new Option('--position <where>', 'normalization before or after the activation').choices(['before-activation', 'after-activation']))
       .option('--epochs <n>', 'epochs', '1')

@@ -7,7 +7,7 @@ import { checkTraining } from './training_checks.js';
 /** Dataset names the CLI can load. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
 /** Architectures of `@bnlab/models`. */
-export const ARCHITECTURES = ['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'custom'] as const;
+export const ARCHITECTURES = ['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'resnet', 'vgg', 'custom'] as const;
 /** Optimizers a trial can use. */
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 
