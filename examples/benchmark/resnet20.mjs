@@ -1,8 +1,9 @@
 // ResNet-20 (He et al. 2016, CIFAR) training for bench.mjs's `--models resnet20`: the model as a
 // bnlab user builds it (`resnet` from @bnlab/models, batch norm, shortcut A or B), SGD with
-// momentum 0.9, batch 128, CIFAR-shaped random images with random labels (the step's cost does
+// momentum 0.9 (bnlab's fused `momentum`), batch 128, CIFAR-shaped random images with random labels (the step's cost does
 // not depend on the pixels). Its PyTorch twin is torch_resnet.py.
 import * as tf from '@tensorflow/tfjs-core';
+import { momentum } from '@bnlab/core';
 import { resnet } from '@bnlab/models';
 
 export const RESNET_BATCH = 128;
@@ -21,9 +22,13 @@ export function resnetBatches() {
   }));
 }
 
-/** SGD with momentum 0.9, learning rate 0.1 (He et al.'s CIFAR schedule starts there). */
+/**
+ * SGD with momentum 0.9, learning rate 0.1 (He et al.'s CIFAR schedule starts there):
+ * bnlab's `momentum` (tf.train.momentum's update, fused per variable), as bench.mjs's MNIST
+ * models use bnlab's `adam`.
+ */
 export function resnetOptimizer() {
-  return tf.train.momentum(0.1, 0.9);
+  return momentum(0.1, 0.9);
 }
 
 /** One training step on batch i (softmax cross-entropy); returns the loss tensor. */

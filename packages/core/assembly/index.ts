@@ -1640,4 +1640,30 @@ export function adamStep(
   }
 }
 
+/**
+ * tfjs's momentum step for n floats: a' = m·a + g, then w' = c·a' + w (c = −learning rate),
+ * or with Nesterov w' = c·(g + a'·m) + w; each product and sum rounded as tfjs's separate
+ * kernels round them.
+ */
+export function momentumStep(w: usize, a: usize, g: usize, n: i32, m: f32, c: f32, nesterov: bool, wOut: usize, aOut: usize): void {
+  const vm = f32x4.splat(m), vc = f32x4.splat(c);
+  let i: i32 = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const a1 = f32x4.add(f32x4.mul(vm, v128.load(a + o)), gv);
+    const step = nesterov ? f32x4.add(gv, f32x4.mul(a1, vm)) : a1;
+    v128.store(aOut + o, a1);
+    v128.store(wOut + o, f32x4.add(f32x4.mul(vc, step), v128.load(w + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const gs = load<f32>(g + o);
+    const a1 = m * load<f32>(a + o) + gs;
+    const step = nesterov ? gs + a1 * m : a1;
+    store<f32>(aOut + o, a1);
+    store<f32>(wOut + o, c * step + load<f32>(w + o));
+  }
+}
+
 export { winoFilter, winoFilterGrad, winoInput, winoOutput, winoGradOutput, winoGradInput } from './winograd';

@@ -26,6 +26,7 @@ export {
 } from './ops/batch_norm_training.js';
 export type { BatchNormTrainingOptions, BatchNormTrainingResult } from './ops/batch_norm_training.js';
 export { adam, FusedAdamOptimizer } from './optimizers/adam.js';
+export { momentum, FusedMomentumOptimizer } from './optimizers/momentum.js';
 export { conv2dBiasActivation, CONV2D_BIAS_ACTIVATION_KERNEL } from './ops/conv2d_bias_activation.js';
 export type { Conv2DBiasActivationOptions } from './ops/conv2d_bias_activation.js';
 export { groupNorm, groupNormAvailable, registerGroupNormKernels, GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL } from './ops/group_norm.js';

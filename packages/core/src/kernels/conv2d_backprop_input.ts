@@ -1,6 +1,6 @@
 import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { gemm, imagesPerSlice, packB } from './gemm.js';
+import { GEMM_STRIDED_SCRATCH, imagesPerSlice, packB } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { winogradApplies, winogradInputGrad } from './winograd.js';
 import { assertDyShape } from './dy_shape.js';
@@ -60,18 +60,20 @@ const conv2DBackpropInput: KernelFunc = (args) => {
         return dx;
       }
       // A few images at a time, so the patch-matrix gradient is read back from cache; Wᵀ
-      // is packed once.
+      // is packed once, dy's rows are read where they lie.
       const pixels = outHeight * outWidth;
+      const co = info.outChannels;
       const chunk = imagesPerSlice(pixels * patch, info.batchSize);
       const dcols = scratch.alloc(chunk * pixels * patch);
-      const wT = packB(simd, scratch, { at: ptr(backend, filter), transposed: true, ld: info.outChannels }, info.outChannels, patch);
+      const wT = packB(simd, scratch, { at: ptr(backend, filter), transposed: true, ld: co }, co, patch);
+      const work = scratch.alloc(GEMM_STRIDED_SCRATCH);
       const at = ptr(backend, dx);
       const imageFloats = inHeight * inWidth * info.inChannels;
       backend.wasm.HEAPF32.fill(0, at >> 2, (at >> 2) + info.batchSize * imageFloats);
       for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
         const nb = Math.min(chunk, info.batchSize - b0);
-        gemm(simd, backend, { at: ptr(backend, dy) + b0 * pixels * info.outChannels * 4, transposed: false, ld: info.outChannels },
-          wT, nb * pixels, patch, info.outChannels, dcols, patch);
+        simd.gemmStrided(ptr(backend, dy) + b0 * pixels * co * 4, 4 * co, 4, 16 * co, wT.packedB, 32, 32 * co,
+          nb * pixels, patch, co, dcols, patch, 0, work, work + 32 * 4);
         simd.col2im(dcols, nb, inHeight, inWidth, info.inChannels, kh, kw, info.strideHeight, info.strideWidth,
           1, 1, top, left, outHeight, outWidth, at + b0 * imageFloats * 4);
       }
