@@ -4,6 +4,10 @@ import type { EpochRecord, RunStatus } from '@bnlab/core';
 export type RunEvent =
   | { type: 'experiment-start'; name: string; trials: number; toRun: number; skipped: number; workers: number; outDir: string }
   | { type: 'trial-start'; id: string; label: string; seed: number; index: number; totalSteps: number }
+  /** The trial goes on from its checkpoint: the first epoch it runs (from 0) and the steps already done. */
+  | { type: 'trial-resume'; id: string; epoch: number; step: number }
+  /** A checkpoint could not be read (the trial starts over) or written (the trial goes on without it). */
+  | { type: 'checkpoint-problem'; id: string; message: string }
   | { type: 'trial-progress'; id: string; step: number; totalSteps: number; loss: number }
   | { type: 'epoch'; id: string; record: EpochRecord }
   | {

@@ -22,6 +22,7 @@ export async function runTrialsHere(
     listener: options.listener,
     stop: options.stop,
     environment: collectEnvironment(backend),
+    checkpoints: store.dir,
   };
   const results: TrialResult[] = [];
   for (const trial of trials) {

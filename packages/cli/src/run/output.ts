@@ -59,6 +59,13 @@ export function createOutput(
         if (multi) bars.set(e.id, multi.create(e.totalSteps, 0, { label: `${e.label} seed ${e.seed}`, info: '' }));
         else log(`start  ${e.label} seed ${e.seed}`);
         break;
+      case 'trial-resume':
+        bars.get(e.id)?.update(e.step, { info: `resumed at epoch ${e.epoch + 1}` });
+        if (!multi) log(`resume ${e.id} at epoch ${e.epoch + 1} of its checkpoint`);
+        break;
+      case 'checkpoint-problem':
+        log(`note   ${e.message}`);
+        break;
       case 'trial-progress':
         bars.get(e.id)?.update(e.step, { info: `loss ${e.loss.toFixed(4)}` });
         break;

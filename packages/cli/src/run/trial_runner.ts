@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BnlabError } from '@bnlab/core';
+import { BnlabError, isBnlabError } from '@bnlab/core';
 import type { BackendInfo } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
 import { fromSpec } from '@bnlab/models';
@@ -15,6 +15,7 @@ import type { DataCache, TrialData } from './data.js';
 import type { RunListener } from './events.js';
 import { failedRecord, trialConfig } from './failed_record.js';
 import { makeOptimizer } from './optimizer.js';
+import { loadCheckpoint, removeCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 /** What a trial needs from its surroundings. */
 export interface TrialEnvironment {
@@ -25,6 +26,12 @@ export interface TrialEnvironment {
   stop: { requested: boolean };
   /** Versions and such recorded with the run. */
   environment: Record<string, unknown>;
+  /**
+   * The results folder whose `checkpoints/` keep each running trial's state at its last epoch
+   * end, so that a trial stopped before it finished goes on from there when run again. Without
+   * it, trials are not checkpointed.
+   */
+  checkpoints?: string;
 }
 
 /** Emits a progress event about every this many steps. */
@@ -76,9 +83,10 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     },
   });
   try {
-    await recorder.begin(built);
-    let step = 0;
-    for (let epoch = 0; epoch < run.epochs && !recorder.shouldStop; epoch++) {
+    const resumed = await resumeFromCheckpoint(trial, env, setup);
+    await recorder.begin(built, resumed ? { resumeFrom: resumed.record } : {});
+    let step = resumed?.step ?? 0;
+    for (let epoch = resumed?.epoch ?? 0; epoch < run.epochs && !recorder.shouldStop; epoch++) {
       recorder.beginEpoch(epoch);
       for await (const batch of train.batches({
         batchSize: fields.training.batchSize,
@@ -109,8 +117,13 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
       }
       const epochRecord = await recorder.endEpoch();
       if (epochRecord) env.listener({ type: 'epoch', id: trial.id, record: epochRecord });
+      // Not after the last epoch (the trial is about to end) nor once it stops (it diverged, or
+      // the epoch was cut short by Ctrl-C: the previous checkpoint stays the one to go on from).
+      if (env.checkpoints && epochRecord && !recorder.shouldStop && epoch + 1 < run.epochs) await checkpoint(trial, env, built, optimizer, recorder.record);
     }
     record = await recorder.end(env.stop.requested ? 'interrupted' : 'completed');
+    // A final record: its trial will not run again.
+    if (env.checkpoints && (record.status === 'completed' || record.status === 'diverged')) await removeCheckpoint(env.checkpoints, trial.id).catch(() => undefined);
     if (fields.record.featureMaps && record.status === 'completed') featureMaps = await firstFeatureMaps(built, test);
   } catch (e) {
     record = await recorder.fail(e);
@@ -144,6 +157,50 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
   });
   if (leaked > 0) record.environment = { ...record.environment, leakedTensors: leaked };
   return featureMaps ? { trial, record, featureMaps } : { trial, record };
+}
+
+/**
+ * Puts the trial's checkpoint, when it has one, into its freshly built model and optimizer, and
+ * says where the run goes on: the epoch after the checkpoint's and the steps done by then. A
+ * checkpoint that cannot be used (damaged, or of a model that no longer fits) is reported and
+ * the trial starts over; it is replaced at the next epoch end.
+ */
+async function resumeFromCheckpoint(
+  trial: Trial,
+  env: TrialEnvironment,
+  setup: Pick<Awaited<ReturnType<typeof prepare>>, 'built' | 'optimizer' | 'run'>,
+): Promise<{ record: TrainingRecord; epoch: number; step: number } | undefined> {
+  if (!env.checkpoints) return undefined;
+  try {
+    const saved = await loadCheckpoint(env.checkpoints, trial.id);
+    if (!saved) return undefined;
+    const last = saved.record.epochs[saved.record.epochs.length - 1];
+    if (!last || last.epoch + 1 >= setup.run.epochs) {
+      saved.model.forEach((t) => t.dispose());
+      saved.optimizer.forEach((t) => t.tensor.dispose());
+      throw new BnlabError('DATA_FORMAT', `the checkpoint of trial ${trial.id} is not at the end of one of its first ${setup.run.epochs - 1} epochs`, { where: 'checkpoint' });
+    }
+    await restoreCheckpoint(saved, setup.built, setup.optimizer, `the checkpoint of trial ${trial.id}`);
+    const epoch = last.epoch + 1;
+    // Every epoch before the last one is whole.
+    const step = epoch * setup.run.batchesPerEpoch;
+    env.listener({ type: 'trial-resume', id: trial.id, epoch, step });
+    return { record: saved.record, epoch, step };
+  } catch (e) {
+    if (!isBnlabError(e)) throw e;
+    env.listener({ type: 'checkpoint-problem', id: trial.id, message: `${e.message}; trial ${trial.id} starts over` });
+    return undefined;
+  }
+}
+
+/** Saves the trial's state at an epoch end; a checkpoint that cannot be written is reported, and training goes on. */
+async function checkpoint(trial: Trial, env: TrialEnvironment, model: Parameters<typeof saveCheckpoint>[2], optimizer: tf.Optimizer, record: TrainingRecord): Promise<void> {
+  try {
+    await saveCheckpoint(env.checkpoints as string, trial.id, model, optimizer, record);
+  } catch (e) {
+    if (!isBnlabError(e)) throw e;
+    env.listener({ type: 'checkpoint-problem', id: trial.id, message: `${e.message}; trial ${trial.id} goes on without a checkpoint` });
+  }
 }
 
 /**

@@ -51,6 +51,7 @@ export async function workerMain(): Promise<void> {
             stop,
             listener: (event) => send({ type: 'event', event }),
             environment: collectEnvironment(backend),
+            checkpoints: m.outDir,
           };
           initError = null;
           send({ type: 'ready' });

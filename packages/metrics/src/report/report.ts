@@ -126,7 +126,7 @@ export function sharedConfig(runs: readonly TrainingRecord[]): KeyValueRows {
  * Final test accuracy of each batch-norm variant with precise statistics (when recorded),
  * with the moving averages and with batch statistics: batch norm's train/inference gap.
  */
-async function batchNormStatisticsChart(groups: ReturnType<typeof groupRuns>, level: number): Promise<Figure> {
+async function batchNormStatisticsChart(groups: ReturnType<typeof groupRuns>, level: number): Promise<Figure | undefined> {
   const has = (r: TrainingRecord, m: string): boolean => Number.isFinite(runValue(r, m, 'last'));
   const points: SweepPoint[] = [];
   for (const g of groups) {
@@ -143,6 +143,8 @@ async function batchNormStatisticsChart(groups: ReturnType<typeof groupRuns>, le
       if (values.length > 0) points.push({ series: g.label, x, values });
     }
   }
+  // Every batch-norm run failed or was interrupted (left out of the results): no chart.
+  if (points.length === 0) return undefined;
   return sweepChart(points, {
     title: 'Batch norm: test accuracy by the statistics it normalizes with',
     xTitle: 'Statistics',
@@ -184,7 +186,8 @@ export async function standardFigures(runs: readonly TrainingRecord[], groupBy: 
       }),
     );
   }
-  if (has(extraKeys.bnBatchTestAccuracy)) figures.push(await batchNormStatisticsChart(groups, level));
+  const bnChart = has(extraKeys.bnBatchTestAccuracy) ? await batchNormStatisticsChart(groups, level) : undefined;
+  if (bnChart) figures.push(bnChart);
   if (has(extraKeys.probeAccuracyInferenceMode) && has(extraKeys.probeAccuracyTrainingMode)) {
     figures.push(
       await epochChart(firsts, {

@@ -134,6 +134,18 @@ test('batch-norm runs get columns and a chart for the moving-average and batch-s
   expect(chart!.svg).toContain('precise statistics');
 });
 
+test('a report whose only batch-norm runs were interrupted builds, without the batch-norm statistics chart', async () => {
+  const { buildReport } = await import('../../src/report/report');
+  const { syntheticRecord } = await import('../helpers/records');
+  const { extraKeys } = await import('../../src/record/record');
+  const bn = syntheticRecord({ runId: 'bn-1', seed: 1, config: { variant: 'batch norm' } });
+  for (const e of bn.epochs) e.extra = { ...e.extra, [extraKeys.bnMovingTestAccuracy]: 0.3, [extraKeys.bnBatchTestAccuracy]: 0.96 };
+  bn.status = 'interrupted';
+  // Stopped part way, the run's epochs hold batch-norm figures but it is left out of the results.
+  const { report } = await buildReport({ title: 't', runs: [bn], groupBy: 'variant' });
+  expect(report.figures.find((f) => f.id === 'batch-norm-statistics')).toBeUndefined();
+});
+
 test('a difference of accuracies is cut at ±100%, not at 0', () => {
   const gap = meanCI([-0.1, 0.2, 0.9]);
   expect(gap.lower).toBeGreaterThan(-1);
