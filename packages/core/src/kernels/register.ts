@@ -18,6 +18,7 @@ import { identityConfig } from './identity.js';
 import { sliceConfig } from './slice.js';
 import { fusedBatchNormConfig } from './fused_batch_norm.js';
 import { reluGradConfig, useFusedReluGradient, useStockReluGradient } from './relu_grad.js';
+import { meanGradConfig, useFusedMeanGradient, useStockMeanGradient } from './mean_grad.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -30,7 +31,8 @@ const ADDED: readonly KernelConfig[] = [
  * tfjs-backend-wasm kernels bnlab replaces: `MaxPoolGrad` because it is wrong,
  * `Add` (a bias broadcast), `MaxPool`, `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput`, `Tile`, `Sum`, `Mean`, `BatchMatMul`, `Identity`, `Slice` and
  * `FusedBatchNorm` because they are slow (see each kernel's doc; cases a fast path does not cover go back to tfjs's own).
- * With them, `Relu`'s gradient becomes one fused kernel, `BnlabReluGrad` (restored by
+ * With them, `Relu`'s gradient becomes one fused kernel, `BnlabReluGrad`, and so does `Mean`'s
+ * over a run of axes (global average pooling), `BnlabMeanGrad` (both restored by
  * {@link unregisterWasmTrainingKernels}).
  */
 const REPLACED: readonly KernelConfig[] = [
@@ -48,6 +50,7 @@ const REPLACED: readonly KernelConfig[] = [
   sliceConfig,
   fusedBatchNormConfig,
   reluGradConfig,
+  meanGradConfig,
 ];
 
 /** Every kernel bnlab registers for the `wasm` backend. */
@@ -90,7 +93,10 @@ export function registerWasmTrainingKernels(options: RegisterKernelsOptions = {}
     registerKernel(config);
     registered.push(config.kernelName);
   }
-  if (replace) useFusedReluGradient();
+  if (replace) {
+    useFusedReluGradient();
+    useFusedMeanGradient();
+  }
   return registered;
 }
 
@@ -108,6 +114,7 @@ export function unregisterWasmTrainingKernels(): void {
     if (original) registerKernel(original);
   }
   useStockReluGradient();
+  useStockMeanGradient();
 }
 
 /**

@@ -100,6 +100,21 @@ describe('the residual add, global average pooling and shortcut A on wasm match 
   }
 
   it.each([
+    { shape: [6, 5, 8], axis: [0] }, // leading axes
+    { shape: [3, 4, 5, 6], axis: [1, 2, 3] }, // to the end: tfjs's own gradient
+    { shape: [2, 3, 4, 5, 6], axis: [2, 3] },
+    { shape: [4, 7, 3], axis: [1] }, // 3 columns: the scalar tail
+  ])('the gradient of a mean over $axis of $shape', async ({ shape, axis }) => {
+    await compareGrads('mean', [shape], (x) => tf.mean(x, axis), 173);
+  });
+
+  it('a gradient of the pooling gradient (recorded) falls back to tfjs\'s formula and agrees', async () => {
+    // d/dx Σ (∂/∂x Σ mean(x)²)·r: the inner gradient is recorded, so it must be differentiable.
+    await compareGrads('mean double gradient', [[2, 4, 4, 8]], (x) =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mean(t, [1, 2]))))(x), 174);
+  });
+
+  it.each([
     { x: [2, 9, 9, 16], co: 32 },
     { x: [3, 8, 8, 32], co: 64 },
   ])('shortcut A: x[:, ::2, ::2, :] zero-padded along channels, $x → $co channels', async ({ x, co }) => {
@@ -189,5 +204,12 @@ describe("ResNet-20's shapes take bnlab's fast paths on wasm", () => {
       const expected = tf.tile(tf.reshape(tf.div(tf.range(0, 64), 64), [1, 1, 1, 64]), [4, 8, 8, 1]);
       expect(tf.max(tf.abs(tf.sub(dx, expected))).dataSync()[0]).toBeLessThan(1e-6);
     });
+    // One fused kernel, not tfjs's ones + broadcasting multiply + division.
+    const x = tf.randomNormal([4, 8, 8, 64]);
+    const profile = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mean(t, [1, 2])))(x));
+    const names = profile.kernels.map((k) => k.name);
+    expect(names).toContain('BnlabMeanGrad');
+    expect(names).not.toContain('RealDiv');
+    tf.dispose([x, profile.result as tf.Tensor]);
   });
 });

@@ -40,6 +40,7 @@ export interface SimdExports {
     eps: number, c1: number, c2: number,
     wOut: number, mOut: number, vOut: number,
   ): void;
+  spreadRows(v: number, slices: number, rows: number, cols: number, scale: number, out: number): void;
   momentumStep(w: number, a: number, g: number, n: number, m: number, c: number, nesterov: number, wOut: number, aOut: number): void;
   maxPool2x2(x: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, y: number): void;
   maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number): void;
