@@ -172,7 +172,8 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
   const paths = Object.keys(experiment.grid);
   for (const p of paths) checkGridPath(p, file);
   for (const [p, labels] of Object.entries(experiment.labels ?? {})) {
-    const values = experiment.grid[p];
+    // Own paths only: `toString` or `hasOwnProperty` would otherwise find Object.prototype's function.
+    const values = Object.hasOwn(experiment.grid, p) ? experiment.grid[p] : undefined;
     if (!values) throw new BnlabError('INVALID_CONFIG', `${file}: labels: "${p}" is not a grid path`, { where: `labels.${p}` });
     if (labels.length !== values.length) {
       throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p} has ${labels.length} labels for ${values.length} grid values`, { where: `labels.${p}` });
@@ -210,6 +211,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
   };
   const combos = gridCombinations(experiment, file);
   const trials: Trial[] = [];
+  const ids = new Set<string>();
   for (const combo of combos) {
     const raw = structuredClone(base) as Record<string, unknown>;
     const variant: Record<string, unknown> = {};
@@ -254,8 +256,14 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     const hashed = hashedFields(parsed.data);
     for (const seed of experiment.seeds) {
       const hash = createHash('sha256').update(canonicalJson({ fields: hashed, seed })).digest('hex').slice(0, 8);
+      let id = `${slug(variantLabel)}-seed${seed}-${hash}`;
+      // Variants that differ only in what the hash leaves out (`evaluation`, without batch norm),
+      // with labels alike in the 80 characters the slug keeps, would share an id (one results
+      // file, written by two trials): the later one's hash takes its label in too.
+      if (ids.has(id)) id = `${slug(variantLabel)}-seed${seed}-${createHash('sha256').update(canonicalJson({ fields: hashed, seed, variantLabel })).digest('hex').slice(0, 8)}`;
+      ids.add(id);
       trials.push({
-        id: `${slug(variantLabel)}-seed${seed}-${hash}`,
+        id,
         index: trials.length,
         variant,
         variantLabel,

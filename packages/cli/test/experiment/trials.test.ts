@@ -152,6 +152,30 @@ describe('expandTrials', () => {
     expect(() => expandTrials(parseExperiment({ ...base, labels: { 'model.norm': ['x'] } }))).toThrow(/1 labels for 2 grid values/);
   });
 
+  it.each([
+    ['toString', []],
+    ['hasOwnProperty', ['a']],
+  ])('refuses labels for "%s", which is no grid path but a name every object inherits (found by fuzzing)', (path, labels) => {
+    // Looked up on the grid object, these found Object.prototype's functions, whose lengths (0 and 1) matched the labels.
+    expect(() => expandTrials(parseExperiment({ ...base, labels: { [path]: labels } }), 'exp.json')).toThrow(`exp.json: labels: "${path}" is not a grid path`);
+  });
+
+  it('gives distinct ids to variants that differ only in a non-batch-norm model\'s evaluation, when their labels agree in the 80 characters an id keeps (found by fuzzing)', () => {
+    const grid = {
+      'training.optimizer': [{ name: 'adam', learningRate: 0.001 }],
+      'model.norm': [{ type: 'none' }, { type: 'group', groups: 2 }],
+      'training.shuffle': [true, false],
+      'evaluation.preciseBatches': [1, 2],
+    };
+    const trials = expandTrials(parseExperiment({ ...base, grid }));
+    // 83 characters as an id, which keeps the first 80: without "=1" or "=2"
+    expect(trials.map((t) => t.variantLabel)).toContain('optimizer=adam(learningRate:0.001) norm=group(groups:2) shuffle=true preciseBatches=1');
+    expect(new Set(trials.map((t) => t.id)).size).toBe(trials.length);
+    // The first of two such trials keeps the id it always had.
+    const one = expandTrials(parseExperiment({ ...base, grid: { ...grid, 'evaluation.preciseBatches': [1] } }));
+    expect(trials.filter((t) => t.variantLabel.endsWith('preciseBatches=1')).map((t) => t.id)).toEqual(one.map((t) => t.id));
+  });
+
   it('without a grid runs the base configuration once per seed', () => {
     const trials = expandTrials(parseExperiment({ ...base, grid: {} }));
     expect(trials.map((t) => t.variantLabel)).toEqual(['base', 'base', 'base']);

@@ -25,30 +25,16 @@ import { chunk, ihdr, pngOf } from '../support/png_writer.js';
 import { cifarBatch, cifarRecord, recordPixel } from '../support/cifar_bytes.js';
 import { idxImages, idxLabels } from '../support/idx_bytes.js';
 import { chunked, tarBytes, tarGzBytes } from '../support/tar_bytes.js';
+import { corruptedBytes, FuzzOutcomes, fuzzParameters, fuzzTimeLimit } from '../../../../test-support/fuzz.js';
 
 const fixture = (name: string) => new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'images', name)));
 
-const outcomes = { ok: 0, error: 0 };
+const outcomes = new FuzzOutcomes((e) => e instanceof BnlabError);
 
 /** Runs `parse`; a thrown non-BnlabError fails the property. */
-async function typedOrValid(parse: () => unknown): Promise<'ok' | 'error'> {
-  try {
-    await parse();
-    outcomes.ok++;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof BnlabError) {
-      outcomes.error++;
-      return 'error';
-    }
-    throw e;
-  }
-}
+const typedOrValid = (parse: () => unknown): Promise<'ok' | 'error'> => outcomes.of(parse);
 
-beforeEach(() => {
-  outcomes.ok = 0;
-  outcomes.error = 0;
-});
+beforeEach(() => outcomes.reset());
 
 afterEach(() => {
   // The inputs reach both outcomes: valid files (untouched or harmlessly changed) and errors.
@@ -57,37 +43,17 @@ afterEach(() => {
 });
 
 /** Random bytes, truncations of `valid`, and copies of `valid` with a few bytes changed. */
-function inputs(valid: Uint8Array): fc.Arbitrary<Uint8Array> {
-  return fc.oneof(
-    fc.uint8Array({ maxLength: 2048 }),
-    fc.nat({ max: valid.length }).map((n) => valid.slice(0, n)),
-    fc
-      .array(fc.tuple(fc.nat({ max: Math.max(0, valid.length - 1) }), fc.integer({ min: 0, max: 255 })), {
-        minLength: 1,
-        maxLength: 4,
-      })
-      .map((changes) => {
-        const copy = valid.slice();
-        for (const [at, value] of changes) copy[at] = value;
-        return copy;
-      })
-  );
-}
+const inputs = (valid: Uint8Array): fc.Arbitrary<Uint8Array> => corruptedBytes(valid);
 
 /**
  * fast-check parameters: `numRuns` random inputs after the unchanged valid input, so every run
  * reaches the valid outcome whatever the random seed draws (a run of 150 corrupted gzip files
  * can hold no harmless change at all).
  */
-const runs = <T extends unknown[]>(numRuns: number, ...valid: T) => ({
-  numRuns: FUZZ_RUNS ?? numRuns,
-  examples: [valid],
-});
+const runs = <T extends unknown[]>(numRuns: number, ...valid: T) => fuzzParameters(numRuns, [valid]);
 
-/** `BNLAB_FUZZ_RUNS`, the number of runs of every property in the long mode. */
-const FUZZ_RUNS = ((n) => (Number.isInteger(n) && n > 0 ? n : undefined))(Number(process.env['BNLAB_FUZZ_RUNS']));
 /** A test's time limit: generous in the long mode. */
-const limit = (ms: number) => (FUZZ_RUNS === undefined ? ms : 24 * 3600 * 1000);
+const limit = fuzzTimeLimit;
 
 /** A decompressor wrapped to check it never returns more than the cap it was given. */
 function checkedCap(inflate: Inflate): Inflate {

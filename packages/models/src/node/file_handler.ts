@@ -54,16 +54,19 @@ function ioError(message: string, where: string, cause: unknown): BnlabError {
   return new BnlabError('IO_ERROR', `${message}${reason}`, { where, cause });
 }
 
-/** Bytes the weights described by `specs` take, or `null` when a string weight makes it variable. */
-function expectedBytes(specs: io.WeightsManifestEntry[]): number | null {
-  let total = 0;
+/**
+ * Bytes the weights described by `specs` take: exactly, or at least (`exact` false) when a string
+ * weight makes the size variable, each of its strings stored after a 4-byte length.
+ */
+function expectedBytes(specs: io.WeightsManifestEntry[]): { bytes: number; exact: boolean } {
+  let bytes = 0;
+  let exact = true;
   for (const spec of specs) {
-    const dtype = spec.quantization?.dtype ?? spec.dtype;
-    const size = BYTES_PER_ELEMENT[dtype];
-    if (size === undefined) return null;
-    total += spec.shape.reduce((p, d) => p * d, 1) * size;
+    const size = BYTES_PER_ELEMENT[spec.quantization?.dtype ?? spec.dtype];
+    if (size === undefined) exact = false;
+    bytes += spec.shape.reduce((p, d) => p * d, 1) * (size ?? 4);
   }
-  return total;
+  return { bytes, exact };
 }
 
 async function save(dir: string, artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
@@ -134,12 +137,27 @@ async function save(dir: string, artifacts: io.ModelArtifacts): Promise<io.SaveR
 }
 
 /**
+ * A value of model.json as JSON, for messages; one nested too deep for JSON.stringify (which
+ * recurses, and overflowed the stack with a RangeError instead of the error naming the field) is
+ * described instead.
+ */
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return 'a value nested too deeply to show';
+  }
+}
+
+/**
  * Checks one entry of a weights manifest, so that a malformed one fails on load naming its field
  * rather than in the first prediction: a non-empty `name`, a `shape` of non-negative integers, a
- * `dtype` tfjs stores and, when quantized, a quantized dtype.
+ * `dtype` tfjs stores and, when quantized, a quantized dtype (with a finite `scale` and `min` for
+ * uint8 and uint16).
  */
 function checkWeightEntry(entry: unknown, field: string, fail: (field: string, rule: string) => never): void {
-  const got = (value: unknown): string => `got ${value === undefined ? 'nothing' : JSON.stringify(value)}`;
+  const got = (value: unknown): string => `got ${shown(value)}`;
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
     fail(field, `must be an object {name, shape, dtype}, ${got(entry)}`);
   }
@@ -157,6 +175,11 @@ function checkWeightEntry(entry: unknown, field: string, fail: (field: string, r
     const q = quantization as Record<string, unknown> | null;
     if (q === null || typeof q !== 'object' || typeof q['dtype'] !== 'string' || !QUANTIZED_DTYPES.includes(q['dtype'])) {
       fail(`${field}.quantization.dtype`, `must be one of ${QUANTIZED_DTYPES.join(', ')}, ${got(q?.['dtype'])}`);
+    }
+    // tfjs decodes uint8 and uint16 values as `value × scale + min`: without two numbers every
+    // value is NaN, and the model loaded and predicted NaN.
+    for (const key of q!['dtype'] === 'float16' ? [] : ['scale', 'min']) {
+      if (!Number.isFinite(q![key])) fail(`${field}.quantization.${key}`, `must be a finite number for ${q!['dtype']} weights, ${got(q![key])}`);
     }
   }
 }
@@ -189,7 +212,7 @@ function parseModelJson(text: string, path: string): io.ModelJSON {
     for (const p of g!.paths as unknown[]) {
       // Weights must sit beside model.json: a path that leaves the folder is refused.
       if (typeof p !== 'string' || p === '' || basename(p) !== p || p === '.' || p === '..') {
-        fail(`weightsManifest[${i}].paths`, `must hold plain file names in the model's folder, got ${JSON.stringify(p)}`);
+        fail(`weightsManifest[${i}].paths`, `must hold plain file names in the model's folder, got ${shown(p)}`);
       }
     }
     (g!.weights as unknown[]).forEach((entry, j) => checkWeightEntry(entry, `weightsManifest[${i}].weights[${j}]`, fail));
@@ -220,11 +243,13 @@ async function readWeights(dir: string, modelJsonPath: string, manifest: io.Weig
   }
   const buffers = files.map((f) => f.bytes);
   const total = buffers.reduce((s, b) => s + b.byteLength, 0);
+  // A string weight's size is checked too: tfjs reads the length of each of its strings, and a
+  // manifest declaring millions of them over a few bytes took a minute and gigabytes to refuse.
   const expected = expectedBytes(specs);
-  if (expected !== null && expected !== total) {
+  if (expected.exact ? expected.bytes !== total : expected.bytes > total) {
     throw new BnlabError(
       'DATA_FORMAT',
-      `loadModel: the weights files of ${modelJsonPath} hold ${total} bytes, but its weightsManifest describes ${expected}`,
+      `loadModel: the weights files of ${modelJsonPath} hold ${total} bytes, but its weightsManifest describes ${expected.exact ? '' : 'at least '}${expected.bytes}`,
       { where: modelJsonPath },
     );
   }

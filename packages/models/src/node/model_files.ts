@@ -7,6 +7,9 @@ import '@bnlab/layers';
 import { BnlabError } from '@bnlab/core';
 import { MODEL_JSON, nodeFileHandler } from './file_handler.js';
 
+/** The dtypes a model's input may have: those a batch of numbers is cast to. */
+const INPUT_DTYPES: readonly string[] = ['float32', 'int32', 'bool'];
+
 /** Options of {@link saveModel}. */
 export interface SaveModelOptions {
   /**
@@ -65,11 +68,12 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       return artifacts;
     },
   };
+  const where = join(dir, MODEL_JSON);
+  let model: LayersModel;
   try {
-    return await loadLayersModel(handler, { strict: options.strict ?? true });
+    model = await loadLayersModel(handler, { strict: options.strict ?? true });
   } catch (e) {
     if (!read) throw e;
-    const where = join(dir, MODEL_JSON);
     const message = (e as { message?: unknown } | null)?.message;
     const text = typeof message === 'string' ? message : String(e);
     throw new BnlabError(
@@ -81,4 +85,17 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       { where, cause: e },
     );
   }
+  // tfjs takes an input's dtype from model.json as it is: with one a float32 batch cannot be cast
+  // to, the model loaded and its first prediction failed ("The dtype of the feed (float32) can
+  // not be cast to the dtype of the key …").
+  const input = model.inputs.find((x) => !INPUT_DTYPES.includes(x.dtype));
+  if (input) {
+    model.dispose();
+    throw new BnlabError(
+      'DATA_FORMAT',
+      `loadModel: the model in ${where} cannot be rebuilt: the dtype of its input ${input.name} must be one of ${INPUT_DTYPES.join(', ')}, got ${JSON.stringify(input.dtype)}`,
+      { where },
+    );
+  }
+  return model;
 }

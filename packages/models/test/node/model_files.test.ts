@@ -295,6 +295,57 @@ describe('loadModel errors', () => {
     expect(e.where).toBe(`${join(dir, 'model.json')}#weightsManifest[0].weights[0].${key === 'quantization' ? 'quantization.dtype' : key}`);
   });
 
+  // Found by fuzzing (test/node/fuzz.test.ts): the three below failed without their fix.
+  const withManifest = (dir: string, edit: (entry: Record<string, unknown>) => void): void => {
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    edit(json.weightsManifest[0].weights[0]);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+  };
+
+  test('a string weight declaring more strings than the weights hold is refused at once (it took a minute and gigabytes)', async () => {
+    const dir = await saved();
+    withManifest(dir, (entry) => Object.assign(entry, { dtype: 'string', shape: [1e7] }));
+    const started = performance.now();
+    const e = await errorOf(() => loadModel(dir));
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(e.code).toBe('DATA_FORMAT');
+    // 92 bytes; the 4 × 3 kernel (48) now 10,000,000 strings of at least their 4-byte length
+    expect(e.message).toBe(`loadModel: the weights files of ${join(dir, 'model.json')} hold 92 bytes, but its weightsManifest describes at least 40000044`);
+  });
+
+  test.each([
+    [{ dtype: 'uint8', scale: 'x', min: 0 }, 'scale', 'got "x"'],
+    [{ dtype: 'uint16', scale: 0.1 }, 'min', 'got nothing'],
+  ])('quantization %j is DATA_FORMAT naming the field (a scale or min not a number loaded NaN weights)', async (quantization, key, got) => {
+    const dir = await saved();
+    withManifest(dir, (entry) => (entry['quantization'] = quantization));
+    const e = await errorOf(() => loadModel(dir));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toBe(`loadModel: ${join(dir, 'model.json')}: \`weightsManifest[0].weights[0].quantization.${key}\` must be a finite number for ${quantization.dtype} weights, ${got}`);
+  });
+
+  test('a manifest value nested too deep to print is DATA_FORMAT naming the field, not a stack overflow', async () => {
+    const dir = await saved();
+    withManifest(dir, (entry) => (entry['shape'] = '@deep@'));
+    const text = readFileSync(join(dir, 'model.json'), 'utf8');
+    writeFileSync(join(dir, 'model.json'), text.replace('"@deep@"', () => '['.repeat(100000) + ']'.repeat(100000)));
+    const e = await errorOf(() => loadModel(dir));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toBe(`loadModel: ${join(dir, 'model.json')}: \`weightsManifest[0].weights[0].shape\` must be a list of non-negative integers, got a value nested too deeply to show`);
+  });
+
+  test.each([']loat32', 'string', ['float32']])('an input dtype of %j is DATA_FORMAT naming model.json (the model loaded, and failed in its first prediction)', async (dtype) => {
+    const dir = await saved();
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.modelTopology.config.layers[0].config.dtype = dtype;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const e = await errorOf(() => loadModel(dir));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toMatch(
+      new RegExp(`^loadModel: the model in ${join(dir, 'model.json').replace(/[.]/g, '\\.')} cannot be rebuilt: the dtype of its input block1_dense_input\\w* must be one of float32, int32, bool, got ${JSON.stringify(dtype).replace(/[[\]]/g, '\\$&')}$`),
+    );
+  });
+
   test('an invalid option of a bnlab layer (groups not dividing the channels) is DATA_FORMAT naming model.json', async () => {
     const dir = freshDir();
     await saveModel(
