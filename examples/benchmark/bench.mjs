@@ -49,7 +49,8 @@ const HELP = `Usage: node bench.mjs [options]
                       JavaScript for the first second or two, on a background thread)
   --resnet-shortcut S resnet20's shortcut where shapes change: B (1×1 projection + batch norm) or A (subsample,
                       zero channels) (default B)
-  --resnet-steps N    resnet20's timed training steps per round and side (default 10, batch 128)
+  --resnet-steps N    resnet20's timed training steps per round and side (default 5, batch 128; both sides are
+                      built and warmed up once, then alternate block by block)
   --torch-resnet FILE resnet20's PyTorch twin (default: torch_resnet.py here); 'none' skips PyTorch
   --torch-threads L   PyTorch threads for resnet20, comma-separated (default 1; the ratio is against the first)
   --no-relaxed-simd   bnlab's plain SIMD kernels (default: its relaxed-SIMD build, fused multiply-add, as the
@@ -75,7 +76,7 @@ const { values: opts } = parseArgs({
     'parallel-only': { type: 'boolean', default: false },
     'no-relaxed-simd': { type: 'boolean', default: false },
     'resnet-shortcut': { type: 'string', default: 'B' },
-    'resnet-steps': { type: 'string', default: '10' },
+    'resnet-steps': { type: 'string', default: '5' },
     'torch-resnet': { type: 'string', default: fileURLToPath(new URL('./torch_resnet.py', import.meta.url)) },
     'torch-threads': { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
@@ -255,34 +256,77 @@ function measure(side, name, { keepKernels = false } = {}) {
   };
 }
 
-/** Trains bnlab's ResNet-20 (resnet20.mjs) for --resnet-steps steps after --warmup; images/s. */
-function measureResnet({ keepKernels = false } = {}) {
-  if (!keepKernels) useKernels('bnlab');
+/**
+ * bnlab's ResNet-20 (resnet20.mjs), built and warmed up (--warmup steps) once: `run(n)` trains
+ * n more steps and returns their images/s (and the tensors held per step: 0, no leak).
+ */
+function resnetTrainer() {
   const model = buildResnet20(opts['resnet-shortcut']);
   const optimizer = resnetOptimizer();
   const batches = resnetBatches();
   const step = resnetStep(model, optimizer, batches);
   phase = 'warmup';
   for (let i = 0; i < WARMUP; i++) tf.dispose(step(i).dataSync());
-  phase = 'train';
-  const tensorsAfterWarmup = tf.memory().numTensors;
-  const t0 = performance.now();
-  let loss;
-  for (let i = 0; i < RESNET_STEPS; i++) {
-    loss?.dispose();
-    loss = step(i);
-    loss.dataSync();
-  }
-  const trainSeconds = (performance.now() - t0) / 1000;
   phase = 'other';
-  const finalLoss = loss.dataSync()[0];
-  loss.dispose();
-  const leakedTensorsPerStep = (tf.memory().numTensors - tensorsAfterWarmup) / RESNET_STEPS;
-  const counts = params(model);
-  model.dispose();
-  optimizer.dispose();
-  tf.dispose(batches.flatMap((b) => [b.xs, b.ys]));
-  return { trainSeconds, trainImgPerS: (RESNET_STEPS * RESNET_BATCH) / trainSeconds, finalLoss, params: counts, leakedTensorsPerStep };
+  let done = 0;
+  return {
+    params: params(model),
+    run(n) {
+      phase = 'train';
+      const tensorsBefore = tf.memory().numTensors;
+      const t0 = performance.now();
+      let loss;
+      for (let i = 0; i < n; i++) {
+        loss?.dispose();
+        loss = step(done++);
+        loss.dataSync(); // wait for the step, as a training loop reading its loss does
+      }
+      const trainSeconds = (performance.now() - t0) / 1000;
+      phase = 'other';
+      loss.dispose();
+      return { trainSeconds, trainImgPerS: (n * RESNET_BATCH) / trainSeconds, leakedTensorsPerStep: (tf.memory().numTensors - tensorsBefore) / n };
+    },
+    dispose() {
+      model.dispose();
+      optimizer.dispose();
+      tf.dispose(batches.flatMap((b) => [b.xs, b.ys]));
+    },
+  };
+}
+
+/** Trains bnlab's ResNet-20 for --resnet-steps steps after --warmup (the kernel profile). */
+function measureResnet() {
+  const trainer = resnetTrainer();
+  const r = trainer.run(RESNET_STEPS);
+  trainer.dispose();
+  return r;
+}
+
+/**
+ * torch_resnet.py --serve with `threads` threads: warms up once, then `run(n)` trains n steps
+ * and resolves to their JSON line (train_img_per_s, params, system).
+ */
+function torchServer(threads) {
+  const args = [opts['torch-resnet'], '--serve', '--threads', String(threads), '--warmup', String(WARMUP),
+    '--batch', String(RESNET_BATCH), '--shortcut', opts['resnet-shortcut']];
+  const child = spawn(opts['torch-python'], args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`${opts['torch-resnet']} (${threads} threads) exited`);
+    return JSON.parse(value);
+  };
+  const ready = next();
+  return {
+    ready,
+    async run(n) {
+      child.stdin.write(`${n}\n`);
+      return next();
+    },
+    close() {
+      child.stdin.end();
+    },
+  };
 }
 
 const median = (xs) => {
@@ -419,7 +463,7 @@ if (!opts['no-profile'] && !opts['parallel-only']) {
   const finish = profileKernels();
   if (name === 'resnet20') {
     // Training only (no inference phase: its share is reported against 1 ms).
-    const r = measureResnet({ keepKernels: true });
+    const r = measureResnet();
     profile = { model: name, steps: RESNET_STEPS, kernels: finish({ train: r.trainSeconds * 1000, infer: 1 }) };
   } else {
     const r = measure('bnlab', name, { keepKernels: true });
@@ -470,30 +514,38 @@ if (opts.torch && !opts['parallel-only'] && mnistModels.length) {
 }
 
 /**
- * ResNet-20: each round trains bnlab, then runs torch_resnet.py with each of --torch-threads,
- * so every bnlab/PyTorch ratio is a pair measured back to back; medians and ranges reported.
+ * ResNet-20: bnlab's model and each PyTorch process (torch_resnet.py --serve) are built and
+ * warmed up once; then each round trains --resnet-steps steps with bnlab, then the same with
+ * each PyTorch process, so every bnlab/PyTorch ratio is a pair measured back to back (a machine
+ * whose speed drifts, or that others load, slows both sides of a pair alike); medians, ranges.
  */
 let resnetResult = null;
 if (models.includes('resnet20') && !opts['parallel-only']) {
+  useKernels('bnlab');
   const withTorch = opts['torch-resnet'] !== 'none';
-  const runTorch = (threads) => {
-    const args = [opts['torch-resnet'], '--threads', String(threads), '--steps', String(RESNET_STEPS), '--warmup', String(WARMUP),
-      '--batch', String(RESNET_BATCH), '--shortcut', opts['resnet-shortcut']];
-    return JSON.parse(execFileSync(opts['torch-python'], args, { encoding: 'utf8' }).trim().split('\n').pop());
-  };
+  const servers = withTorch ? TORCH_THREADS.map(torchServer) : [];
+  const readies = await Promise.all(servers.map((t) => t.ready));
+  void readies;
+  const trainer = resnetTrainer();
   const pairs = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const ours = measureResnet();
-    const theirs = withTorch ? TORCH_THREADS.map(runTorch) : [];
-    pairs.push({ ours, theirs });
-    if (withTorch && theirs[0].params !== ours.params.trainable) {
-      throw new Error(`resnet20: bnlab has ${ours.params.trainable} trainable parameters, PyTorch ${theirs[0].params}`);
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const ours = trainer.run(RESNET_STEPS);
+      const theirs = [];
+      for (const server of servers) theirs.push(await server.run(RESNET_STEPS));
+      pairs.push({ ours, theirs });
+      if (withTorch && theirs[0].params !== trainer.params.trainable) {
+        throw new Error(`resnet20: bnlab has ${trainer.params.trainable} trainable parameters, PyTorch ${theirs[0].params}`);
+      }
     }
+  } finally {
+    for (const server of servers) server.close();
+    trainer.dispose();
   }
   const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
   const row = {
     model: `resnet20 (shortcut ${opts['resnet-shortcut']})`,
-    params: `${pairs[0].ours.params.trainable.toLocaleString('en')} + ${pairs[0].ours.params.nonTrainable}`,
+    params: `${trainer.params.trainable.toLocaleString('en')} + ${trainer.params.nonTrainable}`,
     'bnlab train img/s': Math.round(median(pairs.map((p) => p.ours.trainImgPerS))),
   };
   TORCH_THREADS.forEach((t, i) => {
@@ -604,8 +656,8 @@ if (torch.length) {
 if (resnetResult) {
   console.log(
     `ResNet-20, batch ${RESNET_BATCH}, SGD momentum 0.9, CIFAR-shaped random data, ${RESNET_STEPS} timed steps after ${WARMUP} warm-up; ` +
-      `each of ${ROUNDS} round(s) trains bnlab (@bnlab/models resnet + all bnlab kernels), then PyTorch (${opts['torch-resnet']}, ` +
-      `${TORCH_THREADS.join(' and ')} thread(s)); medians, the ratio taken pair by pair:`,
+      `each side built and warmed up once, then each of ${ROUNDS} round(s) trains bnlab (@bnlab/models resnet + all bnlab kernels), ` +
+      `then PyTorch (${opts['torch-resnet']}, ${TORCH_THREADS.join(' and ')} thread(s)); medians, the ratio taken pair by pair:`,
   );
   console.table([resnetResult.row]);
   console.log(`pairs (bnlab, PyTorch img/s): ${resnetResult.pairs.map((p) => `${p.bnlab}/${p.torch.map((t) => Math.round(t.imgPerS)).join('/')}`).join(', ')}; ` +

@@ -8,12 +8,16 @@ convolution with the block's stride and its own batch norm; 'A': x[:, :, ::2, ::
 channels appended. Batch 128, SGD with momentum 0.9 (lr 0.1), CIFAR-shaped random data.
 
     python3 torch_resnet.py --threads 1 --steps 10 --warmup 3 --shortcut B
+    python3 torch_resnet.py --serve ...   # bench.mjs: after the warm-up, one line per request
 
-Prints one JSON line: train_img_per_s, params (trainable), threads, system.
+Prints one JSON line: train_img_per_s, params (trainable), threads, system. With --serve it
+prints {"ready": ...} after the warm-up, then, for each line N read from stdin, trains N steps
+and prints their JSON line (so bench.mjs can alternate with bnlab step block by step block).
 """
 import argparse
 import json
 import platform
+import sys
 import time
 
 import torch
@@ -63,6 +67,7 @@ def main():
     p.add_argument('--warmup', type=int, default=3)
     p.add_argument('--batch', type=int, default=128)
     p.add_argument('--shortcut', choices=['A', 'B'], default='B')
+    p.add_argument('--serve', action='store_true', help='train blocks of steps on request (see above)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -82,18 +87,29 @@ def main():
 
     for i in range(a.warmup):
         step(i)
-    t0 = time.perf_counter()
-    for i in range(a.steps):
-        loss = step(i)
-    seconds = time.perf_counter() - t0
-    print(json.dumps({
-        'train_img_per_s': round(a.steps * a.batch / seconds, 1),
-        'final_loss': loss,
-        'params': sum(q.numel() for q in model.parameters() if q.requires_grad),
-        'threads': a.threads,
-        'shortcut': a.shortcut,
-        'system': f'PyTorch {torch.__version__}, {platform.python_implementation()} {platform.python_version()}',
-    }))
+
+    def timed(steps):
+        t0 = time.perf_counter()
+        for i in range(steps):
+            loss = step(i)
+        seconds = time.perf_counter() - t0
+        return {
+            'train_img_per_s': round(steps * a.batch / seconds, 1),
+            'final_loss': loss,
+            'params': sum(q.numel() for q in model.parameters() if q.requires_grad),
+            'threads': a.threads,
+            'shortcut': a.shortcut,
+            'system': f'PyTorch {torch.__version__}, {platform.python_implementation()} {platform.python_version()}',
+        }
+
+    if not a.serve:
+        print(json.dumps(timed(a.steps)))
+        return
+    print(json.dumps({'ready': True}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        print(json.dumps(timed(int(line))), flush=True)
 
 
 if __name__ == '__main__':
