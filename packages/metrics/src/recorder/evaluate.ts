@@ -1,6 +1,6 @@
-import { argMax, cast, clone, dispose, equal, greater, mean, reshape, slice, sum, tidy, type Tensor } from '@tensorflow/tfjs-core';
+import { argMax, cast, clone, dispose, equal, gather, greater, mean, reshape, slice, sum, tensor1d, tidy, type Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { BnlabError, type Dataset } from '@bnlab/core';
+import { BnlabError, Rng, type Dataset } from '@bnlab/core';
 
 /** Labelled examples held as two tensors: images or features `xs`, labels `ys` (class ids or one-hot). */
 export interface LabelledTensors {
@@ -41,6 +41,14 @@ export interface EvaluateOptions {
    * leaves no trace. @default false (inference mode)
    */
   training?: boolean;
+  /**
+   * Evaluate in an order shuffled with this seed (the same seed, the same batches) rather than
+   * in the data's order. Only what a batch holds changes, not the figures of an inference-mode
+   * evaluation; in training mode, where each batch normalizes with its own statistics, a data
+   * set stored class by class (CIFAR-10 read from class folders) would otherwise give batches
+   * of one class. @default in order
+   */
+  shuffleSeed?: number;
 }
 
 function isDataset(d: LabelledData): d is Dataset {
@@ -94,22 +102,30 @@ export async function preservingState<T>(model: LayersModel, fn: () => Promise<T
   }
 }
 
-async function* tensorBatches(data: LabelledTensors, batchSize: number): AsyncGenerator<LabelledTensors> {
+async function* tensorBatches(data: LabelledTensors, batchSize: number, shuffleSeed: number | undefined): AsyncGenerator<LabelledTensors> {
   const n = data.xs.shape[0] as number;
   if (data.ys.shape[0] !== n) {
     throw new BnlabError('INVALID_SHAPE', `xs has ${n} examples but ys has ${data.ys.shape[0]}; they must match`, {
       where: 'ys',
     });
   }
+  const order = shuffleSeed === undefined ? undefined : new Rng(shuffleSeed).permutation(n);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    // Slices are new tensors: the caller's tensors stay intact when we dispose ours.
-    yield { xs: slice(data.xs, start, size), ys: slice(data.ys, start, size) };
+    if (order) {
+      const idx = tensor1d(Int32Array.from(order.subarray(start, start + size)), 'int32');
+      yield { xs: gather(data.xs, idx), ys: gather(data.ys, idx) };
+      idx.dispose();
+    } else {
+      // Slices are new tensors: the caller's tensors stay intact when we dispose ours.
+      yield { xs: slice(data.xs, start, size), ys: slice(data.ys, start, size) };
+    }
   }
 }
 
-async function* datasetBatches(data: Dataset, batchSize: number): AsyncGenerator<LabelledTensors> {
-  for await (const b of data.batches({ batchSize })) yield { xs: b.xs, ys: b.ys };
+async function* datasetBatches(data: Dataset, batchSize: number, shuffleSeed: number | undefined): AsyncGenerator<LabelledTensors> {
+  const options = shuffleSeed === undefined ? { batchSize } : { batchSize, shuffle: true, seed: shuffleSeed };
+  for await (const b of data.batches(options)) yield { xs: b.xs, ys: b.ys };
 }
 
 /**
@@ -134,7 +150,7 @@ export async function evaluateModel(
     let lossSum = 0;
     let correct = 0;
     let count = 0;
-    const batches = isDataset(data) ? datasetBatches(data, batchSize) : tensorBatches(data, batchSize);
+    const batches = isDataset(data) ? datasetBatches(data, batchSize, options.shuffleSeed) : tensorBatches(data, batchSize, options.shuffleSeed);
     for await (const b of batches) {
       const size = b.xs.shape[0] as number;
       const [l, c] = tidy(() => {

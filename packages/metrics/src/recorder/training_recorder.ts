@@ -10,6 +10,10 @@ import { compiledLoss, evaluateModel, preservingState, type LabelledData, type L
 import { activationStats, activationStatsToExtra, gradientNorms, gradientNormsToExtra } from './probes.js';
 import { RecorderCallback } from './recorder_callback.js';
 
+
+/** Seed of the order test batches are evaluated in with batch statistics. */
+const BATCH_STATISTICS_SEED = 0x5eed;
+
 /**
  * Which statistics batch normalization uses when the recorder evaluates a model that has it,
  * and the figures recorded beside them.
@@ -410,7 +414,9 @@ export class TrainingRecorder implements MetricsSink {
       }
       if (o.test) {
         const r = await withBatchStatistics(model, () =>
-          evaluateModel(model, o.test as LabelledData, { ...evalOpts(), batchSize: bn.batchStatisticsBatchSize ?? evalOpts().batchSize }),
+          // Shuffled (the same order every epoch and run): test sets stored class by class would
+          // otherwise give batches of one class, each normalized by that class's statistics.
+          evaluateModel(model, o.test as LabelledData, { ...evalOpts(), batchSize: bn.batchStatisticsBatchSize ?? evalOpts().batchSize, shuffleSeed: BATCH_STATISTICS_SEED }),
         );
         extra[extraKeys.bnBatchTestAccuracy] = r.accuracy;
         extra[extraKeys.bnBatchTestLoss] = r.loss;
