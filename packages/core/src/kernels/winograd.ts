@@ -11,9 +11,11 @@ import type { WasmBackendLike } from './wasm_backend.js';
  * products of depth `inChannels` (one per transform position) instead of one of depth
  * 9 · `inChannels`: 36 multiply-adds per block and channel pair instead of 144. The forward
  * pass, the filter gradient and the input gradient each run as 36 such products on
- * bnlab's packed SIMD GEMM, between SIMD transforms (assembly/winograd.ts); the gradients
- * are the adjoints of the forward's linear maps, so they are the exact gradients of the
- * convolution up to float32 rounding. The transforms' coefficients (up to 8, and sixths)
+ * bnlab's SIMD GEMM, reading the transformed blocks where the SIMD transforms
+ * (assembly/winograd.ts) left them; the filter gradient is the adjoint of the forward's
+ * linear maps, the input gradient a forward convolution of the output gradient with the
+ * filter turned by 180° (see {@link winogradInputGrad}), so both are the exact gradients of
+ * the convolution up to float32 rounding. The transforms' coefficients (up to 8, and sixths)
  * make that rounding larger than the direct sum's: about 1e-6 to 1e-5 relative to the
  * largest output on random data, against 1e-7 (see the kernel tests).
  *
