@@ -657,7 +657,9 @@ if (resnetResult) {
   console.log(
     `ResNet-20, batch ${RESNET_BATCH}, SGD momentum 0.9, CIFAR-shaped random data, ${RESNET_STEPS} timed steps after ${WARMUP} warm-up; ` +
       `each side built and warmed up once, then each of ${ROUNDS} round(s) trains bnlab (@bnlab/models resnet + all bnlab kernels), ` +
-      `then PyTorch (${opts['torch-resnet']}, ${TORCH_THREADS.join(' and ')} thread(s)); medians, the ratio taken pair by pair:`,
+      (opts['torch-resnet'] === 'none'
+        ? 'no PyTorch (--torch-resnet none); medians:'
+        : `then PyTorch (${opts['torch-resnet']}, ${TORCH_THREADS.join(' and ')} thread(s)); medians, the ratio taken pair by pair:`),
   );
   console.table([resnetResult.row]);
   console.log(`pairs (bnlab, PyTorch img/s): ${resnetResult.pairs.map((p) => `${p.bnlab}/${p.torch.map((t) => Math.round(t.imgPerS)).join('/')}`).join(', ')}; ` +
