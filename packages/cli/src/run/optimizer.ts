@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { adam } from '@bnlab/core';
+import { adam, momentum } from '@bnlab/core';
 import type { RunLength } from '../experiment/run_length.js';
 import type { TrialFields } from '../experiment/schema.js';
 import { learningRateSchedule } from './learning_rate_schedule.js';
@@ -35,7 +35,8 @@ export function makeOptimizer(training: Pick<TrialFields['training'], 'optimizer
       optimizer = adam(lr);
       break;
     case 'sgd':
-      optimizer = spec.momentum ? tf.train.momentum(lr, spec.momentum, spec.nesterov ?? false) : tf.train.sgd(lr);
+      // tf.train.momentum's update, fused into one kernel per variable on wasm.
+      optimizer = spec.momentum ? momentum(lr, spec.momentum, spec.nesterov ?? false) : tf.train.sgd(lr);
       break;
     case 'rmsprop':
       optimizer = tf.train.rmsprop(lr, 0.9, spec.momentum ?? 0);
