@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { serialization } from '@tensorflow/tfjs-core';
 import type { io } from '@tensorflow/tfjs-core';
 import { loadLayersModel } from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -85,17 +86,32 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
       { where, cause: e },
     );
   }
-  // tfjs takes an input's dtype from model.json as it is: with one a float32 batch cannot be cast
-  // to, the model loaded and its first prediction failed ("The dtype of the feed (float32) can
-  // not be cast to the dtype of the key …").
-  const input = model.inputs.find((x) => !INPUT_DTYPES.includes(x.dtype));
-  if (input) {
+  const problem = cannotPredict(model);
+  if (problem !== undefined) {
     model.dispose();
-    throw new BnlabError(
-      'DATA_FORMAT',
-      `loadModel: the model in ${where} cannot be rebuilt: the dtype of its input ${input.name} must be one of ${INPUT_DTYPES.join(', ')}, got ${JSON.stringify(input.dtype)}`,
-      { where },
-    );
+    throw new BnlabError('DATA_FORMAT', `loadModel: the model in ${where} cannot be rebuilt: ${problem}`, { where });
   }
   return model;
+}
+
+/**
+ * Why a model tfjs rebuilt from model.json cannot predict, if it cannot. tfjs takes an input's
+ * dtype as model.json writes it, and a layer's `activation` as any registered class model.json
+ * names (an initializer, a layer): either way the model loaded, and its first prediction failed
+ * ("The dtype of the feed (float32) can not be cast …", "shape.forEach is not a function").
+ */
+function cannotPredict(model: LayersModel): string | undefined {
+  const input = model.inputs.find((x) => !INPUT_DTYPES.includes(x.dtype));
+  if (input) return `the dtype of its input ${input.name} must be one of ${INPUT_DTYPES.join(', ')}, got ${JSON.stringify(input.dtype)}`;
+  // tfjs-layers does not export its activations' base class: it is the parent of its `linear`.
+  const linear = serialization.SerializationMap.getMap().classNameMap['linear']?.[0];
+  const base: unknown = linear === undefined ? undefined : Object.getPrototypeOf(linear);
+  if (typeof base !== 'function') return undefined;
+  for (const layer of model.layers) {
+    const activation = (layer as { activation?: { getClassName?: () => string } | null }).activation;
+    if (activation != null && !(activation instanceof base)) {
+      return `the activation of layer ${layer.name} must be an activation function, got ${activation.getClassName?.() ?? typeof activation}`;
+    }
+  }
+  return undefined;
 }

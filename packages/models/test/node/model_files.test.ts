@@ -346,6 +346,19 @@ describe('loadModel errors', () => {
     );
   });
 
+  test.each([
+    [{ class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } }, 'VarianceScaling'],
+    ['Zeros', 'Zeros'],
+  ])('an activation %j that names another kind of class is DATA_FORMAT naming model.json (the model loaded, and its prediction threw a TypeError)', async (activation, got) => {
+    const dir = await saved();
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.modelTopology.config.layers[0].config.activation = activation;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const e = await errorOf(() => loadModel(dir));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toBe(`loadModel: the model in ${join(dir, 'model.json')} cannot be rebuilt: the activation of layer block1_dense must be an activation function, got ${got}`);
+  });
+
   test('an invalid option of a bnlab layer (groups not dividing the channels) is DATA_FORMAT naming model.json', async () => {
     const dir = freshDir();
     await saveModel(
