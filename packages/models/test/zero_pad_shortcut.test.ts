@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { BnlabError, initBackend, Rng } from '@bnlab/core';
+import { initBackend, Rng } from '@bnlab/core';
 import type { BackendName } from '@bnlab/core';
 import { ZeroPadShortcut, zeroPadShortcut } from '../src/index.js';
+import { errorOf } from './support/error_of';
 
 // The option-A shortcut is pure data movement (copy, subsample, append zeros), so every
 // expected value below is exact: the references are written out by hand or from the
@@ -154,16 +155,6 @@ describe('ZeroPadShortcut gradient', () => {
 });
 
 describe('ZeroPadShortcut options and saving', () => {
-  function errorOf(fn: () => unknown): BnlabError {
-    try {
-      fn();
-    } catch (e) {
-      expect(e).toBeInstanceOf(BnlabError);
-      return e as BnlabError;
-    }
-    throw new Error('expected a BnlabError, nothing was thrown');
-  }
-
   test.each([
     ['a zero stride', () => zeroPadShortcut({ strides: 0 }), 'ZeroPadShortcut: `strides` (0) must be a positive integer', 'strides'],
     ['a fractional channel count', () => zeroPadShortcut({ channels: 2.5 }), 'ZeroPadShortcut: `channels` (2.5) must be a positive integer', 'channels'],

@@ -1,10 +1,11 @@
-import { AdamOptimizer, engine, getBackend, mul, tidy, util, variable, zerosLike } from '@tensorflow/tfjs-core';
+import { AdamOptimizer, engine, mul, tidy, util, variable, zerosLike } from '@tensorflow/tfjs-core';
 import type { Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
-import { ptr, simdFor } from '../kernels/simd/simd_module.js';
+import { ptr } from '../kernels/simd/simd_module.js';
+import { fusedUpdate } from './fused_update.js';
+import type { Gradients } from './fused_update.js';
 import type { SimdExports } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
-type Gradients = Parameters<AdamOptimizer['applyGradients']>[0];
 type Weights = Parameters<AdamOptimizer['setWeights']>[0];
 
 interface Slot {
@@ -46,17 +47,13 @@ export class FusedAdamOptimizer extends AdamOptimizer {
   }
 
   override applyGradients(variableGradients: Gradients): void {
-    const backend = engine().backend as unknown as WasmBackendLike;
-    const simd = getBackend() === 'wasm' ? simdFor(backend) : null;
-    const entries = Array.isArray(variableGradients)
-      ? variableGradients.map((v) => [v.name, v.tensor] as const)
-      : Object.entries(variableGradients as Record<string, Tensor>);
-    const allFloat = entries.every(([name, g]) => g == null || (g.dtype === 'float32' && engine().registeredVariables[name]?.dtype === 'float32'));
-    if (!simd || !allFloat) {
+    const fused = fusedUpdate(variableGradients);
+    if (!fused) {
       super.applyGradients(variableGradients);
       this.advance();
       return;
     }
+    const { simd, backend, entries } = fused;
     const s = this as unknown as AdamState;
     const f = Math.fround;
     const c1 = f(1 - this.acc1);

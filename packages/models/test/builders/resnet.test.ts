@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { activeBackend, BnlabError, initBackend, Rng } from '@bnlab/core';
+import { activeBackend, initBackend, Rng } from '@bnlab/core';
 import type { ModelSpec, NormalizationSpec } from '@bnlab/core';
 import { fromSpec, resnet, summary, validateModelSpec, ZeroPadShortcut } from '../../src/index.js';
 import type { BuilderSpec, ResNetOptions } from '../../src/index.js';
 import { loadModel, saveModel } from '../../src/node.js';
+import { errorOf } from '../support/error_of';
 
 // Parameter counts are worked out by hand in the comments, as closed-form sums over the
 // layers (PyTorch's count: batch norm's moving statistics are not parameters, they are the
@@ -20,16 +21,6 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'bnlab-resnet-'));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function errorOf(fn: () => unknown): BnlabError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BnlabError);
-    return e as BnlabError;
-  }
-  throw new Error('expected a BnlabError, nothing was thrown');
-}
 
 const names = (m: LayersModel) => m.layers.map((l) => l.name);
 const inbound = (m: LayersModel, layer: string): string[] =>

@@ -1,7 +1,8 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { BnlabError, initBackend } from '@bnlab/core';
+import { initBackend } from '@bnlab/core';
 import type { ModelSpec } from '@bnlab/core';
 import { fromSpec, summary, validateModelSpec, vgg } from '../../src/index.js';
+import { errorOf } from '../support/error_of';
 
 // Parameter counts are worked out by hand below (a 3×3 conv Cin→Cout has 9·Cin·Cout weights +
 // Cout bias; BN over C channels 2C trainable and 2C non-trainable parameters).
@@ -9,16 +10,6 @@ import { fromSpec, summary, validateModelSpec, vgg } from '../../src/index.js';
 beforeAll(async () => {
   await initBackend();
 });
-
-function errorOf(fn: () => unknown): BnlabError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BnlabError);
-    return e as BnlabError;
-  }
-  throw new Error('expected a BnlabError, nothing was thrown');
-}
 
 const convs = (m: LayersModel) => m.layers.filter((l) => l.getClassName() === 'Conv2D');
 

@@ -1,20 +1,11 @@
-import { BnlabError, initBackend } from '@bnlab/core';
+import { initBackend } from '@bnlab/core';
 import type { ModelSpec } from '@bnlab/core';
 import { convNet4, fromSpec, kerasCnn, mlp, simpleCnn, validateModelSpec } from '../../src/index.js';
+import { errorOf } from '../support/error_of';
 
 beforeAll(async () => {
   await initBackend();
 });
-
-function errorOf(fn: () => unknown): BnlabError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BnlabError);
-    return e as BnlabError;
-  }
-  throw new Error('expected a BnlabError, nothing was thrown');
-}
 
 describe('spec validation', () => {
   test.each([
