@@ -8,34 +8,13 @@ import { initBackend } from '../../src/backend/init_backend.js';
 import { adam, FusedAdamOptimizer } from '../../src/optimizers/adam.js';
 import { Rng } from '../../src/rng.js';
 import { randn } from '../support/backends.js';
+import { apply, tensorsLeftPerStep, trainOnSeededGradients } from '../support/optimizer_runs.js';
 
 beforeAll(async () => {
   expect((await initBackend({ strict: true })).backend).toBe('wasm');
 });
 
-const SIZES = [[1], [3], [8], [5, 7], [4, 4, 2, 3]];
-
-/** Gradients by variable name, as `minimize` passes them (typed as variables by tfjs). */
-const apply = (opt: tf.Optimizer, grads: Record<string, tf.Tensor>) =>
-  opt.applyGradients(grads as unknown as Parameters<tf.Optimizer['applyGradients']>[0]);
-
-/** Runs `steps` updates with the same gradients on fresh variables; returns the final values. */
-function train(make: () => tf.Optimizer, steps: number, seed = 1): Float32Array[] {
-  const rng = new Rng(seed);
-  const vars = SIZES.map((shape, i) => tf.variable(tf.tensor(randn(rng, shape.reduce((a, b) => a * b, 1)), shape), true, `w${seed}_${i}_${Math.random()}`));
-  const grads = Array.from({ length: steps }, () => SIZES.map((shape) => randn(rng, shape.reduce((a, b) => a * b, 1))));
-  const opt = make();
-  for (const step of grads) {
-    const map: Record<string, tf.Tensor> = {};
-    vars.forEach((v, i) => (map[v.name] = tf.tensor(step[i]!, SIZES[i])));
-    apply(opt, map);
-    tf.dispose(Object.values(map));
-  }
-  const out = vars.map((v) => v.dataSync() as Float32Array);
-  opt.dispose();
-  tf.dispose(vars);
-  return out;
-}
+const train = (make: () => tf.Optimizer, steps: number, seed = 1): Float32Array[] => trainOnSeededGradients(make, steps, seed);
 
 test.each([
   { lr: 0.001, b1: 0.9, b2: 0.999, eps: null },
@@ -78,15 +57,5 @@ test('weights saved from it load into it (and into the stock optimizer) and trai
 });
 
 test('no tensors are left behind per step', () => {
-  const w = tf.variable(tf.zeros([10]), true, `wl_${Math.random()}`);
-  const opt = adam(0.01);
-  const step = () => {
-    const grads = { [w.name]: tf.ones([10]) };
-    apply(opt, grads);
-    tf.dispose(Object.values(grads));
-  };
-  step();
-  const before = tf.memory().numTensors;
-  for (let i = 0; i < 5; i++) step();
-  expect(tf.memory().numTensors).toBe(before);
+  expect(tensorsLeftPerStep(adam(0.01))).toBe(0);
 });

@@ -9,36 +9,17 @@ import { initBackend } from '../../src/backend/init_backend.js';
 import { FusedMomentumOptimizer, momentum } from '../../src/optimizers/momentum.js';
 import { Rng } from '../../src/rng.js';
 import { randn } from '../support/backends.js';
+import { apply, tensorsLeftPerStep, trainOnSeededGradients } from '../support/optimizer_runs.js';
 
 beforeAll(async () => {
   expect((await initBackend({ strict: true })).backend).toBe('wasm');
 });
 
-const SIZES = [[1], [3], [8], [5, 7], [4, 4, 2, 3]];
-
-/** Gradients by variable name, as `minimize` passes them (typed as variables by tfjs). */
-const apply = (opt: tf.Optimizer, grads: Record<string, tf.Tensor>) =>
-  opt.applyGradients(grads as unknown as Parameters<tf.Optimizer['applyGradients']>[0]);
-
-/** Runs `steps` updates with the same gradients on fresh variables; returns the final values. */
-function train(make: () => tf.MomentumOptimizer, steps: number, seed = 1): Float32Array[] {
-  const rng = new Rng(seed);
-  const vars = SIZES.map((shape, i) => tf.variable(tf.tensor(randn(rng, shape.reduce((a, b) => a * b, 1)), shape), true, `m${seed}_${i}_${Math.random()}`));
-  const grads = Array.from({ length: steps }, () => SIZES.map((shape) => randn(rng, shape.reduce((a, b) => a * b, 1))));
-  const opt = make();
-  grads.forEach((step, k) => {
-    // A schedule: the learning rate halves after half of the steps.
+/** Runs `steps` updates; the learning rate halves after half of them (a schedule). */
+const train = (make: () => tf.MomentumOptimizer, steps: number, seed = 1): Float32Array[] =>
+  trainOnSeededGradients(make, steps, seed, (opt, k) => {
     if (k === steps >> 1) opt.setLearningRate(0.5 * (opt as unknown as { learningRate: number }).learningRate);
-    const map: Record<string, tf.Tensor> = {};
-    vars.forEach((v, i) => (map[v.name] = tf.tensor(step[i]!, SIZES[i])));
-    apply(opt, map);
-    tf.dispose(Object.values(map));
   });
-  const out = vars.map((v) => v.dataSync() as Float32Array);
-  opt.dispose();
-  tf.dispose(vars);
-  return out;
-}
 
 test.each([
   { lr: 0.1, m: 0.9, nesterov: false },
@@ -74,15 +55,5 @@ test('weights saved from it load into it and into the stock optimizer, and train
 });
 
 test('no tensors are left behind per step', () => {
-  const w = tf.variable(tf.zeros([10]), true, `ml_${Math.random()}`);
-  const opt = momentum(0.1, 0.9);
-  const step = () => {
-    const grads = { [w.name]: tf.ones([10]) };
-    apply(opt, grads);
-    tf.dispose(Object.values(grads));
-  };
-  step();
-  const before = tf.memory().numTensors;
-  for (let i = 0; i < 5; i++) step();
-  expect(tf.memory().numTensors).toBe(before);
+  expect(tensorsLeftPerStep(momentum(0.1, 0.9))).toBe(0);
 });
