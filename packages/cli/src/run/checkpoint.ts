@@ -126,7 +126,13 @@ export async function loadCheckpoint(dir: string, trialId: string): Promise<Tria
   } catch (e) {
     throw bad((e as Error).message);
   }
-  const entries = [...(Array.isArray(header.model) ? header.model : []), ...(Array.isArray(header.optimizer) ? header.optimizer : [])];
+  if (!Array.isArray(header.model) || !Array.isArray(header.optimizer)) throw bad('its header lists no model and optimizer weights');
+  const entries = [...header.model, ...header.optimizer];
+  const isEntry = (e: unknown): e is TensorEntry => {
+    const { shape, dtype } = (e ?? {}) as Partial<TensorEntry>;
+    return (dtype === 'float32' || dtype === 'int32') && Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
+  };
+  if (!entries.every(isEntry)) throw bad('its header describes a weight without a shape of non-negative integers and a float32 or int32 dtype');
   const needed = entries.reduce((n, e) => n + 4 * e.shape.reduce((a, b) => a * b, 1), 0);
   if (needed !== payload.length) throw bad(`its header describes ${needed} bytes of weights, the file holds ${payload.length}`);
   // Copied out so the views are aligned whatever the header's length.

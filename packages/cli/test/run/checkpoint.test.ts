@@ -90,6 +90,16 @@ test('a missing checkpoint is undefined; a changed, cut or foreign one is a DATA
   writeFileSync(path, good.subarray(0, 40));
   await expect(loadCheckpoint(dir, 't2')).rejects.toMatchObject({ code: 'DATA_FORMAT', message: expect.stringMatching(/cut short/) });
 
+  // The header is not covered by the SHA-256: a changed shape there is refused by name too.
+  const headerLength = good.readUInt32LE(0);
+  const header = JSON.parse(good.subarray(4, 4 + headerLength).toString('utf8'));
+  header.model[0].shape = ['x'];
+  const headerBytes = Buffer.from(JSON.stringify(header));
+  const lengthBytes = Buffer.alloc(4);
+  lengthBytes.writeUInt32LE(headerBytes.length, 0);
+  writeFileSync(path, Buffer.concat([lengthBytes, headerBytes, good.subarray(4 + headerLength)]));
+  await expect(loadCheckpoint(dir, 't2')).rejects.toMatchObject({ code: 'DATA_FORMAT', message: expect.stringMatching(/t2\.ckpt is not a usable checkpoint: its header describes a weight without a shape/) });
+
   writeFileSync(checkpointPath(dir, 'other'), good);
   await expect(loadCheckpoint(dir, 'other')).rejects.toThrow(/it is of trial t2, not other/);
 
