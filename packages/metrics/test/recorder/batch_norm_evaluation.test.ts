@@ -25,7 +25,8 @@ function makeModel(withBn = true): tfl.LayersModel {
   const model = tfl.sequential({
     layers: [
       ...(withBn ? [batchNormalization({ inputShape: [2], name: 'bn' })] : [tfl.layers.inputLayer({ inputShape: [2] })]),
-      tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: 'glorotUniform', name: 'out' }),
+      // Seeded: with an unseeded draw the moving-vs-precise loss margin below failed once (on a fresh clone).
+      tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 7 }), name: 'out' }),
     ],
   });
   model.compile({ optimizer: tf.train.sgd(0.5), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
