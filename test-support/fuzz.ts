@@ -10,11 +10,28 @@ export const FUZZ_RUNS: number | undefined = ((n) => (Number.isInteger(n) && n >
 );
 
 /**
- * fast-check parameters: `numRuns` random inputs (`BNLAB_FUZZ_RUNS` in the long mode) after the
- * given examples, so that every run reaches the examples' outcome whatever the seed draws.
+ * The seed of every property: `BNLAB_FUZZ_SEED` (an integer, or `random` for a new one each run,
+ * which fast-check prints on failure), 20261207 otherwise, so that `npm test` and CI draw the
+ * same cases on every run and a red run means a change broke something.
  */
-export function fuzzParameters<T extends unknown[] | []>(numRuns: number, examples: T[] = []): { numRuns: number; examples: T[] } {
-  return { numRuns: FUZZ_RUNS ?? numRuns, examples };
+export const FUZZ_SEED: number | undefined = ((v) => {
+  if (v === 'random') return undefined;
+  if (v === undefined || v === '') return 20261207;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new Error(`BNLAB_FUZZ_SEED: expected an integer or "random", got ${JSON.stringify(v)}`);
+  return n;
+})(process.env['BNLAB_FUZZ_SEED']);
+
+/**
+ * fast-check parameters: `numRuns` random inputs (`BNLAB_FUZZ_RUNS` in the long mode) after the
+ * given examples, so that every run reaches the examples' outcome whatever the seed draws; the
+ * seed is FUZZ_SEED.
+ */
+export function fuzzParameters<T extends unknown[] | []>(
+  numRuns: number,
+  examples: T[] = [],
+): { numRuns: number; examples: T[]; seed?: number } {
+  return { numRuns: FUZZ_RUNS ?? numRuns, examples, ...(FUZZ_SEED === undefined ? {} : { seed: FUZZ_SEED }) };
 }
 
 /** A test's time limit: `ms` by default, a day in the long mode (whose length BNLAB_FUZZ_RUNS sets). */

@@ -225,7 +225,7 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     const parsed = trialFieldsSchema.safeParse(raw);
     if (!parsed.success) {
       const err = configError(file, parsed.error.issues, raw, trialFieldsSchema);
-      throw new BnlabError('INVALID_CONFIG', err.message.replace('invalid experiment:', `invalid experiment (grid variant "${variantLabel}"):`), { where: file });
+      throw new BnlabError('INVALID_CONFIG', err.message.replace('invalid experiment:', () => `invalid experiment (grid variant "${variantLabel}"):`), { where: file });
     }
     try {
       validateNormalizationSpec(parsed.data.model.norm);

@@ -90,6 +90,15 @@ describe('experiment files', () => {
     expect(err.message).toMatch(/training\.batchSize/);
   });
 
+  it("names a variant whose value holds a replacement pattern ($', $&) verbatim", () => {
+    // A fuzz case: the label went through String.replace as a replacement string, so `$'` became
+    // the rest of the message.
+    const err = errorOf(() => expandTrials(parseExperiment({ ...base, grid: { 'training.batchSize': [{ "$'": '$&' }] } })));
+    expect(err.message).toBe(
+      'experiment: invalid experiment (grid variant "batchSize=$\':$&"):\n  training.batchSize: expected number, got {"$\'":"$&"}',
+    );
+  });
+
   it('validates normalization specs with the layers package', () => {
     const err = errorOf(() => expandTrials(parseExperiment({ ...base, grid: { 'model.norm': [{ type: 'batchnorm' }] } })));
     expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
