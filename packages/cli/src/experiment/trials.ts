@@ -278,12 +278,17 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
 /**
  * The fields a trial's id hashes. `evaluation` changes what a trial records only for a batch-
  * norm model evaluated with precise statistics; elsewhere it is left out, so that trials run
- * before it existed (evaluated with the moving averages) keep their ids.
+ * before it existed (evaluated with the moving averages) keep their ids. Likewise
+ * `evaluation.preciseAugmentation` only counts when the training is augmented.
  */
 function hashedFields(fields: TrialFields): Partial<TrialFields> {
-  if (usesPreciseBatchNorm(fields)) return fields;
-  const { evaluation: _ignored, ...rest } = fields;
-  return rest;
+  if (!usesPreciseBatchNorm(fields)) {
+    const { evaluation: _ignored, ...rest } = fields;
+    return rest;
+  }
+  if (fields.training.augmentation) return fields;
+  const { preciseAugmentation: _unused, ...evaluation } = fields.evaluation;
+  return { ...fields, evaluation: evaluation as TrialFields['evaluation'] };
 }
 
 /** Training-set sizes of the built-in datasets, for checks made before any data is loaded. */

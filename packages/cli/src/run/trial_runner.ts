@@ -77,7 +77,15 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
       statistics: fields.evaluation.batchNormStatistics,
       // Shuffled training batches (their own seed: the training order is not touched), so the
       // statistics cover the whole split rather than its first examples.
-      batches: () => train.batches({ batchSize: fields.training.batchSize, shuffle: true, seed: seed * 100003 + 99991 }),
+      // With the training augmentation unless the file says otherwise: the statistics of the
+      // inputs the weights were trained on.
+      batches: () =>
+        train.batches({
+          batchSize: fields.training.batchSize,
+          shuffle: true,
+          seed: seed * 100003 + 99991,
+          ...(fields.training.augmentation && fields.evaluation.preciseAugmentation === 'training' ? { augment: fields.training.augmentation } : {}),
+        }),
       maxBatches: fields.evaluation.preciseBatches ?? DEFAULT_PRECISE_BATCHES,
       batchStatisticsBatchSize: fields.training.batchSize,
     },
@@ -92,7 +100,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
         batchSize: fields.training.batchSize,
         shuffle: fields.training.shuffle,
         seed: seed * 100003 + epoch,
-        // Training batches only: evaluation and the precise batch-norm batches are never augmented.
+        // Evaluation is never augmented; the precise batch-norm batches are (see above).
         ...(fields.training.augmentation ? { augment: fields.training.augmentation } : {}),
       })) {
         learningRate = setStep(step);

@@ -185,6 +185,15 @@ describe('expandTrials', () => {
     expect(trials.filter((t) => t.variantLabel.endsWith('preciseBatches=1')).map((t) => t.id)).toEqual(one.map((t) => t.id));
   });
 
+  it('evaluation.preciseAugmentation is part of a trial id only when training is augmented (ids of earlier runs hold)', () => {
+    const ids = (training: Record<string, unknown>, evaluation: Record<string, unknown>) =>
+      expandTrials(parseExperiment({ ...base, training: { ...base.training, ...training }, evaluation, grid: {}, model: { ...base.model, norm: { type: 'batch' } } })).map((t) => t.id);
+    expect(ids({}, { preciseAugmentation: 'none' })).toEqual(ids({}, {}));
+    const augmented = { augmentation: { flip: true } };
+    expect(ids(augmented, { preciseAugmentation: 'none' })).not.toEqual(ids(augmented, {}));
+    expect(ids(augmented, { preciseAugmentation: 'training' })).toEqual(ids(augmented, {}));
+  });
+
   it('without a grid runs the base configuration once per seed', () => {
     const trials = expandTrials(parseExperiment({ ...base, grid: {} }));
     expect(trials.map((t) => t.variantLabel)).toEqual(['base', 'base', 'base']);

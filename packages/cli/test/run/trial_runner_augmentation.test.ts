@@ -19,7 +19,7 @@ function images(name: string, n: number): ImageDataset {
 }
 
 /** Runs one trial of `training` on tiny data and returns the options of every `batches` call, by dataset. */
-async function batchCalls(training: Record<string, unknown>, norm: Record<string, unknown> = { type: 'batch' }) {
+async function batchCalls(training: Record<string, unknown>, norm: Record<string, unknown> = { type: 'batch' }, evaluation: Record<string, unknown> = {}) {
   const train = images('train', 24);
   const test = images('test', 10);
   const calls: Record<'train' | 'test', ImageBatchOptions[]> = { train: [], test: [] };
@@ -36,6 +36,7 @@ async function batchCalls(training: Record<string, unknown>, norm: Record<string
     model: { architecture: 'mlp', norm, options: { hiddenUnits: [8] } },
     training: { epochs: 2, batchSize: 8, optimizer: { name: 'sgd', learningRate: 0.01 }, ...training },
     record: { batches: false, trainingModeAccuracy: false },
+    evaluation,
     seeds: [3],
   });
   const [trial] = expandTrials(experiment, 'e.json');
@@ -49,15 +50,27 @@ describe('runTrial with training.augmentation', () => {
     const augmentation = { crop: { padding: 2 }, flip: true };
     const { calls, status } = await batchCalls({ augmentation });
     expect(status).toBe('completed');
-    const training = calls.train.filter((o) => o.augment !== undefined);
+    const preciseSeed = 3 * 100003 + 99991;
+    const training = calls.train.filter((o) => o.seed !== preciseSeed);
     expect(training.map((o) => o.seed)).toEqual([3 * 100003, 3 * 100003 + 1]);
     for (const o of training) expect(o.augment).toEqual(augmentation);
-    // The precise batch-norm statistics are computed over plain training batches …
-    const precise = calls.train.filter((o) => o.augment === undefined);
+    // The precise batch-norm statistics are computed over training batches augmented as in
+    // training (the inputs the weights were trained on), with their own seed, at every evaluation …
+    const precise = calls.train.filter((o) => o.seed === preciseSeed);
     expect(precise.length).toBeGreaterThan(0);
+    for (const o of precise) expect(o.augment).toEqual(augmentation);
     // … and evaluation batches are never augmented.
     expect(calls.test.length).toBeGreaterThan(0);
     expect(calls.test.every((o) => o.augment === undefined)).toBe(true);
+  });
+
+  it("evaluation.preciseAugmentation 'none' computes the precise statistics over plain training batches", async () => {
+    const { calls, status } = await batchCalls({ augmentation: { flip: true } }, { type: 'batch' }, { preciseAugmentation: 'none' });
+    expect(status).toBe('completed');
+    const precise = calls.train.filter((o) => o.seed === 3 * 100003 + 99991);
+    expect(precise.length).toBeGreaterThan(0);
+    expect(precise.every((o) => o.augment === undefined)).toBe(true);
+    expect(calls.train.filter((o) => o.augment !== undefined)).toHaveLength(2);
   });
 
   it('fills in the defaults: { crop: {} } is padding 4 without flips', async () => {
