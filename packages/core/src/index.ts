@@ -46,6 +46,6 @@ export type {
 } from './types/normalization.js';
 export type { NormPosition, NormPlacement, ArchitectureName, ModelSpec } from './types/model.js';
 export type { Batch, BatchOptions, Dataset, DatasetSplits } from './types/dataset.js';
-export type { RunStatus, BatchRecord, EpochRecord, TrainingRecord, MetricsSink } from './types/metrics.js';
+export type { RunStatus, BatchRecord, EpochRecord, TrainingRecord, MetricsSink, ActivationTrace } from './types/metrics.js';
 export type { ProgressReporter } from './types/progress.js';
 export { silentProgress } from './types/progress.js';

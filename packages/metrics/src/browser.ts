@@ -31,6 +31,8 @@ export type { LabelledTensors, LabelledData, LossFunction, EvaluationResult, Eva
 export { findBlocks } from './recorder/blocks.js';
 export type { ModelBlock, AnyLayer } from './recorder/blocks.js';
 export { activationStats, gradientNorms, blockActivations } from './recorder/probes.js';
+export { ActivationTracer, percentilesOfSorted } from './recorder/activation_trace.js';
+export type { ActivationTraceOptions } from './recorder/activation_trace.js';
 export type { ActivationStats, GradientNorms, BlockActivations, BlockActivationsOptions } from './recorder/probes.js';
 
 export { meanCI } from './stats/summary.js';
@@ -47,6 +49,7 @@ export {
   BATCH_CSV_COLUMNS,
   epochsToCsv,
   batchesToCsv,
+  activationTracesToCsv,
   flattenConfig,
 } from './export/csv.js';
 export type { CsvOptions, CsvCell } from './export/csv.js';
@@ -61,6 +64,8 @@ export { metricTitle, epochValue, labelByRunId } from './plots/series.js';
 export type { LabelledRun, RunGroup, EpochField, EpochMetric } from './plots/series.js';
 export { lossCurveChart, epochChart, seedBandChart, seedBandRows, epochAxis, LINE_LEGEND } from './plots/line_charts.js';
 export type { ChartOptions, LossCurveOptions, EpochChartOptions, SeedBandOptions, SeedBandRow } from './plots/line_charts.js';
+export { activationTraceChart, activationTracePoints } from './plots/activation_trace_chart.js';
+export type { ActivationTracePoint } from './plots/activation_trace_chart.js';
 export { sweepChart, sweepFromRecords } from './plots/sweep_chart.js';
 export type { SweepPoint, SweepChartOptions, SweepFromRecordsOptions } from './plots/sweep_chart.js';
 export { histogramChart } from './plots/histogram_chart.js';

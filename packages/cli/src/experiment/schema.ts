@@ -105,6 +105,31 @@ export const trainingSchema = z.strictObject({
   schedule: scheduleSchema.optional(),
 }).superRefine(checkTraining);
 
+/** See `record.activationTrace`. */
+export const activationTraceSchema = z.strictObject({
+  /**
+   * The block: its position among the model's conv/dense blocks (1 is the first; negative
+   * counts from the end, -1 being the output layer) or its layer's name. @default -2, the last
+   * hidden block
+   */
+  block: z.union([z.number().int().refine((n) => n !== 0, { message: 'must not be 0 (blocks count from 1, or from -1 at the end)' }), z.string().min(1)]).default(-2),
+  /** Units traced (dense units or conv channels). @default [0] */
+  units: z.array(z.number().int().nonnegative()).min(1).max(64).default([0]),
+  /** Percentiles in [0, 100]. @default [15, 50, 85] */
+  percentiles: z.array(z.number().min(0).max(100)).min(1).max(20).default([15, 50, 85]),
+  /** Measure every this many steps. @default 100 */
+  every: positiveInt.default(100),
+  /** Test images the percentiles are over (a fixed shuffled subset, the same for every trial). @default 1000 */
+  examples: positiveInt.max(100000).default(1000),
+  /**
+   * `training` (the default): the model in training mode, so batch norm normalizes with the
+   * statistics of the traced images, as the activation sees its inputs while training (the
+   * moving averages are left as they were). `inference`: with the moving averages, as at test
+   * time (early in training they lag far behind).
+   */
+  mode: z.enum(['training', 'inference']).default('training'),
+});
+
 /** What a trial records beyond losses and accuracies. */
 export const recordSchema = z.strictObject({
   /** Loss and accuracy of every training batch. */
@@ -115,6 +140,13 @@ export const recordSchema = z.strictObject({
   activationStats: z.boolean().default(false),
   /** Test accuracy in training mode (batch statistics) beside inference mode. */
   trainingModeAccuracy: z.boolean().default(true),
+  /**
+   * Percentiles of some units' inputs to their activation in one block (after a normalization
+   * placed before the activation), over a fixed set of test images, measured before training
+   * and every `every` steps: Ioffe & Szegedy's Figure 1 (b, c). Kept in the trial record
+   * (`activationTraces`), written to `activations.csv` and drawn in the report. @default none
+   */
+  activationTrace: activationTraceSchema.optional(),
   /**
    * Feature maps of the first conv block for the first test image after training, drawn in
    * the report per variant (seed 000's pictures with and without normalization).

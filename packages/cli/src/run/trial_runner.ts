@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BnlabError, isBnlabError } from '@bnlab/core';
+import { BnlabError, isBnlabError, Rng } from '@bnlab/core';
 import type { BackendInfo } from '@bnlab/core';
 import type { TrainingRecord } from '@bnlab/core';
 import { fromSpec } from '@bnlab/models';
@@ -16,6 +16,9 @@ import type { RunListener } from './events.js';
 import { failedRecord, trialConfig } from './failed_record.js';
 import { makeOptimizer } from './optimizer.js';
 import { loadCheckpoint, removeCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+
+/** Seed of the shuffle that picks the test images `record.activationTrace` is measured on. */
+const TRACE_SEED = 20150211;
 
 /** What a trial needs from its surroundings. */
 export interface TrialEnvironment {
@@ -68,6 +71,18 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     test,
     evalBatchSize: 1000,
     probe,
+    ...(setup.traced && fields.record.activationTrace
+      ? {
+          activationTrace: {
+            xs: setup.traced.xs,
+            block: fields.record.activationTrace.block,
+            units: fields.record.activationTrace.units,
+            percentiles: fields.record.activationTrace.percentiles,
+            every: fields.record.activationTrace.every,
+            training: fields.record.activationTrace.mode === 'training',
+          },
+        }
+      : {}),
     gradientNorms: fields.record.gradientNorms,
     activationStats: fields.record.activationStats,
     trainVsInference: fields.record.trainingModeAccuracy,
@@ -137,6 +152,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
     record = await recorder.fail(e);
   } finally {
     tf.dispose([probe.xs, probe.ys]);
+    if (setup.traced) tf.dispose([setup.traced.xs, setup.traced.ys]);
     optimizer.dispose();
     built.dispose();
   }
@@ -248,7 +264,11 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
     made = makeOptimizer(fields.training, run, built);
     built.compile({ optimizer: made.optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
     const probe = test.subset(Array.from({ length: Math.min(64, test.size) }, (_, i) => i)).toTensors();
-    return { train, validation, test, run, built, optimizer: made.optimizer, setStep: made.setStep, probe };
+    const trace = fields.record.activationTrace;
+    // The same test images for every trial (not the trial seed): a shuffled subset, since test
+    // sets read from class folders are sorted by class.
+    const traced = trace ? test.subset(new Rng(TRACE_SEED).permutation(test.size).slice(0, Math.min(trace.examples, test.size))).toTensors() : undefined;
+    return { train, validation, test, run, built, optimizer: made.optimizer, setStep: made.setStep, probe, ...(traced ? { traced } : {}) };
   } catch (e) {
     made?.optimizer.dispose();
     built.dispose();

@@ -30,6 +30,24 @@ export interface EpochRecord {
   extra?: Record<string, number | number[]>;
 }
 
+/**
+ * Percentiles of one unit's pre-activation input (a dense unit, or a conv channel over all
+ * positions) over a fixed set of examples, measured every few steps of training: how the
+ * distribution a nonlinearity sees moves (Ioffe & Szegedy 2015, Figure 1 b, c).
+ */
+export interface ActivationTrace {
+  /** The conv or dense layer whose block's pre-activation is traced. */
+  block: string;
+  /** The unit (last axis) traced. */
+  unit: number;
+  /** The percentiles measured, in [0, 100] (for example 15, 50, 85). */
+  percentiles: number[];
+  /** Training steps done (weight updates) at each measurement, increasing; 0 is before training. */
+  steps: number[];
+  /** `values[i][j]`: percentile `percentiles[j]` at `steps[i]`. */
+  values: number[][];
+}
+
 /** The whole record of one training run. */
 export interface TrainingRecord {
   /** Schema version of this record. */
@@ -43,6 +61,8 @@ export interface TrainingRecord {
   error?: string;
   batches: BatchRecord[];
   epochs: EpochRecord[];
+  /** Traced pre-activation percentiles, when the run asked for them. */
+  activationTraces?: ActivationTrace[];
   /** Backend, versions and such. */
   environment?: Record<string, unknown>;
   startedAt: string;

@@ -129,3 +129,30 @@ export function batchesToCsv(records: TrainingRecord | readonly TrainingRecord[]
   }
   return toCsv(header, rows);
 }
+
+/**
+ * A tidy CSV of the runs' {@link TrainingRecord.activationTraces}: one row per run × traced
+ * unit × measurement: `runId`, `status`, the config columns, `block`, `unit`, `step`, then one
+ * column per percentile (`p15`, `p50`, `p85`, …; the union over the traces). Empty (a header
+ * only) when no run traced anything.
+ */
+export function activationTracesToCsv(records: TrainingRecord | readonly TrainingRecord[], options: CsvOptions = {}): string {
+  const list = asList(records);
+  const paths = configPaths(list, options.configColumns);
+  const pset = new Set<number>();
+  for (const r of list) for (const t of r.activationTraces ?? []) for (const p of t.percentiles) pset.add(p);
+  const ps = [...pset].sort((a, b) => a - b);
+  const header = ['runId', 'status', ...paths.map((p) => `config.${p}`), 'block', 'unit', 'step', ...ps.map((p) => `p${p}`)];
+  const rows: CsvCell[][] = [];
+  for (const r of list) {
+    const flat = flattenConfig(r.config);
+    const conf = paths.map((p) => flat[p]);
+    for (const t of r.activationTraces ?? []) {
+      t.steps.forEach((step, i) => {
+        const row = t.values[i] as number[];
+        rows.push([r.runId, r.status, ...conf, t.block, t.unit, step, ...ps.map((p) => row[t.percentiles.indexOf(p)])]);
+      });
+    }
+  }
+  return toCsv(header, rows);
+}

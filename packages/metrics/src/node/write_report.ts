@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { batchesToCsv, epochsToCsv } from '../export/csv.js';
+import { batchesToCsv, activationTracesToCsv, epochsToCsv } from '../export/csv.js';
 import { recordsToJson } from '../export/json.js';
 import { buildReport, type ExperimentReportInput } from '../report/report.js';
 import { writeFileAtomic } from './atomic_write.js';
@@ -53,6 +53,7 @@ export async function writeReport(dir: string, input: ExperimentReportInput, opt
       ['records.json', recordsToJson(input.runs)],
       ['epochs.csv', epochsToCsv(input.runs)],
       ['batches.csv', batchesToCsv(input.runs)],
+      ...(input.runs.some((r) => r.activationTraces?.length) ? [['activations.csv', activationTracesToCsv(input.runs)] as [string, string]] : []),
     ];
     for (const [file, content] of files) {
       await writeFileAtomic(join(dir, file), content);

@@ -1,5 +1,5 @@
 import { BnlabError } from '@bnlab/core';
-import type { BatchRecord, EpochRecord, RunStatus, TrainingRecord } from '@bnlab/core';
+import type { ActivationTrace, BatchRecord, EpochRecord, RunStatus, TrainingRecord } from '@bnlab/core';
 
 /** Schema version of the {@link TrainingRecord}s this package writes. */
 export const RECORD_VERSION = 1;
@@ -176,6 +176,20 @@ function validateEpoch(v: unknown, where: string, dec: boolean): EpochRecord {
   return e;
 }
 
+function validateTrace(v: unknown, where: string, dec: boolean): ActivationTrace {
+  if (!isPlainObject(v)) fail(where, 'an object', v);
+  const list = (x: unknown, w: string): unknown[] => (Array.isArray(x) ? x : fail(w, 'an array', x));
+  const percentiles = list(v.percentiles, `${where}.percentiles`).map((p, i) => num(p, `${where}.percentiles[${i}]`, false));
+  const steps = list(v.steps, `${where}.steps`).map((s, i) => int(s, `${where}.steps[${i}]`));
+  const values = list(v.values, `${where}.values`).map((row, i) => {
+    const r = list(row, `${where}.values[${i}]`).map((x, j) => num(x, `${where}.values[${i}][${j}]`, dec));
+    if (r.length !== percentiles.length) fail(`${where}.values[${i}]`, `${percentiles.length} values (one per percentile)`, row);
+    return r;
+  });
+  if (values.length !== steps.length) fail(`${where}.values`, `${steps.length} rows (one per step)`, v.values);
+  return { block: str(v.block, `${where}.block`), unit: int(v.unit, `${where}.unit`), percentiles, steps, values };
+}
+
 /**
  * Checks that `value` (for example parsed JSON) is a {@link TrainingRecord} of a version this
  * package reads, and returns it typed. Throws a `DATA_FORMAT` {@link BnlabError} naming the
@@ -218,6 +232,11 @@ export function validateTrainingRecord(value: unknown, where = 'record', decodeN
     epochs: value.epochs.map((e, i) => validateEpoch(e, `${where}.epochs[${i}]`, dec)),
     startedAt,
   };
+  if (value.activationTraces !== undefined) {
+    const w = `${where}.activationTraces`;
+    if (!Array.isArray(value.activationTraces)) fail(w, 'an array', value.activationTraces);
+    record.activationTraces = value.activationTraces.map((t, i) => validateTrace(t, `${w}[${i}]`, dec));
+  }
   if (value.divergedAtStep !== undefined) record.divergedAtStep = int(value.divergedAtStep, `${where}.divergedAtStep`);
   if (value.error !== undefined) record.error = str(value.error, `${where}.error`);
   if (value.environment !== undefined) {

@@ -8,6 +8,7 @@ import { createTrainingRecord, extraKeys } from '../record/record.js';
 import { DivergenceDetector, type DivergenceOptions, type DivergenceVerdict } from './divergence.js';
 import { compiledLoss, evaluateModel, preservingState, type LabelledData, type LabelledTensors, type LossFunction } from './evaluate.js';
 import { activationStats, activationStatsToExtra, gradientNorms, gradientNormsToExtra } from './probes.js';
+import { ActivationTracer, type ActivationTraceOptions } from './activation_trace.js';
 import { RecorderCallback } from './recorder_callback.js';
 
 
@@ -89,6 +90,12 @@ export interface TrainingRecorderOptions {
    * @default none: the moving averages, and no extra figures
    */
   batchNorm?: BatchNormEvaluation;
+  /**
+   * Percentiles of some units' pre-activation inputs in one block over fixed examples,
+   * measured before training and every `every` steps (Ioffe & Szegedy 2015, Figure 1 b, c);
+   * kept in the record's `activationTraces`. @default none
+   */
+  activationTrace?: ActivationTraceOptions;
 }
 
 /** One training step's figures, as a custom loop measures them. */
@@ -157,6 +164,7 @@ export class TrainingRecorder implements MetricsSink {
   private epochWeight = 0;
   private epochImages = 0;
   private hasBatchNorm: boolean | undefined;
+  private tracer: ActivationTracer | undefined;
 
   constructor(options: TrainingRecorderOptions = {}) {
     this.options = { ...options };
@@ -220,7 +228,12 @@ export class TrainingRecorder implements MetricsSink {
     this.current.startedAt = new Date().toISOString();
     this.current.environment = this.options.environment ?? captureEnvironment();
     this.detector = this.makeDetector();
+    if (this.options.activationTrace) {
+      this.tracer = new ActivationTracer(this.needModel('activationTrace'), this.options.activationTrace);
+      this.current.activationTraces = this.tracer.traces;
+    }
     if (options.resumeFrom) this.resume(options.resumeFrom);
+    if (this.tracer?.due(this.step)) await this.tracer.measure(this.step);
     for (const s of this.options.sinks ?? []) {
       await s.onRunStart?.({ runId: this.current.runId, config: this.current.config });
     }
@@ -247,6 +260,7 @@ export class TrainingRecorder implements MetricsSink {
     this.current.environment = { ...this.current.environment, resumes: [...resumes, { epoch: lastEpoch.epoch + 1, at: new Date().toISOString() }] };
     this.step = lastBatch ? lastBatch.step + 1 : 0;
     this.nextEpoch = lastEpoch.epoch + 1;
+    this.tracer?.resume(saved.activationTraces);
     for (const b of this.current.batches) this.detector?.update(b.step, b.loss);
   }
 
@@ -344,6 +358,7 @@ export class TrainingRecorder implements MetricsSink {
     }
     this.step = record.step + 1;
     this.batchInEpoch = record.batch + 1;
+    if (this.tracer?.due(this.step)) await this.tracer.measure(this.step);
     const verdict = this.detector?.update(record.step, record.loss);
     if (verdict && this.current.status !== 'diverged') {
       this.current.status = 'diverged';

@@ -4,6 +4,7 @@ import { flattenConfig } from '../export/csv.js';
 import { runDurationSeconds, extraKeys } from '../record/record.js';
 import type { Figure } from '../plots/figure.js';
 import { epochChart, lossCurveChart, seedBandChart } from '../plots/line_charts.js';
+import { activationTraceChart } from '../plots/activation_trace_chart.js';
 import { epochValue, isLeftOut } from '../plots/series.js';
 import { sweepChart, type SweepPoint } from '../plots/sweep_chart.js';
 import { defaultGroupBy, groupOf, groupRuns, resultsTable, runValue, type GroupBy, type ResultMetric, type ResultsTable } from './results.js';
@@ -198,6 +199,19 @@ export async function standardFigures(runs: readonly TrainingRecord[], groupBy: 
         caption:
           'Accuracy on the probe batch with batch statistics (training mode) and with the moving statistics (inference mode). ' +
           'With batch norm and momentum 0.99 the two can differ a lot after a short run.',
+      }),
+    );
+  }
+  const traced = new Map<string, { block: string; unit: number }>();
+  for (const r of runs) for (const t of r.activationTraces ?? []) traced.set(`${t.block}\u0000${t.unit}`, { block: t.block, unit: t.unit });
+  for (const { block, unit } of traced.values()) {
+    const runsWith = firsts.filter((f) => f.record.activationTraces?.some((t) => t.block === block && t.unit === unit && t.steps.length > 0));
+    if (runsWith.length === 0) continue;
+    figures.push(
+      await activationTraceChart(runsWith, block, unit, {
+        caption:
+          `Percentiles of unit ${unit}'s input to its activation in block ${block} (after normalization placed before the activation) over a fixed set of test examples, ` +
+          'measured before training and every few steps, first run of each variant (as Ioffe & Szegedy 2015, Figure 1 b and c).',
       }),
     );
   }
