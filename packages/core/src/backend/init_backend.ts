@@ -1,8 +1,8 @@
 import { backend, env, getBackend, ready, setBackend, version_core } from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradient functions; tfjs-layers' bundle (and its ESM
 // entry, for bundlers) registers all of them into tfjs's global registry. Training needs them.
-import '@tensorflow/tfjs-layers';
+import { version_layers } from '@tensorflow/tfjs-layers';
 import { getThreadsCount, setThreadsCount, setWasmPaths, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { BnlabError } from '../errors.js';
 import { registerWasmTrainingKernels } from '../kernels/register.js';
@@ -11,6 +11,7 @@ import { asWasmBackend } from '../kernels/wasm_backend.js';
 import { setWinograd, winogradEnabled } from '../kernels/winograd.js';
 import { hookWasmStart, takeKernelsRegisteredAtStart } from './wasm_start_hook.js';
 import type { SimdKernels } from '../kernels/simd/simd_module.js';
+import { checkTfjsVersions } from './tfjs_versions.js';
 
 /** The backends bnlab runs on. */
 export type BackendName = 'wasm' | 'cpu';
@@ -117,6 +118,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       where: 'backend',
     });
   }
+  checkTfjsVersions({ '@tensorflow/tfjs-core': version_core, '@tensorflow/tfjs-layers': version_layers, '@tensorflow/tfjs-backend-wasm': version_wasm, '@tensorflow/tfjs-backend-cpu': version_cpu });
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
 
   if (wanted === 'wasm') {
