@@ -1,0 +1,105 @@
+/**
+ * The packages as a user gets them (issue 20): every public package packed with `npm pack`,
+ * unpacked into the node_modules of a fresh project outside the monorepo, and used from a
+ * CommonJS and an ES-module script (test/fixtures/consumer-app). The third-party dependencies
+ * are linked from the monorepo's node_modules, so nothing is downloaded; that each package
+ * declares what its built files import is checked separately below.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../../..');
+const PACKAGES = ['core', 'layers', 'datasets', 'models', 'metrics', 'cli'];
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const FIXTURE = join(__dirname, 'fixtures/consumer-app');
+
+let app: string;
+
+beforeAll(() => {
+  app = mkdtempSync(join(tmpdir(), 'bnlab-consumer-app-'));
+  const tarballs = join(app, 'tarballs');
+  mkdirSync(tarballs);
+  const modules = join(app, 'node_modules');
+  for (const name of PACKAGES) {
+    const out = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', tarballs], {
+      cwd: join(ROOT, 'packages', name),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const [{ filename }] = JSON.parse(out) as Array<{ filename: string }>;
+    const into = join(modules, '@bnlab', name);
+    mkdirSync(into, { recursive: true });
+    execFileSync('tar', ['-xzf', join(tarballs, filename), '-C', into, '--strip-components=1']);
+  }
+  for (const entry of readdirSync(join(ROOT, 'node_modules'))) {
+    if (entry === '@bnlab' || entry.startsWith('.')) continue;
+    symlinkSync(join(ROOT, 'node_modules', entry), join(modules, entry));
+  }
+  for (const f of readdirSync(FIXTURE)) copyFileSync(join(FIXTURE, f), join(app, f));
+}, 120_000);
+
+afterAll(() => {
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+interface ConsumerResult {
+  backend: string;
+  results: Array<{ type: string; losses: number[]; maxDiff: number }>;
+  isBnlabError: boolean;
+}
+
+function runScript(script: string): ConsumerResult {
+  const out = execFileSync(process.execPath, [script], { cwd: app, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+  return JSON.parse(out.trim().split('\n').pop() as string) as ConsumerResult;
+}
+
+describe.each(['use_bnlab.cjs', 'use_bnlab.mjs'])('installed tarballs, used from %s', (script) => {
+  it('trains every normalization built from JSON on wasm and saves and reloads it with the same predictions', () => {
+    const r = runScript(script);
+    expect(r.backend).toBe('wasm');
+    expect(r.results.map((x) => x.type)).toEqual(['batch', 'layer', 'group', 'instance', 'none']);
+    for (const x of r.results) {
+      expect(x.losses.every(Number.isFinite)).toBe(true);
+      expect(x.maxDiff).toBeLessThan(1e-6);
+    }
+    expect(r.isBnlabError).toBe(true);
+  }, 60_000);
+});
+
+describe('each package declares what its built files import', () => {
+  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+  /** Bare specifiers imported or required anywhere in a package's dist/, as package names. */
+  function importedPackages(dir: string): Set<string> {
+    const names = new Set<string>();
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (/\.(c|m)?js$/.test(e.name)) {
+          const text = readFileSync(p, 'utf8');
+          for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|require\(\s*)['"]([^'"./][^'"]*)['"]/g)) {
+            const spec = m[1] as string;
+            // A package name, maybe with a subpath (the pattern also meets string literals in code).
+            if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.-]+)*$/i.test(spec)) continue;
+            if (builtins.has(spec) || builtins.has(spec.split('/')[0] as string)) continue;
+            const parts = spec.split('/');
+            names.add(spec.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] as string));
+          }
+        }
+      }
+    };
+    walk(dir);
+    return names;
+  }
+
+  it.each(PACKAGES)('@bnlab/%s', (name) => {
+    const dir = join(ROOT, 'packages', name);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const declared = new Set([...Object.keys(manifest['dependencies'] ?? {}), ...Object.keys(manifest['peerDependencies'] ?? {}), `@bnlab/${name}`]);
+    const undeclared = [...importedPackages(join(dir, 'dist'))].filter((p) => !declared.has(p));
+    expect(undeclared).toEqual([]);
+  });
+});
