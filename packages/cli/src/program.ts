@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { BnlabError, isBnlabError } from '@bnlab/core';
+import { copyWasmFiles } from '@bnlab/core/node';
 import { RETRY_DEFAULTS } from '@bnlab/datasets';
 import { datasetStatus, DATASET_CHOICES, fetchDataset } from './commands/datasets.js';
 import { recomputeBn } from './commands/recompute_bn.js';
@@ -314,6 +315,15 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
           `test accuracy ${pct(r.accuracyBefore)} with the previous statistics, ${pct(r.accuracyAfter)} with the recomputed ones\n` +
           `saved: ${r.savedTo}\n`,
       );
+    });
+
+  program
+    .command('wasm-files')
+    .description("copy tfjs-backend-wasm's three .wasm files into a folder a web app serves (then initBackend({ wasmPaths: '<its URL>/' }))")
+    .argument('<dir>', 'folder to copy them into (made if missing)')
+    .action(async (dir: string) => {
+      const written = await copyWasmFiles(dir);
+      io.out(written.map((f) => `${f}\n`).join(''));
     });
 
   program

@@ -49,6 +49,7 @@ interface ConsumerResult {
   backend: string;
   results: Array<{ type: string; losses: number[]; maxDiff: number }>;
   isBnlabError: boolean;
+  entries: string[];
 }
 
 function runScript(script: string): ConsumerResult {
@@ -66,21 +67,24 @@ describe.each(['use_bnlab.cjs', 'use_bnlab.mjs'])('installed tarballs, used from
       expect(x.maxDiff).toBeLessThan(1e-6);
     }
     expect(r.isBnlabError).toBe(true);
+    // Every other entry point loads too.
+    expect(r.entries).toEqual(['@bnlab/core/node', '@bnlab/datasets', '@bnlab/datasets/browser', '@bnlab/metrics', '@bnlab/metrics/browser', '@bnlab/cli']);
   }, 60_000);
 });
 
 describe('each package declares what its built files import', () => {
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-  /** Bare specifiers imported or required anywhere in a package's dist/, as package names. */
+  /** Bare specifiers imported or required anywhere in a package's dist/ (code and declarations), as package names. */
   function importedPackages(dir: string): Set<string> {
     const names = new Set<string>();
     const walk = (d: string): void => {
       for (const e of readdirSync(d, { withFileTypes: true })) {
         const p = join(d, e.name);
         if (e.isDirectory()) walk(p);
-        else if (/\.(c|m)?js$/.test(e.name)) {
+        else if (/\.(c|m)?js$|\.d\.ts$/.test(e.name)) {
           const text = readFileSync(p, 'utf8');
-          for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*|require\(\s*)['"]([^'"./][^'"]*)['"]/g)) {
+          // import … from 'x', export … from 'x', import 'x', import('x'), require('x').
+          for (const m of text.matchAll(/(?:from\s*|import\s*\(?\s*|require\(\s*)['"]([^'"./][^'"]*)['"]/g)) {
             const spec = m[1] as string;
             // A package name, maybe with a subpath (the pattern also meets string literals in code).
             if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w.-]+)*$/i.test(spec)) continue;

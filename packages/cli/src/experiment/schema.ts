@@ -112,15 +112,27 @@ export const activationTraceSchema = z.strictObject({
    * counts from the end, -1 being the output layer) or its layer's name. @default -2, the last
    * hidden block
    */
-  block: z.union([z.number().int().refine((n) => n !== 0, { message: 'must not be 0 (blocks count from 1, or from -1 at the end)' }), z.string().min(1)]).default(-2),
-  /** Units traced (dense units or conv channels). @default [0] */
-  units: z.array(z.number().int().nonnegative()).min(1).max(64).default([0]),
+  block: z
+    .union([z.number().int().min(1), z.number().int().max(-1), z.string().min(1)], {
+      error: 'must be a block position (1 for the first, -1 for the last; not 0) or a layer name',
+    })
+    .default(-2),
+  /** Units traced (dense units or conv channels), each once. @default [0] */
+  units: z
+    .array(z.number().int().nonnegative())
+    .min(1)
+    .max(64)
+    .refine((u) => new Set(u).size === u.length, { message: 'must not list a unit twice' })
+    .default([0]),
   /** Percentiles in [0, 100]. @default [15, 50, 85] */
   percentiles: z.array(z.number().min(0).max(100)).min(1).max(20).default([15, 50, 85]),
   /** Measure every this many steps. @default 100 */
   every: positiveInt.default(100),
-  /** Test images the percentiles are over (a fixed shuffled subset, the same for every trial). @default 1000 */
-  examples: positiveInt.max(100000).default(1000),
+  /**
+   * Test images the percentiles are over (a fixed shuffled subset, the same for every trial; the
+   * whole test set when it has fewer), run through the model at once. @default 1000
+   */
+  examples: positiveInt.max(10000).default(1000),
   /**
    * `training` (the default): the model in training mode, so batch norm normalizes with the
    * statistics of the traced images, as the activation sees its inputs while training (the

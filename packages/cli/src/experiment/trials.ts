@@ -279,16 +279,19 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
  * The fields a trial's id hashes. `evaluation` changes what a trial records only for a batch-
  * norm model evaluated with precise statistics; elsewhere it is left out, so that trials run
  * before it existed (evaluated with the moving averages) keep their ids. Likewise
- * `evaluation.preciseAugmentation` only counts when the training is augmented.
+ * `evaluation.preciseAugmentation` only counts when the training is augmented and it says
+ * `training` (`none` is what trials got before it existed).
  */
 function hashedFields(fields: TrialFields): Partial<TrialFields> {
   if (!usesPreciseBatchNorm(fields)) {
     const { evaluation: _ignored, ...rest } = fields;
     return rest;
   }
-  if (fields.training.augmentation) return fields;
+  // Plain precise batches are what every trial got before the option existed.
+  if (fields.training.augmentation && fields.evaluation.preciseAugmentation === 'training') return fields;
   const { preciseAugmentation: _unused, ...evaluation } = fields.evaluation;
-  return { ...fields, evaluation: evaluation as TrialFields['evaluation'] };
+  const hashed: Omit<TrialFields, 'evaluation'> & { evaluation: Omit<TrialFields['evaluation'], 'preciseAugmentation'> } = { ...fields, evaluation };
+  return hashed as Partial<TrialFields>;
 }
 
 /** Training-set sizes of the built-in datasets, for checks made before any data is loaded. */

@@ -80,6 +80,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
             percentiles: fields.record.activationTrace.percentiles,
             every: fields.record.activationTrace.every,
             training: fields.record.activationTrace.mode === 'training',
+            name: 'record.activationTrace',
           },
         }
       : {}),

@@ -45,7 +45,7 @@ it('is built', () => {
 it('--help lists the commands and the exit codes', () => {
   const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
   expect(r.status).toBe(0);
-  for (const cmd of ['run', 'train', 'report', 'merge', 'datasets', 'schema']) expect(r.stdout).toContain(cmd);
+  for (const cmd of ['run', 'train', 'report', 'merge', 'datasets', 'schema', 'wasm-files']) expect(r.stdout).toContain(cmd);
   expect(r.stdout).toMatch(/130 interrupted/);
 });
 
@@ -234,6 +234,20 @@ it('stops the same way when standard error goes with it (`bnlab run --json 2>&1 
   expect(after).toHaveLength(1);
   expect(after[0]?.status).toBe('interrupted');
   expect(readdirSync(join(out, 'trials')).some((f) => f.includes('.tmp-'))).toBe(false);
+});
+
+it("wasm-files copies tfjs-backend-wasm's three binaries for a web app, and exits 4 naming the folder it cannot make", () => {
+  const dir = join(tmp, 'site', 'tfjs-wasm');
+  const r = spawnSync(process.execPath, [BIN, 'wasm-files', dir], { encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  const names = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
+  expect(r.stdout.trim().split('\n')).toEqual(names.map((n) => join(dir, n)));
+  expect(readdirSync(dir).sort()).toEqual([...names].sort());
+  const blocked = join(tmp, 'a-file');
+  writeFileSync(blocked, '');
+  const bad = spawnSync(process.execPath, [BIN, 'wasm-files', join(blocked, 'x')], { encoding: 'utf8' });
+  expect(bad.status).toBe(4);
+  expect(bad.stderr).toContain(`bnlab: could not make the folder ${join(blocked, 'x')} for the .wasm files`);
 });
 
 it('--version prints the package version', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isBnlabError } from '@bnlab/core';
 import { parseExperiment } from '../../src/experiment/load.js';
 import { countTrials, expandTrials, parseShard, selectShard, TRIAL_CEILING, trialUpperBound } from '../../src/experiment/trials.js';
@@ -192,6 +194,15 @@ describe('expandTrials', () => {
     const augmented = { augmentation: { flip: true } };
     expect(ids(augmented, { preciseAugmentation: 'none' })).not.toEqual(ids(augmented, {}));
     expect(ids(augmented, { preciseAugmentation: 'training' })).toEqual(ids(augmented, {}));
+  });
+
+  it("'none' gives an augmented trial the id it had before the option existed (the committed 30-epoch ResNet run)", () => {
+    const dir = join(__dirname, '../../../../docs/results/resnet20-cifar10-30epochs');
+    const run = JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')) as Record<string, unknown>;
+    const ids = (evaluation: Record<string, unknown>) => expandTrials(parseExperiment({ ...run, evaluation })).map((t) => t.id);
+    // The trial files written by that run, before preciseAugmentation existed.
+    expect(ids({ preciseAugmentation: 'none' })).toEqual(['norm=batch_norm-seed0-51f3131d', 'norm=no_normalization-seed0-57fc06b7']);
+    expect(ids({})[0]).not.toBe('norm=batch_norm-seed0-51f3131d');
   });
 
   it('without a grid runs the base configuration once per seed', () => {

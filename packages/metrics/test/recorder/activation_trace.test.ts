@@ -44,6 +44,9 @@ describe('percentilesOfSorted', () => {
     expect(percentilesOfSorted([7], [15, 85])).toEqual([7, 7]);
     expect(percentilesOfSorted([0, 10], [25])).toEqual([2.5]);
     expect(() => percentilesOfSorted([], [50])).toThrow(/empty/);
+    // A value that is not finite (a run that blew up) makes every percentile NaN.
+    expect(percentilesOfSorted([1, 2, NaN], [0, 50])).toEqual([NaN, NaN]);
+    expect(percentilesOfSorted([-Infinity, 1, 2], [50])).toEqual([NaN]);
   });
 });
 
@@ -78,6 +81,23 @@ describe('ActivationTracer', () => {
     xs.dispose();
   });
 
+  it('takes a conv channel over every example and position', async () => {
+    // 1×1 conv with the identity kernel on 2 channels, ReLU: channel 1 of 4 images of 5×5 holds 1…100.
+    const input = tfl.input({ shape: [5, 5, 2] });
+    const conv = tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'relu', biasInitializer: 'zeros', name: 'conv' });
+    const out = tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(tfl.layers.flatten().apply(conv.apply(input))) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: out });
+    conv.setWeights([tf.tensor4d([1, 0, 0, 1], [1, 1, 2, 2]), tf.zeros([2])]);
+    const values = Array.from({ length: 100 }, (_, k) => [-(k + 1), ((k * 37) % 100) + 1]).flat();
+    const xs = tf.tensor4d(values, [4, 5, 5, 2]);
+    const tracer = new ActivationTracer(model, { xs, block: 'conv', units: [0, 1] });
+    await tracer.measure(0);
+    // Before the ReLU: channel 0 holds −1…−100, channel 1 holds 1…100 in a scrambled order.
+    expect(tracer.traces[0]!.values[0]).toEqual([15, 50, 85].map((p) => expect.closeTo(-ofOneToN(100, 100 - p), 4)));
+    expect(tracer.traces[1]!.values[0]).toEqual([15, 50, 85].map((p) => expect.closeTo(ofOneToN(100, p), 4)));
+    xs.dispose();
+  });
+
   it('names the field and the choices when the block, units, percentiles or interval are wrong', () => {
     const model = identityModel(false);
     const xs = inputs(4);
@@ -87,6 +107,8 @@ describe('ActivationTracer', () => {
     expect(make({ units: [2] })).toThrow("activationTrace.units: unit 2 is not one of block hidden's 2 units (0 to 1)");
     expect(make({ percentiles: [101] })).toThrow('activationTrace.percentiles: expected values in [0, 100], got 101');
     expect(make({ every: 0 })).toThrow('activationTrace.every: expected an integer ≥ 1, got 0');
+    expect(make({ units: [1, 0, 1] })).toThrow('activationTrace.units: unit 1 is listed twice');
+    expect(make({ block: 'nope', name: 'record.activationTrace' })).toThrow(/^record\.activationTrace\.block: no conv or dense block/);
     xs.dispose();
   });
 });
@@ -119,6 +141,22 @@ describe('TrainingRecorder with activationTrace', () => {
     expect(trace!.values[0]).toEqual([15, 50, 85].map((p) => expect.closeTo(ofOneToN(20, p), 4)));
     const back = validateTrainingRecord(JSON.parse(JSON.stringify(record)));
     expect(back.activationTraces).toEqual(record.activationTraces);
+    xs.dispose();
+  });
+
+  it("keeps the time spent measuring out of the epoch's seconds", async () => {
+    const model = identityModel(false);
+    const xs = inputs(20);
+    // A clock that advances 1 s per reading.
+    let t = 0;
+    const rec = new TrainingRecorder({ environment: {}, activationTrace: { xs, every: 1 }, now: () => ++t * 1000 });
+    await rec.begin(model);
+    rec.beginEpoch(0);
+    for (let s = 0; s < 3; s++) await rec.recordBatch({ loss: 1, size: 8 });
+    const epoch = await rec.endEpoch();
+    // Readings: the epoch's start, then per batch its end, the measurement's start and its end:
+    // 9 s from the start to the last reading, 3 of them measuring.
+    expect(epoch!.seconds).toBe(6);
     xs.dispose();
   });
 
