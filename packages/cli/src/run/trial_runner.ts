@@ -84,6 +84,7 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
           },
         }
       : {}),
+    batches: fields.record.batches,
     gradientNorms: fields.record.gradientNorms,
     activationStats: fields.record.activationStats,
     trainVsInference: fields.record.trainingModeAccuracy,

@@ -38,6 +38,9 @@ describe('record.activationTrace', () => {
   it('traces the last hidden block before training and every `every` steps, across epochs', async () => {
     const record = await run({ activationTrace: { every: 3, units: [0, 4], examples: 10 } });
     expect(record.status).toBe('completed');
+    // record.batches: false keeps the epochs only.
+    expect(record.batches).toEqual([]);
+    expect(record.epochs).toHaveLength(2);
     const traces = record.activationTraces!;
     // Two epochs of 4 batches: steps 0, 3 and 6; the second hidden dense layer (5 units).
     expect(traces.map((t) => [t.unit, t.steps, t.percentiles])).toEqual([

@@ -62,6 +62,12 @@ export interface TrainingRecorderOptions {
    * required when one of them is on.
    */
   probe?: LabelledTensors;
+  /**
+   * Keep every batch's {@link BatchRecord} in the record. With `false` the record holds the
+   * epochs only (long runs: 50,000 batch records are about 5 MB of JSON); sinks still get every
+   * batch, and the divergence detector still watches them. @default true
+   */
+  batches?: boolean;
   /** Per-layer gradient L2 norms on the probe batch after each epoch. @default false */
   gradientNorms?: boolean;
   /** Mean and std of each conv/dense block's pre-activation outputs on the probe batch. @default false */
@@ -259,7 +265,8 @@ export class TrainingRecorder implements MetricsSink {
     this.current.startedAt = saved.startedAt;
     const resumes = Array.isArray(saved.environment?.['resumes']) ? (saved.environment['resumes'] as unknown[]) : [];
     this.current.environment = { ...this.current.environment, resumes: [...resumes, { epoch: lastEpoch.epoch + 1, at: new Date().toISOString() }] };
-    this.step = lastBatch ? lastBatch.step + 1 : 0;
+    // Without batch records (`batches: false`), the epochs say how many steps were made.
+    this.step = lastBatch ? lastBatch.step + 1 : saved.epochs.reduce((n, e) => n + (typeof e.extra?.['batches'] === 'number' ? e.extra['batches'] : 0), 0);
     this.nextEpoch = lastEpoch.epoch + 1;
     this.tracer?.resume(saved.activationTraces);
     for (const b of this.current.batches) this.detector?.update(b.step, b.loss);
@@ -348,7 +355,7 @@ export class TrainingRecorder implements MetricsSink {
   }
 
   private async ingestBatch(record: BatchRecord, size: number | undefined): Promise<void> {
-    this.current.batches.push(record);
+    if (this.options.batches !== false) this.current.batches.push(record);
     this.lastBatchEnd = this.now();
     const w = size ?? 1;
     this.epochLossSum += record.loss * w;

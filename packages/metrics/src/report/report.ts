@@ -253,7 +253,8 @@ export async function buildReport(input: ExperimentReportInput): Promise<BuiltRe
         group: groupOf(r, groupBy),
         status: r.status,
         epochs: r.epochs.length,
-        steps: r.batches.length,
+        // Runs that kept no batch records count their steps per epoch.
+        steps: r.batches.length || r.epochs.reduce((n, e) => n + (typeof e.extra?.['batches'] === 'number' ? e.extra['batches'] : 0), 0),
       };
       const s = runDurationSeconds(r);
       if (s !== undefined) row.seconds = s;

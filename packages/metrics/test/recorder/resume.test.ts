@@ -35,6 +35,22 @@ describe('TrainingRecorder resumes a run from a record saved at an epoch end', (
     expect(resumed.environment?.['resumes']).toEqual([{ epoch: 1, at: expect.any(String) }]);
   });
 
+  test('with batches: false the record keeps no batch records, sinks still get them, and a resume counts steps from the epochs', async () => {
+    const seen: number[] = [];
+    const sink = { onBatch: (b: { step: number }) => void seen.push(b.step), onEpoch: () => undefined };
+    const first = new TrainingRecorder({ runId: 'n', environment: {}, batches: false, sinks: [sink] });
+    await first.begin();
+    await recordEpochs(first, [[2.0, 1.5, 1.2]]);
+    expect(first.record.batches).toEqual([]);
+    expect(first.record.epochs.map((e) => e.trainLoss)).toEqual([expect.closeTo((2.0 + 1.5 + 1.2) / 3, 12)]);
+    const second = new TrainingRecorder({ runId: 'n', environment: {}, batches: false, sinks: [sink] });
+    await second.begin(undefined, { resumeFrom: JSON.parse(JSON.stringify(first.record)) });
+    await recordEpochs(second, [[1.0, 0.8]], 1);
+    // The resumed run's batches are steps 3 and 4, not 0 and 1.
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(second.record.batches).toEqual([]);
+  });
+
   test('the divergence detector has seen the saved losses', async () => {
     // Patience 3 above chance (ln 10 ≈ 2.30): two high losses saved, one more after the resume diverges.
     const opts = { runId: 'd', environment: {}, divergence: { numClasses: 10, patience: 3 } };
