@@ -52,6 +52,7 @@ const HELP = `Usage: node bench.mjs [options]
   --resnet-steps N    resnet20's timed training steps per round and side (default 5, batch 128; both sides are
                       built and warmed up once, then alternate block by block)
   --torch-resnet FILE resnet20's PyTorch twin (default: torch_resnet.py here); 'none' skips PyTorch
+  --threads N         threads for bnlab's kernels (initBackend's threads; default 1)
   --torch-threads L   PyTorch threads for resnet20, comma-separated (default 1; the ratio is against the first)
   --no-relaxed-simd   bnlab's plain SIMD kernels (default: its relaxed-SIMD build, fused multiply-add, as the
                       bnlab command runs them; on Node 20 this script turns on V8's relaxed SIMD for that)
@@ -79,6 +80,7 @@ const { values: opts } = parseArgs({
     'resnet-steps': { type: 'string', default: '5' },
     'torch-resnet': { type: 'string', default: fileURLToPath(new URL('./torch_resnet.py', import.meta.url)) },
     'torch-threads': { type: 'string', default: '1' },
+    threads: { type: 'string', default: '1' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -391,7 +393,12 @@ function profileKernels() {
 // As the bnlab command does: Node 20 has relaxed SIMD behind a V8 flag.
 const relaxed = !opts['no-relaxed-simd'];
 if (relaxed && !relaxedSimdSupported()) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-const info = await initBackend({ strict: true, relaxedSimd: relaxed });
+const THREADS = Number(opts.threads);
+if (!Number.isInteger(THREADS) || THREADS < 1) {
+  console.error(`--threads must be a whole number ≥ 1, got ${opts.threads}`);
+  process.exit(2);
+}
+const info = await initBackend({ strict: true, relaxedSimd: relaxed, threads: THREADS });
 
 if (opts['parallel-child']) {
   // A child of --parallel: for each model, warm up, say so, wait for the parent's go (so that

@@ -10,6 +10,8 @@ import { setRelaxedSimd, simdFor, simdKernels } from '../kernels/simd/simd_modul
 import { asWasmBackend } from '../kernels/wasm_backend.js';
 import { setWinograd, winogradEnabled } from '../kernels/winograd.js';
 import { hookWasmStart, takeKernelsRegisteredAtStart } from './wasm_start_hook.js';
+import { requestSharedHeap } from '../threads/shared_heap.js';
+import { setKernelThreads, stopKernelThreads } from '../threads/kernel_threads.js';
 import type { SimdKernels } from '../kernels/simd/simd_module.js';
 import { checkTfjsVersions } from './tfjs_versions.js';
 
@@ -32,11 +34,16 @@ export interface InitBackendOptions {
    */
   wasmPaths?: string | Record<string, string>;
   /**
-   * Threads for tfjs's XNNPACK operators, where the platform allows them: browsers in a
-   * cross-origin-isolated page (tfjs disables wasm threads in Node). tfjs caps the count at
-   * half of `navigator.hardwareConcurrency` (at most 8); {@link BackendInfo.threads} reports
-   * what the pool got. bnlab's own kernels, which do most of the training work, run on the
-   * calling thread either way.
+   * Threads for the kernels, the calling one included. bnlab's own kernels (convolutions and
+   * their gradients, matrix products) split their work over that many threads sharing the
+   * wasm heap: worker threads in Node, Web Workers in cross-origin-isolated pages (where
+   * tfjs's XNNPACK operators get the same count, capped by tfjs at half of
+   * `navigator.hardwareConcurrency`, at most 8). In Node the heap is made shared when the
+   * wasm backend starts, so this must be set on the `initBackend` call that starts it
+   * (later calls can change the count, not share an unshared heap: they then warn).
+   * Results equal one thread's up to the order of rounding in summed gradients.
+   * {@link BackendInfo.kernelThreads} reports what runs.
+   * @default 1
    */
   threads?: number;
   /**
@@ -82,6 +89,8 @@ export interface BackendInfo {
   winograd: boolean;
   /** Threads in tfjs's XNNPACK thread pool (1 in Node, in pages that are not cross-origin isolated, and on cpu). */
   threads: number;
+  /** Threads bnlab's own kernels use, the calling one included (1 on cpu or without a shared heap). */
+  kernelThreads: number;
   /** tfjs-core version. */
   version: string;
   /** tfjs-backend-wasm version. */
@@ -128,7 +137,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       setWasmPaths(options.wasmPaths);
       wasmPathsSet = true;
     }
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new BnlabError('INVALID_ARGUMENT', `threads must be an integer from 1 to 256, got ${String(options.threads)}`, { where: 'threads' });
+    }
     if (options.threads !== undefined && !isNode()) setThreadsCount(options.threads);
+    // Asked for before the backend starts; no effect on one that already runs.
+    if (threads > 1) requestSharedHeap(true);
     let started = false;
     let cause: unknown;
     try {
@@ -139,7 +154,15 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (started) {
       await ready();
       const kernels = [...takeKernelsRegisteredAtStart(), ...registerWasmTrainingKernels()];
-      return describe('wasm', kernels);
+      const wasmBackend = asWasmBackend(backend());
+      const kernelThreads = await setKernelThreads(wasmBackend, threads);
+      if (threads > 1 && kernelThreads === 1 && simdFor(wasmBackend)) {
+        warn(
+          `bnlab: ${threads} threads asked for, bnlab's kernels run on 1: the wasm backend was started before initBackend({ threads }) ` +
+            (isNode() ? '(its heap is not shared)' : '(a page that is not cross-origin isolated has no shared memory)'),
+        );
+      }
+      return describe('wasm', kernels, kernelThreads);
     }
     const reason = cause instanceof Error ? cause.message : 'the wasm module did not initialize';
     if (options.strict) {
@@ -155,16 +178,17 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   // The cpu backend's first write prints advice to install tfjs-node; bnlab's answer to
   // "faster" is the wasm backend, and the fallback warning above already says so.
   (backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  return describe('cpu', []);
+  stopKernelThreads();
+  return describe('cpu', [], 1);
 }
 
-function describe(name: BackendName, kernels: string[]): BackendInfo {
+function describe(name: BackendName, kernels: string[], kernelThreads: number): BackendInfo {
   const simd = name === 'wasm' && env().getBool('WASM_HAS_SIMD_SUPPORT');
   // The threads XNNPACK's pool really has (1 unless the threaded build runs: a
   // cross-origin-isolated page), and bnlab's kernels only if they bind to the backend's memory.
   const threads = name === 'wasm' ? getThreadsCount() : 1;
   const ours = name === 'wasm' && simdFor(asWasmBackend(backend())) ? simdKernels() : null;
-  return { backend: name, simd, simdKernels: ours, winograd: ours !== null && winogradEnabled(), threads, version: version_core, wasmVersion: version_wasm, kernels };
+  return { backend: name, simd, simdKernels: ours, winograd: ours !== null && winogradEnabled(), threads, kernelThreads, version: version_core, wasmVersion: version_wasm, kernels };
 }
 
 /** The name of the active backend, as tfjs reports it. */

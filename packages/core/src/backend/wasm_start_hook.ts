@@ -2,6 +2,7 @@ import { engine, registerBackend, removeBackend } from '@tensorflow/tfjs-core';
 import type { KernelBackend } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels, setUpReplacedStockKernels } from '../kernels/register.js';
+import { startWithSharedHeap } from '../threads/shared_heap.js';
 
 type Factory = () => KernelBackend | Promise<KernelBackend>;
 interface Registry {
@@ -43,7 +44,8 @@ export function hookWasmStart(): void {
   registerBackend(
     'wasm',
     async () => {
-      const backend = await start();
+      // On a shared heap when initBackend asked for kernel threads.
+      const backend = await startWithSharedHeap(start);
       registeredAtStart.push(...registerWasmTrainingKernels());
       // tfjs now sets up the kernels registered for wasm — bnlab's — not the stock ones
       // bnlab's fall back to.

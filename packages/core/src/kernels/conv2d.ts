@@ -5,6 +5,7 @@ import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { fewChannelConv, paddedPlanes } from './few_channel_conv.js';
 import { runStock } from './stock.js';
 import { winogradApplies, winogradConv } from './winograd.js';
+import { forSlices, imagesPerLane } from '../threads/kernel_threads.js';
 import { asWasmBackend, disposeAll, runWasmKernel } from './wasm_backend.js';
 
 /** Filters (by data id) this kernel has convolved with: a repeat means fixed weights. */
@@ -73,8 +74,13 @@ function convViaGemm(
     // Bias and ReLU are applied as the output is stored.
     const epilogue = { bias: bias ? ptr(backend, bias) : 0, relu: activation === 'relu' };
     if (planes) {
-      simd.convFew3(planes.at, info.batchSize, planes.hp, planes.wp, inChannels, kh, ptr(backend, filter), outChannels, outHeight, outWidth, ptr(backend, out),
-        epilogue.bias, epilogue.relu ? 1 : 0);
+      // Images split over the kernel threads.
+      const inImage = planes.hp * planes.wp * inChannels * 4;
+      const outImage = outHeight * outWidth * outChannels * 4;
+      forSlices(backend, simd, info.batchSize, (lane, first, end) => {
+        lane.convFew3(planes.at + first * inImage, end - first, planes.hp, planes.wp, inChannels, kh, ptr(backend, filter), outChannels, outHeight, outWidth,
+          ptr(backend, out) + first * outImage, epilogue.bias, epilogue.relu ? 1 : 0);
+      });
     } else if (winograd) {
       winogradConv(simd, scratch, info, ptr(backend, x), ptr(backend, filter), ptr(backend, out), epilogue);
     } else if (pointwise) {
@@ -84,17 +90,21 @@ function convViaGemm(
       // The patch matrix is built for a few images at a time (packed for the GEMM), so it
       // stays in cache between being written and read, and a large inference batch does not
       // need one KH·KW times the size of its input. The filter is packed once.
-      const chunk = imagesPerSlice(outHeight * outWidth * patch, info.batchSize);
-      const packed = scratch.alloc(packedASize(chunk * outHeight * outWidth, patch));
+      const chunk = imagesPerLane(backend, imagesPerSlice(outHeight * outWidth * patch, info.batchSize), info.batchSize);
       const w = packB(simd, scratch, { at: ptr(backend, filter), transposed: false, ld: outChannels }, patch, outChannels);
-      for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
-        const nb = Math.min(chunk, info.batchSize - b0);
-        simd.im2colPacked(ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4, nb, inHeight, inWidth, inChannels, kh, kw,
-          info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
-          outHeight, outWidth, packed);
-        gemm(simd, backend, { packed }, w, nb * outHeight * outWidth, outChannels, patch,
-          ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels, false, epilogue);
-      }
+      // Slices of images split over the kernel threads, each with its own patch matrix.
+      forSlices(backend, simd, Math.ceil(info.batchSize / chunk), (lane, first, end) => {
+        const packed = scratch.alloc(packedASize(chunk * outHeight * outWidth, patch));
+        for (let s = first; s < end; s++) {
+          const b0 = s * chunk;
+          const nb = Math.min(chunk, info.batchSize - b0);
+          lane.im2colPacked(ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4, nb, inHeight, inWidth, inChannels, kh, kw,
+            info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
+            outHeight, outWidth, packed);
+          gemm(lane, backend, { packed }, w, nb * outHeight * outWidth, outChannels, patch,
+            ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels, false, epilogue, scratch);
+        }
+      });
     }
   } finally {
     scratch.free();

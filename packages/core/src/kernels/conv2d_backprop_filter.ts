@@ -5,6 +5,7 @@ import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { fewChannelConv, paddedPlanes } from './few_channel_conv.js';
 import { winogradApplies, winogradFilterGrad } from './winograd.js';
 import { assertDyShape } from './dy_shape.js';
+import { addInto, forSlices, imagesPerLane } from '../threads/kernel_threads.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 import type { WasmBackendLike } from './wasm_backend.js';
 
@@ -59,7 +60,17 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
     try {
       const planes = fewChannelConv(info) ? paddedPlanes(simd, scratch, ptr(backend, xNhwc), info) : null;
       if (planes) {
-        simd.convFew3Grad(planes.at, info.batchSize, planes.hp, planes.wp, info.inChannels, kh, ptr(backend, dyNhwc), info.outChannels, outHeight, outWidth, ptr(backend, dW));
+        // Images split over the kernel threads, each summing into its own filter gradient.
+        const inImage = planes.hp * planes.wp * info.inChannels * 4;
+        const dyImage = outHeight * outWidth * info.outChannels * 4;
+        const partial: number[] = [];
+        forSlices(backend, simd, info.batchSize, (lane, first, end, index) => {
+          const out = index === 0 ? ptr(backend, dW) : scratch.alloc(kh * kw * info.inChannels * info.outChannels);
+          if (index > 0) partial.push(out);
+          lane.convFew3Grad(planes.at + first * inImage, end - first, planes.hp, planes.wp, info.inChannels, kh, ptr(backend, dyNhwc) + first * dyImage,
+            info.outChannels, outHeight, outWidth, out);
+        });
+        addInto(backend, ptr(backend, dW), partial, kh * kw * info.inChannels * info.outChannels);
         return dW;
       }
       if (info.batchSize * outHeight * outWidth === 0) {
@@ -75,18 +86,26 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
       // cache); each slice's product, with dy read where it lies, is added onto dW.
       const pixels = outHeight * outWidth;
       const co = info.outChannels;
-      const chunk = imagesPerSlice(pixels * patch, info.batchSize);
+      const chunk = imagesPerLane(backend, imagesPerSlice(pixels * patch, info.batchSize), info.batchSize);
       const panelFloats = cacheSpreadStride(4 * chunk * pixels);
-      const packed = scratch.alloc(Math.ceil(patch / 4) * panelFloats);
-      const work = scratch.alloc(GEMM_STRIDED_SCRATCH);
-      for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
-        const nb = Math.min(chunk, info.batchSize - b0);
-        simd.im2colPackedT(ptr(backend, xNhwc) + b0 * inHeight * inWidth * info.inChannels * 4, nb, inHeight, inWidth,
-          info.inChannels, kh, kw, strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth,
-          packed, 4 * panelFloats);
-        simd.gemmStrided(packed, 4, 16, 4 * panelFloats, ptr(backend, dyNhwc) + b0 * pixels * co * 4, 4 * co, 32,
-          patch, co, nb * pixels, ptr(backend, dW), co, b0 > 0 ? 1 : 0, work, work + 32 * 4);
-      }
+      // Slices of images split over the kernel threads, each adding onto its own gradient.
+      const partial: number[] = [];
+      forSlices(backend, simd, Math.ceil(info.batchSize / chunk), (lane, first, end, index) => {
+        const packed = scratch.alloc(Math.ceil(patch / 4) * panelFloats);
+        const work = scratch.alloc(GEMM_STRIDED_SCRATCH);
+        const out = index === 0 ? ptr(backend, dW) : scratch.alloc(patch * co);
+        if (index > 0) partial.push(out);
+        for (let s = first; s < end; s++) {
+          const b0 = s * chunk;
+          const nb = Math.min(chunk, info.batchSize - b0);
+          lane.im2colPackedT(ptr(backend, xNhwc) + b0 * inHeight * inWidth * info.inChannels * 4, nb, inHeight, inWidth,
+            info.inChannels, kh, kw, strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth,
+            packed, 4 * panelFloats);
+          lane.gemmStrided(packed, 4, 16, 4 * panelFloats, ptr(backend, dyNhwc) + b0 * pixels * co * 4, 4 * co, 32,
+            patch, co, nb * pixels, out, co, s > first ? 1 : 0, work, work + 32 * 4);
+        }
+      });
+      addInto(backend, ptr(backend, dW), partial, patch * co);
     } finally {
       scratch.free();
       if (channelsFirst) disposeAll(backend, [xNhwc, dyNhwc]);

@@ -4,6 +4,7 @@ import { GEMM_STRIDED_SCRATCH, imagesPerSlice, packB } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { winogradApplies, winogradInputGrad } from './winograd.js';
 import { assertDyShape } from './dy_shape.js';
+import { forSlices, imagesPerLane } from '../threads/kernel_threads.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
 
 let stockKernel: KernelFunc | null = null;
@@ -63,20 +64,25 @@ const conv2DBackpropInput: KernelFunc = (args) => {
       // is packed once, dy's rows are read where they lie.
       const pixels = outHeight * outWidth;
       const co = info.outChannels;
-      const chunk = imagesPerSlice(pixels * patch, info.batchSize);
-      const dcols = scratch.alloc(chunk * pixels * patch);
+      const chunk = imagesPerLane(backend, imagesPerSlice(pixels * patch, info.batchSize), info.batchSize);
       const wT = packB(simd, scratch, { at: ptr(backend, filter), transposed: true, ld: co }, co, patch);
-      const work = scratch.alloc(GEMM_STRIDED_SCRATCH);
       const at = ptr(backend, dx);
       const imageFloats = inHeight * inWidth * info.inChannels;
       backend.wasm.HEAPF32.fill(0, at >> 2, (at >> 2) + info.batchSize * imageFloats);
-      for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
-        const nb = Math.min(chunk, info.batchSize - b0);
-        simd.gemmStrided(ptr(backend, dy) + b0 * pixels * co * 4, 4 * co, 4, 16 * co, wT.packedB, 32, 32 * co,
-          nb * pixels, patch, co, dcols, patch, 0, work, work + 32 * 4);
-        simd.col2im(dcols, nb, inHeight, inWidth, info.inChannels, kh, kw, info.strideHeight, info.strideWidth,
-          1, 1, top, left, outHeight, outWidth, at + b0 * imageFloats * 4);
-      }
+      // Slices of whole images (whose pixels of dx no other slice touches) split over the
+      // kernel threads, each with its own patch-matrix gradient.
+      forSlices(backend, simd, Math.ceil(info.batchSize / chunk), (lane, first, end) => {
+        const dcols = scratch.alloc(chunk * pixels * patch);
+        const work = scratch.alloc(GEMM_STRIDED_SCRATCH);
+        for (let s = first; s < end; s++) {
+          const b0 = s * chunk;
+          const nb = Math.min(chunk, info.batchSize - b0);
+          lane.gemmStrided(ptr(backend, dy) + b0 * pixels * co * 4, 4 * co, 4, 16 * co, wT.packedB, 32, 32 * co,
+            nb * pixels, patch, co, dcols, patch, 0, work, work + 32 * 4);
+          lane.col2im(dcols, nb, inHeight, inWidth, info.inChannels, kh, kw, info.strideHeight, info.strideWidth,
+            1, 1, top, left, outHeight, outWidth, at + b0 * imageFloats * 4);
+        }
+      });
     } finally {
       scratch.free();
     }

@@ -1,6 +1,10 @@
 import type { SimdExports } from './simd/simd_module.js';
 import { Scratch } from './simd/simd_module.js';
 import type { WasmBackendLike } from './wasm_backend.js';
+import { forSlices } from '../threads/kernel_threads.js';
+
+/** Multiply-adds below which a product is not split over kernel threads (their wake-up costs more). */
+const SPLIT_MACS = 1 << 20;
 
 /** One operand of {@link gemm}: a row-major matrix at a byte offset of the wasm heap. */
 export interface GemmOperand {
@@ -93,20 +97,32 @@ export function gemm(
   ldc: number,
   accumulate = false,
   epilogue: GemmEpilogue = {},
+  /** Space that lives until the calls run (a kernel thread's lane); by default its own. */
+  within?: Scratch,
 ): void {
-  const scratch = new Scratch(backend);
+  const scratch = within ?? new Scratch(backend);
   try {
-    let ap: number;
-    if ('packed' in a) {
-      ap = a.packed;
-    } else {
-      ap = scratch.alloc(packedASize(m, k));
-      simd.packA(a.at, a.ld, m, k, a.transposed ? 1 : 0, ap);
-    }
     const bp = 'packedB' in b ? b.packedB : packB(simd, scratch, b, k, n).packedB;
-    const tile = scratch.alloc(32);
-    simd.gemmPacked(ap, bp, m, n, k, c, ldc, accumulate ? 1 : 0, tile, epilogue.bias ?? 0, epilogue.relu ? 1 : 0);
+    // Rows in panels of 4; with kernel threads each takes a range of panels (and packs its
+    // own rows of A), so every element of C is summed as on one thread.
+    const panels = Math.ceil(m / 4);
+    const parts = m * n * k >= SPLIT_MACS ? panels : 1;
+    forSlices(backend, simd, parts, (lane, first, end) => {
+      const p0 = parts === 1 ? 0 : first;
+      const p1 = parts === 1 ? panels : end;
+      const r0 = p0 * 4;
+      const rows = Math.min(m, p1 * 4) - r0;
+      let ap: number;
+      if ('packed' in a) {
+        ap = a.packed + r0 * k * 4;
+      } else {
+        ap = scratch.alloc(packedASize(rows, k));
+        lane.packA(a.at + (a.transposed ? r0 * 4 : r0 * a.ld * 4), a.ld, rows, k, a.transposed ? 1 : 0, ap);
+      }
+      const tile = scratch.alloc(32);
+      lane.gemmPacked(ap, bp, rows, n, k, c + r0 * ldc * 4, ldc, accumulate ? 1 : 0, tile, epilogue.bias ?? 0, epilogue.relu ? 1 : 0);
+    });
   } finally {
-    scratch.free();
+    if (!within) scratch.free();
   }
 }

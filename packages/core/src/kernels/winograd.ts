@@ -3,6 +3,7 @@ import type { GemmEpilogue } from './gemm.js';
 import { cacheSpreadStride, GEMM_STRIDED_SCRATCH, imagesPerSlice } from './gemm.js';
 import type { Scratch, SimdExports } from './simd/simd_module.js';
 import type { WasmBackendLike } from './wasm_backend.js';
+import { addInto, forSlices, imagesPerLane } from '../threads/kernel_threads.js';
 
 /**
  * 3×3 convolutions of stride 1 as Winograd F(4×4, 3×3) (Lavin & Gray 2016): each 4×4 block
@@ -127,7 +128,7 @@ interface Geometry {
   yImage: number;
 }
 
-function geometry(c: Conv3x3): Geometry {
+function geometry(c: Conv3x3, backend: WasmBackendLike): Geometry {
   const { ci, co } = c;
   const tilesH = Math.ceil(c.outH / TILE);
   const tilesW = Math.ceil(c.outW / TILE);
@@ -135,7 +136,8 @@ function geometry(c: Conv3x3): Geometry {
   // Slices whose transformed input and output take about 1 MB (the L2 of the machines
   // measured); a single large image takes more (a 224×224×64 → 64 layer about 58 MB, still
   // less than its patch matrix).
-  const chunk = imagesPerSlice(XI * tiles * (ci + co), c.batch, 1 << 18);
+  // With kernel threads, at least one slice per thread.
+  const chunk = imagesPerLane(backend, imagesPerSlice(XI * tiles * (ci + co), c.batch, 1 << 18), c.batch);
   const rows = chunk * tiles;
   return {
     tilesH,
@@ -171,23 +173,31 @@ function transformedFilter(simd: SimdExports, scratch: Scratch, ci: number, co: 
   return { packed, stride };
 }
 
-/** y = conv(x, U) (+ bias, ReLU): input transform, 36 products, output transform, slice by slice. */
+/**
+ * y = conv(x, U) (+ bias, ReLU): input transform, 36 products, output transform, slice by
+ * slice; the slices (whole images) are split over the kernel threads, each with its own
+ * transformed blocks.
+ */
 function forward(simd: SimdExports, scratch: Scratch, c: Conv3x3, x: number, u: PackedFilter, y: number, epilogue: GemmEpilogue, work: number): void {
   const { ci, co } = c;
-  const g = geometry(c);
+  const g = geometry(c, scratch.backend);
   const { vStride: vs, mStride: ms } = g;
-  const v = scratch.alloc(XI * vs);
-  const m = scratch.alloc(XI * ms);
-  const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
-  for (let b0 = 0; b0 < c.batch; b0 += g.chunk) {
-    const nb = Math.min(g.chunk, c.batch - b0);
-    const t = nb * g.tiles;
-    simd.winoInput(x + b0 * g.xImage, nb, c.inH, c.inW, ci, c.top, c.left, g.tilesH, g.tilesW, v, vs, work);
-    // M[ξ] = V[ξ] · U[ξ]: V's rows as they lie, U packed.
-    products(simd, { a: v, aRow: 4 * ci, aStep: 4, aPanel: 16 * ci, aXi: 4 * vs, b: u.packed, bStep: 32, bPanel: 32 * ci, bXi: 4 * u.stride,
-      m: t, n: co, k: ci, c: m, ldc: co, cXi: 4 * ms, accumulate: false }, gw);
-    simd.winoOutput(m, nb, g.tilesH, g.tilesW, co, c.outH, c.outW, ms, epilogue.bias ?? 0, epilogue.relu ? 1 : 0, y + b0 * g.yImage, work);
-  }
+  forSlices(scratch.backend, simd, Math.ceil(c.batch / g.chunk), (lane, first, end, index) => {
+    const v = scratch.alloc(XI * vs);
+    const m = scratch.alloc(XI * ms);
+    const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
+    const w = index === 0 ? work : scratch.alloc(WORK);
+    for (let s = first; s < end; s++) {
+      const b0 = s * g.chunk;
+      const nb = Math.min(g.chunk, c.batch - b0);
+      const t = nb * g.tiles;
+      lane.winoInput(x + b0 * g.xImage, nb, c.inH, c.inW, ci, c.top, c.left, g.tilesH, g.tilesW, v, vs, w);
+      // M[ξ] = V[ξ] · U[ξ]: V's rows as they lie, U packed.
+      products(lane, { a: v, aRow: 4 * ci, aStep: 4, aPanel: 16 * ci, aXi: 4 * vs, b: u.packed, bStep: 32, bPanel: 32 * ci, bXi: 4 * u.stride,
+        m: t, n: co, k: ci, c: m, ldc: co, cXi: 4 * ms, accumulate: false }, gw);
+      lane.winoOutput(m, nb, g.tilesH, g.tilesW, co, c.outH, c.outW, ms, epilogue.bias ?? 0, epilogue.relu ? 1 : 0, y + b0 * g.yImage, w);
+    }
+  });
 }
 
 /**
@@ -202,28 +212,40 @@ export function winogradConv(
   forward(simd, scratch, conv3x3(info), x, u, y, epilogue, work);
 }
 
-/** dW = ∂/∂filter of Σ conv(x, filter) ⊙ dy, into `dw` ([3, 3, ci, co]). */
+/**
+ * dW = ∂/∂filter of Σ conv(x, filter) ⊙ dy, into `dw` ([3, 3, ci, co]). With kernel threads
+ * each sums the transformed gradient over its slices and transforms it back; the threads'
+ * filter gradients are then added (so the order of the sum depends on the thread count).
+ */
 export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: backend_util.Conv2DInfo, x: number, dy: number, dw: number): void {
   const { inChannels: ci, outChannels: co, inHeight, inWidth, outHeight, outWidth } = info;
   const { top, left } = info.padInfo;
-  const g = geometry(conv3x3(info));
-  const work = scratch.alloc(WORK);
+  const backend = scratch.backend;
+  const g = geometry(conv3x3(info), backend);
   const { vStride: vs, mStride: ms } = g;
   const us = xiStride(ci * co);
-  const v = scratch.alloc(XI * vs);
-  const dm = scratch.alloc(XI * ms);
-  const du = scratch.alloc(XI * us);
-  const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
-  for (let b0 = 0; b0 < info.batchSize; b0 += g.chunk) {
-    const nb = Math.min(g.chunk, info.batchSize - b0);
-    const t = nb * g.tiles;
-    simd.winoInput(x + b0 * g.xImage, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, v, vs, work);
-    simd.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, work);
-    // dU[ξ] (+)= V[ξ]ᵀ · dM[ξ]: Vᵀ read down V's columns, dM's rows as they lie.
-    products(simd, { a: v, aRow: 4, aStep: 4 * ci, aPanel: 16, aXi: 4 * vs, b: dm, bStep: 4 * co, bPanel: 32, bXi: 4 * ms,
-      m: ci, n: co, k: t, c: du, ldc: co, cXi: 4 * us, accumulate: b0 > 0 }, gw);
-  }
-  simd.winoFilterGrad(du, ci, co, us, dw, work);
+  const partial: number[] = [];
+  forSlices(backend, simd, Math.ceil(info.batchSize / g.chunk), (lane, first, end, index) => {
+    const work = scratch.alloc(WORK);
+    const v = scratch.alloc(XI * vs);
+    const dm = scratch.alloc(XI * ms);
+    const du = scratch.alloc(XI * us);
+    const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
+    for (let s = first; s < end; s++) {
+      const b0 = s * g.chunk;
+      const nb = Math.min(g.chunk, info.batchSize - b0);
+      const t = nb * g.tiles;
+      lane.winoInput(x + b0 * g.xImage, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, v, vs, work);
+      lane.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, work);
+      // dU[ξ] (+)= V[ξ]ᵀ · dM[ξ]: Vᵀ read down V's columns, dM's rows as they lie.
+      products(lane, { a: v, aRow: 4, aStep: 4 * ci, aPanel: 16, aXi: 4 * vs, b: dm, bStep: 4 * co, bPanel: 32, bXi: 4 * ms,
+        m: ci, n: co, k: t, c: du, ldc: co, cXi: 4 * us, accumulate: s > first }, gw);
+    }
+    const out = index === 0 ? dw : scratch.alloc(9 * ci * co);
+    if (index > 0) partial.push(out);
+    lane.winoFilterGrad(du, ci, co, us, out, work);
+  });
+  addInto(backend, dw, partial, 9 * ci * co);
 }
 
 /**
@@ -263,22 +285,27 @@ function adjointInputGrad(
   simd: SimdExports, scratch: Scratch, backend: WasmBackendLike, c: Conv3x3, dy: number, filter: number, dx: number,
 ): void {
   const { ci, co, inH: inHeight, inW: inWidth, outH: outHeight, outW: outWidth, top, left } = c;
-  const g = geometry(c);
+  const g = geometry(c, backend);
   const work = scratch.alloc(WORK);
   const uT = transformedFilter(simd, scratch, ci, co, filter, work, true);
   const { vStride: vs, mStride: ms } = g;
-  const dm = scratch.alloc(XI * ms);
-  const dv = scratch.alloc(XI * vs);
-  const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
-  // (The heap's view is read after the allocations above, which may have grown the memory.)
+  // (The heap's view is read after the allocation above, which may have grown the memory.)
   backend.wasm.HEAPF32.fill(0, dx >> 2, (dx + c.batch * g.xImage) >> 2);
-  for (let b0 = 0; b0 < c.batch; b0 += g.chunk) {
-    const nb = Math.min(g.chunk, c.batch - b0);
-    const t = nb * g.tiles;
-    simd.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, work);
-    // dV[ξ] = dM[ξ] · U[ξ]ᵀ
-    products(simd, { a: dm, aRow: 4 * co, aStep: 4, aPanel: 16 * co, aXi: 4 * ms, b: uT.packed, bStep: 32, bPanel: 32 * co, bXi: 4 * uT.stride,
-      m: t, n: ci, k: co, c: dv, ldc: ci, cXi: 4 * vs, accumulate: false }, gw);
-    simd.winoGradInput(dv, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, vs, dx + b0 * g.xImage, work);
-  }
+  // Slices are whole images, whose blocks of dx no other slice touches.
+  forSlices(backend, simd, Math.ceil(c.batch / g.chunk), (lane, first, end, index) => {
+    const dm = scratch.alloc(XI * ms);
+    const dv = scratch.alloc(XI * vs);
+    const gw = scratch.alloc(GEMM_STRIDED_SCRATCH);
+    const w = index === 0 ? work : scratch.alloc(WORK);
+    for (let s = first; s < end; s++) {
+      const b0 = s * g.chunk;
+      const nb = Math.min(g.chunk, c.batch - b0);
+      const t = nb * g.tiles;
+      lane.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, w);
+      // dV[ξ] = dM[ξ] · U[ξ]ᵀ
+      products(lane, { a: dm, aRow: 4 * co, aStep: 4, aPanel: 16 * co, aXi: 4 * ms, b: uT.packed, bStep: 32, bPanel: 32 * co, bXi: 4 * uT.stride,
+        m: t, n: ci, k: co, c: dv, ldc: ci, cXi: 4 * vs, accumulate: false }, gw);
+      lane.winoGradInput(dv, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, vs, dx + b0 * g.xImage, w);
+    }
+  });
 }

@@ -92,3 +92,89 @@ export function withSharedMemory(module: Uint8Array): Uint8Array<ArrayBuffer> {
   }
   throw new Error('bnlab: the SIMD module imports no memory');
 }
+
+const MEMORY_SECTION = 5;
+
+interface Section {
+  id: number;
+  /** Offset of the section's id byte, of its body, and one past its end. */
+  start: number;
+  body: number;
+  end: number;
+}
+
+function sections(module: Uint8Array): Section[] {
+  const out: Section[] = [];
+  const r = new Reader(module, 8);
+  while (r.at < module.length) {
+    const start = r.at;
+    const id = module[r.at++] as number;
+    const size = r.u32();
+    out.push({ id, start, body: r.at, end: r.at + size });
+    r.at += size;
+  }
+  return out;
+}
+
+function utf8Name(name: string): number[] {
+  const bytes = [...new TextEncoder().encode(name)];
+  return [...leb(bytes.length), ...bytes];
+}
+
+/**
+ * A module that defines its own memory (tfjs-backend-wasm's single-threaded builds) rewritten
+ * to import it instead, shared, as `env.memory`: its memory section is dropped and an import
+ * with the same initial size and a maximum of {@link MAX_PAGES} is appended to its imports.
+ * The memory's index stays 0 (imported memories come first, and the module had only one),
+ * so its code, data segments and `memory` export are unchanged. The result runs on a
+ * `WebAssembly.Memory({ shared: true })` that worker threads can share. Returns null when the
+ * module does not define exactly one memory.
+ */
+export function definedMemoryAsSharedImport(module: Uint8Array): { bytes: Uint8Array<ArrayBuffer>; initialPages: number } | null {
+  if (module.length < 8) return null;
+  const all = sections(module);
+  const memory = all.filter((s) => s.id === MEMORY_SECTION);
+  if (memory.length !== 1) return null;
+  const mem = memory[0] as Section;
+  const r = new Reader(module, mem.body);
+  if (r.u32() !== 1) return null;
+  const flags = module[r.at++] as number;
+  if (flags & 2) return null; // already shared
+  const initialPages = r.u32();
+  const entry = [...utf8Name('env'), ...utf8Name('memory'), MEMORY_KIND, 0x03, ...leb(initialPages), ...leb(MAX_PAGES)];
+  const imports = all.find((s) => s.id === IMPORT_SECTION);
+  let importBody: number[];
+  if (imports) {
+    const ir = new Reader(module, imports.body);
+    const count = ir.u32();
+    importBody = [...leb(count + 1), ...module.subarray(ir.at, imports.end), ...entry];
+  } else {
+    importBody = [...leb(1), ...entry];
+  }
+  const importSection = [IMPORT_SECTION, ...leb(importBody.length), ...importBody];
+  const parts: Uint8Array[] = [module.subarray(0, 8)];
+  let placed = false;
+  for (const s of all) {
+    if (s.id === MEMORY_SECTION) continue;
+    if (s.id === IMPORT_SECTION) {
+      parts.push(Uint8Array.from(importSection));
+      placed = true;
+      continue;
+    }
+    // Without an import section, it goes before the first section that must follow it
+    // (function, table, memory, … — ids 3 and up; custom sections, id 0, may sit anywhere).
+    if (!placed && s.id >= 3) {
+      parts.push(Uint8Array.from(importSection));
+      placed = true;
+    }
+    parts.push(module.subarray(s.start, s.end));
+  }
+  if (!placed) parts.push(Uint8Array.from(importSection));
+  const out = new Uint8Array(new ArrayBuffer(parts.reduce((n, p) => n + p.length, 0)));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return { bytes: out, initialPages };
+}

@@ -185,6 +185,20 @@ export function simdFor(backend: WasmBackendLike): SimdExports | null {
   return inst;
 }
 
+/**
+ * What kernel threads need to run bnlab's kernels on a backend's heap: the heap (shared),
+ * the SIMD module compiled for a shared memory, and the calling thread's instance; null
+ * when the heap is not shared or bnlab's kernels do not run on it.
+ */
+export function sharedSimdFor(backend: WasmBackendLike): { memory: WebAssembly.Memory; module: WebAssembly.Module; main: SimdExports } | null {
+  const main = simdFor(backend);
+  const memory = backendMemory(backend);
+  if (!main || !memory || !isShared(memory)) return null;
+  const c = compiled as NonNullable<typeof compiled>;
+  c.shared ??= new WebAssembly.Module(withSharedMemory(c.bytes));
+  return { memory, module: c.shared, main };
+}
+
 /** Byte offset of a tensor's data in the wasm backend's memory. */
 export function ptr(backend: WasmBackendLike, t: { dataId: object }): number {
   const d = backend.dataIdMap.get(t.dataId);
@@ -198,7 +212,7 @@ export function ptr(backend: WasmBackendLike, t: { dataId: object }): number {
  */
 export class Scratch {
   private readonly blocks: number[] = [];
-  constructor(private readonly backend: WasmBackendLike) {}
+  constructor(readonly backend: WasmBackendLike) {}
 
   alloc(floats: number): number {
     const raw = this.backend.wasm._malloc(floats * 4 + 16);
