@@ -132,6 +132,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     cmd
       .option('-o, --out <dir>', 'results folder (default: results/<experiment name>)')
       .option('-w, --workers <n>', 'parallel worker processes', '1')
+      .option('-t, --threads <n>', "threads for bnlab's kernels in each worker: a number, or auto (the machine's cores shared among the workers)", 'auto')
       .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
       .option('-q, --quiet', 'print only the final summary')
       .option('--json', 'print events as JSON lines on stdout (for machines)')
@@ -154,6 +155,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
           file,
           ...(typeof o.out === 'string' ? { outDir: o.out } : {}),
           workers: positiveInt(o.workers as string, '--workers'),
+          threads: threadsOption(o.threads as string),
           ...(typeof o.shard === 'string' ? { shard: parseShard(o.shard) } : {}),
           maxTrials: positiveInt(o.maxTrials as string, '--max-trials'),
           yes: Boolean(o.yes),
@@ -192,7 +194,7 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     const output = createOutput(outputMode(o as { quiet?: boolean; json?: boolean }), io);
     await stoppable(async () => {
       try {
-        const summary = await runExperiment({ file, outDir, workers: 1, backend: o.backend as 'wasm' | 'cpu', offline: !o.online, listener: output, stop });
+        const summary = await runExperiment({ file, outDir, workers: 1, threads: threadsOption(o.threads as string), backend: o.backend as 'wasm' | 'cpu', offline: !o.online, listener: output, stop });
         code = summaryExit(summary);
       } finally {
         output.close();
@@ -355,6 +357,16 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive integer, got "${text}"`, { where: flag });
+  return n;
+}
+
+/** `--threads`: `auto`, or a whole number from 1 to 256 (initBackend's range). */
+function threadsOption(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 1 || n > 256) {
+    throw new BnlabError('INVALID_ARGUMENT', `--threads must be auto or a whole number from 1 to 256, got "${text}"`, { where: '--threads' });
+  }
   return n;
 }
 

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { BnlabError } from '@bnlab/core';
 import type { BackendName } from '@bnlab/core';
@@ -17,6 +18,12 @@ export interface RunExperimentOptions {
   outDir?: string;
   /** Parallel worker processes. @default 1 (in this process) */
   workers?: number;
+  /**
+   * Threads for bnlab's kernels in each worker (`initBackend`'s `threads`), or `'auto'`: the
+   * machine's cores (`os.availableParallelism()`) divided among the workers, at least 1.
+   * @default 1
+   */
+  threads?: number | 'auto';
   /** Run only shard `index` of `count` (0 ≤ index < count). */
   shard?: { index: number; count: number };
   /** Largest number of trials run without `yes`. @default 100 */
@@ -32,6 +39,11 @@ export interface RunExperimentOptions {
   stop?: { requested: boolean; onRequest?: () => void };
   /** Skip the report (for shards that `bnlab merge` will report). @default false */
   noReport?: boolean;
+}
+
+/** The machine's cores shared among `workers` processes: threads for each, at least 1. */
+export function autoThreads(workers: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers)));
 }
 
 /** Counts of a run of an experiment. */
@@ -75,11 +87,12 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunSummary
   const todo = [];
   for (const t of mine) if (!(await store.isFinished(t.id))) todo.push(t);
   const workers = Math.max(1, Math.min(o.workers ?? 1, todo.length || 1));
+  const threads = o.threads === 'auto' ? autoThreads(workers) : (o.threads ?? 1);
   const stop = o.stop ?? { requested: false };
-  o.listener({ type: 'experiment-start', name: experiment.name, trials: mine.length, toRun: todo.length, skipped: mine.length - todo.length, workers, outDir });
+  o.listener({ type: 'experiment-start', name: experiment.name, trials: mine.length, toRun: todo.length, skipped: mine.length - todo.length, workers, threads, outDir });
 
   if (workers === 1) {
-    await runTrialsHere(todo, store, { backend: o.backend ?? 'wasm', offline: o.offline ?? true, listener: o.listener, stop });
+    await runTrialsHere(todo, store, { backend: o.backend ?? 'wasm', threads, offline: o.offline ?? true, listener: o.listener, stop });
   } else {
     await runTrialsInWorkers(todo, store, {
       workers,
@@ -87,6 +100,7 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunSummary
       file: resolve(o.file),
       outDir,
       backend: o.backend ?? 'wasm',
+      threads,
       offline: o.offline ?? true,
       listener: o.listener,
       stop,

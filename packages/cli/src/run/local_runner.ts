@@ -13,9 +13,9 @@ import { collectEnvironment } from './environment.js';
 export async function runTrialsHere(
   trials: readonly Trial[],
   store: ResultsStore,
-  options: { backend: BackendName; offline: boolean; listener: RunListener; stop: { requested: boolean } },
+  options: { backend: BackendName; threads?: number; offline: boolean; listener: RunListener; stop: { requested: boolean } },
 ): Promise<TrialResult[]> {
-  const backend = await initBackend({ backend: options.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed(), winograd: winogradAllowed() });
+  const backend = await initBackend({ backend: options.backend, threads: options.threads ?? 1, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed(), winograd: winogradAllowed() });
   const env = {
     data: new DataCache(options.offline),
     backend,

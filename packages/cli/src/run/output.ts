@@ -52,7 +52,7 @@ export function createOutput(
   const listener = (e: RunEvent): void => {
     switch (e.type) {
       case 'experiment-start':
-        log(`${e.name}: ${e.trials} trials, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) → ${e.outDir}`);
+        log(`${e.name}: ${e.trials} trials, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) × ${e.threads} thread(s) → ${e.outDir}`);
         if (multi) overall = multi.create(e.toRun, 0, { label: 'all trials', info: 'ETA …' }, { format: ' {bar} {value}/{total} trials | ETA {eta_formatted}' });
         break;
       case 'trial-start':

@@ -20,6 +20,14 @@ import { loadCheckpoint, removeCheckpoint, restoreCheckpoint, saveCheckpoint } f
 /** Seed of the shuffle that picks the test images `record.activationTrace` is measured on. */
 const TRACE_SEED = 20150211;
 
+/**
+ * `count` (at most `size`) indices of a `size`-example set, shuffled by a fixed seed: the same
+ * for every trial, and drawn from all of a set stored class by class.
+ */
+export function fixedSubset(size: number, count: number): number[] {
+  return new Rng(TRACE_SEED).permutation(size).slice(0, Math.min(count, size));
+}
+
 /** What a trial needs from its surroundings. */
 export interface TrialEnvironment {
   data: DataCache;
@@ -265,11 +273,12 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
   try {
     made = makeOptimizer(fields.training, run, built);
     built.compile({ optimizer: made.optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-    const probe = test.subset(Array.from({ length: Math.min(64, test.size) }, (_, i) => i)).toTensors();
+    // The same test images for every trial (not the trial seed): shuffled subsets, since test
+    // sets read from class folders are sorted by class (the first 64 CIFAR-10 test images
+    // are all airplanes, and batch statistics over one class say nothing).
+    const probe = test.subset(fixedSubset(test.size, 64)).toTensors();
     const trace = fields.record.activationTrace;
-    // The same test images for every trial (not the trial seed): a shuffled subset, since test
-    // sets read from class folders are sorted by class.
-    const traced = trace ? test.subset(new Rng(TRACE_SEED).permutation(test.size).slice(0, Math.min(trace.examples, test.size))).toTensors() : undefined;
+    const traced = trace ? test.subset(fixedSubset(test.size, trace.examples)).toTensors() : undefined;
     return { train, validation, test, run, built, optimizer: made.optimizer, setStep: made.setStep, probe, ...(traced ? { traced } : {}) };
   } catch (e) {
     made?.optimizer.dispose();

@@ -17,6 +17,8 @@ export interface WorkerPoolOptions {
   file: string;
   outDir: string;
   backend: BackendName;
+  /** Threads for bnlab's kernels in each worker. @default 1 */
+  threads?: number;
   offline: boolean;
   listener: RunListener;
   stop: { requested: boolean; onRequest?: () => void };
@@ -99,7 +101,7 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
         }
         maybeFinish();
       });
-      child.send({ type: 'init', file: o.file, outDir: o.outDir, backend: o.backend, offline: o.offline } satisfies ToWorker);
+      child.send({ type: 'init', file: o.file, outDir: o.outDir, backend: o.backend, threads: o.threads ?? 1, offline: o.offline } satisfies ToWorker);
     };
     const recordFailure = async (id: string, message: string): Promise<void> => {
       const trial = byId.get(id);

@@ -6,7 +6,7 @@ export const WORKER_ARG = '__bnlab-worker';
 
 /** Parent → worker. */
 export type ToWorker =
-  | { type: 'init'; file: string; outDir: string; backend: BackendName; offline: boolean }
+  | { type: 'init'; file: string; outDir: string; backend: BackendName; threads?: number; offline: boolean }
   | { type: 'run'; id: string }
   | { type: 'stop' }
   | { type: 'exit' };

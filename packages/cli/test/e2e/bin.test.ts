@@ -32,7 +32,7 @@ const records = (dir: string): Array<{ file: string; status: string }> =>
     .filter((f) => f.endsWith('.json'))
     .map((f) => ({ file: f, status: (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status }));
 
-type Environment = { simdKernels?: string; winograd?: boolean };
+type Environment = { simdKernels?: string; winograd?: boolean; kernelThreads?: number };
 const environments = (dir: string): Environment[] =>
   readdirSync(join(dir, 'trials'))
     .filter((f) => f.endsWith('.json'))
@@ -47,6 +47,27 @@ it('--help lists the commands and the exit codes', () => {
   expect(r.status).toBe(0);
   for (const cmd of ['run', 'train', 'report', 'merge', 'datasets', 'schema', 'wasm-files']) expect(r.stdout).toContain(cmd);
   expect(r.stdout).toMatch(/130 interrupted/);
+});
+
+it('--threads sets the kernel threads of each trial (recorded in its environment), and rejects bad counts', () => {
+  const out = join(tmp, 'threads');
+  const r = spawnSync(process.execPath, [BIN, 'run', experiment('threads', 256, 1), '--out', out, '--threads', '2', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.status).toBe(0);
+  const start = JSON.parse(r.stdout.split('\n').find((l) => l.includes('"experiment-start"')) as string) as { threads: number; workers: number };
+  expect(start).toMatchObject({ workers: 1, threads: 2 });
+  expect(environments(out).map((e) => e.kernelThreads)).toEqual([2, 2, 2, 2]);
+  // Worker processes get the count too.
+  const out2 = join(tmp, 'threads-workers');
+  const w = spawnSync(process.execPath, [BIN, 'run', experiment('threads-workers', 256, 1), '--out', out2, '--workers', '2', '--threads', '2', '--quiet'],
+    { encoding: 'utf8', timeout: 120_000 });
+  expect(w.status).toBe(0);
+  expect(environments(out2).map((e) => e.kernelThreads)).toEqual([2, 2, 2, 2]);
+  for (const bad of ['0', 'many', '1.5', '300']) {
+    const b = spawnSync(process.execPath, [BIN, 'run', experiment('threads-bad', 256, 1), '--out', join(tmp, 'threads-bad'), '--threads', bad], { encoding: 'utf8' });
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain(`--threads must be auto or a whole number from 1 to 256, got "${bad}"`);
+    expect(existsSync(join(tmp, 'threads-bad'))).toBe(false);
+  }
 });
 
 it('runs trials in two worker processes', () => {

@@ -14,6 +14,8 @@ export interface RunEnvironment {
   winograd?: boolean;
   /** wasm threads (1 when single-threaded or not on wasm). */
   threads: number;
+  /** Threads bnlab's own kernels ran on (the calling one included), when known. */
+  kernelThreads?: number;
   /** Package name → version: tfjs-core, tfjs-layers, and what the caller adds. */
   versions: Record<string, string>;
   /** `node vX` or the browser's user agent. */
@@ -79,6 +81,7 @@ export function captureEnvironment(options: CaptureEnvironmentOptions = {}): Run
     result.simdKernels = onWasm ? info.simdKernels : null;
     // (A BackendInfo from a @bnlab/core before Winograd has no such field.)
     if (typeof info.winograd === 'boolean') result.winograd = onWasm && info.winograd;
+    if (typeof info.kernelThreads === 'number') result.kernelThreads = onWasm ? info.kernelThreads : 1;
   }
   if (isNode && proc) {
     result.platform = proc.platform;
