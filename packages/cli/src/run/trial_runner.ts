@@ -25,7 +25,7 @@ const TRACE_SEED = 20150211;
  * for every trial, and drawn from all of a set stored class by class.
  */
 export function fixedSubset(size: number, count: number): number[] {
-  return new Rng(TRACE_SEED).permutation(size).slice(0, Math.min(count, size));
+  return Array.from(new Rng(TRACE_SEED).permutation(size).slice(0, Math.min(count, size)));
 }
 
 /** What a trial needs from its surroundings. */
