@@ -3,6 +3,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { ptr, simdFor } from './simd/simd_module.js';
 import { runStock } from './stock.js';
 import { asWasmBackend } from './wasm_backend.js';
+import { forRows } from '../threads/kernel_threads.js';
 
 /** The per-channel vector of a bias add: shape `[C]` or `[1, …, 1, C]`, C = x's last dimension. */
 function isChannelVector(v: TensorInfo, x: TensorInfo): boolean {
@@ -32,7 +33,10 @@ const add: KernelFunc = (args) => {
   const out = backend.makeOutput(x.shape.slice(), 'float32');
   const cols = x.shape[x.shape.length - 1] as number;
   const size = util.sizeFromShape(x.shape);
-  if (size > 0) simd.biasRelu(ptr(backend, x), size / cols, cols, ptr(backend, v), 0, ptr(backend, out));
+  if (size > 0) {
+    const [xAt, vAt, outAt] = [ptr(backend, x), ptr(backend, v), ptr(backend, out)];
+    forRows(backend, simd, size / cols, cols, (lane, r0, r1) => lane.biasRelu(xAt + r0 * cols * 4, r1 - r0, cols, vAt, 0, outAt + r0 * cols * 4));
+  }
   return out;
 };
 

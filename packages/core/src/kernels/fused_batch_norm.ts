@@ -3,6 +3,7 @@ import type { FusedBatchNormAttrs, KernelConfig, KernelFunc, TensorInfo } from '
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
 import { runStock } from './stock.js';
 import { asWasmBackend } from './wasm_backend.js';
+import { forRows } from '../threads/kernel_threads.js';
 
 /**
  * `FusedBatchNorm` (batch norm with given statistics: inference, and tfjs-layers'
@@ -42,7 +43,9 @@ const fusedBatchNorm: KernelFunc = (args) => {
       heap[(p >> 2) + c] = g / Math.sqrt(heap[at(variance) + c]! + varianceEpsilon);
       heap[(k >> 2) + c] = offset ? heap[at(offset) + c]! : 0;
     }
-    simd.affine(ptr(backend, x), 0, ptr(backend, mean), p, 0, 0, k, rows, channels, ptr(backend, out));
+    const [xAt, meanAt, outAt] = [ptr(backend, x), ptr(backend, mean), ptr(backend, out)];
+    forRows(backend, simd, rows, channels, (lane, r0, r1) =>
+      lane.affine(xAt + r0 * channels * 4, 0, meanAt, p, 0, 0, k, r1 - r0, channels, outAt + r0 * channels * 4));
   } finally {
     scratch.free();
   }

@@ -3,6 +3,7 @@ import type { KernelConfig, KernelFunc, MaxPoolAttrs, TensorInfo } from '@tensor
 import { ptr, simdFor } from './simd/simd_module.js';
 import { runStock } from './stock.js';
 import { asWasmBackend } from './wasm_backend.js';
+import { forRows } from '../threads/kernel_threads.js';
 
 /**
  * `MaxPool` on the wasm backend for the CNN case, 2×2 windows with stride 2 inside the
@@ -27,7 +28,10 @@ const maxPool: KernelFunc = (args) => {
   if (!fast) return runStock(MaxPool, args);
   const out = backend.makeOutput(info.outShape.slice(), 'float32');
   if (batchSize * outHeight * outWidth * inChannels > 0) {
-    simd.maxPool2x2(ptr(backend, x), batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, ptr(backend, out));
+    // Images split over the kernel threads.
+    const [xAt, outAt, inImage, outImage] = [ptr(backend, x), ptr(backend, out), inHeight * inWidth * inChannels * 4, outHeight * outWidth * inChannels * 4];
+    forRows(backend, simd, batchSize, inImage / 4, (lane, b0, b1) =>
+      lane.maxPool2x2(xAt + b0 * inImage, b1 - b0, inHeight, inWidth, inChannels, outHeight, outWidth, outAt + b0 * outImage));
   }
   return out;
 };

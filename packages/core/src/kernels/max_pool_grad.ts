@@ -2,6 +2,7 @@ import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs-core';
 import { ptr, simdFor } from './simd/simd_module.js';
 import { asWasmBackend } from './wasm_backend.js';
+import { forRows } from '../threads/kernel_threads.js';
 
 /**
  * Gradient of 2-D max pooling on the wasm backend: each output gradient goes to the
@@ -36,15 +37,19 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   if (simd) {
     const at = ptr(backend, out);
     const size = input.shape.reduce((a, b) => a * b, 1);
+    const [xAt, dyAt, inImage, dyImage] = [ptr(backend, input), ptr(backend, dy), inHeight * inWidth * channels * 4, outHeight * outWidth * channels * 4];
     const inside = top === 0 && left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth;
     if (fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && inside && channels % 4 === 0) {
       // Non-overlapping windows: every input written once (uncovered ones zeroed), no scatter.
-      simd.maxPoolGrad2x2(ptr(backend, input), ptr(backend, dy), at, batchSize, inHeight, inWidth, channels, outHeight, outWidth);
+      forRows(backend, simd, batchSize, inImage / 4, (lane, b0, b1) =>
+        lane.maxPoolGrad2x2(xAt + b0 * inImage, dyAt + b0 * dyImage, at + b0 * inImage, b1 - b0, inHeight, inWidth, channels, outHeight, outWidth));
       return out;
     }
     backend.wasm.HEAPF32.fill(0, at >> 2, (at >> 2) + size);
-    simd.maxPoolGrad(ptr(backend, input), ptr(backend, dy), at, batchSize, inHeight, inWidth, channels,
-      outHeight, outWidth, fh, fw, strideHeight, strideWidth, top, left);
+    // Images split over the kernel threads (windows never cross images).
+    forRows(backend, simd, batchSize, inImage / 4, (lane, b0, b1) =>
+      lane.maxPoolGrad(xAt + b0 * inImage, dyAt + b0 * dyImage, at + b0 * inImage, b1 - b0, inHeight, inWidth, channels,
+        outHeight, outWidth, fh, fw, strideHeight, strideWidth, top, left));
     return out;
   }
   // Views are taken after the output is allocated: allocation may grow wasm memory.

@@ -2,6 +2,7 @@ import { engine, getBackend, getGradient, getKernel, mul, registerGradient, Relu
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { ptr, simdFor } from './simd/simd_module.js';
 import { asWasmBackend } from './wasm_backend.js';
+import { forRows } from '../threads/kernel_threads.js';
 
 /** Kernel name of the fused ReLU gradient, `dy · step(x)`. */
 export const RELU_GRAD_KERNEL = 'BnlabReluGrad';
@@ -17,7 +18,13 @@ const reluGrad: KernelFunc = ({ inputs, backend: anyBackend }) => {
   const simd = simdFor(backend);
   if (!simd) throw new Error('bnlab: BnlabReluGrad needs the SIMD module');
   const out = backend.makeOutput(x.shape.slice(), 'float32');
-  simd.reluGrad(ptr(backend, dy), ptr(backend, x), util.sizeFromShape(x.shape), ptr(backend, out));
+  // In blocks of 1024 floats split over the kernel threads.
+  const n = util.sizeFromShape(x.shape);
+  const [dyAt, xAt, outAt] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
+  forRows(backend, simd, Math.ceil(n / 1024), 1024, (lane, b0, b1) => {
+    const e0 = b0 * 1024;
+    lane.reluGrad(dyAt + e0 * 4, xAt + e0 * 4, Math.min(n, b1 * 1024) - e0, outAt + e0 * 4);
+  });
   return out;
 };
 

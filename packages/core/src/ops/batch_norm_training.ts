@@ -5,6 +5,7 @@ import { registerOp } from './register_op.js';
 import { standardizeGradient } from './standardize_gradient.js';
 import { ptr, Scratch, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
+import { addInto, forRows } from '../threads/kernel_threads.js';
 
 /**
  * Kernel name of {@link batchNormTraining}'s forward pass. Outputs y, mean, variance, and
@@ -190,7 +191,24 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   // near their channel's first value, so a mean far above the spread costs no precision.
   // One pass over x where that is as precise as two (see colMoments).
   const xAt = ptr(backend, x!);
-  simd.colMoments(xAt, xAt, s.rows, s.cols, ptr(backend, centre), ptr(backend, variance), workspace(backend, 8 * s.cols));
+  const scratch = new Scratch(backend);
+  try {
+    // With kernel threads, each takes a range of rows (same shift); their moments are merged.
+    const parts: Array<{ n: number; centre: number; variance: number }> = [];
+    forRows(backend, simd, s.rows, s.cols, (lane, r0, r1, index) => {
+      if (r1 - r0 === s.rows) {
+        lane.colMoments(xAt, xAt, s.rows, s.cols, ptr(backend, centre), ptr(backend, variance), workspace(backend, 8 * s.cols));
+        return;
+      }
+      const part = { n: r1 - r0, centre: scratch.alloc(s.cols), variance: scratch.alloc(s.cols) };
+      parts.push(part);
+      const work = index === 0 ? workspace(backend, 8 * s.cols) : scratch.alloc(8 * s.cols);
+      lane.colMoments(xAt + r0 * s.cols * 4, xAt, part.n, s.cols, part.centre, part.variance, work);
+    });
+    if (parts.length > 0) mergeMoments(backend, parts, s.rows, s.cols, ptr(backend, centre), ptr(backend, variance));
+  } finally {
+    scratch.free();
+  }
   const v = heap(backend, variance);
   const g = heap(backend, scale!);
   const xs = heap(backend, x!);
@@ -201,12 +219,13 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     m[c] = (xs[c] as number) + (ctr[c] as number);
     a[c] = (g[c] as number) / Math.sqrt((v[c] as number) + eps);
   }
-  const scratch = new Scratch(backend);
+  const coefficients = new Scratch(backend);
   try {
-    const ap = scratch.put(a);
-    simd.affine(xAt, xAt, ptr(backend, centre), ap, 0, 0, ptr(backend, offset!), s.rows, s.cols, ptr(backend, y));
+    const ap = coefficients.put(a);
+    const [cAt, oAt, yAt, row] = [ptr(backend, centre), ptr(backend, offset!), ptr(backend, y), s.cols * 4];
+    forRows(backend, simd, s.rows, s.cols, (lane, r0, r1) => lane.affine(xAt + r0 * row, xAt, cAt, ap, 0, 0, oAt, r1 - r0, s.cols, yAt + r0 * row));
   } finally {
-    scratch.free();
+    coefficients.free();
   }
   return [y, mean, variance, centre];
 };
@@ -234,7 +253,19 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     const sums = scratch.alloc(2 * s.cols + 4);
     const sumDyXcAt = sums + ((s.cols + 3) & ~3) * 4;
     const xAt = ptr(backend, x);
-    simd.colSum2(ptr(backend, t['dy']!), xAt, xAt, ptr(backend, t['centre']!), s.rows, s.cols, sums, sumDyXcAt, workspace(backend, 8 * s.cols));
+    const [dyAt, cAt, row] = [ptr(backend, t['dy']!), ptr(backend, t['centre']!), s.cols * 4];
+    // With kernel threads, each sums a range of rows into its own sums; they are added.
+    const partial: number[] = [];
+    forRows(backend, simd, s.rows, 2 * s.cols, (lane, r0, r1, index) => {
+      if (index === 0) {
+        lane.colSum2(dyAt + r0 * row, xAt + r0 * row, xAt, cAt, r1 - r0, s.cols, sums, sumDyXcAt, workspace(backend, 8 * s.cols));
+        return;
+      }
+      const own = scratch.alloc(2 * s.cols + 4);
+      partial.push(own);
+      lane.colSum2(dyAt + r0 * row, xAt + r0 * row, xAt, cAt, r1 - r0, s.cols, own, own + ((s.cols + 3) & ~3) * 4, scratch.alloc(8 * s.cols));
+    });
+    addInto(backend, sums, partial, ((s.cols + 3) & ~3) + s.cols);
     const f32 = backend.wasm.HEAPF32;
     const k = gradCoefficients(
       f32.subarray(sums >> 2, (sums >> 2) + s.cols), f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),
@@ -245,7 +276,9 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     const pAt = scratch.put(k.p);
     const aAt = scratch.put(k.a);
     const qAt = scratch.put(k.q);
-    simd.affine(xAt, xAt, ptr(backend, t['centre']!), pAt, ptr(backend, t['dy']!), aAt, qAt, s.rows, s.cols, ptr(backend, dx));
+    const dxAt = ptr(backend, dx);
+    forRows(backend, simd, s.rows, 2 * s.cols, (lane, r0, r1) =>
+      lane.affine(xAt + r0 * row, xAt, cAt, pAt, dyAt + r0 * row, aAt, qAt, r1 - r0, s.cols, dxAt + r0 * row));
   } finally {
     scratch.free();
   }
@@ -362,4 +395,32 @@ export function batchNormTraining(x: Tensor, options: BatchNormTrainingOptions =
   if (!options.scale) scale.dispose();
   if (!options.offset) offset.dispose();
   return { y: y as Tensor, mean: mean as Tensor1D, variance: variance as Tensor1D };
+}
+
+/**
+ * The mean of x − s and the biased variance over all `rows` from those of row ranges (the
+ * kernel threads' shares), in float64: mean = Σ nᵢ meanᵢ / N, variance = Σ nᵢ (varianceᵢ +
+ * (meanᵢ − mean)²) / N (Chan et al.'s pairwise update, all parts at once).
+ */
+function mergeMoments(
+  backend: WasmBackendLike,
+  parts: Array<{ n: number; centre: number; variance: number }>,
+  rows: number,
+  cols: number,
+  centre: number,
+  variance: number,
+): void {
+  const heap = backend.wasm.HEAPF32;
+  for (let c = 0; c < cols; c++) {
+    let mean = 0;
+    for (const p of parts) mean += p.n * (heap[(p.centre >> 2) + c] as number);
+    mean /= rows;
+    let v = 0;
+    for (const p of parts) {
+      const d = (heap[(p.centre >> 2) + c] as number) - mean;
+      v += p.n * ((heap[(p.variance >> 2) + c] as number) + d * d);
+    }
+    heap[(centre >> 2) + c] = mean;
+    heap[(variance >> 2) + c] = v / rows;
+  }
 }

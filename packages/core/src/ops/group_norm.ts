@@ -3,8 +3,9 @@ import { standardizeGradient } from './standardize_gradient.js';
 import type { KernelFunc, NamedAttrMap, Tensor, Tensor3D, TensorInfo } from '@tensorflow/tfjs-core';
 import { BnlabError } from '../errors.js';
 import { registerOp } from './register_op.js';
-import { ptr, simdFor, workspace } from '../kernels/simd/simd_module.js';
+import { ptr, Scratch, simdFor, workspace } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
+import { forRows } from '../threads/kernel_threads.js';
 
 /** Kernel name of {@link groupNorm}'s forward pass (outputs y and r = 1/√(σ² + ε) per sample and group). */
 export const GROUP_NORM_KERNEL = 'BnlabGroupNorm';
@@ -115,7 +116,17 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     heap(backend, r).set(out.r);
     return [y, r];
   }
-  simd.groupNorm(ptr(backend, x), d.n, d.p, d.c, d.groups, epsilonOf(attrs), ptr(backend, y), ptr(backend, r), workspace(backend, 5 * d.c));
+  // Samples split over the kernel threads, each with its own workspace.
+  const scratch = new Scratch(backend);
+  try {
+    const [xAt, yAt, rAt, sample] = [ptr(backend, x), ptr(backend, y), ptr(backend, r), d.p * d.c * 4];
+    forRows(backend, simd, d.n, d.p * d.c, (lane, n0, n1, index) => {
+      const work = index === 0 ? workspace(backend, 5 * d.c) : scratch.alloc(5 * d.c);
+      lane.groupNorm(xAt + n0 * sample, n1 - n0, d.p, d.c, d.groups, epsilonOf(attrs), yAt + n0 * sample, rAt + n0 * d.groups * 4, work);
+    });
+  } finally {
+    scratch.free();
+  }
   return [y, r];
 };
 
@@ -129,7 +140,16 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     heap(backend, dx).set(backwardJs(heap(backend, dy!), heap(backend, y!), heap(backend, r!), d));
     return dx;
   }
-  simd.groupNormGrad(ptr(backend, dy!), ptr(backend, y!), ptr(backend, r!), d.n, d.p, d.c, d.groups, ptr(backend, dx), workspace(backend, 7 * d.c));
+  const scratch = new Scratch(backend);
+  try {
+    const [dyAt, yAt, rAt, dxAt, sample] = [ptr(backend, dy!), ptr(backend, y!), ptr(backend, r!), ptr(backend, dx), d.p * d.c * 4];
+    forRows(backend, simd, d.n, d.p * d.c, (lane, n0, n1, index) => {
+      const work = index === 0 ? workspace(backend, 7 * d.c) : scratch.alloc(7 * d.c);
+      lane.groupNormGrad(dyAt + n0 * sample, yAt + n0 * sample, rAt + n0 * d.groups * 4, n1 - n0, d.p, d.c, d.groups, dxAt + n0 * sample, work);
+    });
+  } finally {
+    scratch.free();
+  }
   return dx;
 };
 

@@ -73,6 +73,29 @@ export function forSlices(
   return lanes;
 }
 
+/** Floats below which a pass over memory is not split over kernel threads (their wake-up costs more). */
+const SPLIT_FLOATS = 1 << 16;
+
+/**
+ * {@link forSlices} over the `rows` rows of a pass that touches `rowFloats` floats per row:
+ * each lane gets a range of rows `[r0, r1)`; a pass smaller than 64 K floats (or of one row)
+ * runs whole, on the calling thread (`body` once, with all rows).
+ */
+export function forRows(
+  backend: WasmBackendLike,
+  simd: SimdExports,
+  rows: number,
+  rowFloats: number,
+  body: (lane: SimdExports, r0: number, r1: number, index: number) => void,
+): number {
+  const split = rows >= 2 && rows * rowFloats >= SPLIT_FLOATS;
+  if (!split) {
+    body(simd, 0, rows, 0);
+    return 1;
+  }
+  return forSlices(backend, simd, rows, body);
+}
+
 /** Images per slice so that every kernel thread gets at least one slice of `batch`. */
 export function imagesPerLane(backend: WasmBackendLike, images: number, batch: number): number {
   return Math.max(1, Math.min(images, Math.ceil(batch / kernelThreadCount(backend))));

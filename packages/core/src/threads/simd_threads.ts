@@ -5,6 +5,13 @@ import { KERNEL_THREAD_SOURCE } from './worker_source.js';
 const LIST_SLOTS = 1 << 16;
 /** Bytes of one thread's control words (a cache line of its own). */
 const CONTROL_BYTES = 64;
+/**
+ * How long a worker keeps checking for the next call list before it sleeps, and the calling
+ * thread for a worker to finish before it sleeps (ms): a sleeping thread takes tens of
+ * microseconds to wake, as long as a small kernel, and a training step's kernels come in
+ * bursts less than a millisecond apart.
+ */
+const SPIN_MS = 2;
 /** How long the main thread waits for a thread before giving up on the pool. */
 const TIMEOUT_MS = 120_000;
 
@@ -87,6 +94,8 @@ export class SimdThreads {
   private readonly used: number[];
   private seq = 0;
   private sent = 0;
+  /** Time the calling thread spent on its own share, and waiting for the workers (ms). */
+  private readonly times = { runs: 0, ownMs: 0, waitMs: 0 };
   private broken: string | null = null;
   private readonly blocking = canBlock();
 
@@ -115,7 +124,7 @@ export class SimdThreads {
       for (let i = 0; i < count; i++) {
         const ctlOffset = i * CONTROL_BYTES;
         const argsOffset = count * CONTROL_BYTES + i * LIST_SLOTS * 8;
-        const data = { module, memory, names, control, ctlOffset, argsOffset, argsLength: LIST_SLOTS };
+        const data = { module, memory, names, control, ctlOffset, argsOffset, argsLength: LIST_SLOTS, spinMs: SPIN_MS };
         const worker = await spawn(ready, data);
         threads.push({ worker, ctl: new Int32Array(control, ctlOffset, 4), list: new Float64Array(control, argsOffset, LIST_SLOTS) });
       }
@@ -135,6 +144,14 @@ export class SimdThreads {
   /** SIMD calls run by the worker threads so far (what tests check to see the work was split). */
   get callsOnWorkers(): number {
     return this.sent;
+  }
+
+  /**
+   * Runs so far, and the time the calling thread spent on its own shares and then waiting for
+   * the workers' (ms): a wait as long as the own share means the workers are slower.
+   */
+  get timings(): { runs: number; ownMs: number; waitMs: number } {
+    return { ...this.times };
   }
 
   /** Whether `simd` is the calling thread's own module (not a lane recording calls). */
@@ -212,14 +229,20 @@ export class SimdThreads {
     }
     let error: unknown = null;
     const local = this.local.splice(0);
+    const t0 = performance.now();
     try {
       for (const [fn, args] of local) fn(...args);
     } catch (e) {
       error = e;
     }
+    const t1 = performance.now();
     const deadline = Date.now() + TIMEOUT_MS;
     let failedOn = -1;
     for (const t of started) {
+      const spinUntil = performance.now() + SPIN_MS;
+      while (Atomics.load(t.ctl, 1) !== seq && performance.now() < spinUntil) {
+        // spinning: the worker is about to finish
+      }
       while (Atomics.load(t.ctl, 1) !== seq) {
         if (this.blocking) Atomics.wait(t.ctl, 1, Atomics.load(t.ctl, 1), 1000);
         if (Date.now() > deadline) {
@@ -230,6 +253,9 @@ export class SimdThreads {
       }
       if (Atomics.load(t.ctl, 2) !== 0) failedOn = this.threads.indexOf(t) + 1;
     }
+    this.times.runs++;
+    this.times.ownMs += t1 - t0;
+    this.times.waitMs += performance.now() - t1;
     this.discard();
     if (error) throw error;
     if (failedOn >= 0) throw new Error(`bnlab: a SIMD kernel failed on kernel thread ${failedOn}`);

@@ -4,7 +4,8 @@
  * locate or bundle. It instantiates bnlab's SIMD module on the shared heap it is sent, says
  * it is ready, then sleeps on its control word until the main thread posts a list of calls
  * (`[count, (function index, argument count, arguments…)…]` as float64), runs them in order,
- * and reports done (or failed) on its control words. A negative sequence number stops it.
+ * and reports done (or failed) on its control words, then spins for `spinMs` before it
+ * sleeps again. A negative sequence number stops it.
  *
  * Control words (Int32): 0 sequence posted by the main thread, 1 sequence finished, 2 failed.
  */
@@ -17,7 +18,14 @@ export const KERNEL_THREAD_SOURCE = `(function () {
     var args = new Float64Array(d.control, d.argsOffset, d.argsLength);
     post({ ready: true });
     var seen = 0;
+    var spin = d.spinMs;
     for (;;) {
+      // Spin a while before sleeping: kernels come in bursts, and waking a sleeping thread
+      // costs tens of microseconds (more in a virtual machine), as much as a small kernel.
+      if (spin > 0 && Atomics.load(ctl, 0) === seen) {
+        var until = performance.now() + spin;
+        while (Atomics.load(ctl, 0) === seen && performance.now() < until) {}
+      }
       Atomics.wait(ctl, 0, seen);
       var seq = Atomics.load(ctl, 0);
       if (seq < 0) return;

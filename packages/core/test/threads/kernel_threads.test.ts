@@ -10,6 +10,8 @@ import { asWasmBackend } from '../../src/kernels/wasm_backend.js';
 import { simdFor } from '../../src/kernels/simd/simd_module.js';
 import { kernelThreadCount, setKernelThreads, stopKernelThreads, threadsFor } from '../../src/threads/kernel_threads.js';
 import { Rng } from '../../src/rng.js';
+import { batchNormTraining } from '../../src/ops/batch_norm_training.js';
+import { groupNorm } from '../../src/ops/group_norm.js';
 import { on, randn, relError } from '../support/backends.js';
 
 const wasm = () => asWasmBackend(tf.findBackend('wasm'));
@@ -77,6 +79,55 @@ describe.each(cases)('$name', ({ x: xs, w: ws, stride, pad }) => {
       expect(Array.from(dx2 as Float32Array)).toEqual(Array.from(dx1 as Float32Array));
       // Summed in another order: Winograd's transforms make that rounding ~1e-5 of the largest entry.
       expect(relError(dw2 as Float32Array, dw1 as Float32Array)).toBeLessThan(2e-5);
+    } finally {
+      expect(await setKernelThreads(wasm(), 2)).toBe(2);
+    }
+  });
+});
+
+/**
+ * The memory-bound passes of a training step, each on an activation big enough to be split
+ * (≥ 64 K floats): batch norm's statistics and gradient (row ranges, merged moments and
+ * summed reductions), group norm (samples), max pooling and its gradients (images), the
+ * ReLU gradient and a bias add (element ranges).
+ */
+describe('the passes between convolutions', () => {
+  const rng = new Rng(11);
+  const shape: [number, number, number, number] = [16, 24, 24, 16];
+  const n = shape.reduce((a, b) => a * b, 1);
+  // A mean far from 0 per channel, as activations after a bias have.
+  const xv = randn(rng, n).map((v, i) => v * 2 + (i % 16) * 3);
+  const dyv = randn(rng, n);
+  const gamma = randn(rng, 16);
+  const steps = () => {
+    const x = tf.tensor4d(xv, shape);
+    const dy = tf.tensor4d(dyv, shape);
+    const bn = batchNormTraining(x, { scale: tf.tensor1d(gamma), offset: tf.ones([16]), epsilon: 1e-3 });
+    const [dxBn, dScale] = tf.grads((a, g) => tf.sum(tf.mul(batchNormTraining(a, { scale: g as tf.Tensor1D, epsilon: 1e-3 }).y, dy)))([x, tf.tensor1d(gamma)]);
+    const gn = groupNorm(tf.reshape(x, [16, 576, 16]) as tf.Tensor3D, 4, 1e-3);
+    const [dxGn] = tf.grads((a) => tf.sum(tf.mul(groupNorm(a as tf.Tensor3D, 4, 1e-3), tf.reshape(dy, [16, 576, 16]))))([tf.reshape(x, [16, 576, 16])]);
+    const pool = tf.maxPool(x, 2, 2, 'valid');
+    const [dxPool] = tf.grads((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.ones(pool.shape))))([x]);
+    const [dxPool3] = tf.grads((a) => tf.sum(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same')))([x]);
+    const [dxRelu] = tf.grads((a) => tf.sum(tf.mul(tf.relu(a), dy)))([tf.sub(x, 20)]);
+    const biased = tf.add(x, tf.tensor1d(gamma));
+    return [bn.y, bn.mean, bn.variance, dxBn, dScale, gn, dxGn, pool, dxPool, dxPool3, dxRelu, biased] as tf.Tensor[];
+  };
+
+  it('match the cpu backend, and one thread: element-wise results exactly, statistics up to rounding', async () => {
+    const before = threadsFor(wasm())?.callsOnWorkers ?? 0;
+    const two = await on('wasm', steps);
+    expect(threadsFor(wasm())?.callsOnWorkers ?? 0).toBeGreaterThan(before + 10);
+    const cpu = await on('cpu', steps);
+    for (let i = 0; i < two.length; i++) expect([i, relError(two[i] as Float32Array, cpu[i] as Float32Array) < 1e-5]).toEqual([i, true]);
+    expect(await setKernelThreads(wasm(), 1)).toBe(1);
+    try {
+      const one = await on('wasm', steps);
+      // Pooling, its gradients, ReLU's gradient, the bias add and group norm (whole samples
+      // per thread) are computed element by element as on one thread.
+      for (const i of [5, 6, 7, 8, 9, 10, 11]) expect([i, Array.from(two[i] as Float32Array)]).toEqual([i, Array.from(one[i] as Float32Array)]);
+      // Batch norm's statistics are merged from the threads' rows: equal up to rounding.
+      for (const i of [0, 1, 2, 3, 4]) expect([i, relError(two[i] as Float32Array, one[i] as Float32Array) < 1e-6]).toEqual([i, true]);
     } finally {
       expect(await setKernelThreads(wasm(), 2)).toBe(2);
     }
