@@ -21,7 +21,7 @@ const chromiumTests = requireChromium();
 const WASM_DIR = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 
 interface PageResult {
-  info: { backend: string; simd: boolean; simdKernels: string | null; winograd: boolean; threads: number; kernels: number };
+  info: { backend: string; simd: boolean; simdKernels: string | null; winograd: boolean; threads: number; kernelThreads: number; kernels: number };
   outputs: Record<string, number[]>;
   isolated: boolean;
 }
@@ -134,6 +134,8 @@ chromiumTests.describe('bnlab in headless Chromium', () => {
     expect(info.winograd).toBe(true);
     expect(info.kernels).toBeGreaterThan(0);
     expect(info.threads).toBe(threads);
+    // bnlab's kernels on as many threads: Web Workers on the shared heap of the isolated page.
+    expect(info.kernelThreads).toBe(threads);
     for (const name of ['y', 'dx', 'dw', 'dgamma']) {
       expect(outputs[name]?.length).toBe(reference[name]?.length);
       expect(relError(outputs[name] as number[], reference[name] as number[])).toBeLessThan(1e-4);
