@@ -11,7 +11,7 @@ import { asWasmBackend } from '../kernels/wasm_backend.js';
 import { setWinograd, winogradEnabled } from '../kernels/winograd.js';
 import { hookWasmStart, takeKernelsRegisteredAtStart } from './wasm_start_hook.js';
 import { requestSharedHeap } from '../threads/shared_heap.js';
-import { setKernelThreads, stopKernelThreads } from '../threads/kernel_threads.js';
+import { kernelThreadsFailure, setKernelThreads, stopKernelThreads } from '../threads/kernel_threads.js';
 import type { SimdKernels } from '../kernels/simd/simd_module.js';
 import { checkTfjsVersions } from './tfjs_versions.js';
 
@@ -156,7 +156,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       const kernels = [...takeKernelsRegisteredAtStart(), ...registerWasmTrainingKernels()];
       const wasmBackend = asWasmBackend(backend());
       const kernelThreads = await setKernelThreads(wasmBackend, threads);
-      if (threads > 1 && kernelThreads === 1 && simdFor(wasmBackend)) {
+      const failure = kernelThreadsFailure();
+      if (threads > 1 && kernelThreads === 1 && failure) {
+        warn(`bnlab: ${threads} threads asked for, bnlab's kernels run on 1: ${failure}`);
+      } else if (threads > 1 && kernelThreads === 1 && simdFor(wasmBackend)) {
         warn(
           `bnlab: ${threads} threads asked for, bnlab's kernels run on 1: the wasm backend was started before initBackend({ threads }) ` +
             (isNode() ? '(its heap is not shared)' : '(a page that is not cross-origin isolated has no shared memory)'),

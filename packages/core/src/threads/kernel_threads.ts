@@ -4,6 +4,12 @@ import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 import { SimdThreads } from './simd_threads.js';
 
 let pool: SimdThreads | null = null;
+let lastFailure: string | null = null;
+
+/** Why the last {@link setKernelThreads} could not start the threads, or null. */
+export function kernelThreadsFailure(): string | null {
+  return lastFailure;
+}
 
 /**
  * Sets how many threads bnlab's kernels use on `backend` (the calling one included):
@@ -12,13 +18,21 @@ let pool: SimdThreads | null = null;
  */
 export async function setKernelThreads(backend: WasmBackendLike, count: number): Promise<number> {
   const n = Math.max(1, Math.floor(count));
+  lastFailure = null;
   const shared = sharedSimdFor(backend);
   if (pool && (!shared || pool.memory !== shared.memory || pool.size !== n || pool.failure)) {
     pool.close();
     pool = null;
   }
   if (!shared || n === 1) return 1;
-  pool ??= await SimdThreads.create(n, shared.module, shared.memory, shared.main);
+  if (!pool) {
+    try {
+      pool = await SimdThreads.create(n, shared.module, shared.memory, shared.main);
+    } catch (e) {
+      lastFailure = e instanceof Error ? e.message : String(e);
+      return 1;
+    }
+  }
   return pool.size;
 }
 

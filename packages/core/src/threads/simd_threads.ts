@@ -32,11 +32,24 @@ type LocalCall = [(...args: number[]) => unknown, number[]];
 
 const isNode = (): boolean => typeof process !== 'undefined' && process.versions?.node != null;
 
-async function nodeWorkerThreads(): Promise<typeof import('node:worker_threads')> {
+/** The part of Node's `worker_threads` the pool uses. */
+interface NodeWorkerThreads {
+  Worker: new (source: string, options: { eval: true }) => WorkerLike & {
+    unref(): void;
+    once(event: 'message' | 'error' | 'exit', listener: (value: never) => void): void;
+  };
+}
+
+/**
+ * Node's `worker_threads`, through `process.getBuiltinModule` (Node 20.16+, 22.3+): a lookup,
+ * not an import, so that this module stays free of Node built-ins for browser bundles.
+ */
+function nodeWorkerThreads(): NodeWorkerThreads {
   const builtin = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
-  if (typeof builtin === 'function') return builtin('node:worker_threads') as typeof import('node:worker_threads');
-  const id = 'node:worker_threads';
-  return (await import(/* webpackIgnore: true */ /* @vite-ignore */ id)) as typeof import('node:worker_threads');
+  if (typeof builtin !== 'function') {
+    throw new Error(`kernel threads need process.getBuiltinModule (Node 20.16 or later; this is Node ${process.versions.node})`);
+  }
+  return builtin('node:worker_threads') as NodeWorkerThreads;
 }
 
 /** Whether this thread may block in `Atomics.wait` (not a browser's main thread). */
@@ -51,15 +64,15 @@ function canBlock(): boolean {
 
 async function spawn(ready: Promise<void>[], data: object): Promise<WorkerLike> {
   if (isNode()) {
-    const { Worker } = await nodeWorkerThreads();
+    const { Worker } = nodeWorkerThreads();
     const w = new Worker(KERNEL_THREAD_SOURCE, { eval: true });
     // Kernel threads sleep between calls; they must not keep the process alive.
     w.unref();
     ready.push(
       new Promise<void>((resolve, reject) => {
         w.once('message', () => resolve());
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`kernel thread exited (code ${code}) before it was ready`)));
+        w.once('error', (e: Error) => reject(e));
+        w.once('exit', (code: number) => reject(new Error(`kernel thread exited (code ${code}) before it was ready`)));
       }),
     );
     w.postMessage(data);

@@ -47,8 +47,8 @@ export const KERNEL_THREAD_SOURCE = `(function () {
       Atomics.notify(ctl, 1);
     }
   }
-  if (typeof self === 'undefined' && typeof require === 'function') {
-    var port = require('worker_threads').parentPort;
+  if (typeof self === 'undefined' && typeof process !== 'undefined') {
+    var port = process.getBuiltinModule('node:worker_threads').parentPort;
     port.once('message', function (d) { start(d, function (m) { port.postMessage(m); }); });
   } else {
     self.onmessage = function (e) { self.onmessage = null; start(e.data, function (m) { self.postMessage(m); }); };
