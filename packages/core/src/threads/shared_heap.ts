@@ -13,11 +13,6 @@ export function requestSharedHeap(on: boolean): void {
   wanted = on;
 }
 
-/** Whether a shared heap is requested for the next start of the wasm backend. */
-export function sharedHeapRequested(): boolean {
-  return wanted;
-}
-
 type Instantiate = typeof WebAssembly.instantiate;
 
 function bytesOf(source: unknown): Uint8Array | null {
