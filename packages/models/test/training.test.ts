@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { activeBackend, initBackend, Rng } from '@bnlab/core';
 import type { NormalizationSpec } from '@bnlab/core';
-import { convNet4, kerasCnn, mlp } from '../src/index.js';
+import { convNet4, kerasCnn, mlp, resnet } from '../src/index.js';
 
 // Short training runs on the wasm backend: every norm type, both positions, trains (the loss on
 // a fixed batch falls), so gradients flow through the normalization layers and the dropped biases.
@@ -91,4 +91,38 @@ describe('training on wasm', () => {
     const after = model.getLayer('block1_conv').getWeights()[0]!.dataSync();
     expect(after.some((v, i) => v !== before[i])).toBe(true);
   });
+});
+
+test('a CIFAR-size ResNet keeps its live tensors and the wasm heap flat across epochs', async () => {
+  // ResNet-8 (depth 6n+2, n = 1: every block kind, shortcut A's zero padding included), 32×32×3,
+  // batch 16, two steps an epoch; the heap may grow while the first epochs warm tfjs-wasm's
+  // allocator up, never after (a leak of tensors or of kernel scratch space would show).
+  const model = resnet({ numClasses: 10, norm: { type: 'batch' }, options: { depth: 8, seed: 4 } });
+  const rng = new Rng(9);
+  const xs = tf.tensor4d(Float32Array.from({ length: 32 * 32 * 32 * 3 }, () => rng.normal()), [32, 32, 32, 3]);
+  const ys = tf.oneHot(tf.tensor1d(Int32Array.from({ length: 32 }, () => rng.int(10)), 'int32'), 10);
+  const optimizer = tf.train.momentum(0.05, 0.9);
+  const heap = (): number => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+  const tensors: number[] = [];
+  const heaps: number[] = [];
+  for (let epoch = 0; epoch < 6; epoch++) {
+    for (let s = 0; s < 2; s++) {
+      const loss = tf.tidy(
+        () =>
+          optimizer.minimize(() => {
+            const logits = model.apply(tf.slice(xs, s * 16, 16), { training: true }) as tf.Tensor;
+            return tf.losses.softmaxCrossEntropy(tf.slice(ys, s * 16, 16), logits) as tf.Scalar;
+          }, true) as tf.Scalar,
+      );
+      await loss.data();
+      loss.dispose();
+    }
+    tensors.push(tf.memory().numTensors);
+    heaps.push(heap());
+  }
+  expect(new Set(tensors.slice(1)).size).toBe(1);
+  expect(heaps[5]).toBe(heaps[2]);
+  tf.dispose([xs, ys]);
+  optimizer.dispose();
+  model.dispose();
 });

@@ -19,6 +19,7 @@ import { sliceConfig } from './slice.js';
 import { fusedBatchNormConfig } from './fused_batch_norm.js';
 import { reluGradConfig, useFusedReluGradient, useStockReluGradient } from './relu_grad.js';
 import { meanGradConfig, useFusedMeanGradient, useStockMeanGradient } from './mean_grad.js';
+import { useFusedTfjsNormalization, useStockTfjsNormalization } from '../layers/tfjs_normalization.js';
 
 /** Training kernels tfjs-backend-wasm 4.22 lacks. */
 const ADDED: readonly KernelConfig[] = [
@@ -63,8 +64,9 @@ const stock = new Map<string, KernelConfig>();
 /** Options of {@link registerWasmTrainingKernels}. */
 export interface RegisterKernelsOptions {
   /**
-   * Also swap in bnlab's replacements of tfjs-backend-wasm kernels that are wrong or slow.
-   * `false` registers only the missing kernels: "stock tfjs-wasm made able to train", the
+   * Also swap in bnlab's replacements of tfjs-backend-wasm kernels that are wrong or slow
+   * (and run tfjs-layers' own `BatchNormalization` and `LayerNormalization` on bnlab's fused
+   * ops). `false` registers only the missing kernels: "stock tfjs-wasm made able to train", the
    * baseline of bnlab's benchmark. @default true
    */
   replace?: boolean;
@@ -96,13 +98,15 @@ export function registerWasmTrainingKernels(options: RegisterKernelsOptions = {}
   if (replace) {
     useFusedReluGradient();
     useFusedMeanGradient();
+    useFusedTfjsNormalization();
   }
   return registered;
 }
 
 /**
  * Undoes {@link registerWasmTrainingKernels}: removes the kernels bnlab added and puts
- * tfjs-backend-wasm's own kernels back where bnlab replaced them. For benchmarks that
+ * tfjs-backend-wasm's own kernels back where bnlab replaced them (and tfjs-layers'
+ * normalization layers back on tfjs's own code). For benchmarks that
  * compare bnlab with stock tfjs in one process.
  */
 export function unregisterWasmTrainingKernels(): void {
@@ -115,6 +119,7 @@ export function unregisterWasmTrainingKernels(): void {
   }
   useStockReluGradient();
   useStockMeanGradient();
+  useStockTfjsNormalization();
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * No leaks on wasm: across several short epochs of training the benchmark CNN with batch
- * norm (tfjs-layers' BN, and bnlab's fused op), the number of live tensors returns to the
+ * norm (tfjs-layers' BN on tfjs's own code and on bnlab's fused op, and bnlab's fused op in
+ * a layer of its own), the number of live tensors returns to the
  * same value after every epoch and the process's memory (RSS and the wasm heap) stops
  * growing once the first epochs have warmed the allocators up.
  */
@@ -8,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../src/backend/init_backend.js';
 import { batchNormTraining } from '../../src/ops/batch_norm_training.js';
+import { useFusedTfjsNormalization, useStockTfjsNormalization } from '../../src/layers/tfjs_normalization.js';
 import { mnistTrainHead } from '../support/mnist.js';
 
 const BATCH = 32;
@@ -54,7 +56,14 @@ describe('training on wasm leaks nothing', () => {
     expect((await initBackend({ strict: true })).backend).toBe('wasm');
   });
 
-  it.each([false, true])('tensors and memory stay flat across epochs (fused BN: %s)', async (fused) => {
+  afterEach(() => useFusedTfjsNormalization());
+
+  it.each([
+    ["tfjs-layers' BN on tfjs's code", false, false],
+    ["tfjs-layers' BN on bnlab's op", false, true],
+    ["bnlab's op in a layer", true, true],
+  ])('tensors and memory stay flat across epochs (%s)', async (_name, fused, accelerated) => {
+    if (!accelerated) useStockTfjsNormalization();
     const model = cnn(fused);
     const optimizer = tf.train.adam(1e-3);
     const xs = tf.tidy(() => tf.div(tf.tensor4d(Float32Array.from(images), [BATCH * STEPS_PER_EPOCH, 28, 28, 1]), 255));
