@@ -9,12 +9,18 @@
 //                       and as Winograd F(4×4, 3×3) (bnlab's default), on the relaxed build
 //                       where the engine has it
 //
-//   node kernels.mjs [--compare builds|winograd] [--reps N] [--rounds N] [--json FILE]
+// --peak also measures this CPU's WebAssembly SIMD multiply-add peak on one thread (peak.mjs:
+// plain and relaxed SIMD) and gives each kernel's rate as a share of its build's peak. The
+// FLOPs are the direct convolution's (2 per multiply-add) for every variant, so a Winograd
+// kernel, which does up to 4× fewer multiply-adds, can pass 100%.
+//
+//   node kernels.mjs [--compare builds|winograd] [--peak] [--reps N] [--rounds N] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, relaxedSimdSupported, setRelaxedSimd, setWinograd, simdKernels } from '@bnlab/core';
+import { measurePeak } from './peak.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -22,6 +28,7 @@ const { values: opts } = parseArgs({
     reps: { type: 'string', default: '30' },
     rounds: { type: 'string', default: '3' },
     json: { type: 'string' },
+    peak: { type: 'boolean', default: false },
   },
 });
 if (opts.compare !== 'builds' && opts.compare !== 'winograd') {
@@ -52,6 +59,9 @@ const variants =
         winograd: () => setWinograd(true),
       };
 const names = Object.keys(variants);
+const peak = opts.peak ? await measurePeak() : null;
+/** The peak GFLOP/s of the build a variant runs on. */
+const peakOf = (name) => (opts.compare === 'builds' ? peak[name] : peak[simdKernels()]).gflops;
 
 /** Milliseconds per call of fn (results disposed), after three untimed calls. */
 function msPerCall(fn) {
@@ -100,6 +110,7 @@ for (const layer of LAYERS) {
       const ms = median(times[kernel][name]);
       row[`${name} ms`] = +ms.toFixed(3);
       row[`${name} GFLOP/s`] = +(flop / ms / 1e6).toFixed(2);
+      if (peak) row[`${name} % of peak`] = +((100 * flop) / ms / 1e6 / peakOf(name)).toFixed(1);
     }
     if (names.length === 2) {
       const [a, b] = names;
@@ -110,5 +121,11 @@ for (const layer of LAYERS) {
 }
 const what = opts.compare === 'builds' ? `bnlab SIMD kernel builds: ${names.join(', ')}` : `direct vs Winograd, ${simdKernels()} build`;
 console.log(`${what}; median of ${ROUNDS} rounds of ${REPS} calls (GFLOP/s of the direct convolution's multiply-adds)`);
+if (peak) {
+  console.log(
+    `WebAssembly SIMD peak, one thread: ${peak.simd.gflops} GFLOP/s plain (${peak.simd.loop})` +
+      (peak.relaxed ? `, ${peak.relaxed.gflops} relaxed (${peak.relaxed.loop})` : ''),
+  );
+}
 console.table(rows);
-if (opts.json) writeFileSync(opts.json, JSON.stringify(rows, null, 2) + '\n');
+if (opts.json) writeFileSync(opts.json, JSON.stringify(peak ? { peak, rows } : rows, null, 2) + '\n');

@@ -2,7 +2,7 @@ import { backend_util, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { GEMM_STRIDED_SCRATCH, imagesPerSlice, packB } from './gemm.js';
 import { ptr, Scratch, simdFor } from './simd/simd_module.js';
-import { winogradApplies, winogradInputGrad } from './winograd.js';
+import { winogradAppliesToInputGrad, winogradInputGrad } from './winograd.js';
 import { assertDyShape } from './dy_shape.js';
 import { forSlices, imagesPerLane } from '../threads/kernel_threads.js';
 import { asWasmBackend, disposeAll, runWasmKernel, transpose } from './wasm_backend.js';
@@ -56,7 +56,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
     const patch = kh * kw * info.inChannels;
     const scratch = new Scratch(backend);
     try {
-      if (winogradApplies(info)) {
+      if (winogradAppliesToInputGrad(info)) {
         winogradInputGrad(simd, scratch, backend, info, ptr(backend, dy), ptr(backend, filter), ptr(backend, dx));
         return dx;
       }

@@ -89,6 +89,21 @@ export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
   return outHeight > 0 && outWidth > 0 && info.batchSize > 0 && XI * blocks <= 0.7 * 9 * outHeight * outWidth;
 }
 
+/**
+ * Whether {@link winogradInputGrad} computes this convolution's input gradient: where
+ * {@link winogradApplies}, and the 4×4 blocks over dx (the input, rounded up at the edges)
+ * cost at most 40% of the direct multiply-adds. The input gradient runs as a forward Winograd
+ * convolution of dy padded by two, whose edge blocks are mostly zeros, so it needs a larger
+ * image than the forward pass to win: measured (examples/benchmark kernels.mjs, 64 images,
+ * 16–128 channels, relaxed build), the Winograd input gradient was 0.49–0.52× the direct one
+ * at a ratio of 0.64 (5×5 inputs), 0.81–1.08× at 0.44 (6×6, 9×9), 1.24–1.85× from 0.38 down.
+ */
+export function winogradAppliesToInputGrad(info: backend_util.Conv2DInfo): boolean {
+  if (!winogradApplies(info)) return false;
+  const { inHeight, inWidth } = info;
+  return XI * Math.ceil(inHeight / TILE) * Math.ceil(inWidth / TILE) <= 0.4 * 9 * inHeight * inWidth;
+}
+
 /** Floats between the matrices of successive ξ (see {@link cacheSpreadStride}). */
 const xiStride = cacheSpreadStride;
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/init_backend.js';
-import { setWinograd, winogradApplies, winogradEnabled } from '../../src/kernels/winograd.js';
+import { setWinograd, winogradApplies, winogradAppliesToInputGrad, winogradEnabled } from '../../src/kernels/winograd.js';
 import { Rng } from '../../src/rng.js';
 import { randn, relError } from '../support/backends.js';
 
@@ -70,12 +70,12 @@ function info(c: Case): tf.backend_util.Conv2DInfo {
 
 const CASES: Case[] = [
   { b: 20, h: 13, w: 13, ci: 32, co: 64, pad: 'valid' }, // the benchmark CNN's 2nd layer; 3 slices, the last partial
-  { b: 3, h: 5, w: 5, ci: 64, co: 64, pad: 'valid' }, // its 3rd layer: one tile reading past the image
+  { b: 3, h: 5, w: 5, ci: 64, co: 64, pad: 'valid' }, // its 3rd layer: one tile reading past the image (dx direct)
   { b: 2, h: 9, w: 10, ci: 8, co: 12, pad: 'same' }, // tiles cut at 1 and 2 outputs
   { b: 1, h: 11, w: 7, ci: 12, co: 8, pad: 2 }, // numeric padding: 13 × 9 outputs
   { b: 2, h: 8, w: 8, ci: 16, co: 8, pad: 1 }, // whole tiles
   { b: 2, h: 9, w: 10, ci: 12, co: 20, pad: [[0, 0], [0, 3], [2, 1], [0, 0]] }, // explicit, uneven padding; co not a multiple of 8
-  { b: 1, h: 6, w: 6, ci: 8, co: 8, pad: 5 }, // padding wider than the filter
+  { b: 1, h: 12, w: 11, ci: 8, co: 8, pad: 5 }, // padding wider than the filter (dx by the adjoint transforms)
   { b: 2, h: 100, w: 98, ci: 8, co: 8, pad: 'valid' }, // filter-gradient products 600 deep (two K slices of 300), one image per slice
 ];
 
@@ -108,13 +108,14 @@ describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
     expect(relError(dg, grads.dg)).toBeLessThan(TOLERANCE);
 
     // The same through the patch-matrix GEMM: equal within rounding but not bit for bit,
-    // which shows the Winograd path ran above.
+    // which shows the Winograd path ran above (for dx only where it applies to dx).
+    const dxWinograd = winogradAppliesToInputGrad(info(c));
     setWinograd(false);
     const direct = run();
     direct.forEach((d, i) => {
       const w = [y, dx, dg][i] as Float32Array;
       expect(relError(d, w)).toBeLessThan(TOLERANCE);
-      expect(d.some((v, j) => v !== w[j])).toBe(true);
+      expect(d.some((v, j) => v !== w[j])).toBe(i === 1 ? dxWinograd : true);
     });
   });
 
@@ -135,6 +136,19 @@ describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
     setWinograd(false);
     expect(winogradEnabled()).toBe(false);
     expect(conv([64, 13, 13, 32], [3, 3, 32, 64])).toBe(false);
+  });
+
+  it('computes the input gradient only where its blocks over dx cost at most 40% of the direct sums', () => {
+    const dx = (s: number, pad: 'valid' | 'same' = 'valid') => winogradAppliesToInputGrad(tf.backend_util.computeConv2DInfo([64, s, s, 64], [3, 3, 64, 64], 1, 1, pad));
+    expect(dx(13)).toBe(true); // the benchmark CNN's 2nd layer: 16 blocks, 38%
+    expect(dx(5)).toBe(false); // its 3rd layer: 4 blocks over 5×5, 64% (measured 0.5× the direct)
+    expect(dx(6)).toBe(false); // 44%
+    expect(dx(9)).toBe(false); // 44%
+    expect(dx(10)).toBe(true); // 36%
+    expect(dx(32, 'same')).toBe(true); // ResNet-20's first stage: 25%
+    expect(dx(4)).toBe(false); // the forward pass stays direct (a 2×2 output), so does dx
+    setWinograd(false);
+    expect(dx(13)).toBe(false);
   });
 
   it('a filter used again (inference) runs as Winograd too, not on XNNPACK', () => {
