@@ -1,5 +1,5 @@
 // The peak rate of WebAssembly SIMD floating-point work on one thread (bnlab issue 21), in
-// AssemblyScript, compiled by peak.mjs twice, as bnlab's kernels are (assembly/index.ts): with
+// AssemblyScript, compiled by peak.mjs twice, as bnlab's kernels are (packages/core/assembly): with
 // relaxed SIMD, `madd` is one fused multiply-add (f32x4.relaxed_madd); without, a multiply and
 // an add. Every function keeps its accumulators in registers (no memory traffic) and updates
 // each once per iteration; the chains are independent, so with enough of them the rate is

@@ -79,7 +79,7 @@ function convViaGemm(
       const outImage = outHeight * outWidth * outChannels * 4;
       forSlices(backend, simd, info.batchSize, (lane, first, end) => {
         lane.convFew3(planes.at + first * inImage, end - first, planes.hp, planes.wp, inChannels, kh, ptr(backend, filter), outChannels, outHeight, outWidth,
-          ptr(backend, out) + first * outImage, epilogue.bias, epilogue.relu ? 1 : 0);
+          ptr(backend, out) + first * outImage, epilogue.bias, epilogue.relu);
       });
     } else if (winograd) {
       winogradConv(simd, scratch, info, ptr(backend, x), ptr(backend, filter), ptr(backend, out), epilogue);

@@ -102,7 +102,7 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
             info.inChannels, kh, kw, strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth,
             packed, 4 * panelFloats);
           lane.gemmStrided(packed, 4, 16, 4 * panelFloats, ptr(backend, dyNhwc) + b0 * pixels * co * 4, 4 * co, 32,
-            patch, co, nb * pixels, out, co, s > first ? 1 : 0, work, work + 32 * 4);
+            patch, co, nb * pixels, out, co, s > first, work, work + 32 * 4);
         }
       });
       addInto(backend, ptr(backend, dW), partial, patch * co);

@@ -78,7 +78,7 @@ const conv2DBackpropInput: KernelFunc = (args) => {
           const b0 = s * chunk;
           const nb = Math.min(chunk, info.batchSize - b0);
           lane.gemmStrided(ptr(backend, dy) + b0 * pixels * co * 4, 4 * co, 4, 16 * co, wT.packedB, 32, 32 * co,
-            nb * pixels, patch, co, dcols, patch, 0, work, work + 32 * 4);
+            nb * pixels, patch, co, dcols, patch, false, work, work + 32 * 4);
           lane.col2im(dcols, nb, inHeight, inWidth, info.inChannels, kh, kw, info.strideHeight, info.strideWidth,
             1, 1, top, left, outHeight, outWidth, at + b0 * imageFloats * 4);
         }

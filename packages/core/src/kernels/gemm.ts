@@ -62,7 +62,7 @@ export const GEMM_STRIDED_SCRATCH = 32 + 12 * 512;
 /** Packs op(B) (K×N) once, into space from `scratch`, for several {@link gemm} calls. */
 export function packB(simd: SimdExports, scratch: Scratch, b: GemmOperand, k: number, n: number): PackedB {
   const packedB = scratch.alloc(Math.ceil(n / 8) * 8 * k);
-  simd.packB(b.at, b.ld, k, n, b.transposed ? 1 : 0, packedB);
+  simd.packB(b.at, b.ld, k, n, b.transposed, packedB);
   return { packedB };
 }
 
@@ -117,10 +117,10 @@ export function gemm(
         ap = a.packed + r0 * k * 4;
       } else {
         ap = scratch.alloc(packedASize(rows, k));
-        lane.packA(a.at + (a.transposed ? r0 * 4 : r0 * a.ld * 4), a.ld, rows, k, a.transposed ? 1 : 0, ap);
+        lane.packA(a.at + (a.transposed ? r0 * 4 : r0 * a.ld * 4), a.ld, rows, k, a.transposed, ap);
       }
       const tile = scratch.alloc(32);
-      lane.gemmPacked(ap, bp, rows, n, k, c + r0 * ldc * 4, ldc, accumulate ? 1 : 0, tile, epilogue.bias ?? 0, epilogue.relu ? 1 : 0);
+      lane.gemmPacked(ap, bp, rows, n, k, c + r0 * ldc * 4, ldc, accumulate, tile, epilogue.bias ?? 0, epilogue.relu === true);
     });
   } finally {
     if (!within) scratch.free();

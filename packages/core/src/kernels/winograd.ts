@@ -51,7 +51,7 @@ function products(simd: SimdExports, p: Products, work: number): void {
   const edge = work + 32 * 4;
   for (let i = 0; i < XI; i++) {
     simd.gemmStrided(p.a + i * p.aXi, p.aRow, p.aStep, p.aPanel, p.b + i * p.bXi, p.bStep, p.bPanel,
-      p.m, p.n, p.k, p.c + i * p.cXi, p.ldc, p.accumulate ? 1 : 0, work, edge);
+      p.m, p.n, p.k, p.c + i * p.cXi, p.ldc, p.accumulate, work, edge);
   }
 }
 
@@ -184,7 +184,7 @@ function transformedFilter(simd: SimdExports, scratch: Scratch, ci: number, co: 
   const [k, n] = transposed ? [co, ci] : [ci, co];
   const stride = Math.ceil(n / 8) * 8 * k;
   const packed = scratch.alloc(XI * stride);
-  for (let i = 0; i < XI; i++) simd.packB(u + i * us * 4, co, k, n, transposed ? 1 : 0, packed + i * stride * 4);
+  for (let i = 0; i < XI; i++) simd.packB(u + i * us * 4, co, k, n, transposed, packed + i * stride * 4);
   return { packed, stride };
 }
 
@@ -210,7 +210,7 @@ function forward(simd: SimdExports, scratch: Scratch, c: Conv3x3, x: number, u: 
       // M[ξ] = V[ξ] · U[ξ]: V's rows as they lie, U packed.
       products(lane, { a: v, aRow: 4 * ci, aStep: 4, aPanel: 16 * ci, aXi: 4 * vs, b: u.packed, bStep: 32, bPanel: 32 * ci, bXi: 4 * u.stride,
         m: t, n: co, k: ci, c: m, ldc: co, cXi: 4 * ms, accumulate: false }, gw);
-      lane.winoOutput(m, nb, g.tilesH, g.tilesW, co, c.outH, c.outW, ms, epilogue.bias ?? 0, epilogue.relu ? 1 : 0, y + b0 * g.yImage, w);
+      lane.winoOutput(m, nb, g.tilesH, g.tilesW, co, c.outH, c.outW, ms, epilogue.bias ?? 0, epilogue.relu === true, y + b0 * g.yImage, w);
     }
   });
 }

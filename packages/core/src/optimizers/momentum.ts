@@ -64,7 +64,7 @@ export class FusedMomentumOptimizer extends MomentumOptimizer {
     const shape = w.shape;
     const outs: TensorInfo[] = [backend.makeOutput(shape.slice(), 'float32'), backend.makeOutput(shape.slice(), 'float32')];
     simd.momentumStep(ptr(backend, w), ptr(backend, a), ptr(backend, g), util.sizeFromShape(shape), Math.fround(s.momentum),
-      Math.fround(-s.learningRate), s.useNesterov ? 1 : 0, ptr(backend, outs[0]!), ptr(backend, outs[1]!));
+      Math.fround(-s.learningRate), s.useNesterov, ptr(backend, outs[0]!), ptr(backend, outs[1]!));
     return outs.map((o) => engine().makeTensorFromTensorInfo(o));
   }
 }

@@ -2,81 +2,9 @@ import { withSharedMemory } from './shared_memory.js';
 import { RELAXED_SIMD_WASM_BASE64, SIMD_WASM_BASE64 } from './simd_wasm_bytes.js';
 import type { WasmBackendLike } from '../wasm_backend.js';
 
-/**
- * The functions of bnlab's SIMD module (assembly/index.ts). Pointers are byte offsets
- * into the wasm backend's memory; booleans are 0/1.
- */
-export interface SimdExports {
-  colSum(x: number, s: number, rows: number, cols: number, out: number, scale: number, work: number): void;
-  colSum2(dy: number, x: number, s: number, m: number, rows: number, cols: number, sumDy: number, sumDyXc: number, work: number): void;
-  colMoments(x: number, s: number, rows: number, cols: number, centre: number, variance: number, work: number): number;
-  affine(a: number, s: number, m: number, p: number, b: number, q: number, k: number, rows: number, cols: number, out: number): void;
-  maxPoolGrad(
-    x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number,
-    outH: number, outW: number, fh: number, fw: number, sh: number, sw: number, top: number, left: number,
-  ): void;
-  col2im(
-    cols: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
-    dh: number, dw: number, top: number, left: number, outH: number, outW: number, dx: number,
-  ): void;
-  im2colPacked(
-    x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
-    dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number,
-  ): void;
-  im2colPackedT(
-    x: number, batch: number, inH: number, inW: number, ch: number, kh: number, kw: number, sh: number, sw: number,
-    dh: number, dw: number, top: number, left: number, outH: number, outW: number, ap: number, panelStride: number,
-  ): void;
-  biasRelu(y: number, rows: number, cols: number, bias: number, relu: number, out: number): void;
-  reluGrad(dy: number, x: number, n: number, out: number): void;
-  padPlanes(x: number, batch: number, h: number, w: number, ch: number, top: number, left: number, hp: number, wp: number, out: number): void;
-  convFew3(
-    xp: number, batch: number, hp: number, wp: number, ch: number, kh: number, w: number, co: number, outH: number, outW: number, y: number,
-    bias: number, relu: number,
-  ): void;
-  convFew3Grad(xp: number, batch: number, hp: number, wp: number, ch: number, kh: number, dy: number, co: number, outH: number, outW: number, dw: number): void;
-  adamStep(
-    w: number, m: number, v: number, g: number, n: number, lr: number, b1: number, b1c: number, b2: number, b2c: number,
-    eps: number, c1: number, c2: number,
-    wOut: number, mOut: number, vOut: number,
-  ): void;
-  spreadRows(v: number, slices: number, rows: number, cols: number, scale: number, out: number): void;
-  momentumStep(w: number, a: number, g: number, n: number, m: number, c: number, nesterov: number, wOut: number, aOut: number): void;
-  maxPool2x2(x: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number, y: number): void;
-  maxPoolGrad2x2(x: number, dy: number, dx: number, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number): void;
-  groupNorm(x: number, n: number, p: number, c: number, groups: number, eps: number, y: number, r: number, work: number): void;
-  groupNormGrad(dy: number, yh: number, r: number, n: number, p: number, c: number, groups: number, dx: number, work: number): void;
-  packA(a: number, lda: number, m: number, k: number, transposed: number, ap: number): void;
-  packB(b: number, ldb: number, k: number, n: number, transposed: number, bp: number): void;
-  gemmPacked(
-    ap: number, bp: number, m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number, bias: number, relu: number,
-  ): void;
-  gemmStrided(
-    a: number, aRow: number, aStep: number, aPanel: number, b: number, bStep: number, bPanel: number,
-    m: number, n: number, k: number, c: number, ldc: number, accumulate: number, scratch: number, edge: number,
-  ): void;
-  gemmBatch(
-    count: number, a: number, aStride: number, lda: number, aTransposed: number, b: number, bStride: number, ldb: number, bTransposed: number,
-    bPacked: number, m: number, n: number, k: number, c: number, cStride: number, ldc: number, accumulate: number, ap: number, bp: number, scratch: number,
-  ): void;
-  winoFilter(g: number, ci: number, co: number, uStride: number, u: number, work: number): void;
-  winoFilterGrad(du: number, ci: number, co: number, duStride: number, dg: number, work: number): void;
-  winoInput(
-    x: number, batch: number, inH: number, inW: number, ci: number, top: number, left: number, tilesH: number, tilesW: number,
-    v: number, xiStride: number, work: number,
-  ): void;
-  winoOutput(
-    m: number, batch: number, tilesH: number, tilesW: number, co: number, outH: number, outW: number, xiStride: number,
-    bias: number, relu: number, y: number, work: number,
-  ): void;
-  winoGradOutput(
-    dy: number, batch: number, outH: number, outW: number, co: number, tilesH: number, tilesW: number, dm: number, xiStride: number, work: number,
-  ): void;
-  winoGradInput(
-    dv: number, batch: number, inH: number, inW: number, ci: number, top: number, left: number, tilesH: number, tilesW: number,
-    xiStride: number, dx: number, work: number,
-  ): void;
-}
+import type { SimdExports } from './simd_exports.js';
+
+export type { SimdExports } from './simd_exports.js';
 
 /** Which build of bnlab's SIMD module runs: with relaxed SIMD (fused multiply-add), or plain SIMD. */
 export type SimdKernels = 'relaxed' | 'simd';
