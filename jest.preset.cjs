@@ -1,6 +1,6 @@
 // Shared jest settings for every package: TypeScript through ts-jest, and workspace
 // packages resolved to their sources so tests never need a prior build.
-const path = require('path');
+const path = require('node:path');
 
 /** @param {string} dir the package folder (its __dirname) */
 module.exports = function jestConfig(dir, overrides = {}) {

@@ -1,8 +1,8 @@
 // Checks that a built package works from both `require` and `import`, with type declarations
 // for both. Usage: node scripts/check-package-exports.cjs @bnlab/core [expectedExport ...]
 // Exits non-zero with a message naming what is missing.
-const { existsSync } = require('fs');
-const { dirname, join } = require('path');
+const { existsSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 
 async function main() {
   const [name, ...expected] = process.argv.slice(2);
@@ -22,8 +22,12 @@ async function main() {
     if (cjs[key] === undefined) throw new Error(`${name}: require() lacks export '${key}'`);
     if (esm[key] === undefined) throw new Error(`${name}: import() lacks export '${key}'`);
   }
-  const cjsKeys = Object.keys(cjs).filter((k) => k !== 'default' && k !== '__esModule').sort();
-  const esmKeys = Object.keys(esm).filter((k) => k !== 'default' && k !== 'module.exports').sort();
+  const cjsKeys = Object.keys(cjs)
+    .filter((k) => k !== 'default' && k !== '__esModule')
+    .sort();
+  const esmKeys = Object.keys(esm)
+    .filter((k) => k !== 'default' && k !== 'module.exports')
+    .sort();
   if (JSON.stringify(cjsKeys) !== JSON.stringify(esmKeys)) {
     throw new Error(`${name}: require() and import() export different names:\n  cjs ${cjsKeys}\n  esm ${esmKeys}`);
   }

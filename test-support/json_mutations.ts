@@ -145,7 +145,12 @@ export function mutatedText(json: Json, mutations: readonly Mutation[]): string 
         break;
       case 'grow':
         // A long list of distinct values of the kind the list holds.
-        if (Array.isArray(v)) define(parent, key, Array.from({ length: m.length }, (_, i) => (typeof v[0] === 'string' ? `v${i}` : i + 1)));
+        if (Array.isArray(v))
+          define(
+            parent,
+            key,
+            Array.from({ length: m.length }, (_, i) => (typeof v[0] === 'string' ? `v${i}` : i + 1)),
+          );
         break;
       case 'nest': {
         const [open, close] = m.object ? ['{"a":', '}'] : ['[', ']'];

@@ -26,8 +26,14 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { adam as bnlabAdam, initBackend, registerWasmTrainingKernels, relaxedSimdSupported, unregisterWasmTrainingKernels } from '@bnlab/core';
-import { kerasCnn, mlp, summary } from '@bnlab/models';
+import {
+  adam as bnlabAdam,
+  initBackend,
+  registerWasmTrainingKernels,
+  relaxedSimdSupported,
+  unregisterWasmTrainingKernels,
+} from '@bnlab/core';
+import { kerasCnn, mlp } from '@bnlab/models';
 import { buildResnet20, RESNET_BATCH, resnetBatches, resnetOptimizer, resnetStep } from './resnet20.mjs';
 
 const HELP = `Usage: node bench.mjs [options]
@@ -109,13 +115,22 @@ if (!TORCH_THREADS.every((t) => Number.isInteger(t) && t >= 1)) {
 }
 const PARALLEL_SECONDS = Number(opts['parallel-seconds']);
 const PARALLEL_WARMUP_SECONDS = Number(opts['parallel-warmup-seconds']);
-for (const [name, value] of [['parallel-seconds', PARALLEL_SECONDS], ['parallel-warmup-seconds', PARALLEL_WARMUP_SECONDS]]) {
+for (const [name, value] of [
+  ['parallel-seconds', PARALLEL_SECONDS],
+  ['parallel-warmup-seconds', PARALLEL_WARMUP_SECONDS],
+]) {
   if (!(value >= 0) || (name === 'parallel-seconds' && value === 0)) {
     console.error(`--${name} must be a number of seconds ≥ 0 (> 0 for --parallel-seconds), got ${opts[name]}`);
     process.exit(2);
   }
 }
-for (const [name, value] of [['steps', STEPS], ['warmup', WARMUP], ['rounds', ROUNDS], ['parallel', Number(opts.parallel)], ['resnet-steps', RESNET_STEPS]]) {
+for (const [name, value] of [
+  ['steps', STEPS],
+  ['warmup', WARMUP],
+  ['rounds', ROUNDS],
+  ['parallel', Number(opts.parallel)],
+  ['resnet-steps', RESNET_STEPS],
+]) {
   if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) {
     console.error(`--${name} must be a whole number ≥ ${name === 'warmup' ? 0 : 1}, got ${opts[name]}`);
     process.exit(2);
@@ -286,7 +301,11 @@ function resnetTrainer() {
       const trainSeconds = (performance.now() - t0) / 1000;
       phase = 'other';
       loss.dispose();
-      return { trainSeconds, trainImgPerS: (n * RESNET_BATCH) / trainSeconds, leakedTensorsPerStep: (tf.memory().numTensors - tensorsBefore) / n };
+      return {
+        trainSeconds,
+        trainImgPerS: (n * RESNET_BATCH) / trainSeconds,
+        leakedTensorsPerStep: (tf.memory().numTensors - tensorsBefore) / n,
+      };
     },
     dispose() {
       model.dispose();
@@ -309,8 +328,18 @@ function measureResnet() {
  * and resolves to their JSON line (train_img_per_s, params, system).
  */
 function torchServer(threads) {
-  const args = [opts['torch-resnet'], '--serve', '--threads', String(threads), '--warmup', String(WARMUP),
-    '--batch', String(RESNET_BATCH), '--shortcut', opts['resnet-shortcut']];
+  const args = [
+    opts['torch-resnet'],
+    '--serve',
+    '--threads',
+    String(threads),
+    '--warmup',
+    String(WARMUP),
+    '--batch',
+    String(RESNET_BATCH),
+    '--shortcut',
+    opts['resnet-shortcut'],
+  ];
   const child = spawn(opts['torch-python'], args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async () => {
@@ -362,7 +391,11 @@ function profileKernels() {
       if (byKernel) {
         if (depth === 0) outer[phase] += performance.now() - t0;
         // BENCH_BY_SHAPE=1 files each kernel under its inputs' shapes too.
-        const key = byShape ? `${k.kernelName} ${Object.values(args.inputs).map((t) => `[${t?.shape ?? ""}]`).join(' ')}` : k.kernelName;
+        const key = byShape
+          ? `${k.kernelName} ${Object.values(args.inputs)
+              .map((t) => `[${t?.shape ?? ''}]`)
+              .join(' ')}`
+          : k.kernelName;
         const s = byKernel.get(key) ?? { ms: 0, calls: 0 };
         s.ms += performance.now() - t0;
         s.calls += 1;
@@ -380,13 +413,22 @@ function profileKernels() {
     }
     const top = (which, n) =>
       [...stats[which].entries()]
-        .map(([kernel, s]) => ({ kernel, calls: s.calls, msPerCall: +(s.ms / s.calls).toFixed(3), sharePct: +((100 * s.ms) / wallMs[which]).toFixed(1) }))
+        .map(([kernel, s]) => ({
+          kernel,
+          calls: s.calls,
+          msPerCall: +(s.ms / s.calls).toFixed(3),
+          sharePct: +((100 * s.ms) / wallMs[which]).toFixed(1),
+        }))
         .sort((a, b) => b.sharePct - a.sharePct)
         .slice(0, n);
     // All kernel time together (outermost calls): the rest of the wall time is JavaScript
     // (tape, optimizer bookkeeping, tidy) between kernels.
     const total = (which) => +((100 * outer[which]) / wallMs[which]).toFixed(1);
-    return { train: top('train', Number(process.env.BENCH_TOP ?? 12)), infer: top('infer', 6), kernelSharePct: { train: total('train'), infer: total('infer') } };
+    return {
+      train: top('train', Number(process.env.BENCH_TOP ?? 12)),
+      infer: top('infer', 6),
+      kernelSharePct: { train: total('train'), infer: total('infer') },
+    };
   };
 }
 
@@ -486,7 +528,9 @@ if (!opts['no-profile'] && !opts['parallel-only']) {
 const torch = [];
 if (opts.torch && !opts['parallel-only'] && mnistModels.length) {
   const runTorch = (model, norm, threads) => {
-    const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], { encoding: 'utf8' });
+    const out = execFileSync(opts['torch-python'], [opts.torch, mnistDir, model, norm, String(threads), opts['torch-images']], {
+      encoding: 'utf8',
+    });
     return JSON.parse(out.trim().split('\n').pop());
   };
   for (const name of mnistModels) {
@@ -579,8 +623,20 @@ let parallel = null;
 const nProc = Number(opts.parallel);
 if (nProc > 1 && mnistModels.length) {
   const script = fileURLToPath(import.meta.url);
-  const args = [script, '--parallel-child', '--models', mnistModels.join(','), '--steps', opts.steps, '--warmup', opts.warmup,
-    '--parallel-seconds', String(PARALLEL_SECONDS), '--parallel-warmup-seconds', String(PARALLEL_WARMUP_SECONDS)];
+  const args = [
+    script,
+    '--parallel-child',
+    '--models',
+    mnistModels.join(','),
+    '--steps',
+    opts.steps,
+    '--warmup',
+    opts.warmup,
+    '--parallel-seconds',
+    String(PARALLEL_SECONDS),
+    '--parallel-warmup-seconds',
+    String(PARALLEL_WARMUP_SECONDS),
+  ];
   if (!relaxed) args.push('--no-relaxed-simd');
   // n children at once; each model's timed window starts in all of them together (a barrier
   // after their warm-ups), so the processes really train side by side for the whole window.
@@ -613,8 +669,7 @@ if (nProc > 1 && mnistModels.length) {
             // The others would wait at the barrier for ever: stop them too.
             for (const other of children) other.kill();
             reject(new Error(`child exited ${code}`));
-          }
-          else if (++exited === n) resolve(results);
+          } else if (++exited === n) resolve(results);
         });
       });
     });
@@ -642,9 +697,14 @@ console.log(
       ? `; MNIST models: batch ${BATCH}, Adam 1e-3, ${STEPS} timed steps after ${WARMUP} warm-up${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}; inference on ${TEST} test images`
       : ''),
 );
-if (mnistModels.length) console.log('bnlab: @bnlab/models + @bnlab/layers + all bnlab kernels; stock: tfjs-layers layers, stock tfjs-wasm + only the missing kernels');
+if (mnistModels.length)
+  console.log(
+    'bnlab: @bnlab/models + @bnlab/layers + all bnlab kernels; stock: tfjs-layers layers, stock tfjs-wasm + only the missing kernels',
+  );
 if (rows.length) console.table(rows);
-const leaks = details.flatMap((d) => ['stock', 'bnlab'].flatMap((side) => d[side].map((r) => ({ model: d.model, side, perStep: r.leakedTensorsPerStep }))));
+const leaks = details.flatMap((d) =>
+  ['stock', 'bnlab'].flatMap((side) => d[side].map((r) => ({ model: d.model, side, perStep: r.leakedTensorsPerStep }))),
+);
 const leaking = leaks.filter((l) => l.perStep !== 0);
 if (leaks.length) {
   console.log(
@@ -669,24 +729,45 @@ if (resnetResult) {
         : `then PyTorch (${opts['torch-resnet']}, ${TORCH_THREADS.join(' and ')} thread(s)); medians, the ratio taken pair by pair:`),
   );
   console.table([resnetResult.row]);
-  console.log(`pairs (bnlab, PyTorch img/s): ${resnetResult.pairs.map((p) => `${p.bnlab}/${p.torch.map((t) => Math.round(t.imgPerS)).join('/')}`).join(', ')}; ` +
-    `tensors held per step: ${[...new Set(resnetResult.pairs.map((p) => p.leakedTensorsPerStep))].join(', ')}`);
+  console.log(
+    `pairs (bnlab, PyTorch img/s): ${resnetResult.pairs.map((p) => `${p.bnlab}/${p.torch.map((t) => Math.round(t.imgPerS)).join('/')}`).join(', ')}; ` +
+      `tensors held per step: ${[...new Set(resnetResult.pairs.map((p) => p.leakedTensorsPerStep))].join(', ')}`,
+  );
 }
 if (parallel) {
   console.log(`bnlab training in ${nProc} processes at once (independent trials, as a sweep runs them):`);
   console.table(parallel);
 }
 if (profile) {
-  console.log(`slowest kernels, bnlab ${profile.model} training, ${profile.steps} steps (share of training wall time; nested calls count twice):`);
+  console.log(
+    `slowest kernels, bnlab ${profile.model} training, ${profile.steps} steps (share of training wall time; nested calls count twice):`,
+  );
   console.table(profile.kernels.train);
   if (profile.model === 'resnet20') {
-    console.log(`all kernels together: ${profile.kernels.kernelSharePct.train}% of training wall time (the rest is JavaScript between kernels)`);
+    console.log(
+      `all kernels together: ${profile.kernels.kernelSharePct.train}% of training wall time (the rest is JavaScript between kernels)`,
+    );
   } else {
-    console.log(`all kernels together: ${profile.kernels.kernelSharePct.train}% of training wall time, ${profile.kernels.kernelSharePct.infer}% of inference (the rest is JavaScript between kernels)`);
+    console.log(
+      `all kernels together: ${profile.kernels.kernelSharePct.train}% of training wall time, ${profile.kernels.kernelSharePct.infer}% of inference (the rest is JavaScript between kernels)`,
+    );
     console.log(`slowest kernels, bnlab ${profile.model} inference (share of inference wall time):`);
     console.table(profile.kernels.infer);
   }
 }
-const doc = { date: new Date().toISOString(), backend: info, batch: BATCH, steps: STEPS, warmup: WARMUP, rounds: ROUNDS, results: rows, runs: details, torch, resnet: resnetResult, parallel, profile };
+const doc = {
+  date: new Date().toISOString(),
+  backend: info,
+  batch: BATCH,
+  steps: STEPS,
+  warmup: WARMUP,
+  rounds: ROUNDS,
+  results: rows,
+  runs: details,
+  torch,
+  resnet: resnetResult,
+  parallel,
+  profile,
+};
 console.log(JSON.stringify(doc));
 if (opts.json) writeFileSync(opts.json, JSON.stringify(doc, null, 2) + '\n');

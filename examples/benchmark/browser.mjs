@@ -31,7 +31,9 @@ const { values: opts } = parseArgs({
   },
 });
 if (opts.help) {
-  console.log('Usage: node browser.mjs [--rounds N] [--steps N] [--warmup N] [--test-images N] [--models cnn-bn,cnn] [--chromium PATH] [--json FILE]');
+  console.log(
+    'Usage: node browser.mjs [--rounds N] [--steps N] [--warmup N] [--test-images N] [--models cnn-bn,cnn] [--chromium PATH] [--json FILE]',
+  );
   process.exit(0);
 }
 const ROUNDS = Number(opts.rounds);
@@ -49,7 +51,17 @@ if (!existsSync(opts.chromium)) {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WASM_DIR = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
-const bundle = (await build({ entryPoints: [join(here, 'browser-page.mjs')], bundle: true, write: false, format: 'iife', platform: 'browser', target: 'es2022', logLevel: 'warning' })).outputFiles[0].text;
+const bundle = (
+  await build({
+    entryPoints: [join(here, 'browser-page.mjs')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'warning',
+  })
+).outputFiles[0].text;
 
 const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://127.0.0.1');
@@ -57,7 +69,8 @@ const server = createServer((req, res) => {
   const headers = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   let body = null;
   if (url.pathname === '/') {
-    body = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>bnlab benchmark</title><script src="/page.js"></script>';
+    body =
+      '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>bnlab benchmark</title><script src="/page.js"></script>';
     headers['content-type'] = 'text/html';
   } else if (url.pathname === '/page.js') {
     body = bundle;
@@ -71,7 +84,10 @@ const server = createServer((req, res) => {
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}/`;
-const browser = await chromium.launch({ executablePath: opts.chromium, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+const browser = await chromium.launch({
+  executablePath: opts.chromium,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+});
 
 const CONFIGS = [
   { name: 'plain page', isolated: false },
@@ -82,7 +98,8 @@ const CONFIGS = [
 async function measure(config, model) {
   const page = await browser.newPage();
   try {
-    if (config.threads > 1) await page.addInitScript(`Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => ${2 * config.threads} })`);
+    if (config.threads > 1)
+      await page.addInitScript(`Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => ${2 * config.threads} })`);
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base + (config.isolated ? '?isolated' : ''), { waitUntil: 'load' });
@@ -115,7 +132,9 @@ try {
       for (const config of order) {
         const r = await measure(config, model);
         ((results[model] ??= {})[config.name] ??= []).push(r);
-        console.error(`round ${round + 1}, ${model}, ${config.name}: train ${r.trainImgPerS.toFixed(0)} images/s, inference ${r.inferImgPerS.toFixed(0)} (threads ${r.info.threads}, kernels ${r.info.simdKernels})`);
+        console.error(
+          `round ${round + 1}, ${model}, ${config.name}: train ${r.trainImgPerS.toFixed(0)} images/s, inference ${r.inferImgPerS.toFixed(0)} (threads ${r.info.threads}, kernels ${r.info.simdKernels})`,
+        );
       }
     }
   }
@@ -146,4 +165,8 @@ for (const model of MODELS) {
 const browserVersion = browser.version();
 console.log(`bnlab in headless Chromium ${browserVersion}, batch 64 (Adam), inference in batches of 1000; medians of ${ROUNDS} rounds`);
 console.table(rows);
-if (opts.json) writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), chromium: browserVersion, rounds: ROUNDS, rows, results }, null, 2) + '\n');
+if (opts.json)
+  writeFileSync(
+    opts.json,
+    JSON.stringify({ date: new Date().toISOString(), chromium: browserVersion, rounds: ROUNDS, rows, results }, null, 2) + '\n',
+  );

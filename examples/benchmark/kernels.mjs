@@ -50,10 +50,15 @@ const relaxed = relaxedSimdSupported();
 /** The variants compared: name → what switches to it (and checks it took). */
 const variants =
   opts.compare === 'builds'
-    ? Object.fromEntries((relaxed ? ['simd', 'relaxed'] : ['simd']).map((build) => [build, () => {
-        setRelaxedSimd(build === 'relaxed');
-        if (simdKernels() !== build) throw new Error(`expected the ${build} build, got ${simdKernels()}`);
-      }]))
+    ? Object.fromEntries(
+        (relaxed ? ['simd', 'relaxed'] : ['simd']).map((build) => [
+          build,
+          () => {
+            setRelaxedSimd(build === 'relaxed');
+            if (simdKernels() !== build) throw new Error(`expected the ${build} build, got ${simdKernels()}`);
+          },
+        ]),
+      )
     : {
         direct: () => setWinograd(false),
         winograd: () => setWinograd(true),

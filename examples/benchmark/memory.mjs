@@ -112,7 +112,15 @@ async function child(name) {
       loss.dispose();
     }
     const seconds = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({ epoch: epoch + 1, rss: process.memoryUsage().rss, heap: heapBytes(), tensors: tf.memory().numTensors, imgPerS: (STEPS[name] * batch) / seconds }));
+    console.log(
+      JSON.stringify({
+        epoch: epoch + 1,
+        rss: process.memoryUsage().rss,
+        heap: heapBytes(),
+        tensors: tf.memory().numTensors,
+        imgPerS: (STEPS[name] * batch) / seconds,
+      }),
+    );
   }
   // The most bytes tfjs held in tensors at once during one more step (activations kept for
   // the backward pass, gradients): what the heap must hold at least, besides scratch space.
@@ -125,8 +133,19 @@ async function child(name) {
 
 function trial(name) {
   return new Promise((resolve, reject) => {
-    const args = [fileURLToPath(import.meta.url), '--child', name, '--epochs', String(EPOCHS), '--threads', String(THREADS),
-      '--steps', String(STEPS['cnn-bn']), '--resnet-steps', String(STEPS.resnet20)];
+    const args = [
+      fileURLToPath(import.meta.url),
+      '--child',
+      name,
+      '--epochs',
+      String(EPOCHS),
+      '--threads',
+      String(THREADS),
+      '--steps',
+      String(STEPS['cnn-bn']),
+      '--resnet-steps',
+      String(STEPS.resnet20),
+    ];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const lines = [];
     createInterface({ input: proc.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
@@ -162,5 +181,8 @@ console.log(`memory of one training trial per model, each in a fresh process; ${
 console.table(rows);
 if (opts.json) {
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(opts.json, JSON.stringify({ date: new Date().toISOString(), epochs: EPOCHS, threads: THREADS, steps: STEPS, results }, null, 2) + '\n');
+  writeFileSync(
+    opts.json,
+    JSON.stringify({ date: new Date().toISOString(), epochs: EPOCHS, threads: THREADS, steps: STEPS, results }, null, 2) + '\n',
+  );
 }

@@ -23,7 +23,12 @@ async function compile(features) {
     const outFile = join(tmp, 'peak.wasm');
     const { error, stderr } = await asc.main([
       fileURLToPath(new URL('./peak.ts', import.meta.url)),
-      '--outFile', outFile, '-O3', '--runtime', 'stub', '--noAssert',
+      '--outFile',
+      outFile,
+      '-O3',
+      '--runtime',
+      'stub',
+      '--noAssert',
       ...features.flatMap((f) => ['--enable', f]),
     ]);
     if (error) throw new Error(`peak.ts: ${stderr.toString()}`);
@@ -65,10 +70,19 @@ function rate(exports, loop, { rounds = 5, seconds = 0.15 } = {}) {
  */
 export async function measurePeak(options) {
   const out = {};
-  for (const [build, features] of [['simd', ['simd']], ['relaxed', ['simd', 'relaxed-simd']]]) {
+  for (const [build, features] of [
+    ['simd', ['simd']],
+    ['relaxed', ['simd', 'relaxed-simd']],
+  ]) {
     let instance;
     try {
-      instance = new WebAssembly.Instance(new WebAssembly.Module(await compile(features)), { env: { abort() { throw new Error('abort'); } } });
+      instance = new WebAssembly.Instance(new WebAssembly.Module(await compile(features)), {
+        env: {
+          abort() {
+            throw new Error('abort');
+          },
+        },
+      });
     } catch (e) {
       if (build === 'relaxed') {
         out[build] = null;
@@ -85,6 +99,14 @@ export async function measurePeak(options) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const peak = await measurePeak();
-  console.log('WebAssembly SIMD peak, one thread (GFLOP/s, a multiply-add counted as 2; maddN: N chains of a·b + c, mixedN: N/2 of a·b and N/2 of a + c):');
-  console.table(Object.fromEntries(Object.entries(peak).filter(([, v]) => v).map(([k, v]) => [k, { peak: v.gflops, best: v.loop, ...v.byLoop }])));
+  console.log(
+    'WebAssembly SIMD peak, one thread (GFLOP/s, a multiply-add counted as 2; maddN: N chains of a·b + c, mixedN: N/2 of a·b and N/2 of a + c):',
+  );
+  console.table(
+    Object.fromEntries(
+      Object.entries(peak)
+        .filter(([, v]) => v)
+        .map(([k, v]) => [k, { peak: v.gflops, best: v.loop, ...v.byLoop }]),
+    ),
+  );
 }

@@ -134,7 +134,14 @@ const summary = (ratio) => {
 };
 console.log(`${opts.experiment}: --workers 1 against --workers ${WORKERS}, ${PAIRS} pairs (whole bnlab commands, fresh results folders)`);
 console.table(pairs.map(({ runs, ...row }) => row));
-const doc = { date: new Date().toISOString(), experiment: opts.experiment, workers: WORKERS, pairs, speedup: summary((one, many) => one.wall / many.wall), trialsWindowSpeedup: summary((one, many) => one.window / many.window) };
+const doc = {
+  date: new Date().toISOString(),
+  experiment: opts.experiment,
+  workers: WORKERS,
+  pairs,
+  speedup: summary((one, many) => one.wall / many.wall),
+  trialsWindowSpeedup: summary((one, many) => one.window / many.window),
+};
 console.log(
   `speedup of the whole command: median ${doc.speedup.median} (${doc.speedup.min}–${doc.speedup.max}); ` +
     `of the trials' window: median ${doc.trialsWindowSpeedup.median} (${doc.trialsWindowSpeedup.min}–${doc.trialsWindowSpeedup.max})`,

@@ -81,7 +81,10 @@ const batches = Array.from({ length: STEPS + WARMUP }, (_, i) =>
 
 /** The normalization layer of each side, with the same arguments. */
 const NORMS = {
-  tfjs: { batch: () => tfl.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }), layer: () => tfl.layers.layerNormalization({ epsilon: 1e-3 }) },
+  tfjs: {
+    batch: () => tfl.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }),
+    layer: () => tfl.layers.layerNormalization({ epsilon: 1e-3 }),
+  },
   bnlab: { batch: () => batchNormalization({ momentum: 0.99, epsilon: 1e-3 }), layer: () => layerNormalization({ epsilon: 1e-3 }) },
 };
 
@@ -150,7 +153,8 @@ const median = (xs) => {
 const rows = [];
 for (const name of models) {
   const sides = { tfjs: trainer(name, 'tfjs'), bnlab: trainer(name, 'bnlab') };
-  if (sides.tfjs.params !== sides.bnlab.params) throw new Error(`${name}: ${sides.tfjs.params} parameters with tfjs's layer, ${sides.bnlab.params} with bnlab's`);
+  if (sides.tfjs.params !== sides.bnlab.params)
+    throw new Error(`${name}: ${sides.tfjs.params} parameters with tfjs's layer, ${sides.bnlab.params} with bnlab's`);
   const pairs = [];
   for (let r = 0; r < ROUNDS; r++) pairs.push({ tfjs: sides.tfjs.run(), bnlab: sides.bnlab.run() });
   sides.tfjs.dispose();

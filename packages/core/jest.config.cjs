@@ -12,7 +12,12 @@ module.exports = {
       ...base,
       displayName: 'relaxed',
       setupFiles: [...base.setupFiles, '<rootDir>/test/support/simd_relaxed.ts'],
-      testMatch: ['<rootDir>/test/kernels/**/*.test.ts', '<rootDir>/test/ops/**/*.test.ts', '<rootDir>/test/training/**/*.test.ts', '<rootDir>/test/optimizers/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/kernels/**/*.test.ts',
+        '<rootDir>/test/ops/**/*.test.ts',
+        '<rootDir>/test/training/**/*.test.ts',
+        '<rootDir>/test/optimizers/**/*.test.ts',
+      ],
     },
   ],
 };

@@ -9,7 +9,14 @@
 export { main } from './program.js';
 export type { CliIo } from './program.js';
 export { EXIT, exitCodeFor } from './exit_codes.js';
-export { experimentSchema, trialFieldsSchema, experimentJsonSchema, DATASET_NAMES, ARCHITECTURES, OPTIMIZERS } from './experiment/schema.js';
+export {
+  experimentSchema,
+  trialFieldsSchema,
+  experimentJsonSchema,
+  DATASET_NAMES,
+  ARCHITECTURES,
+  OPTIMIZERS,
+} from './experiment/schema.js';
 export type { Experiment, ExperimentInput, TrialFields } from './experiment/schema.js';
 export { loadExperiment, parseExperiment } from './experiment/load.js';
 export { expandTrials, parseShard, selectShard, canonicalJson } from './experiment/trials.js';

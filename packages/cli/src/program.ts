@@ -102,7 +102,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     if (stop.requested) return;
     stop.requested = true;
     stop.onRequest?.();
-    io.err(`\nbnlab: standard ${stream === 'stdout' ? 'output' : 'error'} was closed; stopping after the current batch (run the same command again to resume)…\n`);
+    io.err(
+      `\nbnlab: standard ${stream === 'stdout' ? 'output' : 'error'} was closed; stopping after the current batch (run the same command again to resume)…\n`,
+    );
   };
   /** Ctrl-C and a closed output stop the run `body` performs (and only while it runs). */
   const stoppable = async (body: () => Promise<void>): Promise<void> => {
@@ -132,7 +134,11 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     cmd
       .option('-o, --out <dir>', 'results folder (default: results/<experiment name>)')
       .option('-w, --workers <n>', 'parallel worker processes', '1')
-      .option('-t, --threads <n>', "threads for bnlab's kernels in each worker: a number, or auto (the machine's cores shared among the workers)", 'auto')
+      .option(
+        '-t, --threads <n>',
+        "threads for bnlab's kernels in each worker: a number, or auto (the machine's cores shared among the workers)",
+        'auto',
+      )
       .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
       .option('-q, --quiet', 'print only the final summary')
       .option('--json', 'print events as JSON lines on stdout (for machines)')
@@ -177,9 +183,19 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       .command('train')
       .description('train one model once, from flags (a one-trial experiment)')
       .addOption(new Option('--dataset <name>', 'dataset').choices([...DATASET_CHOICES]).default('mnist'))
-      .addOption(new Option('--model <arch>', 'architecture').choices(['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'resnet', 'vgg']).default('kerasCnn'))
-      .option('--norm <spec>', "normalization: batch | layer | group | instance | none, or a JSON spec such as '{\"type\":\"group\",\"groups\":8}'", 'batch')
-      .addOption(new Option('--position <where>', 'normalization before or after the activation').choices(['before-activation', 'after-activation']))
+      .addOption(
+        new Option('--model <arch>', 'architecture')
+          .choices(['mlp', 'simpleCnn', 'kerasCnn', 'convNet4', 'resnet', 'vgg'])
+          .default('kerasCnn'),
+      )
+      .option(
+        '--norm <spec>',
+        'normalization: batch | layer | group | instance | none, or a JSON spec such as \'{"type":"group","groups":8}\'',
+        'batch',
+      )
+      .addOption(
+        new Option('--position <where>', 'normalization before or after the activation').choices(['before-activation', 'after-activation']),
+      )
       .option('--epochs <n>', 'epochs', '1')
       .option('--batch-size <n>', 'batch size', '64')
       .addOption(new Option('--optimizer <name>', 'optimizer').choices(['adam', 'sgd', 'rmsprop']).default('adam'))
@@ -194,7 +210,16 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     const output = createOutput(outputMode(o as { quiet?: boolean; json?: boolean }), io);
     await stoppable(async () => {
       try {
-        const summary = await runExperiment({ file, outDir, workers: 1, threads: threadsOption(o.threads as string), backend: o.backend as 'wasm' | 'cpu', offline: !o.online, listener: output, stop });
+        const summary = await runExperiment({
+          file,
+          outDir,
+          workers: 1,
+          threads: threadsOption(o.threads as string),
+          backend: o.backend as 'wasm' | 'cpu',
+          offline: !o.online,
+          listener: output,
+          stop,
+        });
         code = summaryExit(summary);
       } finally {
         output.close();
@@ -221,7 +246,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       const r = await buildResultsReport(out);
       io.out(`merged ${m.trials} trials from ${m.shards} shards: ${r.html}\n`);
       if (m.unfinished > 0) {
-        io.err(`bnlab: ${m.unfinished} of the experiment's ${m.expected} trials are missing or unfinished in these shards (a shard not run or not finished yet?); the report covers the others\n`);
+        io.err(
+          `bnlab: ${m.unfinished} of the experiment's ${m.expected} trials are missing or unfinished in these shards (a shard not run or not finished yet?); the report covers the others\n`,
+        );
         code = EXIT.trialsFailed;
       }
     });
@@ -234,7 +261,13 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .action(async (o: { json?: boolean }) => {
       const rows = await datasetStatus();
       if (o.json) io.out(JSON.stringify(rows) + '\n');
-      else for (const r of rows) io.out(r.available ? `${r.name.padEnd(14)} ok       ${r.train} train, ${r.test} test, ${r.classes} classes, ${r.imageShape?.join('×')}\n` : `${r.name.padEnd(14)} missing  ${r.problem}\n`);
+      else
+        for (const r of rows)
+          io.out(
+            r.available
+              ? `${r.name.padEnd(14)} ok       ${r.train} train, ${r.test} test, ${r.classes} classes, ${r.imageShape?.join('×')}\n`
+              : `${r.name.padEnd(14)} missing  ${r.problem}\n`,
+          );
     });
   datasets
     .command('verify')
@@ -253,8 +286,14 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
     .option('--base-url <url>', 'download from this base URL')
     .option('--cache-dir <dir>', 'cache folder (default: $BNLAB_CACHE_DIR or the user cache folder)')
     .option('--retries <n>', `further attempts after a failed one (default ${RETRY_DEFAULTS.retries})`)
-    .option('--idle-timeout <seconds>', `give up an attempt when no bytes arrive for this long (default ${RETRY_DEFAULTS.idleTimeoutMs / 1000})`)
-    .option('--timeout <seconds>', 'give up an attempt that lasts longer than this in all (default: the idle timeout plus 1 s per 16 KiB of the file)')
+    .option(
+      '--idle-timeout <seconds>',
+      `give up an attempt when no bytes arrive for this long (default ${RETRY_DEFAULTS.idleTimeoutMs / 1000})`,
+    )
+    .option(
+      '--timeout <seconds>',
+      'give up an attempt that lasts longer than this in all (default: the idle timeout plus 1 s per 16 KiB of the file)',
+    )
     .action(async (name: string, o: { baseUrl?: string; cacheDir?: string; retries?: string; idleTimeout?: string; timeout?: string }) => {
       const r = await fetchDataset(name, {
         ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}),
@@ -321,7 +360,9 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
 
   program
     .command('wasm-files')
-    .description("copy tfjs-backend-wasm's three .wasm files into a folder a web app serves (then initBackend({ wasmPaths: '<its URL>/' }))")
+    .description(
+      "copy tfjs-backend-wasm's three .wasm files into a folder a web app serves (then initBackend({ wasmPaths: '<its URL>/' }))",
+    )
     .argument('<dir>', 'folder to copy them into (made if missing)')
     .action(async (dir: string) => {
       const written = await copyWasmFiles(dir);
@@ -349,14 +390,17 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
       io.err(`bnlab: ${e.message}\n${debug && e.stack ? e.stack + '\n' : ''}`);
       return exitCodeFor(e.code);
     }
-    io.err(`bnlab: internal error: ${(e as Error)?.message ?? String(e)}\n${debug ? ((e as Error)?.stack ?? '') + '\n' : 'Run again with --debug for the stack trace.\n'}`);
+    io.err(
+      `bnlab: internal error: ${(e as Error)?.message ?? String(e)}\n${debug ? ((e as Error)?.stack ?? '') + '\n' : 'Run again with --debug for the stack trace.\n'}`,
+    );
     return EXIT.internal;
   }
 }
 
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive integer, got "${text}"`, { where: flag });
+  if (!Number.isInteger(n) || n < 1)
+    throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive integer, got "${text}"`, { where: flag });
   return n;
 }
 
@@ -365,20 +409,24 @@ function threadsOption(text: string): number | 'auto' {
   if (text === 'auto') return 'auto';
   const n = Number(text);
   if (text.trim() === '' || !Number.isInteger(n) || n < 1 || n > 256) {
-    throw new BnlabError('INVALID_ARGUMENT', `--threads must be auto or a whole number from 1 to 256, got "${text}"`, { where: '--threads' });
+    throw new BnlabError('INVALID_ARGUMENT', `--threads must be auto or a whole number from 1 to 256, got "${text}"`, {
+      where: '--threads',
+    });
   }
   return n;
 }
 
 function nonNegativeInt(text: string, flag: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a non-negative integer, got "${text}"`, { where: flag });
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a non-negative integer, got "${text}"`, { where: flag });
   return n;
 }
 
 function positiveSeconds(text: string, flag: string): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive number of seconds, got "${text}"`, { where: flag });
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new BnlabError('INVALID_ARGUMENT', `${flag} must be a positive number of seconds, got "${text}"`, { where: flag });
   return n;
 }
 

@@ -68,7 +68,14 @@ describe.each(['use_bnlab.cjs', 'use_bnlab.mjs'])('installed tarballs, used from
     }
     expect(r.isBnlabError).toBe(true);
     // Every other entry point loads too.
-    expect(r.entries).toEqual(['@bnlab/core/node', '@bnlab/datasets', '@bnlab/datasets/browser', '@bnlab/metrics', '@bnlab/metrics/browser', '@bnlab/cli']);
+    expect(r.entries).toEqual([
+      '@bnlab/core/node',
+      '@bnlab/datasets',
+      '@bnlab/datasets/browser',
+      '@bnlab/metrics',
+      '@bnlab/metrics/browser',
+      '@bnlab/cli',
+    ]);
   }, 60_000);
 });
 
@@ -102,7 +109,11 @@ describe('each package declares what its built files import', () => {
   it.each(PACKAGES)('@bnlab/%s', (name) => {
     const dir = join(ROOT, 'packages', name);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-    const declared = new Set([...Object.keys(manifest['dependencies'] ?? {}), ...Object.keys(manifest['peerDependencies'] ?? {}), `@bnlab/${name}`]);
+    const declared = new Set([
+      ...Object.keys(manifest['dependencies'] ?? {}),
+      ...Object.keys(manifest['peerDependencies'] ?? {}),
+      `@bnlab/${name}`,
+    ]);
     const undeclared = [...importedPackages(join(dir, 'dist'))].filter((p) => !declared.has(p));
     expect(undeclared).toEqual([]);
   });

@@ -13,7 +13,11 @@ const PACKAGES = ['core', 'layers', 'datasets', 'models', 'metrics', 'cli'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 function packedFiles(pkg: string): string[] {
-  const out = execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(ROOT, pkg), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: join(ROOT, pkg),
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const [entry] = JSON.parse(out) as Array<{ files: Array<{ path: string }> }>;
   return (entry as { files: Array<{ path: string }> }).files.map((f) => f.path);
 }
@@ -21,10 +25,15 @@ function packedFiles(pkg: string): string[] {
 describe.each(PACKAGES)('@bnlab/%s tarball', (name) => {
   const pkg = `packages/${name}`;
   const files = packedFiles(pkg);
-  const manifest = JSON.parse(readFileSync(join(ROOT, pkg, 'package.json'), 'utf8')) as { engines?: { node?: string }; exports: Record<string, unknown> };
+  const manifest = JSON.parse(readFileSync(join(ROOT, pkg, 'package.json'), 'utf8')) as {
+    engines?: { node?: string };
+    exports: Record<string, unknown>;
+  };
 
   it('ships LICENSE, README and the entry points, and no build caches', () => {
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/esm/index.js', 'dist/cjs/index.js', 'dist/esm/index.d.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/esm/index.js', 'dist/cjs/index.js', 'dist/esm/index.d.ts']),
+    );
     expect(files.filter((f) => f.endsWith('.tsbuildinfo'))).toEqual([]);
     expect(manifest.engines?.node).toBe('>=20');
   });

@@ -32,6 +32,10 @@ const MODES = ['nodenext', 'bundler', 'node10'] as const;
 const results = MODES.map((mode) => [mode, ownErrors(mode)] as const);
 results.forEach(([, p]) => p.catch(() => undefined));
 
-it.each(results)('the published types compile under moduleResolution %s without skipLibCheck', async (_mode, errors) => {
-  expect(await errors).toEqual([]);
-}, 180_000);
+it.each(results)(
+  'the published types compile under moduleResolution %s without skipLibCheck',
+  async (_mode, errors) => {
+    expect(await errors).toEqual([]);
+  },
+  180_000,
+);

@@ -32,8 +32,16 @@ async function compile(features) {
     const wasmFile = join(tmp, 'simd.wasm');
     const { error, stderr } = await asc.main([
       join(root, 'assembly/index.ts'),
-      '--outFile', wasmFile,
-      '-O3', '--runtime', 'stub', '--importMemory', '--noAssert', '--noExportMemory', '--bindings', 'raw',
+      '--outFile',
+      wasmFile,
+      '-O3',
+      '--runtime',
+      'stub',
+      '--importMemory',
+      '--noAssert',
+      '--noExportMemory',
+      '--bindings',
+      'raw',
       ...features.flatMap((f) => ['--enable', f]),
     ]);
     if (error) {
@@ -53,8 +61,14 @@ const forbidden = { 6: 'globals', 8: 'a start function', 11: 'data segments', 12
 function check(bytes, name) {
   let p = 8;
   const leb = () => {
-    let v = 0, shift = 0, b;
-    do { b = bytes[p++]; v |= (b & 0x7f) << shift; shift += 7; } while (b & 0x80);
+    let v = 0,
+      shift = 0,
+      b;
+    do {
+      b = bytes[p++];
+      v |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
     return v >>> 0;
   };
   while (p < bytes.length) {
@@ -95,7 +109,11 @@ console.log(`bnlab SIMD kernels: ${plain.length} bytes (relaxed: ${relaxed.lengt
 
 function writeIfChanged(file, text) {
   let previous = '';
-  try { previous = readFileSync(file, 'utf8'); } catch { /* first build */ }
+  try {
+    previous = readFileSync(file, 'utf8');
+  } catch {
+    /* first build */
+  }
   if (previous !== text) writeFileSync(file, text);
 }
 
@@ -106,7 +124,7 @@ function writeIfChanged(file, text) {
  */
 function exportsInterface(declarations, names) {
   const signatures = new Map();
-  for (const m of declarations.matchAll(/\* (assembly\/[\w/]+)\/(\w+)\n[^]*?export function (\w+)\(([^)]*)\): (\w+);/g)) {
+  for (const m of declarations.matchAll(/\* (assembly\/[\w/]+)\/(\w+)\n[\s\S]*?export function (\w+)\(([^)]*)\): (\w+);/g)) {
     const [, file, , name, params, result] = m;
     signatures.set(name, { file: `${file}.ts`, params, result });
   }

@@ -62,9 +62,7 @@ describe('browser entry', () => {
 
   it('reaches the shared readers and web loaders but no Node-only file of this package', () => {
     const ours = graph.files.filter((f) => f.startsWith(SRC)).map((f) => relative(SRC, f));
-    expect(ours).toEqual(
-      expect.arrayContaining(['formats/idx.ts', 'formats/tar.ts', 'dataset/image_dataset.ts', 'web/load_idx_web.ts'])
-    );
+    expect(ours).toEqual(expect.arrayContaining(['formats/idx.ts', 'formats/tar.ts', 'dataset/image_dataset.ts', 'web/load_idx_web.ts']));
     expect(ours.filter((f) => f.startsWith('node/'))).toEqual([]);
   });
 
@@ -94,7 +92,7 @@ describe('browser entry', () => {
   it('would catch a Node import (the walk sees the Node entry’s)', () => {
     const node = walk(join(SRC, 'index.ts'));
     expect([...node.bare.keys()].filter((s) => s.startsWith('node:'))).toEqual(
-      expect.arrayContaining(['node:fs', 'node:zlib', 'node:crypto'])
+      expect.arrayContaining(['node:fs', 'node:zlib', 'node:crypto']),
     );
   });
 });

@@ -93,7 +93,10 @@ export function forceBatchStatistics(layers: readonly FoundBatchNormalization[],
 function normalizeWithBatchStatistics(layer: BatchNormalizationLike, x: Tensor, axis: number): Tensor {
   return tidy(() => {
     const weight = (suffix: string): Tensor | null =>
-      layer.trainableWeights.concat(layer.nonTrainableWeights).find((v) => v.originalName.endsWith(suffix))?.read() ?? null;
+      layer.trainableWeights
+        .concat(layer.nonTrainableWeights)
+        .find((v) => v.originalName.endsWith(suffix))
+        ?.read() ?? null;
     const epsilon = layer.getConfig().epsilon;
     const { normalized } = standardize(x, axesExcept(x.rank, axis), typeof epsilon === 'number' ? epsilon : 1e-3);
     return affine(normalized, weight('gamma'), weight('beta'), broadcastShape(x.rank, [axis], x.shape));

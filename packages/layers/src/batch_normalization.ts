@@ -124,11 +124,7 @@ export class BatchNormalization extends NormalizationLayer {
     this.options = options;
     this.given = new Set(EXTENSIONS.filter((k) => args[k] != null));
     this.movingMeanInitializer = resolveInitializer(args.movingMeanInitializer, 'zeros', 'movingMeanInitializer');
-    this.movingVarianceInitializer = resolveInitializer(
-      args.movingVarianceInitializer,
-      'ones',
-      'movingVarianceInitializer',
-    );
+    this.movingVarianceInitializer = resolveInitializer(args.movingVarianceInitializer, 'ones', 'movingVarianceInitializer');
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -138,14 +134,7 @@ export class BatchNormalization extends NormalizationLayer {
     this.inputSpec = [new InputSpec({ ndim: shape.length, axes: { [this.featureAxis]: dim } })];
     this.addAffineWeights([dim]);
     this.movingMean = this.addWeight('moving_mean', [dim], 'float32', this.movingMeanInitializer, undefined, false);
-    this.movingVariance = this.addWeight(
-      'moving_variance',
-      [dim],
-      'float32',
-      this.movingVarianceInitializer,
-      undefined,
-      false,
-    );
+    this.movingVariance = this.addWeight('moving_variance', [dim], 'float32', this.movingVarianceInitializer, undefined, false);
     if (this.options.renorm) {
       this.renormMean = this.addWeight('renorm_mean', [dim], 'float32', initializers.zeros(), undefined, false);
       this.renormStddev = this.addWeight('renorm_stddev', [dim], 'float32', initializers.ones(), undefined, false);
@@ -213,14 +202,7 @@ export class BatchNormalization extends NormalizationLayer {
   private canFuseTraining(x: Tensor): boolean {
     const { virtualBatchSize, renorm } = this.options;
     const ghost = virtualBatchSize !== undefined && virtualBatchSize < x.shape[0]!;
-    return (
-      FUSED_BACKENDS.has(getBackend()) &&
-      this.featureAxis === x.rank - 1 &&
-      x.dtype === 'float32' &&
-      x.size > 0 &&
-      !ghost &&
-      !renorm
-    );
+    return FUSED_BACKENDS.has(getBackend()) && this.featureAxis === x.rank - 1 && x.dtype === 'float32' && x.size > 0 && !ghost && !renorm;
   }
 
   /**
@@ -257,8 +239,7 @@ export class BatchNormalization extends NormalizationLayer {
     const parts = split(x, sizes, 0).map((chunk) => standardize(chunk, axes, this.epsilon));
     // Sample-weighted averages: the mean equals the batch mean, the variance is the mean
     // within-ghost-batch variance (the Keras average when all ghost batches are full).
-    const weighted = (key: 'mean' | 'variance') =>
-      parts.map((p, i) => mul(p[key], sizes[i]! / n)).reduce((acc, t) => add(acc, t));
+    const weighted = (key: 'mean' | 'variance') => parts.map((p, i) => mul(p[key], sizes[i]! / n)).reduce((acc, t) => add(acc, t));
     return {
       normalized: concat(
         parts.map((p) => p.normalized),

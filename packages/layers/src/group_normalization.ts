@@ -66,8 +66,7 @@ export class GroupNormalization extends NormalizationLayer {
     if (channels % groups !== 0) {
       throw new BnlabError(
         'INVALID_CONFIG',
-        `GroupNormalization: \`groups\` (${groups}) must divide the number of channels (${channels}) ` +
-          `on axis ${this.options.axis}`,
+        `GroupNormalization: \`groups\` (${groups}) must divide the number of channels (${channels}) ` + `on axis ${this.options.axis}`,
         { where: 'groups' },
       );
     }

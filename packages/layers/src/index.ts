@@ -24,7 +24,16 @@ export { InstanceNormalization, instanceNormalization } from './instance_normali
 export type { InstanceNormalizationArgs } from './instance_normalization.js';
 export { NormalizationLayer } from './normalization_layer.js';
 export type { NormalizationLayerArgs } from './normalization_layer.js';
-export type { LayerArgs, Initializer, InitializerIdentifier, Regularizer, RegularizerIdentifier, Constraint, ConstraintIdentifier, Kwargs } from './tfjs_types.js';
+export type {
+  LayerArgs,
+  Initializer,
+  InitializerIdentifier,
+  Regularizer,
+  RegularizerIdentifier,
+  Constraint,
+  ConstraintIdentifier,
+  Kwargs,
+} from './tfjs_types.js';
 export { normalization, validateNormalizationSpec, NORMALIZATION_TYPES } from './normalization.js';
 export type { NormalizationExtraArgs } from './normalization.js';
 export { NORMALIZATION_DEFAULTS } from './options.js';

@@ -37,10 +37,7 @@ export type NormalizationExtraArgs = Omit<NormalizationLayerArgs, 'epsilon' | 'c
  */
 export function validateNormalizationSpec(spec: unknown): NormalizationSpec {
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-    throw new BnlabError(
-      'INVALID_CONFIG',
-      `normalization spec must be an object such as {type: 'batch'}, got ${formatValue(spec)}`,
-    );
+    throw new BnlabError('INVALID_CONFIG', `normalization spec must be an object such as {type: 'batch'}, got ${formatValue(spec)}`);
   }
   const { type, ...options } = spec as Record<string, unknown>;
   if (typeof type !== 'string' || !(NORMALIZATION_TYPES as readonly string[]).includes(type)) {

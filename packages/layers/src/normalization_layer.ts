@@ -1,18 +1,20 @@
 import type { serialization, Tensor } from '@tensorflow/tfjs-core';
 import { layers } from '@tensorflow/tfjs-layers';
 import type { LayerVariable } from '@tensorflow/tfjs-layers';
-import {
-  resolveConstraint,
-  resolveInitializer,
-  resolveRegularizer,
-  serializeObject,
-} from './keras_objects.js';
+import { resolveConstraint, resolveInitializer, resolveRegularizer, serializeObject } from './keras_objects.js';
 import { affine } from './ops/standardize.js';
 import { NORMALIZATION_DEFAULTS, OPTION_NAMES, optionsSchema, parseOrThrow } from './options.js';
 import type { NormalizationFamily } from './options.js';
 import { defaultLayerName } from './shape_utils.js';
-import type { Constraint, ConstraintIdentifier, Initializer, InitializerIdentifier, LayerArgs, Regularizer, RegularizerIdentifier } from './tfjs_types.js';
-
+import type {
+  Constraint,
+  ConstraintIdentifier,
+  Initializer,
+  InitializerIdentifier,
+  LayerArgs,
+  Regularizer,
+  RegularizerIdentifier,
+} from './tfjs_types.js';
 
 /** Options every bnlab normalization layer takes, besides the tfjs {@link LayerArgs}. */
 export interface NormalizationLayerArgs extends LayerArgs {
@@ -78,11 +80,7 @@ export abstract class NormalizationLayer extends layers.Layer {
   private readonly gammaConstraint: Constraint | null;
   private readonly betaConstraint: Constraint | null;
 
-  protected constructor(
-    args: NormalizationLayerArgs,
-    namePrefix: string,
-    options: { epsilon: number; center: boolean; scale: boolean },
-  ) {
+  protected constructor(args: NormalizationLayerArgs, namePrefix: string, options: { epsilon: number; center: boolean; scale: boolean }) {
     super({ ...args, name: args.name || defaultLayerName(namePrefix) });
     this.epsilon = options.epsilon;
     this.center = options.center;
@@ -98,12 +96,26 @@ export abstract class NormalizationLayer extends layers.Layer {
   /** Adds `gamma` then `beta` (Keras order), each only when enabled. */
   protected addAffineWeights(shape: number[]): void {
     this.gamma = this.scale
-      ? this.addWeight('gamma', shape, 'float32', this.gammaInitializer, this.gammaRegularizer ?? undefined, true,
-          this.gammaConstraint ?? undefined)
+      ? this.addWeight(
+          'gamma',
+          shape,
+          'float32',
+          this.gammaInitializer,
+          this.gammaRegularizer ?? undefined,
+          true,
+          this.gammaConstraint ?? undefined,
+        )
       : null;
     this.beta = this.center
-      ? this.addWeight('beta', shape, 'float32', this.betaInitializer, this.betaRegularizer ?? undefined, true,
-          this.betaConstraint ?? undefined)
+      ? this.addWeight(
+          'beta',
+          shape,
+          'float32',
+          this.betaInitializer,
+          this.betaRegularizer ?? undefined,
+          true,
+          this.betaConstraint ?? undefined,
+        )
       : null;
   }
 

@@ -17,8 +17,7 @@ export const NORMALIZATION_DEFAULTS = {
 // "`momentum` (1.5) must be a number in [0, 1]" whatever layer or spec it came from.
 const number = (rule: string) => z.number({ error: `must be ${rule}` });
 const integer = (rule: string) => number(rule).int({ error: `must be ${rule}` });
-const LAYER_AXIS_RULE =
-  'must be an integer or a non-empty list of distinct integers, none of them 0 (axis 0 is the batch axis)';
+const LAYER_AXIS_RULE = 'must be an integer or a non-empty list of distinct integers, none of them 0 (axis 0 is the batch axis)';
 
 /** The schema of every normalization option; shared by the spec and the layer constructors. */
 export const OPTION_SCHEMAS = {
@@ -41,9 +40,7 @@ export const OPTION_SCHEMAS = {
     ],
     { error: LAYER_AXIS_RULE },
   ),
-  momentum: number('a number in [0, 1]')
-    .min(0, { error: 'must be a number in [0, 1]' })
-    .max(1, { error: 'must be a number in [0, 1]' }),
+  momentum: number('a number in [0, 1]').min(0, { error: 'must be a number in [0, 1]' }).max(1, { error: 'must be a number in [0, 1]' }),
   groups: integer('a positive integer or -1 (one group per channel)').refine((g) => g === -1 || g >= 1, {
     error: 'must be a positive integer or -1 (one group per channel)',
   }),
@@ -90,8 +87,6 @@ export function optionsSchema(family: NormalizationFamily, strict: boolean): z.Z
   }
   return strict ? z.strictObject(shape) : z.looseObject(shape);
 }
-
-
 
 /**
  * Parses `input` with `schema`; on failure throws `BnlabError('INVALID_CONFIG')` whose message

@@ -89,9 +89,10 @@ export async function recomputeBatchStatistics(
     .map((t) => ({ name: t.layer.name, reason: 'frozen (pass includeFrozen: true to recompute it too)' }));
   const targets = all.filter((t) => !t.frozen || options.includeFrozen);
   if (targets.length === 0) {
-    const note = all.length === 0
-      ? 'the model has no batch-normalization layer: nothing to recompute'
-      : 'every batch-normalization layer of the model is frozen: nothing recomputed (includeFrozen: true recomputes them)';
+    const note =
+      all.length === 0
+        ? 'the model has no batch-normalization layer: nothing to recompute'
+        : 'every batch-normalization layer of the model is frozen: nothing recomputed (includeFrozen: true recomputes them)';
     return { updated: [], skipped, batches: 0, examples: 0, note };
   }
 
@@ -178,7 +179,6 @@ function channelMoments(x: Tensor, axis: number): { count: number; mean: Tensor;
   });
   return { count, mean: m[0]!, variance: m[1]! };
 }
-
 
 function inputOf(item: InputBatch, index: number): Tensor {
   const xs = item && typeof item === 'object' && 'xs' in item && !('dataSync' in item) ? item.xs : item;

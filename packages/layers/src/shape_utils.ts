@@ -37,11 +37,9 @@ export function resolveAxis(axis: number, rank: number, context: string, field =
   }
   const resolved = axis < 0 ? axis + rank : axis;
   if (resolved === 0) {
-    throw new BnlabError(
-      'INVALID_CONFIG',
-      `${context}: \`${field}\` (${axis}) must not be the batch axis 0 of an input of rank ${rank}`,
-      { where: field },
-    );
+    throw new BnlabError('INVALID_CONFIG', `${context}: \`${field}\` (${axis}) must not be the batch axis 0 of an input of rank ${rank}`, {
+      where: field,
+    });
   }
   return resolved;
 }

@@ -58,32 +58,52 @@ describe.each(BACKENDS)('BatchNormalization on %s', (backend) => {
 
   test('without training: true it normalizes with the moving statistics and updates nothing', () => {
     const bn = batchNormalization({ movingMeanInitializer: initializers.constant({ value: 2 }) });
-    const x = tf.tensor2d([[1, 5], [3, 9]]);
+    const x = tf.tensor2d([
+      [1, 5],
+      [3, 9],
+    ]);
     for (const kwargs of [{}, { training: false }]) {
       const y = bn.apply(x, kwargs) as tf.Tensor;
-      expectClose(y.dataSync(), [1, 5, 3, 9].map((v) => (v - 2) / Math.sqrt(1 + 1e-3)), 'inference output');
+      expectClose(
+        y.dataSync(),
+        [1, 5, 3, 9].map((v) => (v - 2) / Math.sqrt(1 + 1e-3)),
+        'inference output',
+      );
     }
     expect(Array.from(bn.getWeights()[2]!.dataSync())).toEqual([2, 2]);
   });
 
   test('a frozen layer (trainable: false) uses and keeps its moving statistics even in training', () => {
     const bn = batchNormalization({ trainable: false });
-    const x = tf.tensor2d([[1, 5], [3, 9]]);
+    const x = tf.tensor2d([
+      [1, 5],
+      [3, 9],
+    ]);
     const y = bn.apply(x, { training: true }) as tf.Tensor;
-    expectClose(y.dataSync(), [1, 5, 3, 9].map((v) => v / Math.sqrt(1 + 1e-3)), 'frozen output');
+    expectClose(
+      y.dataSync(),
+      [1, 5, 3, 9].map((v) => v / Math.sqrt(1 + 1e-3)),
+      'frozen output',
+    );
     expect(Array.from(bn.getWeights()[2]!.dataSync())).toEqual([0, 0]);
     expect(Array.from(bn.getWeights()[3]!.dataSync())).toEqual([1, 1]);
   });
 
   test('in a frozen base model (base.trainable = false, as in transfer learning) it runs in inference mode', async () => {
-    const base = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 3, kernelInitializer: 'ones' }), batchNormalization()] });
+    const base = tfl.sequential({
+      layers: [tfl.layers.dense({ inputShape: [4], units: 3, kernelInitializer: 'ones' }), batchNormalization()],
+    });
     // A functional outer model: a Sequential one marks every weight trainable again on each
     // compile (tfjs rebuilds it), which unfreezes the base altogether.
     const input = tfl.input({ shape: [4] });
     const outer = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2 }).apply(base.apply(input)) as tfl.SymbolicTensor });
     base.trainable = false;
     outer.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
-    const x = tf.tensor2d([[1, 2, 3, 4], [0, 1, 0, 1], [2, 2, 2, 2]]);
+    const x = tf.tensor2d([
+      [1, 2, 3, 4],
+      [0, 1, 0, 1],
+      [2, 2, 2, 2],
+    ]);
     await outer.fit(x, tf.zeros([3, 2]), { epochs: 1, batchSize: 3, verbose: 0 });
     const [, , movingMean, movingVariance] = (base.layers[1] as tfl.layers.Layer).getWeights();
     expect(Array.from(movingMean!.dataSync())).toEqual([0, 0, 0]);
@@ -91,7 +111,11 @@ describe.each(BACKENDS)('BatchNormalization on %s', (backend) => {
     // Training-mode output of the frozen base = inference output (moving statistics 0 and 1).
     const y = base.apply(x, { training: true }) as tf.Tensor;
     const sums = [10, 2, 8];
-    expectClose(y.dataSync(), sums.flatMap((v) => [v, v, v].map((u) => u / Math.sqrt(1 + 1e-3))), 'frozen base output');
+    expectClose(
+      y.dataSync(),
+      sums.flatMap((v) => [v, v, v].map((u) => u / Math.sqrt(1 + 1e-3))),
+      'frozen base output',
+    );
   });
 });
 
@@ -115,9 +139,7 @@ describe('BatchNormalization weights and checks', () => {
     expect(none.trainableWeights).toEqual([]);
     const renorm = new BatchNormalization({ renorm: true });
     renorm.build([null, 4]);
-    expect(renorm.weights.map(weightName)).toEqual([
-      'gamma', 'beta', 'moving_mean', 'moving_variance', 'renorm_mean', 'renorm_stddev',
-    ]);
+    expect(renorm.weights.map(weightName)).toEqual(['gamma', 'beta', 'moving_mean', 'moving_variance', 'renorm_mean', 'renorm_stddev']);
   });
 
   test.each([
@@ -129,7 +151,7 @@ describe('BatchNormalization weights and checks', () => {
   });
 
   test.each([
-    [{ momentum: 1.5 }, "BatchNormalization: `momentum` (1.5) must be a number in [0, 1]"],
+    [{ momentum: 1.5 }, 'BatchNormalization: `momentum` (1.5) must be a number in [0, 1]'],
     [{ epsilon: 0 }, 'BatchNormalization: `epsilon` (0) must be a finite number > 0'],
     [{ axis: 1.5 }, 'BatchNormalization: `axis` (1.5) must be an integer other than 0'],
     [{ virtualBatchSize: 0 }, 'BatchNormalization: `virtualBatchSize` (0) must be a positive integer'],

@@ -69,12 +69,17 @@ describe.each(BACKENDS)('BatchNormalization training path on %s', (backend) => {
     [-1, [2, 2, 3]],
     [1, [2, 3, 2]],
   ])('inference with axis %d on %j is gamma · (x − moving mean) / sqrt(moving var + eps) + beta', (axis, shape) => {
-    const [mean, variance, gamma, beta] = [[1, -2, 3], [0.5, 2, 4], [2, -1, 0.5], [0.1, 0.2, -0.3]];
+    const [mean, variance, gamma, beta] = [
+      [1, -2, 3],
+      [0.5, 2, 4],
+      [2, -1, 0.5],
+      [0.1, 0.2, -0.3],
+    ];
     const layer = batchNormalization({ axis, epsilon: 1e-2 });
     layer.build(shape);
     const values: Record<string, number[]> = { gamma, beta, moving_mean: mean, moving_variance: variance };
     for (const w of layer.weights) w.write(tf.tensor1d(values[w.originalName.split('/').pop()!]!));
-    const xv = Array.from({ length: 12 }, (_, i) => (i * 7) % 5 - 1.5);
+    const xv = Array.from({ length: 12 }, (_, i) => ((i * 7) % 5) - 1.5);
     const y = (layer.apply(tf.tensor(xv, shape), { training: false }) as tf.Tensor).dataSync();
     const channelOf = (i: number) => (axis === -1 ? i % 3 : Math.floor(i / 2) % 3);
     xv.forEach((v, i) => {

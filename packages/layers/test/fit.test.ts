@@ -32,7 +32,13 @@ function expectedMoving(batches: number[][][], momentum: number): { mean: number
 }
 
 function movingStats(layer: tfl.layers.Layer): { mean: number[]; variance: number[] } {
-  const get = (name: string) => Array.from(layer.weights.find((w) => weightName(w) === name)!.read().dataSync());
+  const get = (name: string) =>
+    Array.from(
+      layer.weights
+        .find((w) => weightName(w) === name)!
+        .read()
+        .dataSync(),
+    );
   return { mean: get('moving_mean'), variance: get('moving_variance') };
 }
 
@@ -51,11 +57,7 @@ describe('training with model.fit on wasm', () => {
     const y = tf.zeros([n, 1]);
     const bn = batchNormalization({ momentum: 0.9, inputShape: [...shape] });
     const model = tfl.sequential({
-      layers: [
-        bn,
-        ...(shape.length > 1 ? [tfl.layers.flatten()] : []),
-        tfl.layers.dense({ units: 1, kernelInitializer: 'zeros' }),
-      ],
+      layers: [bn, ...(shape.length > 1 ? [tfl.layers.flatten()] : []), tfl.layers.dense({ units: 1, kernelInitializer: 'zeros' })],
     });
     model.compile({ optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError' });
     await model.fit(x, y, { epochs: 2, batchSize: 4, shuffle: false, verbose: 0 });
@@ -94,7 +96,14 @@ describe('training with model.fit on wasm', () => {
     const y = tf.tensor2d(labels);
     const norm = normalization(spec);
     const model = tfl.sequential();
-    model.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+    model.add(
+      tfl.layers.conv2d({
+        inputShape: [6, 6, 1],
+        filters: 4,
+        kernelSize: 3,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
+    );
     if (norm) model.add(norm);
     model.add(tfl.layers.activation({ activation: 'relu' }));
     model.add(tfl.layers.flatten());

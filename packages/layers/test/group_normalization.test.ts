@@ -32,17 +32,26 @@ describe('GroupNormalization weights and checks', () => {
   });
 
   test('groups must divide the channels: the message names both values and the rule', () => {
-    expectBnlabError(() => new GroupNormalization({ groups: 3 }).build([null, 2, 2, 4]), 'INVALID_CONFIG',
-      'GroupNormalization: `groups` (3) must divide the number of channels (4) on axis -1');
+    expectBnlabError(
+      () => new GroupNormalization({ groups: 3 }).build([null, 2, 2, 4]),
+      'INVALID_CONFIG',
+      'GroupNormalization: `groups` (3) must divide the number of channels (4) on axis -1',
+    );
     // The Keras default of 32 groups does not fit 16 channels.
-    expectBnlabError(() => new GroupNormalization().build([null, 16]), 'INVALID_CONFIG',
-      '`groups` (32) must divide the number of channels (16)');
+    expectBnlabError(
+      () => new GroupNormalization().build([null, 16]),
+      'INVALID_CONFIG',
+      '`groups` (32) must divide the number of channels (16)',
+    );
   });
 
   test('the constructor rejects bad groups', () => {
     for (const groups of [0, -2, 2.5]) {
-      expectBnlabError(() => new GroupNormalization({ groups }), 'INVALID_CONFIG',
-        `GroupNormalization: \`groups\` (${groups}) must be a positive integer or -1 (one group per channel)`);
+      expectBnlabError(
+        () => new GroupNormalization({ groups }),
+        'INVALID_CONFIG',
+        `GroupNormalization: \`groups\` (${groups}) must be a positive integer or -1 (one group per channel)`,
+      );
     }
   });
 });

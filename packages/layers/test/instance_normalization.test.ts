@@ -32,7 +32,10 @@ describe('InstanceNormalization weights and checks', () => {
   });
 
   test('a 2-D input has no spatial axes and is refused', () => {
-    expectBnlabError(() => new InstanceNormalization().build([null, 8]), 'INVALID_SHAPE',
-      'InstanceNormalization: the input must have rank >= 3 (batch, spatial axes, channels), got shape [null,8]');
+    expectBnlabError(
+      () => new InstanceNormalization().build([null, 8]),
+      'INVALID_SHAPE',
+      'InstanceNormalization: the input must have rank >= 3 (batch, spatial axes, channels), got shape [null,8]',
+    );
   });
 });

@@ -11,7 +11,12 @@ describe('initializers, regularizers and constraints', () => {
   beforeAll(() => useBackend('cpu'));
 
   test('names, instances and serialized forms all work and serialize the same way', () => {
-    const byName = new GroupNormalization({ groups: 1, gammaInitializer: 'randomUniform', betaRegularizer: 'l1l2', gammaConstraint: 'nonNeg' });
+    const byName = new GroupNormalization({
+      groups: 1,
+      gammaInitializer: 'randomUniform',
+      betaRegularizer: 'l1l2',
+      gammaConstraint: 'nonNeg',
+    });
     const config = byName.getConfig();
     expect(config['gammaInitializer']).toMatchObject({ className: 'RandomUniform' });
     expect(config['betaRegularizer']).toMatchObject({ className: 'L1L2' });

@@ -14,7 +14,12 @@ describe.each(BACKENDS)('LayerNormalization on %s', (backend) => {
   test.each(cases.map((c) => [c.name, c] as const))('matches PyTorch: %s', (_name, c) => checkCase(c));
 
   test('REFERENCES.md worked value: [[1,2,3],[3,6,24]] over the last axis, epsilon 1e-3', () => {
-    const y = layerNormalization().apply(tf.tensor2d([[1, 2, 3], [3, 6, 24]])) as tf.Tensor;
+    const y = layerNormalization().apply(
+      tf.tensor2d([
+        [1, 2, 3],
+        [3, 6, 24],
+      ]),
+    ) as tf.Tensor;
     expectClose(y.dataSync(), [-1.2238274, 0, 1.2238274, -0.8626572, -0.5391607, 1.401818], 'output');
   });
 
@@ -54,25 +59,40 @@ describe('LayerNormalization weights and checks', () => {
     const all = new LayerNormalization({ axis: [3, 1, 2] });
     all.build([null, 5, 6, 7]);
     expect(all.weights.map(weightName)).toEqual(['gamma', 'beta']);
-    expect(all.weights.map((w) => w.shape)).toEqual([[5, 6, 7], [5, 6, 7]]);
+    expect(all.weights.map((w) => w.shape)).toEqual([
+      [5, 6, 7],
+      [5, 6, 7],
+    ]);
     const last = new LayerNormalization();
     last.build([null, 5, 6, 7]);
     expect(last.weights.map((w) => w.shape)).toEqual([[7], [7]]);
   });
 
   test('build checks the axes against the input rank', () => {
-    expectBnlabError(() => new LayerNormalization({ axis: [-1, 3] }).build([null, 2, 2, 4]), 'INVALID_CONFIG',
-      '`axis` ([-1,3]) must name distinct axes of an input of rank 4, but [3,3] repeats one');
-    expectBnlabError(() => new LayerNormalization({ axis: 4 }).build([null, 2, 2, 4]), 'INVALID_CONFIG',
-      '`axis` (4) must be in [-4, 3] for an input of rank 4');
-    expectBnlabError(() => new LayerNormalization({ axis: [1, -3] }).build([null, 2, 4]), 'INVALID_CONFIG',
-      '`axis` (-3) must not be the batch axis 0 of an input of rank 3');
+    expectBnlabError(
+      () => new LayerNormalization({ axis: [-1, 3] }).build([null, 2, 2, 4]),
+      'INVALID_CONFIG',
+      '`axis` ([-1,3]) must name distinct axes of an input of rank 4, but [3,3] repeats one',
+    );
+    expectBnlabError(
+      () => new LayerNormalization({ axis: 4 }).build([null, 2, 2, 4]),
+      'INVALID_CONFIG',
+      '`axis` (4) must be in [-4, 3] for an input of rank 4',
+    );
+    expectBnlabError(
+      () => new LayerNormalization({ axis: [1, -3] }).build([null, 2, 4]),
+      'INVALID_CONFIG',
+      '`axis` (-3) must not be the batch axis 0 of an input of rank 3',
+    );
   });
 
   test('the constructor rejects bad axes', () => {
     for (const axis of [0, [], [1, 1], [1, 0], 1.5, 'last']) {
-      expectBnlabError(() => new LayerNormalization({ axis: axis as never }), 'INVALID_CONFIG',
-        `LayerNormalization: \`axis\` (${JSON.stringify(axis).replace(/"/g, "'")}) must be an integer or a non-empty list of distinct integers`);
+      expectBnlabError(
+        () => new LayerNormalization({ axis: axis as never }),
+        'INVALID_CONFIG',
+        `LayerNormalization: \`axis\` (${JSON.stringify(axis).replace(/"/g, "'")}) must be an integer or a non-empty list of distinct integers`,
+      );
     }
   });
 });

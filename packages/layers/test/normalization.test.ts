@@ -27,10 +27,11 @@ describe('normalization(spec)', () => {
   });
 
   test('passes layer arguments on; the spec wins over a same-named argument', () => {
-    const layer = normalization(
-      { type: 'group', groups: 2, epsilon: 1e-4 },
-      { name: 'gn_block1', gammaRegularizer: tfl.regularizers.l2({ l2: 0.01 }), epsilon: 5 } as never,
-    );
+    const layer = normalization({ type: 'group', groups: 2, epsilon: 1e-4 }, {
+      name: 'gn_block1',
+      gammaRegularizer: tfl.regularizers.l2({ l2: 0.01 }),
+      epsilon: 5,
+    } as never);
     expect(layer.name).toBe('gn_block1');
     expect(layer.getConfig()['epsilon']).toBe(1e-4);
     layer.build([null, 4]);
@@ -40,8 +41,11 @@ describe('normalization(spec)', () => {
   test('groups that do not divide the channels fail when the layer meets its input', () => {
     const model = tfl.sequential();
     model.add(tfl.layers.dense({ inputShape: [3], units: 6 }));
-    expectBnlabError(() => model.add(normalization({ type: 'group', groups: 4 })), 'INVALID_CONFIG',
-      '`groups` (4) must divide the number of channels (6)');
+    expectBnlabError(
+      () => model.add(normalization({ type: 'group', groups: 4 })),
+      'INVALID_CONFIG',
+      '`groups` (4) must divide the number of channels (6)',
+    );
   });
 });
 
@@ -65,8 +69,8 @@ describe('validateNormalizationSpec', () => {
   });
 
   test.each([
-    [null, 'normalization spec must be an object such as {type: \'batch\'}, got null'],
-    [[], 'normalization spec must be an object such as {type: \'batch\'}, got []'],
+    [null, "normalization spec must be an object such as {type: 'batch'}, got null"],
+    [[], "normalization spec must be an object such as {type: 'batch'}, got []"],
     ['batch', "normalization spec must be an object such as {type: 'batch'}, got 'batch'"],
     [{}, "normalization spec: `type` (undefined) must be one of 'batch', 'layer', 'group', 'instance', 'none'"],
     [{ type: 'batchnorm' }, "`type` ('batchnorm') must be one of 'batch', 'layer', 'group', 'instance', 'none'"],
@@ -86,7 +90,10 @@ describe('validateNormalizationSpec', () => {
     [{ type: 'batch', renorm: true, virtualBatchSize: 8 }, '`virtualBatchSize` (8) cannot be combined with `renorm: true`'],
     [{ type: 'layer', axis: [1, 1] }, '`axis` ([1,1]) must be an integer or a non-empty list of distinct integers, none of them 0'],
     [{ type: 'layer', axis: [] }, '`axis` ([]) must be an integer or a non-empty list'],
-    [{ type: 'group', groups: 0 }, "normalization spec {type: 'group'}: `groups` (0) must be a positive integer or -1 (one group per channel)"],
+    [
+      { type: 'group', groups: 0 },
+      "normalization spec {type: 'group'}: `groups` (0) must be a positive integer or -1 (one group per channel)",
+    ],
     [{ type: 'group', groups: null }, '`groups` (null) must be a positive integer or -1'],
     [{ type: 'instance', epsilon: Infinity }, '`epsilon` (Infinity) must be a finite number > 0'],
   ])('rejects %j', (spec, message) => {

@@ -117,23 +117,29 @@ async function expectRejects(p: Promise<unknown>, code: string, ...parts: string
 describe.each(BACKENDS)('recomputeBatchStatistics on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
-  test.each(['bnlab', 'tfjs'] as const)('%s batch norm: moving statistics become the pooled statistics of each layer’s inputs', async (kind) => {
-    const data = makeBatches(5, 16, 3);
-    const model = mlp(kind);
-    const result = await recomputeBatchStatistics(model, tensors(data), { disposeBatches: true });
-    const ref = mlpReference(data);
-    for (const [layer, rows] of [['bn1', ref.bn1], ['bn2', ref.bn2]] as const) {
-      const { mean, variance } = populationStats(rows);
-      expectClose(weightOf(model, layer, 'moving_mean'), mean, `${layer} moving mean`);
-      expectClose(weightOf(model, layer, 'moving_variance'), variance, `${layer} moving variance`);
-    }
-    expect(result.updated.map((u) => [u.name, u.kind, u.channels, u.count])).toEqual([
-      ['bn1', kind, 4, 80],
-      ['bn2', kind, 2, 80],
-    ]);
-    expect(result).toMatchObject({ batches: 5, examples: 80, skipped: [] });
-    model.dispose();
-  });
+  test.each(['bnlab', 'tfjs'] as const)(
+    '%s batch norm: moving statistics become the pooled statistics of each layer’s inputs',
+    async (kind) => {
+      const data = makeBatches(5, 16, 3);
+      const model = mlp(kind);
+      const result = await recomputeBatchStatistics(model, tensors(data), { disposeBatches: true });
+      const ref = mlpReference(data);
+      for (const [layer, rows] of [
+        ['bn1', ref.bn1],
+        ['bn2', ref.bn2],
+      ] as const) {
+        const { mean, variance } = populationStats(rows);
+        expectClose(weightOf(model, layer, 'moving_mean'), mean, `${layer} moving mean`);
+        expectClose(weightOf(model, layer, 'moving_variance'), variance, `${layer} moving variance`);
+      }
+      expect(result.updated.map((u) => [u.name, u.kind, u.channels, u.count])).toEqual([
+        ['bn1', kind, 4, 80],
+        ['bn2', kind, 2, 80],
+      ]);
+      expect(result).toMatchObject({ batches: 5, examples: 80, skipped: [] });
+      model.dispose();
+    },
+  );
 
   test('the pooled variance is the population variance, not the mean of the batch variances', async () => {
     // Two batches of one feature whose means differ: batch variances 1 and 1, population 5.
@@ -147,10 +153,14 @@ describe.each(BACKENDS)('recomputeBatchStatistics on %s', (backend) => {
   test('convolution-shaped inputs: statistics per channel over batch, height and width', async () => {
     const n = 3;
     const [h, w, c] = [4, 5, 2];
-    const values = (b: number) => Array.from({ length: n * h * w * c }, (_, i) => (i % c === 0 ? 10 : -4) + (1 + (i % c)) * noise(b * 1000 + i));
+    const values = (b: number) =>
+      Array.from({ length: n * h * w * c }, (_, i) => (i % c === 0 ? 10 : -4) + (1 + (i % c)) * noise(b * 1000 + i));
     const batches = [values(0), values(1)];
     const model = tfl.sequential({ layers: [batchNormalization({ inputShape: [h, w, c], name: 'bn' })] });
-    await recomputeBatchStatistics(model, batches.map((v) => tf.tensor4d(v, [n, h, w, c])));
+    await recomputeBatchStatistics(
+      model,
+      batches.map((v) => tf.tensor4d(v, [n, h, w, c])),
+    );
     const rows = batches.flatMap((v) => Array.from({ length: v.length / c }, (_, i) => [v[i * c]!, v[i * c + 1]!]));
     const { mean, variance } = populationStats(rows);
     expectClose(weightOf(model, 'bn', 'moving_mean'), mean, 'moving mean');
@@ -209,7 +219,10 @@ describe.each(BACKENDS)('recomputeBatchStatistics on %s', (backend) => {
     ghost.setWeights(ghost.getWeights().map((w, i) => (i === 0 ? tf.tensor1d(beta) : w)));
     await recomputeBatchStatistics(model, tensors(data), { disposeBatches: true });
     const ghostIn = data.flat();
-    const ghostOut = (b: number[][]) => [...normalizeRows(b.slice(0, 4), 1e-3, undefined, beta), ...normalizeRows(b.slice(4), 1e-3, undefined, beta)];
+    const ghostOut = (b: number[][]) => [
+      ...normalizeRows(b.slice(0, 4), 1e-3, undefined, beta),
+      ...normalizeRows(b.slice(4), 1e-3, undefined, beta),
+    ];
     const bnIn = data.flatMap((b) => matmul(ghostOut(b), K1));
     expectClose(weightOf(model, 'ghost', 'moving_variance'), populationStats(ghostIn).variance, 'ghost layer variance');
     expectClose(weightOf(model, 'bn', 'moving_mean'), populationStats(bnIn).mean, 'next layer mean');
@@ -262,11 +275,18 @@ describe.each(BACKENDS)('recomputeBatchStatistics on %s', (backend) => {
 
   test('a model without batch norm: a no-op that says so and reads no batch', async () => {
     const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [3], units: 2 })] });
+    // biome-ignore lint/correctness/useYield: a generator that fails when first read
     function* never(): Generator<tf.Tensor> {
       throw new Error('the batches must not be read');
     }
     const result = await recomputeBatchStatistics(model, never());
-    expect(result).toEqual({ updated: [], skipped: [], batches: 0, examples: 0, note: 'the model has no batch-normalization layer: nothing to recompute' });
+    expect(result).toEqual({
+      updated: [],
+      skipped: [],
+      batches: 0,
+      examples: 0,
+      note: 'the model has no batch-normalization layer: nothing to recompute',
+    });
     model.dispose();
   });
 

@@ -1,22 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  BatchNormalization,
-  GroupNormalization,
-  InstanceNormalization,
-  LayerNormalization,
-  NORMALIZATION_DEFAULTS,
-} from '../src/index.js';
+import { BatchNormalization, GroupNormalization, InstanceNormalization, LayerNormalization, NORMALIZATION_DEFAULTS } from '../src/index.js';
 import { useBackend } from './support/backends.js';
 
 type Ctor = new (args: Record<string, unknown>) => tfl.layers.Layer;
 
 // Every option of each layer set to a non-default value, as a user would pass them.
 const PASSED: [string, Ctor, Record<string, unknown>, keyof typeof NORMALIZATION_DEFAULTS][] = [
-  ['BatchNormalization', BatchNormalization as unknown as Ctor,
-    { axis: -1, momentum: 0.9, epsilon: 1e-5, center: false, scale: true, virtualBatchSize: 4 }, 'batch'],
-  ['BatchNormalization (renorm)', BatchNormalization as unknown as Ctor,
-    { axis: 1, renorm: true, renormClipping: { rmax: 3, dmax: 5 }, renormMomentum: 0.9 }, 'batch'],
+  [
+    'BatchNormalization',
+    BatchNormalization as unknown as Ctor,
+    { axis: -1, momentum: 0.9, epsilon: 1e-5, center: false, scale: true, virtualBatchSize: 4 },
+    'batch',
+  ],
+  [
+    'BatchNormalization (renorm)',
+    BatchNormalization as unknown as Ctor,
+    { axis: 1, renorm: true, renormClipping: { rmax: 3, dmax: 5 }, renormMomentum: 0.9 },
+    'batch',
+  ],
   ['LayerNormalization', LayerNormalization as unknown as Ctor, { axis: [3, 1, -2], epsilon: 1e-6, center: false }, 'layer'],
   ['GroupNormalization', GroupNormalization as unknown as Ctor, { groups: -1, axis: -1, epsilon: 1e-4, scale: false }, 'group'],
   ['InstanceNormalization', InstanceNormalization as unknown as Ctor, { axis: 3, epsilon: 1e-4 }, 'instance'],
@@ -47,12 +49,17 @@ describe('getConfig', () => {
     const config = new BatchNormalization().getConfig();
     for (const key of ['virtualBatchSize', 'renorm', 'renormClipping', 'renormMomentum']) expect(key in config).toBe(false);
     expect(config).toMatchObject({
-      axis: -1, momentum: 0.99, epsilon: 1e-3, center: true, scale: true,
+      axis: -1,
+      momentum: 0.99,
+      epsilon: 1e-3,
+      center: true,
+      scale: true,
       gammaInitializer: { className: 'Ones', config: {} },
       betaInitializer: { className: 'Zeros', config: {} },
       movingMeanInitializer: { className: 'Zeros', config: {} },
       movingVarianceInitializer: { className: 'Ones', config: {} },
-      gammaRegularizer: null, betaConstraint: null,
+      gammaRegularizer: null,
+      betaConstraint: null,
     });
   });
 });
@@ -77,7 +84,9 @@ describe('registration', () => {
 
 function buildModel(): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }));
+  model.add(
+    tfl.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }),
+  );
   model.add(new BatchNormalization({ momentum: 0.8, renorm: true, renormClipping: { rmax: 2, dmax: 1 }, renormMomentum: 0.9 }));
   model.add(new GroupNormalization({ groups: 2, epsilon: 1e-4 }));
   model.add(new InstanceNormalization({ center: false }));
@@ -100,19 +109,31 @@ describe('save and load a model that uses all four layers (wasm)', () => {
     const expected = (model.predict(x) as tf.Tensor).dataSync();
 
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     // Through JSON text, as a file would carry it.
     const topology = JSON.parse(JSON.stringify(saved!.modelTopology)) as { config: { layers: { class_name: string }[] } };
     expect(topology.config.layers.map((l) => l.class_name)).toEqual([
-      'Conv2D', 'bnlab>BatchNormalization', 'bnlab>GroupNormalization', 'bnlab>InstanceNormalization',
-      'bnlab>LayerNormalization', 'bnlab>BatchNormalization', 'Flatten', 'Dense',
+      'Conv2D',
+      'bnlab>BatchNormalization',
+      'bnlab>GroupNormalization',
+      'bnlab>InstanceNormalization',
+      'bnlab>LayerNormalization',
+      'bnlab>BatchNormalization',
+      'Flatten',
+      'Dense',
     ]);
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory({
-      modelTopology: topology, weightSpecs: saved!.weightSpecs, weightData: saved!.weightData,
-    }));
+    const loaded = await tfl.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: topology,
+        weightSpecs: saved!.weightSpecs,
+        weightData: saved!.weightData,
+      }),
+    );
 
     expect(Array.from((loaded.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from(expected));
     expect(loaded.getWeights().length).toBe(model.getWeights().length);
@@ -134,9 +155,7 @@ describe('save and load a model that uses all four layers (wasm)', () => {
     const json = model.toJSON(undefined, false);
     const rebuilt = await tfl.models.modelFromJSON(JSON.parse(JSON.stringify(json)) as never);
     rebuilt.setWeights(model.getWeights());
-    expect(Array.from((rebuilt.predict(x) as tf.Tensor).dataSync())).toEqual(
-      Array.from((model.predict(x) as tf.Tensor).dataSync()),
-    );
+    expect(Array.from((rebuilt.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((model.predict(x) as tf.Tensor).dataSync()));
   });
 });
 
@@ -155,10 +174,20 @@ describe('a model saved by Keras with its own GroupNormalization', () => {
           {
             class_name: 'GroupNormalization',
             config: {
-              name: 'group_normalization', trainable: true, dtype: 'float32', groups: 2, axis: -1, epsilon: 0.001,
-              center: true, scale: true,
-              beta_initializer: { class_name: 'Zeros', config: {} }, gamma_initializer: { class_name: 'Ones', config: {} },
-              beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null,
+              name: 'group_normalization',
+              trainable: true,
+              dtype: 'float32',
+              groups: 2,
+              axis: -1,
+              epsilon: 0.001,
+              center: true,
+              scale: true,
+              beta_initializer: { class_name: 'Zeros', config: {} },
+              gamma_initializer: { class_name: 'Ones', config: {} },
+              beta_regularizer: null,
+              gamma_regularizer: null,
+              beta_constraint: null,
+              gamma_constraint: null,
             },
           },
         ],

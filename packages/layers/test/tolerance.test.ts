@@ -21,9 +21,7 @@ describe('the reference tolerance catches convention slips', () => {
 
   test('momentum as PyTorch means it (0.1) instead of Keras’s 0.9', () => {
     const c = byName('epsilon 1e-5');
-    expect(() => checkCase({ ...c, spec: { ...c.spec, momentum: 0.1 } as NormalizationSpec })).toThrow(
-      /moving_mean after the steps/,
-    );
+    expect(() => checkCase({ ...c, spec: { ...c.spec, momentum: 0.1 } as NormalizationSpec })).toThrow(/moving_mean after the steps/);
   });
 
   test('ghost batches of the wrong size', () => {
@@ -47,7 +45,17 @@ describe('the reference tolerance catches convention slips', () => {
 
   test('a 2e-4 relative error on every element', () => {
     const y = byName('2-D, one training step').steps[0]!.y;
-    expect(firstMismatch(y.map((v) => v * (1 + 2e-4)), y)).not.toBeNull();
-    expect(firstMismatch(y.map((v) => v * (1 + 5e-5)), y)).toBeNull();
+    expect(
+      firstMismatch(
+        y.map((v) => v * (1 + 2e-4)),
+        y,
+      ),
+    ).not.toBeNull();
+    expect(
+      firstMismatch(
+        y.map((v) => v * (1 + 5e-5)),
+        y,
+      ),
+    ).toBeNull();
   });
 });

@@ -73,7 +73,16 @@ export type { HistogramSeries, HistogramChartOptions } from './plots/histogram_c
 export { extractFeatureMaps } from './plots/feature_maps.js';
 export type { FeatureMaps, ExtractFeatureMapsOptions } from './plots/feature_maps.js';
 
-export { resultsTable, defaultResultMetrics, defaultGroupBy, formatMeanCI, formatResultCell, groupRuns, groupOf, configValue } from './report/results.js';
+export {
+  resultsTable,
+  defaultResultMetrics,
+  defaultGroupBy,
+  formatMeanCI,
+  formatResultCell,
+  groupRuns,
+  groupOf,
+  configValue,
+} from './report/results.js';
 export type { ResultMetric, ResultRow, ResultsTable, GroupBy } from './report/results.js';
 export { buildReport, standardFigures, sharedConfig } from './report/report.js';
 export type {

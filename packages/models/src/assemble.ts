@@ -6,14 +6,7 @@ import { NORMALIZATION_DEFAULTS, normalization } from '@bnlab/layers';
 import { conv2dLayer } from './conv2d_layer.js';
 import { kernelInitializer } from './initializers.js';
 import { biasIsRedundant, normApplies } from './placement.js';
-import type {
-  BlockActivation,
-  BlockSpec,
-  ConvBlockSpec,
-  DenseBlockSpec,
-  KernelInitializerSpec,
-  OutputActivation,
-} from './spec/types.js';
+import type { BlockActivation, BlockSpec, ConvBlockSpec, DenseBlockSpec, KernelInitializerSpec, OutputActivation } from './spec/types.js';
 
 type Layer = tfl.Layer;
 
@@ -171,12 +164,7 @@ export interface NormTarget {
  * GroupNormalization's divisibility), so that a spec `validateModelSpec` passes also builds.
  * `hint` ends the message (advice on the placement, or '').
  */
-export function checkNormFits(
-  context: string,
-  norm: Exclude<NormalizationSpec, { type: 'none' }>,
-  target: NormTarget,
-  hint: string,
-): void {
+export function checkNormFits(context: string, norm: Exclude<NormalizationSpec, { type: 'none' }>, target: NormTarget, hint: string): void {
   const rank = target.rank;
   const block = `${target.name}, whose output has rank ${rank} (batch axis included)`;
   const given = norm.axis;
@@ -196,8 +184,7 @@ export function checkNormFits(
     if (r === 0) {
       throw new BnlabError(
         'INVALID_CONFIG',
-        `${context}: \`norm.axis\` (${shownAxis}) must not name the batch axis 0, but for ${block}, ` +
-          `axis ${a} is axis 0${hint}`,
+        `${context}: \`norm.axis\` (${shownAxis}) must not name the batch axis 0, but for ${block}, ` + `axis ${a} is axis 0${hint}`,
         { where: 'norm.axis' },
       );
     }
@@ -239,12 +226,16 @@ function checkNormAfterPool(args: AssembleArgs, planned: WeightBlock[]): void {
   const flagged = planned.filter((b) => b.spec.type === 'conv' && b.spec.normAfterPool === true);
   const first = flagged[0];
   if (first === undefined) return;
-  const applies = (b: WeightBlock): boolean =>
-    b.normalized && position === 'after-activation' && isPool(args.blocks[b.index + 1]);
+  const applies = (b: WeightBlock): boolean => b.normalized && position === 'after-activation' && isPool(args.blocks[b.index + 1]);
   if (flagged.some(applies)) return;
   const field = `${blocksField}[${first.index}].normAfterPool`;
   const others =
-    flagged.length > 1 ? ` (nor does it on block ${flagged.slice(1).map((b) => b.number).join(', ')}, which set it too)` : '';
+    flagged.length > 1
+      ? ` (nor does it on block ${flagged
+          .slice(1)
+          .map((b) => b.number)
+          .join(', ')}, which set it too)`
+      : '';
   let reason: string;
   if (position !== 'after-activation') {
     reason = `\`placement.position\` is '${position}'`;
@@ -328,8 +319,7 @@ export function assemble(args: AssembleArgs): Sequential {
       { where: first ? 'inputShape' : 'blocks' },
     );
   };
-  const withInput = <T extends object>(layerArgs: T): T =>
-    first ? { ...layerArgs, inputShape: args.inputShape } : layerArgs;
+  const withInput = <T extends object>(layerArgs: T): T => (first ? { ...layerArgs, inputShape: args.inputShape } : layerArgs);
   const makeNorm = (blockNumber: number, where: string): Layer => {
     try {
       return normalization(norm, { name: `block${blockNumber}_norm` }) as Layer;
@@ -364,8 +354,7 @@ export function assemble(args: AssembleArgs): Sequential {
         if (block.type === 'dense' && rank > 2) flatten();
         const normalized = planned.normalized;
         const before = normalized && position === 'before-activation';
-        const afterPool =
-          normalized && !before && block.type === 'conv' && block.normAfterPool === true && isPool(next);
+        const afterPool = normalized && !before && block.type === 'conv' && block.normAfterPool === true && isPool(next);
         const immediate = normalized && (before || (activation === 'linear' && !afterPool));
         const channels = block.type === 'conv' ? block.filters : block.units;
         const useBias = common.keepBias || !(immediate && biasIsRedundant(norm, planned.rank, channels));

@@ -3,10 +3,7 @@ import type { Initializer } from '@bnlab/layers';
 import type { KernelInitializerSpec, VarianceScalingName } from './spec/types.js';
 
 /** `scale`, `mode` and `distribution` of each variance-scaling initializer (as in tfjs and Keras). */
-const VARIANCE_SCALING: Record<
-  VarianceScalingName,
-  { scale: number; mode: 'fanIn' | 'fanAvg'; distribution: 'uniform' | 'normal' }
-> = {
+const VARIANCE_SCALING: Record<VarianceScalingName, { scale: number; mode: 'fanIn' | 'fanAvg'; distribution: 'uniform' | 'normal' }> = {
   glorotUniform: { scale: 1, mode: 'fanAvg', distribution: 'uniform' },
   glorotNormal: { scale: 1, mode: 'fanAvg', distribution: 'normal' },
   heUniform: { scale: 2, mode: 'fanIn', distribution: 'uniform' },

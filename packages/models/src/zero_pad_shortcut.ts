@@ -86,7 +86,14 @@ export class ZeroPadShortcut extends layers.Layer {
     return tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as Tensor4D;
       const sampled = this.strides === 1 ? x : subsample(x, this.strides);
-      return this.extraChannels === 0 ? sampled : pad(sampled, [[0, 0], [0, 0], [0, 0], [0, this.extraChannels]]);
+      return this.extraChannels === 0
+        ? sampled
+        : pad(sampled, [
+            [0, 0],
+            [0, 0],
+            [0, 0],
+            [0, this.extraChannels],
+          ]);
     });
   }
 
@@ -116,7 +123,15 @@ function subsample(x: Tensor4D, s: number): Tensor4D {
   const [n, h, w, c] = x.shape;
   const rows = Math.ceil(h / s);
   const cols = Math.ceil(w / s);
-  const padded = rows * s === h && cols * s === w ? x : pad(x, [[0, 0], [0, rows * s - h], [0, cols * s - w], [0, 0]]);
+  const padded =
+    rows * s === h && cols * s === w
+      ? x
+      : pad(x, [
+          [0, 0],
+          [0, rows * s - h],
+          [0, cols * s - w],
+          [0, 0],
+        ]);
   // [n·rows, s, cols, s·c]: axis 1 is the row within a cell; the first c of the last axis its column 0.
   const cells = reshape(padded, [n * rows, s, cols, s * c]);
   return reshape(slice(cells, [0, 0, 0, 0], [n * rows, 1, cols, c]), [n, rows, cols, c]);

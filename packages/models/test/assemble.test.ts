@@ -30,10 +30,22 @@ describe('placement: position', () => {
   test("'before-activation' builds conv (linear, no bias) → norm → activation in every block", () => {
     const m = kerasCnn({ norm: { type: 'batch' } });
     expect(names(m)).toEqual([
-      'block1_conv', 'block1_norm', 'block1_act', 'pool1',
-      'block2_conv', 'block2_norm', 'block2_act', 'pool2',
-      'block3_conv', 'block3_norm', 'block3_act', 'flatten1',
-      'block4_dense', 'block4_norm', 'block4_act', 'classifier',
+      'block1_conv',
+      'block1_norm',
+      'block1_act',
+      'pool1',
+      'block2_conv',
+      'block2_norm',
+      'block2_act',
+      'pool2',
+      'block3_conv',
+      'block3_norm',
+      'block3_act',
+      'flatten1',
+      'block4_dense',
+      'block4_norm',
+      'block4_act',
+      'classifier',
     ]);
     expect(config(m, 'block1_conv')).toMatchObject({ activation: 'linear', useBias: false });
     expect(config(m, 'block4_dense')).toMatchObject({ activation: 'linear', useBias: false });
@@ -44,16 +56,35 @@ describe('placement: position', () => {
   test("'after-activation' builds conv (with activation and bias) → norm", () => {
     const m = kerasCnn({ norm: { type: 'batch' }, placement: { position: 'after-activation' } });
     expect(names(m)).toEqual([
-      'block1_conv', 'block1_norm', 'pool1', 'block2_conv', 'block2_norm', 'pool2',
-      'block3_conv', 'block3_norm', 'flatten1', 'block4_dense', 'block4_norm', 'classifier',
+      'block1_conv',
+      'block1_norm',
+      'pool1',
+      'block2_conv',
+      'block2_norm',
+      'pool2',
+      'block3_conv',
+      'block3_norm',
+      'flatten1',
+      'block4_dense',
+      'block4_norm',
+      'classifier',
     ]);
     expect(config(m, 'block2_conv')).toMatchObject({ activation: 'relu', useBias: true });
   });
 
   test('the two positions compute relu(BN(xW)) and BN(relu(xW + b)) (checked against plain arithmetic)', () => {
     // One dense block 3 → 2, BN in training mode (batch statistics), then an identity classifier.
-    const x = [[1, 2, 0.5], [-1, 0, 2], [3, -2, 1], [0.5, 1, -1]];
-    const W = [[0.5, -1], [1, 0.25], [-0.5, 2]];
+    const x = [
+      [1, 2, 0.5],
+      [-1, 0, 2],
+      [3, -2, 1],
+      [0.5, 1, -1],
+    ];
+    const W = [
+      [0.5, -1],
+      [1, 0.25],
+      [-0.5, 2],
+    ];
     const b = [0.3, -0.7];
     const gamma = [1.5, 0.5];
     const beta = [0.1, -0.2];
@@ -113,11 +144,21 @@ describe('placement: layers', () => {
   test("convNet4 'seed' layout puts an after-activation norm of blocks 1 and 3 after their pooling, as seed 002", () => {
     const seed = convNet4({ norm: { type: 'batch' }, placement: { layers: [1, 2, 3, 4], position: 'after-activation' } });
     expect(names(seed)).toEqual([
-      'block1_conv', 'pool1', 'block1_norm',
-      'block2_conv', 'block2_norm', 'pool2',
-      'block3_conv', 'pool3', 'block3_norm',
-      'block4_conv', 'block4_norm', 'pool4',
-      'flatten1', 'block5_dense', 'classifier',
+      'block1_conv',
+      'pool1',
+      'block1_norm',
+      'block2_conv',
+      'block2_norm',
+      'pool2',
+      'block3_conv',
+      'pool3',
+      'block3_norm',
+      'block4_conv',
+      'block4_norm',
+      'pool4',
+      'flatten1',
+      'block5_dense',
+      'classifier',
     ]);
     const uniform = convNet4({
       norm: { type: 'batch' },
@@ -125,7 +166,14 @@ describe('placement: layers', () => {
       options: { layout: 'uniform' },
     });
     expect(names(uniform).slice(0, 8)).toEqual([
-      'block1_conv', 'block1_norm', 'pool1', 'block2_conv', 'pool2', 'block3_conv', 'block3_norm', 'pool3',
+      'block1_conv',
+      'block1_norm',
+      'pool1',
+      'block2_conv',
+      'pool2',
+      'block3_conv',
+      'block3_norm',
+      'pool3',
     ]);
     const before = convNet4({ norm: { type: 'batch' }, placement: { layers: [1] } });
     expect(names(before).slice(0, 4)).toEqual(['block1_conv', 'block1_norm', 'block1_act', 'pool1']);
@@ -295,16 +343,28 @@ describe('placement: normAfterPool', () => {
     const spec = custom([conv, { type: 'maxPool' }, conv, { type: 'dropout', rate: 0.25 }], after);
     expect(validateModelSpec(spec)).toEqual(spec);
     expect(names(fromSpec(spec))).toEqual([
-      'block1_conv', 'pool1', 'block1_norm', 'block2_conv', 'block2_norm', 'dropout1', 'flatten1', 'classifier',
+      'block1_conv',
+      'pool1',
+      'block1_norm',
+      'block2_conv',
+      'block2_norm',
+      'dropout1',
+      'flatten1',
+      'classifier',
     ]);
     // Without the block where it takes effect, the other's flag does nothing: an error.
     const alone = custom([{ type: 'conv', filters: 4 }, { type: 'maxPool' }, conv, { type: 'dropout', rate: 0.25 }], after);
     expectError(() => validateModelSpec(alone), 'INVALID_CONFIG', '`options.blocks[2].normAfterPool` (true) has no effect');
     // norm 'none' ignores the placement; the builders' own flags (convNet4's seed layout) are not checked.
     expect(names(fromSpec(custom([conv, { type: 'dropout', rate: 0.25 }], after, { type: 'none' })))).toEqual([
-      'block1_conv', 'dropout1', 'flatten1', 'classifier',
+      'block1_conv',
+      'dropout1',
+      'flatten1',
+      'classifier',
     ]);
-    expect(() => validateModelSpec({ architecture: 'convNet4', inputShape: [32, 32, 3], numClasses: 10, norm: { type: 'batch' } })).not.toThrow();
+    expect(() =>
+      validateModelSpec({ architecture: 'convNet4', inputShape: [32, 32, 3], numClasses: 10, norm: { type: 'batch' } }),
+    ).not.toThrow();
   });
 });
 
@@ -418,7 +478,11 @@ describe('errors carry the block', () => {
       'kerasCnn: pool 2 (maxPool) cannot take an input of shape [1,1,64]: its output would have shape [0,0,64], which is empty',
     );
     // A conv too large for its input is tfjs's own shape error.
-    expectError(() => kerasCnn({ inputShape: [2, 2, 1] }), 'INVALID_SHAPE', 'kerasCnn: block 1 (conv, 32 filters) cannot take an input of shape [2,2,1]');
+    expectError(
+      () => kerasCnn({ inputShape: [2, 2, 1] }),
+      'INVALID_SHAPE',
+      'kerasCnn: block 1 (conv, 32 filters) cannot take an input of shape [2,2,1]',
+    );
   });
 
   test('a conv builder given a flat input names inputShape', () => {

@@ -43,8 +43,14 @@ describe.each(cases)('Conv2D ($name)', ({ args }) => {
     const xs = x();
     const target = tf.randomNormal((ours.predict(xs) as tf.Tensor).shape, 0, 1, 'float32', 4);
     const lossOf = (m: tfl.Sequential) => () => tf.sum(tf.mul(m.apply(xs, { training: true }) as tf.Tensor, target)) as tf.Scalar;
-    const g1 = tf.variableGrads(lossOf(ours), ours.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
-    const g2 = tf.variableGrads(lossOf(stock), stock.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+    const g1 = tf.variableGrads(
+      lossOf(ours),
+      ours.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+    );
+    const g2 = tf.variableGrads(
+      lossOf(stock),
+      stock.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+    );
     expect(g1.value.dataSync()[0]).toBeCloseTo(g2.value.dataSync()[0]!, 3);
     const a = Object.values(g1.grads);
     const b = Object.values(g2.grads);
@@ -92,10 +98,12 @@ test('saves as the stock Conv2D class and loads back with the same outputs', asy
   expect(m.layers[0]).toBeInstanceOf(Conv2D);
   expect(m.layers[0]!.getClassName()).toBe('Conv2D');
   const saved: { artifacts?: tf.io.ModelArtifacts } = {};
-  await m.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved.artifacts = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await m.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved.artifacts = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved.artifacts!));
   expect(loaded.layers[0]!.getClassName()).toBe('Conv2D');
   const xs = tf.randomNormal([1, 5, 5, 1], 0, 1, 'float32', 5);

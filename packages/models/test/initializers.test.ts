@@ -93,8 +93,6 @@ describe('kernel initializers', () => {
     expect(a[0]).not.toEqual(d[0]);
     // Each layer gets its own stream: two equal-shaped kernels are not copies of each other.
     const m = kerasCnn({ options: { seed: 42, filters: [8, 8, 8] } });
-    expect(m.getLayer('block2_conv').getWeights()[0]!.dataSync()).not.toEqual(
-      m.getLayer('block3_conv').getWeights()[0]!.dataSync(),
-    );
+    expect(m.getLayer('block2_conv').getWeights()[0]!.dataSync()).not.toEqual(m.getLayer('block3_conv').getWeights()[0]!.dataSync());
   });
 });

@@ -99,8 +99,17 @@ test('a CIFAR-size ResNet keeps its live tensors and the wasm heap flat across e
   // allocator up, never after (a leak of tensors or of kernel scratch space would show).
   const model = resnet({ numClasses: 10, norm: { type: 'batch' }, options: { depth: 8, seed: 4 } });
   const rng = new Rng(9);
-  const xs = tf.tensor4d(Float32Array.from({ length: 32 * 32 * 32 * 3 }, () => rng.normal()), [32, 32, 32, 3]);
-  const ys = tf.oneHot(tf.tensor1d(Int32Array.from({ length: 32 }, () => rng.int(10)), 'int32'), 10);
+  const xs = tf.tensor4d(
+    Float32Array.from({ length: 32 * 32 * 32 * 3 }, () => rng.normal()),
+    [32, 32, 32, 3],
+  );
+  const ys = tf.oneHot(
+    tf.tensor1d(
+      Int32Array.from({ length: 32 }, () => rng.int(10)),
+      'int32',
+    ),
+    10,
+  );
   const optimizer = tf.train.momentum(0.05, 0.9);
   const heap = (): number => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
   const tensors: number[] = [];

@@ -47,15 +47,11 @@ function reference(x: Float32Array, [n, h, w, c]: number[], s: number, channels:
 describe('ZeroPadShortcut forward', () => {
   test('a 3×3×2 input, stride 2, 4 channels: hand-computed', () => {
     // x[i][j][c] = 100·c + 10·i + j. Stride 2 keeps rows and columns 0 and 2; channels 2 and 3 are zeros.
-    const x = tf.tensor4d(
-      [0, 100, 1, 101, 2, 102, 10, 110, 11, 111, 12, 112, 20, 120, 21, 121, 22, 122],
-      [1, 3, 3, 2],
-    );
+    const x = tf.tensor4d([0, 100, 1, 101, 2, 102, 10, 110, 11, 111, 12, 112, 20, 120, 21, 121, 22, 122], [1, 3, 3, 2]);
     const y = modelOf([3, 3, 2], { strides: 2, channels: 4 }).predict(x) as tf.Tensor;
     expect(y.shape).toEqual([1, 2, 2, 4]);
     expect(Array.from(y.dataSync())).toEqual([
-      0, 100, 0, 0, /* (0, 2) */ 2, 102, 0, 0,
-      /* (2, 0) */ 20, 120, 0, 0, /* (2, 2) */ 22, 122, 0, 0,
+      0, 100, 0, 0, /* (0, 2) */ 2, 102, 0, 0, /* (2, 0) */ 20, 120, 0, 0, /* (2, 2) */ 22, 122, 0, 0,
     ]);
   });
 
@@ -72,7 +68,10 @@ describe('ZeroPadShortcut forward', () => {
     ['odd sides, stride 2', [3, 7, 5, 2], 2, 4],
     ['stride 3, no extra channels', [1, 7, 8, 4], 3, 4],
   ] as const)('%s equals the definition', (_, shape, strides, channels) => {
-    const values = randomValues(shape.reduce((a: number, b) => a * b, 1), 11);
+    const values = randomValues(
+      shape.reduce((a: number, b) => a * b, 1),
+      11,
+    );
     const m = modelOf(shape.slice(1), { strides, channels });
     const y = m.predict(tf.tensor4d(values, [...shape] as [number, number, number, number])) as tf.Tensor;
     expect(y.shape).toEqual([shape[0], Math.ceil(shape[1] / strides), Math.ceil(shape[2] / strides), channels]);
@@ -111,8 +110,14 @@ function gradientOf(xValues: Float32Array, wValues: Float32Array): { y: Float32A
 }
 
 describe('ZeroPadShortcut gradient', () => {
-  const xValues = randomValues(SHAPE.reduce((a: number, b) => a * b, 1), 21);
-  const wValues = randomValues(OUT.reduce((a: number, b) => a * b, 1), 22);
+  const xValues = randomValues(
+    SHAPE.reduce((a: number, b) => a * b, 1),
+    21,
+  );
+  const wValues = randomValues(
+    OUT.reduce((a: number, b) => a * b, 1),
+    22,
+  );
 
   test('equals the hand-derived gradient', () => {
     expect(Array.from(gradientOf(xValues, wValues).dx)).toEqual(Array.from(gradientByHand(wValues)));
@@ -157,7 +162,12 @@ describe('ZeroPadShortcut gradient', () => {
 describe('ZeroPadShortcut options and saving', () => {
   test.each([
     ['a zero stride', () => zeroPadShortcut({ strides: 0 }), 'ZeroPadShortcut: `strides` (0) must be a positive integer', 'strides'],
-    ['a fractional channel count', () => zeroPadShortcut({ channels: 2.5 }), 'ZeroPadShortcut: `channels` (2.5) must be a positive integer', 'channels'],
+    [
+      'a fractional channel count',
+      () => zeroPadShortcut({ channels: 2.5 }),
+      'ZeroPadShortcut: `channels` (2.5) must be a positive integer',
+      'channels',
+    ],
     [
       'fewer channels than the input',
       () => modelOf([4, 4, 8], { channels: 4 }),

@@ -23,7 +23,10 @@ export const DATASET_CHOICES = Object.keys(DATASET_LOADERS) as Array<keyof typeo
  * Loads each dataset from local sources only (never the network) and says whether it is
  * there, with its sizes, or what is missing and how to provide it.
  */
-export async function datasetStatus(names: readonly string[] = DATASET_CHOICES, options: { folder?: string } = {}): Promise<DatasetStatus[]> {
+export async function datasetStatus(
+  names: readonly string[] = DATASET_CHOICES,
+  options: { folder?: string } = {},
+): Promise<DatasetStatus[]> {
   const rows: DatasetStatus[] = [];
   for (const name of names) {
     const loader = DATASET_LOADERS[name as keyof typeof DATASET_LOADERS];

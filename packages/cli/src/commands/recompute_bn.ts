@@ -60,7 +60,9 @@ export async function recomputeBn(o: RecomputeBnOptions): Promise<RecomputeBnSum
   const parsed = datasetSchema.safeParse(o.dataset);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new BnlabError('INVALID_ARGUMENT', `--dataset: ${issue?.path.join('.') || 'dataset'}: ${issue?.message ?? 'invalid'}`, { where: '--dataset' });
+    throw new BnlabError('INVALID_ARGUMENT', `--dataset: ${issue?.path.join('.') || 'dataset'}: ${issue?.message ?? 'invalid'}`, {
+      where: '--dataset',
+    });
   }
   await initBackend({ backend: o.backend, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed(), winograd: winogradAllowed() });
   const model = await loadModel(o.model);

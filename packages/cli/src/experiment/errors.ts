@@ -2,7 +2,14 @@ import { BnlabError, formatValue, valueAtPath } from '@bnlab/core';
 import type { z } from 'zod';
 
 interface SchemaNode {
-  def?: { type?: string; innerType?: unknown; shape?: Record<string, unknown>; options?: unknown[]; discriminator?: string; values?: unknown[] };
+  def?: {
+    type?: string;
+    innerType?: unknown;
+    shape?: Record<string, unknown>;
+    options?: unknown[];
+    discriminator?: string;
+    values?: unknown[];
+  };
 }
 
 /**
@@ -17,7 +24,8 @@ function objectSchema(schema: unknown, value?: unknown, key?: string): SchemaNod
       const options = s.def.options.map((o) => objectSchema(o)).filter((o): o is SchemaNode => o !== undefined);
       const d = s.def.discriminator;
       const tag = d !== undefined && value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[d] : undefined;
-      if (tag !== undefined) return options.find((o) => ((o.def?.shape?.[d as string] as SchemaNode | undefined)?.def?.values ?? []).includes(tag));
+      if (tag !== undefined)
+        return options.find((o) => ((o.def?.shape?.[d as string] as SchemaNode | undefined)?.def?.values ?? []).includes(tag));
       return key === undefined ? undefined : options.find((o) => Object.hasOwn(o.def?.shape ?? {}, key));
     }
     s = s.def.innerType as SchemaNode | undefined;
@@ -64,8 +72,10 @@ export function configError(
     switch (issue.code) {
       case 'unrecognized_keys': {
         const allowed = objectKeys(schemaAt(schema, issue.path, input), got);
-        return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` +
-          (allowed ? ` (allowed: ${allowed.join(', ')})` : '');
+        return (
+          `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` +
+          (allowed ? ` (allowed: ${allowed.join(', ')})` : '')
+        );
       }
       case 'invalid_value':
         return `${where}: must be one of ${issue.values.map(formatValue).join(', ')}; got ${formatValue(got)}`;
@@ -73,7 +83,9 @@ export function configError(
         // A discriminated union's tag (`schedule.type`) names its choices; other unions do not.
         const options = (issue as { options?: unknown[] }).options;
         if (!options) return `${where}: ${issue.message}`;
-        return got === undefined ? `${where}: required (one of ${options.map(formatValue).join(', ')})` : `${where}: must be one of ${options.map(formatValue).join(', ')}; got ${formatValue(got)}`;
+        return got === undefined
+          ? `${where}: required (one of ${options.map(formatValue).join(', ')})`
+          : `${where}: must be one of ${options.map(formatValue).join(', ')}; got ${formatValue(got)}`;
       }
       case 'invalid_type':
         return got === undefined

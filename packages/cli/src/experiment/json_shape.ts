@@ -76,13 +76,19 @@ export function checkJsonShape(input: unknown, where: string): void {
       const parent = formatPath(pathOf(node));
       const reserved = keys.find((k) => RESERVED_KEYS.has(k));
       if (reserved !== undefined) {
-        throw new BnlabError('INVALID_CONFIG', `${where}: ${parent || '(top level)'}: the key "${reserved}" is not allowed (${RESERVED_WHY})`, { where });
+        throw new BnlabError(
+          'INVALID_CONFIG',
+          `${where}: ${parent || '(top level)'}: the key "${reserved}" is not allowed (${RESERVED_WHY})`,
+          { where },
+        );
       }
       if (isPathKeyed(node)) {
         for (const k of keys) {
           const segment = reservedSegment(k);
           if (segment !== undefined) {
-            throw new BnlabError('INVALID_CONFIG', `${where}: ${parent}: "${k}": "${segment}" cannot be part of a path (${RESERVED_WHY})`, { where });
+            throw new BnlabError('INVALID_CONFIG', `${where}: ${parent}: "${k}": "${segment}" cannot be part of a path (${RESERVED_WHY})`, {
+              where,
+            });
           }
         }
       }

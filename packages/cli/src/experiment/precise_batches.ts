@@ -15,5 +15,8 @@ export function usesPreciseBatchNorm(fields: Pick<TrialFields, 'evaluation' | 'm
 export function tooManyBatches(requested: number, batchSize: number, trainSize: number): { message: string; batches: number } | undefined {
   const batches = Math.ceil(trainSize / batchSize);
   if (requested <= batches) return undefined;
-  return { message: `${requested} batches of ${batchSize} is more than the training split holds (${trainSize} examples, ${batches} batches)`, batches };
+  return {
+    message: `${requested} batches of ${batchSize} is more than the training split holds (${trainSize} examples, ${batches} batches)`,
+    batches,
+  };
 }

@@ -32,7 +32,8 @@ export function scheduleProblems(training: ScheduledTraining, trainExamples?: nu
   const { schedule, epochs, steps, batchSize } = training;
   if (!schedule || (epochs === undefined) === (steps === undefined)) return [];
   const batches = trainExamples === undefined ? undefined : Math.ceil(trainExamples / batchSize);
-  const perEpoch = batches === undefined ? '' : `${batches} batches an epoch: ${trainExamples} training examples in batches of ${batchSize}`;
+  const perEpoch =
+    batches === undefined ? '' : `${batches} batches an epoch: ${trainExamples} training examples in batches of ${batchSize}`;
   const length = (unit: 'epoch' | 'step'): Measure | undefined => {
     if (unit === 'epoch') {
       if (epochs !== undefined) return { value: epochs, text: `${epochs} epochs (training.epochs)` };
@@ -49,14 +50,20 @@ export function scheduleProblems(training: ScheduledTraining, trainExamples?: nu
   if (schedule.type === 'step') {
     const run = length(schedule.unit);
     if (run && schedule.stepSize >= run.value) {
-      problems.push({ path: ['schedule', 'stepSize'], message: `must be less than the run's ${run.text}, or the rate never decays; got ${schedule.stepSize}` });
+      problems.push({
+        path: ['schedule', 'stepSize'],
+        message: `must be less than the run's ${run.text}, or the rate never decays; got ${schedule.stepSize}`,
+      });
     }
   }
   if (schedule.type === 'multistep') {
     const run = length(schedule.unit);
     const i = run ? schedule.milestones.findIndex((m) => m >= run.value) : -1;
     if (run && i >= 0) {
-      problems.push({ path: ['schedule', 'milestones', i], message: `must be less than the run's ${run.text}, or it never takes effect; got ${schedule.milestones[i]}` });
+      problems.push({
+        path: ['schedule', 'milestones', i],
+        message: `must be less than the run's ${run.text}, or it never takes effect; got ${schedule.milestones[i]}`,
+      });
     }
   }
   const warmup = schedule.type === 'onecycle' ? undefined : schedule.warmup;
@@ -68,13 +75,17 @@ export function scheduleProblems(training: ScheduledTraining, trainExamples?: nu
   }
   if (warmup?.epochs !== undefined) {
     if (epochs !== undefined && warmup.epochs > epochs) {
-      problems.push({ path: ['schedule', 'warmup', 'epochs'], message: `must be at most the run's ${epochs} epochs (training.epochs); got ${warmup.epochs}` });
+      problems.push({
+        path: ['schedule', 'warmup', 'epochs'],
+        message: `must be at most the run's ${epochs} epochs (training.epochs); got ${warmup.epochs}`,
+      });
     }
     // Against training.steps in steps: the run's last epoch may be cut short.
     if (steps !== undefined && batches !== undefined && warmup.epochs * batches > steps) {
       problems.push({
         path: ['schedule', 'warmup', 'epochs'],
-        message: `${warmup.epochs} epochs are ${warmup.epochs * batches} steps (${perEpoch}), more than the run's ${steps} steps (training.steps); ` +
+        message:
+          `${warmup.epochs} epochs are ${warmup.epochs * batches} steps (${perEpoch}), more than the run's ${steps} steps (training.steps); ` +
           (steps >= batches ? `use at most ${Math.floor(steps / batches)} epochs, or warmup.steps` : `use warmup.steps (at most ${steps})`),
       });
     }

@@ -33,7 +33,11 @@ export const warmupSchema = z
   })
   .superRefine((warmup, ctx) => {
     if (warmup.steps !== undefined && warmup.epochs !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['epochs'], message: `give one of steps and epochs, not both; got steps ${warmup.steps} and epochs ${warmup.epochs}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['epochs'],
+        message: `give one of steps and epochs, not both; got steps ${warmup.steps} and epochs ${warmup.epochs}`,
+      });
     } else if (warmup.steps === undefined && warmup.epochs === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'give its length, steps or epochs' });
     }
@@ -70,19 +74,25 @@ export const scheduleSchema = z.discriminatedUnion('type', [
     unit,
     warmup: warmupSchema.optional(),
   }),
-  z.strictObject({
-    type: z.literal('multistep'),
-    /** The epochs (or steps) at which the rate is multiplied by `gamma`, increasing. */
-    milestones: z.array(positiveInt).min(1),
-    gamma,
-    unit,
-    warmup: warmupSchema.optional(),
-  }).superRefine((schedule, ctx) => {
-    const i = schedule.milestones.findIndex((m, k) => k > 0 && m <= (schedule.milestones[k - 1] as number));
-    if (i > 0) {
-      ctx.addIssue({ code: 'custom', path: ['milestones', i], message: `must increase, each milestone after the one before (${schedule.milestones[i - 1]}); got ${formatValue(schedule.milestones)}` });
-    }
-  }),
+  z
+    .strictObject({
+      type: z.literal('multistep'),
+      /** The epochs (or steps) at which the rate is multiplied by `gamma`, increasing. */
+      milestones: z.array(positiveInt).min(1),
+      gamma,
+      unit,
+      warmup: warmupSchema.optional(),
+    })
+    .superRefine((schedule, ctx) => {
+      const i = schedule.milestones.findIndex((m, k) => k > 0 && m <= (schedule.milestones[k - 1] as number));
+      if (i > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['milestones', i],
+          message: `must increase, each milestone after the one before (${schedule.milestones[i - 1]}); got ${formatValue(schedule.milestones)}`,
+        });
+      }
+    }),
   z.strictObject({
     type: z.literal('cosine'),
     /** The rate the run anneals to at its end. @default 0 */

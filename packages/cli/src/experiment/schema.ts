@@ -16,43 +16,49 @@ const positiveInt = z.number().int().positive();
 export const WEIGHT_DECAY_EXCLUDES = ['norm', 'bias'] as const;
 
 /** Which data a trial trains and is evaluated on. */
-export const datasetSchema = z.strictObject({
-  name: z.enum(DATASET_NAMES),
-  /** A folder holding the dataset's files (otherwise the built-in sources are used). */
-  dir: z.string().min(1).optional(),
-  /**
-   * CIFAR-10 only: a `.tar.gz` (or `.tar`) of class folders of images, `train/<class>/*.jpg`
-   * and `test/<class>/*.jpg`, such as the JPEG re-encoding of CIFAR-10. Decoded pixels are
-   * cached, so only the first load decodes.
-   */
-  imageArchive: z.string().min(1).optional(),
-  /** CIFAR-10 only: a folder of class folders of images (as torchvision's ImageFolder). */
-  imageFolder: z.string().min(1).optional(),
-  /** Use only the first N training examples (before the validation split). */
-  trainLimit: positiveInt.optional(),
-  /** Use only the first N test examples. */
-  testLimit: positiveInt.optional(),
-  /** Fraction of the training set held out for validation (the seeds use 0.1). */
-  validationSplit: z.number().min(0).max(0.9).default(0),
-  /** Pixel scaling: to [0, 1], or per-channel standardization. */
-  scaling: z.enum(['unit', 'standardize']).default('unit'),
-}).superRefine((dataset, ctx) => {
-  // What the loaders would refuse when the trial runs, said when the file loads.
-  for (const key of ['imageArchive', 'imageFolder'] as const) {
-    const value = dataset[key];
-    if (value !== undefined && dataset.name !== 'cifar10') {
-      ctx.addIssue({ code: 'custom', path: [key], message: `is for cifar10 only, not ${formatValue(dataset.name)}; got ${formatValue(value)}` });
+export const datasetSchema = z
+  .strictObject({
+    name: z.enum(DATASET_NAMES),
+    /** A folder holding the dataset's files (otherwise the built-in sources are used). */
+    dir: z.string().min(1).optional(),
+    /**
+     * CIFAR-10 only: a `.tar.gz` (or `.tar`) of class folders of images, `train/<class>/*.jpg`
+     * and `test/<class>/*.jpg`, such as the JPEG re-encoding of CIFAR-10. Decoded pixels are
+     * cached, so only the first load decodes.
+     */
+    imageArchive: z.string().min(1).optional(),
+    /** CIFAR-10 only: a folder of class folders of images (as torchvision's ImageFolder). */
+    imageFolder: z.string().min(1).optional(),
+    /** Use only the first N training examples (before the validation split). */
+    trainLimit: positiveInt.optional(),
+    /** Use only the first N test examples. */
+    testLimit: positiveInt.optional(),
+    /** Fraction of the training set held out for validation (the seeds use 0.1). */
+    validationSplit: z.number().min(0).max(0.9).default(0),
+    /** Pixel scaling: to [0, 1], or per-channel standardization. */
+    scaling: z.enum(['unit', 'standardize']).default('unit'),
+  })
+  .superRefine((dataset, ctx) => {
+    // What the loaders would refuse when the trial runs, said when the file loads.
+    for (const key of ['imageArchive', 'imageFolder'] as const) {
+      const value = dataset[key];
+      if (value !== undefined && dataset.name !== 'cifar10') {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `is for cifar10 only, not ${formatValue(dataset.name)}; got ${formatValue(value)}`,
+        });
+      }
     }
-  }
-  const sources = (['dir', 'imageArchive', 'imageFolder'] as const).filter((k) => dataset[k] !== undefined);
-  if (dataset.name === 'cifar10' && sources.length > 1) {
-    ctx.addIssue({
-      code: 'custom',
-      path: [sources[1] as string],
-      message: `give one of dir, imageArchive and imageFolder; got ${sources.map((k) => `${k} ${formatValue(dataset[k])}`).join(' and ')}`,
-    });
-  }
-});
+    const sources = (['dir', 'imageArchive', 'imageFolder'] as const).filter((k) => dataset[k] !== undefined);
+    if (dataset.name === 'cifar10' && sources.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [sources[1] as string],
+        message: `give one of dir, imageArchive and imageFolder; got ${sources.map((k) => `${k} ${formatValue(dataset[k])}`).join(' and ')}`,
+      });
+    }
+  });
 
 /** The model a trial trains: an `@bnlab/models` builder and its normalization. */
 export const modelSchema = z.strictObject({
@@ -70,40 +76,42 @@ export const modelSchema = z.strictObject({
 });
 
 /** How a trial trains. */
-export const trainingSchema = z.strictObject({
-  /** Epochs to train (give this or `steps`). */
-  epochs: positiveInt.max(1000).optional(),
-  /** Training steps (batches) to train (give this or `epochs`): ceil(steps / batches an epoch) epochs, the last cut short. */
-  steps: positiveInt.max(100_000_000).optional(),
-  batchSize: positiveInt.max(65536),
-  optimizer: z
-    .strictObject({
-      name: z.enum(OPTIMIZERS),
-      learningRate: z.number().positive().max(100),
-      /** SGD/RMSprop momentum. */
-      momentum: z.number().min(0).max(0.9999).optional(),
-      /** Learning-rate decay per step, Keras's legacy `decay`: lr / (1 + decay·step). */
-      decay: z.number().min(0).optional(),
-      /** SGD only, with a momentum: Nesterov's momentum (`tf.train.momentum(lr, m, true)`). */
-      nesterov: z.boolean().optional(),
-      /** Weight decay factor `wd` (see `weightDecayMode`). @default none */
-      weightDecay: z.number().min(0).max(1).optional(),
-      /**
-       * `l2`: `wd · w` (the gradient of `wd/2 · ‖w‖²`) is added to each gradient, L2 in the loss
-       * (PyTorch's `weight_decay`); `decoupled`: each step also takes `lr · wd · w` off the weights
-       * it updates, `lr` the scheduled rate (SGDW, AdamW). @default 'l2'
-       */
-      weightDecayMode: z.enum(['l2', 'decoupled']).optional(),
-      /** Weights weight decay leaves alone: `norm` (normalization scales and offsets), `bias`. @default none */
-      weightDecayExclude: z.array(z.enum(WEIGHT_DECAY_EXCLUDES)).optional(),
-    })
-    .default({ name: 'adam', learningRate: 0.001 }),
-  shuffle: z.boolean().default(true),
-  /** Random crops and flips of the training batches (see `augmentationSchema`). @default none */
-  augmentation: augmentationSchema.optional(),
-  /** The learning-rate schedule. @default { type: 'constant' } */
-  schedule: scheduleSchema.optional(),
-}).superRefine(checkTraining);
+export const trainingSchema = z
+  .strictObject({
+    /** Epochs to train (give this or `steps`). */
+    epochs: positiveInt.max(1000).optional(),
+    /** Training steps (batches) to train (give this or `epochs`): ceil(steps / batches an epoch) epochs, the last cut short. */
+    steps: positiveInt.max(100_000_000).optional(),
+    batchSize: positiveInt.max(65536),
+    optimizer: z
+      .strictObject({
+        name: z.enum(OPTIMIZERS),
+        learningRate: z.number().positive().max(100),
+        /** SGD/RMSprop momentum. */
+        momentum: z.number().min(0).max(0.9999).optional(),
+        /** Learning-rate decay per step, Keras's legacy `decay`: lr / (1 + decay·step). */
+        decay: z.number().min(0).optional(),
+        /** SGD only, with a momentum: Nesterov's momentum (`tf.train.momentum(lr, m, true)`). */
+        nesterov: z.boolean().optional(),
+        /** Weight decay factor `wd` (see `weightDecayMode`). @default none */
+        weightDecay: z.number().min(0).max(1).optional(),
+        /**
+         * `l2`: `wd · w` (the gradient of `wd/2 · ‖w‖²`) is added to each gradient, L2 in the loss
+         * (PyTorch's `weight_decay`); `decoupled`: each step also takes `lr · wd · w` off the weights
+         * it updates, `lr` the scheduled rate (SGDW, AdamW). @default 'l2'
+         */
+        weightDecayMode: z.enum(['l2', 'decoupled']).optional(),
+        /** Weights weight decay leaves alone: `norm` (normalization scales and offsets), `bias`. @default none */
+        weightDecayExclude: z.array(z.enum(WEIGHT_DECAY_EXCLUDES)).optional(),
+      })
+      .default({ name: 'adam', learningRate: 0.001 }),
+    shuffle: z.boolean().default(true),
+    /** Random crops and flips of the training batches (see `augmentationSchema`). @default none */
+    augmentation: augmentationSchema.optional(),
+    /** The learning-rate schedule. @default { type: 'constant' } */
+    schedule: scheduleSchema.optional(),
+  })
+  .superRefine(checkTraining);
 
 /** See `record.activationTrace`. */
 export const activationTraceSchema = z.strictObject({
@@ -206,7 +214,13 @@ export const trialFieldsSchema = z.strictObject({
   dataset: datasetSchema,
   model: modelSchema,
   training: trainingSchema,
-  record: recordSchema.default({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true, featureMaps: false }),
+  record: recordSchema.default({
+    batches: true,
+    gradientNorms: false,
+    activationStats: false,
+    trainingModeAccuracy: true,
+    featureMaps: false,
+  }),
   evaluation: evaluationSchema.default({ batchNormStatistics: 'precise', preciseAugmentation: 'training' }),
   divergence: divergenceSchema.default({ patience: 300 }),
 });

@@ -39,19 +39,26 @@ export function checkTraining(training: TrainingToCheck, ctx: IssueSink): void {
     if (optimizer.name !== 'sgd') {
       issue(['optimizer', 'nesterov'], `is for sgd only, not ${formatValue(optimizer.name)}`);
     } else if (!optimizer.momentum) {
-      issue(['optimizer', 'nesterov'], `needs a momentum above 0 (Nesterov's is a momentum method); got momentum ${formatValue(optimizer.momentum)}`);
+      issue(
+        ['optimizer', 'nesterov'],
+        `needs a momentum above 0 (Nesterov's is a momentum method); got momentum ${formatValue(optimizer.momentum)}`,
+      );
     }
   }
   if (optimizer.weightDecay === undefined) {
     for (const key of ['weightDecayMode', 'weightDecayExclude'] as const) {
-      if (optimizer[key] !== undefined) issue(['optimizer', key], `has no effect without optimizer.weightDecay; give weightDecay too, or remove ${key}`);
+      if (optimizer[key] !== undefined)
+        issue(['optimizer', key], `has no effect without optimizer.weightDecay; give weightDecay too, or remove ${key}`);
     }
   }
   if (optimizer.decay !== undefined && schedule && schedule.type !== 'constant') {
     issue(['optimizer', 'decay'], `is Keras's legacy schedule and training.schedule is ${formatValue(schedule.type)}; give one of them`);
   }
   if (schedule?.type === 'cosine' && schedule.minLearningRate > optimizer.learningRate) {
-    issue(['schedule', 'minLearningRate'], `must be at most optimizer.learningRate (${optimizer.learningRate}), the rate the run anneals from; got ${schedule.minLearningRate}`);
+    issue(
+      ['schedule', 'minLearningRate'],
+      `must be at most optimizer.learningRate (${optimizer.learningRate}), the rate the run anneals from; got ${schedule.minLearningRate}`,
+    );
   }
   for (const p of scheduleProblems(training)) issue(p.path, p.message);
 }

@@ -40,7 +40,11 @@ function repeatAt<T>(list: readonly T[]): number {
 function checkGridPath(path: string, file: string): void {
   const reserved = reservedSegment(path);
   if (reserved !== undefined) {
-    throw new BnlabError('INVALID_CONFIG', `${file}: grid: "${path}": "${reserved}" cannot be part of a path (a name JavaScript objects reserve for their prototype)`, { where: `grid.${path}` });
+    throw new BnlabError(
+      'INVALID_CONFIG',
+      `${file}: grid: "${path}": "${reserved}" cannot be part of a path (a name JavaScript objects reserve for their prototype)`,
+      { where: `grid.${path}` },
+    );
   }
   const parts = path.split('.');
   let schema: unknown = trialFieldsSchema;
@@ -52,7 +56,11 @@ function checkGridPath(path: string, file: string): void {
       for (let k = 0; k < 5 && s?.def && s.def.type !== 'record' && s.def.type !== 'object'; k++) s = s.def.innerType as typeof s;
       if (s?.def?.type === 'record') return;
       const parent = parts.slice(0, i).join('.') || '(a trial)';
-      throw new BnlabError('INVALID_CONFIG', `${file}: grid: "${path}" is not a field of ${parent}` + (i === 0 ? ` (fields: ${TRIAL_FIELDS.join(', ')})` : ''), { where: `grid.${path}` });
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${file}: grid: "${path}" is not a field of ${parent}` + (i === 0 ? ` (fields: ${TRIAL_FIELDS.join(', ')})` : ''),
+        { where: `grid.${path}` },
+      );
     }
     schema = next;
   }
@@ -85,14 +93,21 @@ function defaultLabel(value: unknown): string {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }
 
 function slug(s: string): string {
-  return s.replace(/[^A-Za-z0-9.=_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'base';
+  return (
+    s
+      .replace(/[^A-Za-z0-9.=_-]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 80) || 'base'
+  );
 }
 
 /**
@@ -137,13 +152,19 @@ function gridCombinations(experiment: Experiment, file: string): number[][] {
   experiment.exclude.forEach((entry, i) => {
     for (const p of Object.keys(entry)) {
       if (!paths.includes(p)) {
-        throw new BnlabError('INVALID_CONFIG', `${file}: exclude[${i}]: "${p}" is not a grid path (grid paths: ${paths.join(', ') || 'none'})`, { where: `exclude.${i}` });
+        throw new BnlabError(
+          'INVALID_CONFIG',
+          `${file}: exclude[${i}]: "${p}" is not a grid path (grid paths: ${paths.join(', ') || 'none'})`,
+          { where: `exclude.${i}` },
+        );
       }
     }
   });
   // Each exclusion's values as canonical JSON once, not once per combination.
   const grid = paths.map((p) => (experiment.grid[p] as unknown[]).map((v) => canonicalJson(v)));
-  const exclusions = experiment.exclude.map((entry) => Object.entries(entry).map(([p, v]) => [paths.indexOf(p), canonicalJson(v)] as const));
+  const exclusions = experiment.exclude.map((entry) =>
+    Object.entries(entry).map(([p, v]) => [paths.indexOf(p), canonicalJson(v)] as const),
+  );
   const excluded = (combo: number[]): boolean => exclusions.some((entry) => entry.every(([k, v]) => grid[k]?.[combo[k] as number] === v));
   combos = combos.filter((c) => !excluded(c));
   if (combos.length === 0) {
@@ -176,23 +197,37 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     const values = Object.hasOwn(experiment.grid, p) ? experiment.grid[p] : undefined;
     if (!values) throw new BnlabError('INVALID_CONFIG', `${file}: labels: "${p}" is not a grid path`, { where: `labels.${p}` });
     if (labels.length !== values.length) {
-      throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p} has ${labels.length} labels for ${values.length} grid values`, { where: `labels.${p}` });
+      throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p} has ${labels.length} labels for ${values.length} grid values`, {
+        where: `labels.${p}`,
+      });
     }
     const twice = repeatAt(labels);
     if (twice >= 0) {
-      throw new BnlabError('INVALID_CONFIG', `${file}: labels.${p}: "${labels[twice]}" names two grid values (the report would merge them into one row)`, { where: `labels.${p}` });
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${file}: labels.${p}: "${labels[twice]}" names two grid values (the report would merge them into one row)`,
+        { where: `labels.${p}` },
+      );
     }
   }
   // The same seed or grid value twice would make the same trial twice: one id, one file,
   // written by two runs (at once, with workers).
   const seedTwice = repeatAt(experiment.seeds);
   if (seedTwice >= 0) {
-    throw new BnlabError('INVALID_CONFIG', `${file}: seeds: ${experiment.seeds[seedTwice]} is listed twice (every variant runs once per seed)`, { where: 'seeds' });
+    throw new BnlabError(
+      'INVALID_CONFIG',
+      `${file}: seeds: ${experiment.seeds[seedTwice]} is listed twice (every variant runs once per seed)`,
+      { where: 'seeds' },
+    );
   }
   for (const p of paths) {
     const i = repeatAt((experiment.grid[p] as unknown[]).map((v) => canonicalJson(v)));
     if (i >= 0) {
-      throw new BnlabError('INVALID_CONFIG', `${file}: grid."${p}": the value ${formatValue((experiment.grid[p] as unknown[])[i])} is listed twice`, { where: `grid.${p}` });
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${file}: grid."${p}": the value ${formatValue((experiment.grid[p] as unknown[])[i])} is listed twice`,
+        { where: `grid.${p}` },
+      );
     }
   }
   const shortName = (p: string): string => {
@@ -221,16 +256,26 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
       variant[p] = v;
       setPath(raw, p, v);
     });
-    const variantLabel = paths.length ? combo.map((i, k) => `${shortName(paths[k] as string)}=${labelOf(paths[k] as string, i)}`).join(' ') : 'base';
+    const variantLabel = paths.length
+      ? combo.map((i, k) => `${shortName(paths[k] as string)}=${labelOf(paths[k] as string, i)}`).join(' ')
+      : 'base';
     const parsed = trialFieldsSchema.safeParse(raw);
     if (!parsed.success) {
       const err = configError(file, parsed.error.issues, raw, trialFieldsSchema);
-      throw new BnlabError('INVALID_CONFIG', err.message.replace('invalid experiment:', () => `invalid experiment (grid variant "${variantLabel}"):`), { where: file });
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        err.message.replace('invalid experiment:', () => `invalid experiment (grid variant "${variantLabel}"):`),
+        { where: file },
+      );
     }
     try {
       validateNormalizationSpec(parsed.data.model.norm);
     } catch (e) {
-      throw new BnlabError('INVALID_CONFIG', `${file}: model.norm${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message} (got ${formatValue(parsed.data.model.norm)})`, { where: 'model.norm', cause: e });
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${file}: model.norm${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message} (got ${formatValue(parsed.data.model.norm)})`,
+        { where: 'model.norm', cause: e },
+      );
     }
     // The model as a whole (a normalization that does not fit a block, placement), before any
     // trial runs, so a sweep does not stop at its first trial that cannot build. The input is
@@ -247,7 +292,11 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
         ...(model.options ? { options: model.options } : {}),
       });
     } catch (e) {
-      throw new BnlabError('INVALID_CONFIG', `${file}: model${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message}`, { where: 'model', cause: e });
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${file}: model${paths.length ? ` (grid variant "${variantLabel}")` : ''}: ${(e as Error).message}`,
+        { where: 'model', cause: e },
+      );
     }
     checkSplit(parsed.data, file, paths.length ? variantLabel : undefined);
     checkPreciseBatches(parsed.data, file, paths.length ? variantLabel : undefined);
@@ -255,12 +304,19 @@ export function expandTrials(experiment: Experiment, file = 'experiment'): Trial
     checkAugmentation(parsed.data, file, paths.length ? variantLabel : undefined);
     const hashed = hashedFields(parsed.data);
     for (const seed of experiment.seeds) {
-      const hash = createHash('sha256').update(canonicalJson({ fields: hashed, seed })).digest('hex').slice(0, 8);
+      const hash = createHash('sha256')
+        .update(canonicalJson({ fields: hashed, seed }))
+        .digest('hex')
+        .slice(0, 8);
       let id = `${slug(variantLabel)}-seed${seed}-${hash}`;
       // Variants that differ only in what the hash leaves out (`evaluation`, without batch norm),
       // with labels alike in the 80 characters the slug keeps, would share an id (one results
       // file, written by two trials): the later one's hash takes its label in too.
-      if (ids.has(id)) id = `${slug(variantLabel)}-seed${seed}-${createHash('sha256').update(canonicalJson({ fields: hashed, seed, variantLabel })).digest('hex').slice(0, 8)}`;
+      if (ids.has(id))
+        id = `${slug(variantLabel)}-seed${seed}-${createHash('sha256')
+          .update(canonicalJson({ fields: hashed, seed, variantLabel }))
+          .digest('hex')
+          .slice(0, 8)}`;
       ids.add(id);
       trials.push({
         id,
@@ -290,12 +346,19 @@ function hashedFields(fields: TrialFields): Partial<TrialFields> {
   // Plain precise batches are what every trial got before the option existed.
   if (fields.training.augmentation && fields.evaluation.preciseAugmentation === 'training') return fields;
   const { preciseAugmentation: _unused, ...evaluation } = fields.evaluation;
-  const hashed: Omit<TrialFields, 'evaluation'> & { evaluation: Omit<TrialFields['evaluation'], 'preciseAugmentation'> } = { ...fields, evaluation };
+  const hashed: Omit<TrialFields, 'evaluation'> & { evaluation: Omit<TrialFields['evaluation'], 'preciseAugmentation'> } = {
+    ...fields,
+    evaluation,
+  };
   return hashed as Partial<TrialFields>;
 }
 
 /** Training-set sizes of the built-in datasets, for checks made before any data is loaded. */
-const TRAIN_SIZES: Record<string, number> = { mnist: MNIST_SPEC.trainSize, 'fashion-mnist': FASHION_MNIST_SPEC.trainSize, cifar10: CIFAR10_SPEC.trainSize };
+const TRAIN_SIZES: Record<string, number> = {
+  mnist: MNIST_SPEC.trainSize,
+  'fashion-mnist': FASHION_MNIST_SPEC.trainSize,
+  cifar10: CIFAR10_SPEC.trainSize,
+};
 
 /**
  * The training examples a trial starts from, before the validation split, as far as the file
@@ -321,10 +384,18 @@ function checkSplit(fields: TrialFields, file: string, variant: string | undefin
   const where = `${file}: dataset.validationSplit${variant ? ` (grid variant "${variant}")` : ''}`;
   const of = `${validationSplit} of ${exact ? '' : 'at most '}${count} training example${count === 1 ? '' : 's'}${trainLimit === count ? ` (dataset.trainLimit ${trainLimit})` : ''}`;
   if (train === 0) {
-    throw new BnlabError('INVALID_CONFIG', `${where}: ${of} leaves none to train on; use a larger trainLimit or a smaller validationSplit`, { where: 'dataset.validationSplit' });
+    throw new BnlabError(
+      'INVALID_CONFIG',
+      `${where}: ${of} leaves none to train on; use a larger trainLimit or a smaller validationSplit`,
+      { where: 'dataset.validationSplit' },
+    );
   }
   if (exact && train === count) {
-    throw new BnlabError('INVALID_CONFIG', `${where}: ${of} holds out none for validation; use a larger validationSplit, or 0 for no validation`, { where: 'dataset.validationSplit' });
+    throw new BnlabError(
+      'INVALID_CONFIG',
+      `${where}: ${of} holds out none for validation; use a larger validationSplit, or 0 for no validation`,
+      { where: 'dataset.validationSplit' },
+    );
   }
 }
 
@@ -358,12 +429,18 @@ function checkSchedule(fields: TrialFields, file: string, variant: string | unde
   const [misfit] = scheduleProblems(fields.training, Math.floor(examples.count * (1 - fields.dataset.validationSplit)));
   if (misfit) {
     const where = `training.${misfit.path.join('.')}`;
-    throw new BnlabError('INVALID_CONFIG', `${file}: ${where}${variant ? ` (grid variant "${variant}")` : ''}: ${misfit.message}`, { where });
+    throw new BnlabError('INVALID_CONFIG', `${file}: ${where}${variant ? ` (grid variant "${variant}")` : ''}: ${misfit.message}`, {
+      where,
+    });
   }
 }
 
 /** Image shapes of the built-in datasets, by name. */
-const IMAGE_SHAPES: Record<string, readonly number[]> = { mnist: MNIST_SPEC.imageShape, 'fashion-mnist': FASHION_MNIST_SPEC.imageShape, cifar10: CIFAR10_SPEC.imageShape };
+const IMAGE_SHAPES: Record<string, readonly number[]> = {
+  mnist: MNIST_SPEC.imageShape,
+  'fashion-mnist': FASHION_MNIST_SPEC.imageShape,
+  cifar10: CIFAR10_SPEC.imageShape,
+};
 
 /**
  * `training.augmentation` must fit the images (a crop padding smaller than their height and
@@ -375,7 +452,9 @@ function checkAugmentation(fields: TrialFields, file: string, variant: string | 
   const shape = dataset.dir || dataset.imageArchive || dataset.imageFolder ? undefined : IMAGE_SHAPES[dataset.name];
   const problem = shape ? augmentationProblem(fields.training.augmentation, shape) : undefined;
   if (problem) {
-    throw new BnlabError('INVALID_CONFIG', `${file}${variant ? ` (grid variant "${variant}")` : ''}: ${problem.message}`, { where: problem.where });
+    throw new BnlabError('INVALID_CONFIG', `${file}${variant ? ` (grid variant "${variant}")` : ''}: ${problem.message}`, {
+      where: problem.where,
+    });
   }
 }
 

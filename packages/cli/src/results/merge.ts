@@ -11,7 +11,10 @@ const RANK: Record<string, number> = { completed: 3, diverged: 3, failed: 2, int
  * the finished result wins over a failed or interrupted one. Returns how many of the
  * experiment's trials no shard finished (`unfinished`), so a missing shard is noticed.
  */
-export async function mergeResults(outDir: string, shardDirs: readonly string[]): Promise<{ trials: number; shards: number; expected: number; unfinished: number }> {
+export async function mergeResults(
+  outDir: string,
+  shardDirs: readonly string[],
+): Promise<{ trials: number; shards: number; expected: number; unfinished: number }> {
   if (shardDirs.length === 0) throw new BnlabError('INVALID_ARGUMENT', 'merge needs at least one shard folder');
   let experiment = null;
   let reference = '';
@@ -25,7 +28,11 @@ export async function mergeResults(outDir: string, shardDirs: readonly string[])
       experiment = e;
       reference = key;
     } else if (key !== reference) {
-      throw new BnlabError('INVALID_ARGUMENT', `${dir} holds a different experiment than ${shardDirs[0]}; only shards of one experiment can be merged`, { where: dir });
+      throw new BnlabError(
+        'INVALID_ARGUMENT',
+        `${dir} holds a different experiment than ${shardDirs[0]}; only shards of one experiment can be merged`,
+        { where: dir },
+      );
     }
     for (const r of await store.all()) {
       const prev = best.get(r.trial.id);

@@ -43,7 +43,17 @@ export async function buildResultsReport(dir: string): Promise<WrittenReport & {
   const written = await writeReport(dir, {
     title,
     ...(description ? { description } : {}),
-    ...(experiment ? { config: { dataset: experiment.dataset, model: experiment.model, training: experiment.training, seeds: experiment.seeds, grid: experiment.grid } } : {}),
+    ...(experiment
+      ? {
+          config: {
+            dataset: experiment.dataset,
+            model: experiment.model,
+            training: experiment.training,
+            seeds: experiment.seeds,
+            grid: experiment.grid,
+          },
+        }
+      : {}),
     runs,
     groupBy: 'variant',
     figures: [...(await sweepFigures(results, experiment?.labels ?? {})), ...(await featureMapFigures(results))],
@@ -65,7 +75,8 @@ async function featureMapFigures(results: readonly TrialResult[]): Promise<Figur
   return [
     await featureMapFigure(rows, {
       title: 'Feature maps of the first conv block, first test image',
-      caption: 'Outputs of the first conv block (after normalization and activation) for the same test image, one row per variant; each map is coloured over its own range.',
+      caption:
+        'Outputs of the first conv block (after normalization and activation) for the same test image, one row per variant; each map is coloured over its own range.',
     }),
   ];
 }
@@ -87,10 +98,11 @@ function valueLabel(labels: Record<string, string[]>, grid: Record<string, unkno
 async function sweepFigures(results: readonly TrialResult[], labels: Record<string, string[]>): Promise<Figure[]> {
   const paths = Object.keys(results[0]?.trial.variant ?? {});
   const grid: Record<string, unknown[]> = {};
-  for (const r of results) for (const [p, v] of Object.entries(r.trial.variant)) {
-    const list = (grid[p] ??= []);
-    if (!list.some((x) => JSON.stringify(x) === JSON.stringify(v))) list.push(v);
-  }
+  for (const r of results)
+    for (const [p, v] of Object.entries(r.trial.variant)) {
+      const list = (grid[p] ??= []);
+      if (!list.some((x) => JSON.stringify(x) === JSON.stringify(v))) list.push(v);
+    }
   const figures: Figure[] = [];
   for (const path of paths) {
     if ((grid[path]?.length ?? 0) < 2) continue;

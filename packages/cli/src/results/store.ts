@@ -55,10 +55,14 @@ export class ResultsStore {
 
   /** `trials` is there but is not a folder. */
   private notAFolder(cause: unknown): BnlabError {
-    return new BnlabError('DATA_FORMAT', `${this.trialsDir} is a file, not the folder of trial files of a results folder; move it away, or use another results folder`, {
-      where: this.trialsDir,
-      cause,
-    });
+    return new BnlabError(
+      'DATA_FORMAT',
+      `${this.trialsDir} is a file, not the folder of trial files of a results folder; move it away, or use another results folder`,
+      {
+        where: this.trialsDir,
+        cause,
+      },
+    );
   }
 
   /**
@@ -68,12 +72,23 @@ export class ResultsStore {
    */
   private async readError(path: string, what: string, e: unknown): Promise<BnlabError> {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') return new BnlabError('DATA_FORMAT', `${path} is a folder, not ${what}; remove it${what === 'a trial file' ? ' to run the trial again' : ''}`, { where: path, cause: e });
+    if (code === 'EISDIR')
+      return new BnlabError(
+        'DATA_FORMAT',
+        `${path} is a folder, not ${what}; remove it${what === 'a trial file' ? ' to run the trial again' : ''}`,
+        { where: path, cause: e },
+      );
     if (code === 'ENOTDIR') {
       // A file on the way: the results folder itself, or its `trials`.
-      const isFolder = await stat(this.dir).then((s) => s.isDirectory(), () => false);
+      const isFolder = await stat(this.dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
       if (isFolder && path !== join(this.dir, 'experiment.json')) return this.notAFolder(e);
-      return new BnlabError('DATA_FORMAT', `${this.dir} is not a bnlab results folder (it, or a folder it is in, is a file)`, { where: this.dir, cause: e });
+      return new BnlabError('DATA_FORMAT', `${this.dir} is not a bnlab results folder (it, or a folder it is in, is a file)`, {
+        where: this.dir,
+        cause: e,
+      });
     }
     return new BnlabError('IO_ERROR', `cannot read ${path}: ${code ?? String(e)}`, { where: path, cause: e });
   }
@@ -121,10 +136,14 @@ export class ResultsStore {
       for (const map of result.featureMaps ?? []) map.data = map.data.map((v) => (typeof v === 'string' ? Number(v) : v));
       return result;
     } catch (e) {
-      throw new BnlabError('DATA_FORMAT', `${this.path(id)}: not a valid trial file (${(e as Error).message}); delete it to run the trial again`, {
-        where: this.path(id),
-        cause: e,
-      });
+      throw new BnlabError(
+        'DATA_FORMAT',
+        `${this.path(id)}: not a valid trial file (${(e as Error).message}); delete it to run the trial again`,
+        {
+          where: this.path(id),
+          cause: e,
+        },
+      );
     }
   }
 
@@ -164,7 +183,9 @@ export class ResultsStore {
     if (after === undefined) return;
     const names = await readdir(this.trialsDir).catch(() => [] as string[]);
     if (names.filter((n) => n.endsWith('.json')).length < Number(after)) return;
-    const e = Object.assign(new Error(`ENOSPC: no space left on device, write (simulated: BNLAB_TEST_FULL_DISK_AFTER=${after})`), { code: 'ENOSPC' });
+    const e = Object.assign(new Error(`ENOSPC: no space left on device, write (simulated: BNLAB_TEST_FULL_DISK_AFTER=${after})`), {
+      code: 'ENOSPC',
+    });
     throw new BnlabError('IO_ERROR', `could not write ${path}: ${e.message}`, { where: path, cause: e });
   }
 

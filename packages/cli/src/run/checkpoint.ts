@@ -53,13 +53,23 @@ export function checkpointPath(dir: string, trialId: string): string {
 }
 
 /** Saves the trial's state at an epoch end, replacing its previous checkpoint atomically. */
-export async function saveCheckpoint(dir: string, trialId: string, model: LayersModel, optimizer: tf.Optimizer, record: TrainingRecord): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  trialId: string,
+  model: LayersModel,
+  optimizer: tf.Optimizer,
+  record: TrainingRecord,
+): Promise<void> {
   const modelTensors = model.getWeights();
   const optimizerTensors = await optimizer.getWeights();
   const all = [...modelTensors, ...optimizerTensors.map((t) => t.tensor)];
   const entry = (t: tf.Tensor): TensorEntry => {
     if (t.dtype !== 'float32' && t.dtype !== 'int32') {
-      throw new BnlabError('INVALID_ARGUMENT', `checkpoint of trial ${trialId}: a ${t.dtype} weight cannot be saved (float32 and int32 only)`, { where: 'checkpoint' });
+      throw new BnlabError(
+        'INVALID_ARGUMENT',
+        `checkpoint of trial ${trialId}: a ${t.dtype} weight cannot be saved (float32 and int32 only)`,
+        { where: 'checkpoint' },
+      );
     }
     return { shape: [...t.shape], dtype: t.dtype };
   };
@@ -104,7 +114,10 @@ export async function loadCheckpoint(dir: string, trialId: string): Promise<Tria
     bytes = await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new BnlabError('IO_ERROR', `cannot read the checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { where: path, cause: e });
+    throw new BnlabError('IO_ERROR', `cannot read the checkpoint ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+      where: path,
+      cause: e,
+    });
   }
   const bad = (why: string): BnlabError => new BnlabError('DATA_FORMAT', `${path} is not a usable checkpoint: ${why}`, { where: path });
   if (bytes.length < 4) throw bad('the file is too short');
@@ -119,7 +132,8 @@ export async function loadCheckpoint(dir: string, trialId: string): Promise<Tria
   if (header?.format !== FORMAT || header.version !== 1) throw bad('not a bnlab trial checkpoint (version 1)');
   if (header.trialId !== trialId) throw bad(`it is of trial ${String(header.trialId)}, not ${trialId}`);
   const payload = bytes.subarray(4 + headerLength);
-  if (createHash('sha256').update(payload).digest('hex') !== header.sha256) throw bad('its weights do not match their SHA-256 (the file was cut short or changed)');
+  if (createHash('sha256').update(payload).digest('hex') !== header.sha256)
+    throw bad('its weights do not match their SHA-256 (the file was cut short or changed)');
   let record: TrainingRecord;
   try {
     record = validateTrainingRecord(header.record, `${path}: record`);
@@ -132,7 +146,8 @@ export async function loadCheckpoint(dir: string, trialId: string): Promise<Tria
     const { shape, dtype } = (e ?? {}) as Partial<TensorEntry>;
     return (dtype === 'float32' || dtype === 'int32') && Array.isArray(shape) && shape.every((d) => Number.isInteger(d) && d >= 0);
   };
-  if (!entries.every(isEntry)) throw bad('its header describes a weight without a shape of non-negative integers and a float32 or int32 dtype');
+  if (!entries.every(isEntry))
+    throw bad('its header describes a weight without a shape of non-negative integers and a float32 or int32 dtype');
   const needed = entries.reduce((n, e) => n + 4 * e.shape.reduce((a, b) => a * b, 1), 0);
   if (needed !== payload.length) throw bad(`its header describes ${needed} bytes of weights, the file holds ${payload.length}`);
   // Copied out so the views are aligned whatever the header's length.
@@ -159,12 +174,21 @@ export async function removeCheckpoint(dir: string, trialId: string): Promise<vo
  * (made the same way), and disposes of the checkpoint's tensors. A model whose weights do not
  * have the checkpoint's shapes is an `INVALID_CONFIG` error (the trial is not the one saved).
  */
-export async function restoreCheckpoint(checkpoint: TrialCheckpoint, model: LayersModel, optimizer: tf.Optimizer, where: string): Promise<void> {
+export async function restoreCheckpoint(
+  checkpoint: TrialCheckpoint,
+  model: LayersModel,
+  optimizer: tf.Optimizer,
+  where: string,
+): Promise<void> {
   try {
     const shapes = model.weights.map((w) => w.shape.join('×'));
     const saved = checkpoint.model.map((t) => t.shape.join('×'));
     if (shapes.join(',') !== saved.join(',')) {
-      throw new BnlabError('INVALID_CONFIG', `${where}: the checkpoint's weights (${saved.length}: ${saved.join(', ')}) do not fit the model (${shapes.length}: ${shapes.join(', ')})`, { where });
+      throw new BnlabError(
+        'INVALID_CONFIG',
+        `${where}: the checkpoint's weights (${saved.length}: ${saved.join(', ')}) do not fit the model (${shapes.length}: ${shapes.join(', ')})`,
+        { where },
+      );
     }
     model.setWeights(checkpoint.model);
     // setWeights makes the optimizer's own variables from these tensors.

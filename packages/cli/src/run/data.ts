@@ -38,7 +38,9 @@ export class DataCache {
         });
       } else {
         if (spec.imageArchive || spec.imageFolder) {
-          throw new BnlabError('INVALID_CONFIG', `dataset.imageArchive and dataset.imageFolder are for cifar10, not ${spec.name}`, { where: 'dataset' });
+          throw new BnlabError('INVALID_CONFIG', `dataset.imageArchive and dataset.imageFolder are for cifar10, not ${spec.name}`, {
+            where: 'dataset',
+          });
         }
         splits = DATASET_LOADERS[spec.name].load({ ...common, ...(spec.dir ? { folder: spec.dir } : {}) });
       }
@@ -47,7 +49,12 @@ export class DataCache {
     }
     const { train: fullTrain, test: fullTest } = await splits;
     const head = (d: ImageDataset, n: number | undefined): ImageDataset =>
-      n !== undefined && n < d.size ? d.subset(Array.from({ length: n }, (_, i) => i), `${d.name}[:${n}]`) : d;
+      n !== undefined && n < d.size
+        ? d.subset(
+            Array.from({ length: n }, (_, i) => i),
+            `${d.name}[:${n}]`,
+          )
+        : d;
     let train = head(fullTrain, spec.trainLimit);
     const test = head(fullTest, spec.testLimit);
     let validation: ImageDataset | undefined;

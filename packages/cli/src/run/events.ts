@@ -2,7 +2,16 @@ import type { EpochRecord, RunStatus } from '@bnlab/core';
 
 /** What a run of an experiment reports as it goes; the CLI shows it as bars, or JSON lines. */
 export type RunEvent =
-  | { type: 'experiment-start'; name: string; trials: number; toRun: number; skipped: number; workers: number; threads: number; outDir: string }
+  | {
+      type: 'experiment-start';
+      name: string;
+      trials: number;
+      toRun: number;
+      skipped: number;
+      workers: number;
+      threads: number;
+      outDir: string;
+    }
   | { type: 'trial-start'; id: string; label: string; seed: number; index: number; totalSteps: number }
   /** The trial goes on from its checkpoint: the first epoch it runs (from 0) and the steps already done. */
   | { type: 'trial-resume'; id: string; epoch: number; step: number }
@@ -23,7 +32,16 @@ export type RunEvent =
       seconds: number;
       error?: string;
     }
-  | { type: 'experiment-end'; completed: number; diverged: number; failed: number; interrupted: number; skipped: number; outDir: string; seconds: number };
+  | {
+      type: 'experiment-end';
+      completed: number;
+      diverged: number;
+      failed: number;
+      interrupted: number;
+      skipped: number;
+      outDir: string;
+      seconds: number;
+    };
 
 /** Receives run events. */
 export type RunListener = (event: RunEvent) => void;

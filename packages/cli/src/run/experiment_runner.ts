@@ -89,7 +89,16 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunSummary
   const workers = Math.max(1, Math.min(o.workers ?? 1, todo.length || 1));
   const threads = o.threads === 'auto' ? autoThreads(workers) : (o.threads ?? 1);
   const stop = o.stop ?? { requested: false };
-  o.listener({ type: 'experiment-start', name: experiment.name, trials: mine.length, toRun: todo.length, skipped: mine.length - todo.length, workers, threads, outDir });
+  o.listener({
+    type: 'experiment-start',
+    name: experiment.name,
+    trials: mine.length,
+    toRun: todo.length,
+    skipped: mine.length - todo.length,
+    workers,
+    threads,
+    outDir,
+  });
 
   if (workers === 1) {
     await runTrialsHere(todo, store, { backend: o.backend ?? 'wasm', threads, offline: o.offline ?? true, listener: o.listener, stop });
@@ -107,7 +116,15 @@ export async function runExperiment(o: RunExperimentOptions): Promise<RunSummary
     });
   }
 
-  const summary: RunSummary = { outDir, trials: mine.length, completed: 0, diverged: 0, failed: 0, interrupted: 0, skipped: mine.length - todo.length };
+  const summary: RunSummary = {
+    outDir,
+    trials: mine.length,
+    completed: 0,
+    diverged: 0,
+    failed: 0,
+    interrupted: 0,
+    skipped: mine.length - todo.length,
+  };
   for (const t of todo) {
     const status = (await store.read(t.id))?.record.status;
     if (status === 'completed' || status === 'diverged' || status === 'failed') summary[status]++;

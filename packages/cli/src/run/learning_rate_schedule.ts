@@ -19,7 +19,7 @@ function cosineBetween(start: number, end: number, pct: number): number {
 /** PyTorch's `LinearLR` factor: `startFactor` at step 0, rising linearly to 1 at step `length`, 1 after. */
 function warmupFactor(warmup: WarmupSpec, run: RunLength, step: number): number {
   const length = warmup.steps ?? (warmup.epochs as number) * run.batchesPerEpoch;
-  return warmup.startFactor + (1 - warmup.startFactor) * Math.min(step, length) / length;
+  return warmup.startFactor + ((1 - warmup.startFactor) * Math.min(step, length)) / length;
 }
 
 /**

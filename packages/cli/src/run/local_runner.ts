@@ -15,7 +15,13 @@ export async function runTrialsHere(
   store: ResultsStore,
   options: { backend: BackendName; threads?: number; offline: boolean; listener: RunListener; stop: { requested: boolean } },
 ): Promise<TrialResult[]> {
-  const backend = await initBackend({ backend: options.backend, threads: options.threads ?? 1, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed(), winograd: winogradAllowed() });
+  const backend = await initBackend({
+    backend: options.backend,
+    threads: options.threads ?? 1,
+    onWarning: () => {},
+    relaxedSimd: relaxedSimdAllowed(),
+    winograd: winogradAllowed(),
+  });
   const env = {
     data: new DataCache(options.offline),
     backend,

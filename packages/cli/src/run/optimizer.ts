@@ -25,7 +25,11 @@ export const WEIGHT_DECAY_DEFAULTS = { weightDecayMode: 'l2', weightDecayExclude
  * follows `training.schedule` (Keras's legacy `decay`, `lr / (1 + decay · step)`, which seed
  * 002 uses, is the constant schedule's).
  */
-export function makeOptimizer(training: Pick<TrialFields['training'], 'optimizer' | 'schedule'>, run: RunLength, model: LayersModel): ScheduledOptimizer {
+export function makeOptimizer(
+  training: Pick<TrialFields['training'], 'optimizer' | 'schedule'>,
+  run: RunLength,
+  model: LayersModel,
+): ScheduledOptimizer {
   const spec = training.optimizer;
   const lr = spec.learningRate;
   let optimizer: tf.Optimizer;

@@ -52,8 +52,16 @@ export function createOutput(
   const listener = (e: RunEvent): void => {
     switch (e.type) {
       case 'experiment-start':
-        log(`${e.name}: ${e.trials} trials, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) × ${e.threads} thread(s) → ${e.outDir}`);
-        if (multi) overall = multi.create(e.toRun, 0, { label: 'all trials', info: 'ETA …' }, { format: ' {bar} {value}/{total} trials | ETA {eta_formatted}' });
+        log(
+          `${e.name}: ${e.trials} trials, ${e.skipped} already finished, ${e.toRun} to run on ${e.workers} worker(s) × ${e.threads} thread(s) → ${e.outDir}`,
+        );
+        if (multi)
+          overall = multi.create(
+            e.toRun,
+            0,
+            { label: 'all trials', info: 'ETA …' },
+            { format: ' {bar} {value}/{total} trials | ETA {eta_formatted}' },
+          );
         break;
       case 'trial-start':
         if (multi) bars.set(e.id, multi.create(e.totalSteps, 0, { label: `${e.label} seed ${e.seed}`, info: '' }));
@@ -88,7 +96,9 @@ export function createOutput(
           : bn.statistics === 'precise'
             ? `precise BN statistics; moving averages ${pct(bn.movingTestAccuracy)}${bn.batchStatisticsTestAccuracy !== undefined ? `, batch statistics ${pct(bn.batchStatisticsTestAccuracy)}` : ''}`
             : `BN moving averages${bn.batchStatisticsTestAccuracy !== undefined ? `; batch statistics ${pct(bn.batchStatisticsTestAccuracy)}` : ''}`;
-        log(`${e.status.padEnd(11)} ${e.label} seed ${e.seed}: test accuracy ${pct(e.testAccuracy)} (${how}) in ${e.seconds.toFixed(1)} s${e.error ? ` — ${e.error}` : ''}`);
+        log(
+          `${e.status.padEnd(11)} ${e.label} seed ${e.seed}: test accuracy ${pct(e.testAccuracy)} (${how}) in ${e.seconds.toFixed(1)} s${e.error ? ` — ${e.error}` : ''}`,
+        );
         break;
       }
       case 'experiment-end':

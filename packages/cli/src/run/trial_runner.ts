@@ -65,7 +65,15 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
   } catch (e) {
     // Its data missing, a model that cannot be built: this trial fails, the sweep goes on.
     record = failedRecord(trial, e, env.environment);
-    env.listener({ type: 'trial-end', id: trial.id, label: trial.variantLabel, seed, status: 'failed', seconds: (performance.now() - started) / 1000, error: record.error as string });
+    env.listener({
+      type: 'trial-end',
+      id: trial.id,
+      label: trial.variantLabel,
+      seed,
+      status: 'failed',
+      seconds: (performance.now() - started) / 1000,
+      error: record.error as string,
+    });
     return { trial, record };
   }
   const { train, test, run, built, optimizer, setStep, probe } = setup;
@@ -109,7 +117,9 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
           batchSize: fields.training.batchSize,
           shuffle: true,
           seed: seed * 100003 + 99991,
-          ...(fields.training.augmentation && fields.evaluation.preciseAugmentation === 'training' ? { augment: fields.training.augmentation } : {}),
+          ...(fields.training.augmentation && fields.evaluation.preciseAugmentation === 'training'
+            ? { augment: fields.training.augmentation }
+            : {}),
         }),
       maxBatches: fields.evaluation.preciseBatches ?? DEFAULT_PRECISE_BATCHES,
       batchStatisticsBatchSize: fields.training.batchSize,
@@ -140,7 +150,8 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
         const [loss, accuracy] = Array.isArray(out) ? out : [out, undefined];
         await recorder.recordBatch({ loss: loss as number, ...(accuracy !== undefined ? { accuracy } : {}), size: batch.size });
         step++;
-        if (step % PROGRESS_EVERY === 0) env.listener({ type: 'trial-progress', id: trial.id, step, totalSteps: run.steps, loss: loss as number });
+        if (step % PROGRESS_EVERY === 0)
+          env.listener({ type: 'trial-progress', id: trial.id, step, totalSteps: run.steps, loss: loss as number });
         // tfjs's awaits resolve as microtasks: without a turn of the event loop, Ctrl-C and
         // the parent's stop message would only be seen after the whole trial.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -152,11 +163,13 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
       if (epochRecord) env.listener({ type: 'epoch', id: trial.id, record: epochRecord });
       // Not after the last epoch (the trial is about to end) nor once it stops (it diverged, or
       // the epoch was cut short by Ctrl-C: the previous checkpoint stays the one to go on from).
-      if (env.checkpoints && epochRecord && !recorder.shouldStop && epoch + 1 < run.epochs) await checkpoint(trial, env, built, optimizer, recorder.record);
+      if (env.checkpoints && epochRecord && !recorder.shouldStop && epoch + 1 < run.epochs)
+        await checkpoint(trial, env, built, optimizer, recorder.record);
     }
     record = await recorder.end(env.stop.requested ? 'interrupted' : 'completed');
     // A final record: its trial will not run again.
-    if (env.checkpoints && (record.status === 'completed' || record.status === 'diverged')) await removeCheckpoint(env.checkpoints, trial.id).catch(() => undefined);
+    if (env.checkpoints && (record.status === 'completed' || record.status === 'diverged'))
+      await removeCheckpoint(env.checkpoints, trial.id).catch(() => undefined);
     if (fields.record.featureMaps && record.status === 'completed') featureMaps = await firstFeatureMaps(built, test);
   } catch (e) {
     record = await recorder.fail(e);
@@ -182,7 +195,9 @@ export async function runTrial(trial: Trial, env: TrialEnvironment): Promise<Tri
           batchNorm: {
             statistics: fields.evaluation.batchNormStatistics,
             movingTestAccuracy: last.extra[extraKeys.bnMovingTestAccuracy] as number,
-            ...(typeof last.extra[extraKeys.bnBatchTestAccuracy] === 'number' ? { batchStatisticsTestAccuracy: last.extra[extraKeys.bnBatchTestAccuracy] as number } : {}),
+            ...(typeof last.extra[extraKeys.bnBatchTestAccuracy] === 'number'
+              ? { batchStatisticsTestAccuracy: last.extra[extraKeys.bnBatchTestAccuracy] as number }
+              : {}),
           },
         }
       : {}),
@@ -212,7 +227,11 @@ async function resumeFromCheckpoint(
     if (!last || last.epoch + 1 >= setup.run.epochs) {
       saved.model.forEach((t) => t.dispose());
       saved.optimizer.forEach((t) => t.tensor.dispose());
-      throw new BnlabError('DATA_FORMAT', `the checkpoint of trial ${trial.id} is not at the end of one of its first ${setup.run.epochs - 1} epochs`, { where: 'checkpoint' });
+      throw new BnlabError(
+        'DATA_FORMAT',
+        `the checkpoint of trial ${trial.id} is not at the end of one of its first ${setup.run.epochs - 1} epochs`,
+        { where: 'checkpoint' },
+      );
     }
     await restoreCheckpoint(saved, setup.built, setup.optimizer, `the checkpoint of trial ${trial.id}`);
     const epoch = last.epoch + 1;
@@ -228,7 +247,13 @@ async function resumeFromCheckpoint(
 }
 
 /** Saves the trial's state at an epoch end; a checkpoint that cannot be written is reported, and training goes on. */
-async function checkpoint(trial: Trial, env: TrialEnvironment, model: Parameters<typeof saveCheckpoint>[2], optimizer: tf.Optimizer, record: TrainingRecord): Promise<void> {
+async function checkpoint(
+  trial: Trial,
+  env: TrialEnvironment,
+  model: Parameters<typeof saveCheckpoint>[2],
+  optimizer: tf.Optimizer,
+  record: TrainingRecord,
+): Promise<void> {
   try {
     await saveCheckpoint(env.checkpoints as string, trial.id, model, optimizer, record);
   } catch (e) {
@@ -247,9 +272,14 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
   const run = runLength(fields.training, Math.ceil(train.size / fields.training.batchSize));
   // Checked at load where the file tells the split's size; here for data read from folders.
   const { preciseBatches } = fields.evaluation;
-  const tooMany = usesPreciseBatchNorm(fields) && preciseBatches !== undefined ? tooManyBatches(preciseBatches, fields.training.batchSize, train.size) : undefined;
+  const tooMany =
+    usesPreciseBatchNorm(fields) && preciseBatches !== undefined
+      ? tooManyBatches(preciseBatches, fields.training.batchSize, train.size)
+      : undefined;
   if (tooMany) {
-    throw new BnlabError('INVALID_CONFIG', `evaluation.preciseBatches: ${tooMany.message}; use at most ${tooMany.batches}`, { where: 'evaluation.preciseBatches' });
+    throw new BnlabError('INVALID_CONFIG', `evaluation.preciseBatches: ${tooMany.message}; use at most ${tooMany.batches}`, {
+      where: 'evaluation.preciseBatches',
+    });
   }
   // Checked at load for built-in datasets; here, knowing the split's size, for any.
   const [misfit] = scheduleProblems(fields.training, train.size);
@@ -288,7 +318,10 @@ async function prepare(trial: Trial, env: TrialEnvironment) {
 }
 
 /** The first conv block's feature maps for the first test image, as plain JSON. */
-async function firstFeatureMaps(model: Parameters<typeof extractFeatureMaps>[0], test: TrialData['test']): Promise<TrialResult['featureMaps']> {
+async function firstFeatureMaps(
+  model: Parameters<typeof extractFeatureMaps>[0],
+  test: TrialData['test'],
+): Promise<TrialResult['featureMaps']> {
   const { xs, ys } = test.subset([0]).toTensors();
   try {
     const maps = await extractFeatureMaps(model, xs, { blocks: 1 });

@@ -8,7 +8,12 @@ export type WeightDecayExclude = 'norm' | 'bias';
  * Normalization layers by class name, without bnlab's `bnlab>` prefix: bnlab's four and tfjs-layers'
  * own batch and layer normalization (as in Keras-converted models).
  */
-const NORMALIZATION_CLASSES: ReadonlySet<string> = new Set(['BatchNormalization', 'LayerNormalization', 'GroupNormalization', 'InstanceNormalization']);
+const NORMALIZATION_CLASSES: ReadonlySet<string> = new Set([
+  'BatchNormalization',
+  'LayerNormalization',
+  'GroupNormalization',
+  'InstanceNormalization',
+]);
 
 interface LayerLike {
   layers?: unknown[];

@@ -44,7 +44,13 @@ export async function workerMain(): Promise<void> {
           const experiment = await loadExperiment(m.file);
           trials = new Map(expandTrials(experiment, m.file).map((t) => [t.id, t]));
           store = new ResultsStore(m.outDir);
-          const backend = await initBackend({ backend: m.backend, threads: m.threads ?? 1, onWarning: () => {}, relaxedSimd: relaxedSimdAllowed(), winograd: winogradAllowed() });
+          const backend = await initBackend({
+            backend: m.backend,
+            threads: m.threads ?? 1,
+            onWarning: () => {},
+            relaxedSimd: relaxedSimdAllowed(),
+            winograd: winogradAllowed(),
+          });
           env = {
             data: new DataCache(m.offline),
             backend,

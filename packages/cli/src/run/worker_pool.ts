@@ -31,7 +31,11 @@ export interface WorkerPoolOptions {
  * be written (by a worker, or here) stops the run: the workers stop after their current batch,
  * and the write error is thrown once they have exited.
  */
-export async function runTrialsInWorkers(trials: readonly Trial[], store: ResultsStore, o: WorkerPoolOptions): Promise<Map<string, string>> {
+export async function runTrialsInWorkers(
+  trials: readonly Trial[],
+  store: ResultsStore,
+  o: WorkerPoolOptions,
+): Promise<Map<string, string>> {
   const pending = [...trials];
   const statuses = new Map<string, string>();
   const live = new Set<ChildProcess>();
@@ -101,7 +105,14 @@ export async function runTrialsInWorkers(trials: readonly Trial[], store: Result
         }
         maybeFinish();
       });
-      child.send({ type: 'init', file: o.file, outDir: o.outDir, backend: o.backend, threads: o.threads ?? 1, offline: o.offline } satisfies ToWorker);
+      child.send({
+        type: 'init',
+        file: o.file,
+        outDir: o.outDir,
+        backend: o.backend,
+        threads: o.threads ?? 1,
+        offline: o.offline,
+      } satisfies ToWorker);
     };
     const recordFailure = async (id: string, message: string): Promise<void> => {
       const trial = byId.get(id);

@@ -30,7 +30,10 @@ function experiment(name: string, trainLimit: number, epochs: number): string {
 const records = (dir: string): Array<{ file: string; status: string }> =>
   readdirSync(join(dir, 'trials'))
     .filter((f) => f.endsWith('.json'))
-    .map((f) => ({ file: f, status: (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status }));
+    .map((f) => ({
+      file: f,
+      status: (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status,
+    }));
 
 type Environment = { simdKernels?: string; winograd?: boolean; kernelThreads?: number };
 const environments = (dir: string): Environment[] =>
@@ -51,19 +54,32 @@ it('--help lists the commands and the exit codes', () => {
 
 it('--threads sets the kernel threads of each trial (recorded in its environment), and rejects bad counts', () => {
   const out = join(tmp, 'threads');
-  const r = spawnSync(process.execPath, [BIN, 'run', experiment('threads', 256, 1), '--out', out, '--threads', '2', '--json'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, 'run', experiment('threads', 256, 1), '--out', out, '--threads', '2', '--json'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(r.status).toBe(0);
-  const start = JSON.parse(r.stdout.split('\n').find((l) => l.includes('"experiment-start"')) as string) as { threads: number; workers: number };
+  const start = JSON.parse(r.stdout.split('\n').find((l) => l.includes('"experiment-start"')) as string) as {
+    threads: number;
+    workers: number;
+  };
   expect(start).toMatchObject({ workers: 1, threads: 2 });
   expect(environments(out).map((e) => e.kernelThreads)).toEqual([2, 2, 2, 2]);
   // Worker processes get the count too.
   const out2 = join(tmp, 'threads-workers');
-  const w = spawnSync(process.execPath, [BIN, 'run', experiment('threads-workers', 256, 1), '--out', out2, '--workers', '2', '--threads', '2', '--quiet'],
-    { encoding: 'utf8', timeout: 120_000 });
+  const w = spawnSync(
+    process.execPath,
+    [BIN, 'run', experiment('threads-workers', 256, 1), '--out', out2, '--workers', '2', '--threads', '2', '--quiet'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   expect(w.status).toBe(0);
   expect(environments(out2).map((e) => e.kernelThreads)).toEqual([2, 2, 2, 2]);
   for (const bad of ['0', 'many', '1.5', '300']) {
-    const b = spawnSync(process.execPath, [BIN, 'run', experiment('threads-bad', 256, 1), '--out', join(tmp, 'threads-bad'), '--threads', bad], { encoding: 'utf8' });
+    const b = spawnSync(
+      process.execPath,
+      [BIN, 'run', experiment('threads-bad', 256, 1), '--out', join(tmp, 'threads-bad'), '--threads', bad],
+      { encoding: 'utf8' },
+    );
     expect(b.status).toBe(2);
     expect(b.stderr).toContain(`--threads must be auto or a whole number from 1 to 256, got "${bad}"`);
     expect(existsSync(join(tmp, 'threads-bad'))).toBe(false);
@@ -72,7 +88,10 @@ it('--threads sets the kernel threads of each trial (recorded in its environment
 
 it('runs trials in two worker processes', () => {
   const out = join(tmp, 'workers');
-  const r = spawnSync(process.execPath, [BIN, 'run', experiment('workers', 256, 1), '--out', out, '--workers', '2', '--quiet'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [BIN, 'run', experiment('workers', 256, 1), '--out', out, '--workers', '2', '--quiet'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   expect(r.stderr).toMatch(/4 completed, 0 diverged, 0 failed/);
   expect(r.status).toBe(0);
   expect(records(out).map((x) => x.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
@@ -85,7 +104,9 @@ it('runs trials in two worker processes', () => {
 
 it('records the trial of a worker process that dies as failed, before the summary, and runs the rest', async () => {
   const out = join(tmp, 'worker-dies');
-  const child = spawn(process.execPath, [BIN, 'run', experiment('worker-dies', 2048, 2), '--out', out, '--workers', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', experiment('worker-dies', 2048, 2), '--out', out, '--workers', '2', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -105,13 +126,20 @@ it('records the trial of a worker process that dies as failed, before the summar
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   expect(killed).toBe(true);
   const end = stdout.split('\n').find((l) => l.includes('"type":"experiment-end"'));
-  expect(stderr).not.toMatch(/internal error|    at /);
+  expect(stderr).not.toMatch(/internal error| {4}at /);
   expect(JSON.parse(end as string)).toMatchObject({ completed: 3, failed: 1, interrupted: 0 });
   expect(code).toBe(1);
-  const statuses = records(out).map((x) => x.status).sort();
+  const statuses = records(out)
+    .map((x) => x.status)
+    .sort();
   expect(statuses).toEqual(['completed', 'completed', 'completed', 'failed']);
   const failed = readdirSync(join(out, 'trials'))
-    .map((f) => JSON.parse(readFileSync(join(out, 'trials', f), 'utf8')) as { record: { status: string; error?: string; config: { variant?: string } } })
+    .map(
+      (f) =>
+        JSON.parse(readFileSync(join(out, 'trials', f), 'utf8')) as {
+          record: { status: string; error?: string; config: { variant?: string } };
+        },
+    )
     .find((t) => t.record.status === 'failed');
   expect(failed?.record.error).toMatch(/worker process exited \(SIGKILL\)/);
   expect(failed?.record.config.variant).toMatch(/^norm=/);
@@ -125,7 +153,7 @@ it('a full disk with workers: the run stops with exit 4 naming the file, and no 
     timeout: 120_000,
     env: { ...process.env, BNLAB_TEST_FULL_DISK_AFTER: '1' },
   });
-  expect(r.stderr).not.toMatch(/internal error|Unhandled|    at /);
+  expect(r.stderr).not.toMatch(/internal error|Unhandled| {4}at /);
   expect(r.stderr).toMatch(new RegExp(`^bnlab: could not write ${join(out, 'trials')}/[^ ]+\\.json: ENOSPC: no space left on device`, 'm'));
   expect(r.status).toBe(4);
   const statuses = records(out).map((x) => x.status);
@@ -135,7 +163,9 @@ it('a full disk with workers: the run stops with exit 4 naming the file, and no 
 
 it('workers whose command dies exit quietly, without ERR_IPC_CHANNEL_CLOSED or EPIPE traces', async () => {
   const out = join(tmp, 'parent-dies');
-  const child = spawn(process.execPath, [BIN, 'run', experiment('parent-dies', 2048, 3), '--out', out, '--workers', '2', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', experiment('parent-dies', 2048, 3), '--out', out, '--workers', '2', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let workers: number[] = [];
@@ -157,7 +187,7 @@ it('workers whose command dies exit quietly, without ERR_IPC_CHANNEL_CLOSED or E
     });
   });
   expect(workers).toHaveLength(2);
-  expect(stderr).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|EPIPE|    at /);
+  expect(stderr).not.toMatch(/ERR_IPC_CHANNEL_CLOSED|EPIPE| {4}at /);
   expect(closed).toBe(true);
   const alive = (pid: number): boolean => {
     try {
@@ -177,11 +207,15 @@ it('workers whose command dies exit quietly, without ERR_IPC_CHANNEL_CLOSED or E
 
 it('keeps the plain SIMD kernels with BNLAB_RELAXED_SIMD=0, the direct convolution with BNLAB_WINOGRAD=0', () => {
   const out = join(tmp, 'plain-simd');
-  const r = spawnSync(process.execPath, [BIN, 'train', '--model', 'mlp', '--norm', 'none', '--train-limit', '128', '--test-limit', '100', '--out', out, '--quiet'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, BNLAB_RELAXED_SIMD: '0', BNLAB_WINOGRAD: '0' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [BIN, 'train', '--model', 'mlp', '--norm', 'none', '--train-limit', '128', '--test-limit', '100', '--out', out, '--quiet'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, BNLAB_RELAXED_SIMD: '0', BNLAB_WINOGRAD: '0' },
+    },
+  );
   expect(r.status).toBe(0);
   expect(environments(out).map((e) => e.simdKernels)).toEqual(['simd']);
   expect(environments(out).map((e) => e.winograd)).toEqual([false]);
@@ -229,7 +263,7 @@ it('stops as on Ctrl-C when the reader of its output goes away (`bnlab run --jso
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   expect(stderr).toMatch(/standard output was closed/);
-  expect(stderr).not.toMatch(/EPIPE|internal error|    at /);
+  expect(stderr).not.toMatch(/EPIPE|internal error| {4}at /);
   expect(code).toBe(130);
   const after = records(out);
   expect(after).toHaveLength(1);

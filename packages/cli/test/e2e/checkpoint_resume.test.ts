@@ -21,7 +21,12 @@ writeFileSync(
     name: 'resume',
     dataset: { name: 'mnist', trainLimit: 192, testLimit: 100 },
     model: { architecture: 'mlp', norm: { type: 'batch' }, options: { hiddenUnits: [16] } },
-    training: { epochs: 4, batchSize: 32, optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true }, schedule: { type: 'cosine' } },
+    training: {
+      epochs: 4,
+      batchSize: 32,
+      optimizer: { name: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true },
+      schedule: { type: 'cosine' },
+    },
     seeds: [3],
   }),
 );
@@ -29,7 +34,16 @@ writeFileSync(
 async function run(outDir: string, onEvent: (e: RunEvent, stop: { requested: boolean }) => void = () => {}) {
   const events: RunEvent[] = [];
   const stop = { requested: false };
-  const summary = await runExperiment({ file, outDir, backend: 'cpu', listener: (e) => (events.push(e), onEvent(e, stop)), stop });
+  const summary = await runExperiment({
+    file,
+    outDir,
+    backend: 'cpu',
+    listener: (e) => {
+      events.push(e);
+      onEvent(e, stop);
+    },
+    stop,
+  });
   return { summary, events };
 }
 
@@ -61,7 +75,9 @@ it('resumes an interrupted trial at the epoch after its checkpoint and matches a
   expect(resumed.status).toBe('completed');
   // The same batches in the same order, with the same losses and learning rates.
   expect(resumed.batches).toEqual(straight.batches);
-  expect(resumed.epochs.map((e) => [e.epoch, e.trainLoss, e.testAccuracy, e.testLoss])).toEqual(straight.epochs.map((e) => [e.epoch, e.trainLoss, e.testAccuracy, e.testLoss]));
+  expect(resumed.epochs.map((e) => [e.epoch, e.trainLoss, e.testAccuracy, e.testLoss])).toEqual(
+    straight.epochs.map((e) => [e.epoch, e.trainLoss, e.testAccuracy, e.testLoss]),
+  );
   expect(resumed.environment?.['resumes']).toEqual([{ epoch: 2, at: expect.any(String) }]);
   // A finished trial keeps no checkpoint.
   expect(existsSync(checkpointPath(dir, id))).toBe(false);

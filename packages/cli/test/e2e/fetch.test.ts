@@ -58,12 +58,26 @@ it('--timeout ends a download that drips a byte every 100 ms (never idle) and le
     res.writeHead(200, { 'content-length': '9912422' });
     timers.push(setInterval(() => res.write('x'), 100));
   };
-  const r = await bnlab(['datasets', 'fetch', 'cifar10', '--base-url', baseUrl, '--cache-dir', cacheDir('drip'), '--retries', '0', '--timeout', '1.5']);
+  const r = await bnlab([
+    'datasets',
+    'fetch',
+    'cifar10',
+    '--base-url',
+    baseUrl,
+    '--cache-dir',
+    cacheDir('drip'),
+    '--retries',
+    '0',
+    '--timeout',
+    '1.5',
+  ]);
   expect(r.status).toBe(3);
   expect(r.stderr).toMatch(/1500 ms|1\.5 s/);
   // Without the flag the default limit is 60 s plus 10 min for this Content-Length.
   expect(r.seconds).toBeLessThan(15);
-  const left = readdirSync(cacheDir('drip'), { recursive: true }).map(String).filter((f) => /\.(tmp|part|download)/.test(f));
+  const left = readdirSync(cacheDir('drip'), { recursive: true })
+    .map(String)
+    .filter((f) => /\.(tmp|part|download)/.test(f));
   expect(left).toEqual([]);
 }, 30_000);
 
@@ -72,7 +86,19 @@ it('--idle-timeout ends a download that sends its headers and then nothing', asy
     res.writeHead(200, { 'content-length': '9912422' });
     res.write('x');
   };
-  const r = await bnlab(['datasets', 'fetch', 'cifar10', '--base-url', baseUrl, '--cache-dir', cacheDir('stall'), '--retries', '1', '--idle-timeout', '0.5']);
+  const r = await bnlab([
+    'datasets',
+    'fetch',
+    'cifar10',
+    '--base-url',
+    baseUrl,
+    '--cache-dir',
+    cacheDir('stall'),
+    '--retries',
+    '1',
+    '--idle-timeout',
+    '0.5',
+  ]);
   expect(r.status).toBe(3);
   expect(r.stderr).toMatch(/500 ms|0\.5 s/);
   // Two attempts of 0.5 s and a 1 s backoff, not 60 s each.
@@ -85,14 +111,18 @@ it.each([
   ['--idle-timeout', '-1'],
   ['--retries', '1.5'],
   ['--retries', ''],
-])('rejects %s %j, naming the flag, before any download', async (flag, value) => {
-  let requests = 0;
-  behaviour = (res) => {
-    requests++;
-    res.end();
-  };
-  const r = await bnlab(['datasets', 'fetch', 'cifar10', '--base-url', baseUrl, '--cache-dir', cacheDir('bad'), flag, value]);
-  expect(r.status).toBe(2);
-  expect(r.stderr).toContain(flag);
-  expect(requests).toBe(0);
-}, 30_000);
+])(
+  'rejects %s %j, naming the flag, before any download',
+  async (flag, value) => {
+    let requests = 0;
+    behaviour = (res) => {
+      requests++;
+      res.end();
+    };
+    const r = await bnlab(['datasets', 'fetch', 'cifar10', '--base-url', baseUrl, '--cache-dir', cacheDir('bad'), flag, value]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(flag);
+    expect(requests).toBe(0);
+  },
+  30_000,
+);

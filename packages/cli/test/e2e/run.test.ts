@@ -34,12 +34,16 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   let out = '';
   let err = '';
   const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  const events = out.split('\n').filter((l) => l.startsWith('{"type"')).map((l) => JSON.parse(l) as RunEvent);
+  const events = out
+    .split('\n')
+    .filter((l) => l.startsWith('{"type"'))
+    .map((l) => JSON.parse(l) as RunEvent);
   return { code, out, err, events };
 }
 
 const trialFiles = (dir: string): string[] => readdirSync(join(dir, 'trials')).filter((f) => f.endsWith('.json'));
-const statusOf = (dir: string, f: string): string => (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status;
+const statusOf = (dir: string, f: string): string =>
+  (JSON.parse(readFileSync(join(dir, 'trials', f), 'utf8')) as { record: { status: string } }).record.status;
 
 describe('bnlab run', () => {
   const out = join(tmp, 'results-basic');
@@ -52,7 +56,8 @@ describe('bnlab run', () => {
     const files = trialFiles(out);
     expect(files).toHaveLength(4);
     for (const f of files) expect(statusOf(out, f)).toBe('completed');
-    for (const f of ['experiment.json', 'report.html', 'report.md', 'epochs.csv', 'batches.csv', 'records.json']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['experiment.json', 'report.html', 'report.md', 'epochs.csv', 'batches.csv', 'records.json'])
+      expect(existsSync(join(out, f))).toBe(true);
     const start = r.events.find((e) => e.type === 'experiment-start');
     expect(start).toMatchObject({ trials: 4, toRun: 4, skipped: 0 });
     const ends = r.events.filter((e) => e.type === 'trial-end');
@@ -99,7 +104,11 @@ describe('bnlab run', () => {
     // not exist at all is refused when the file loads).
     const empty = join(tmp, 'empty-folder');
     mkdirSync(empty);
-    const f = experiment('missing-data', { seeds: [1], grid: { 'dataset.dir': [empty, mnistDir] }, labels: { 'dataset.dir': ['missing', 'mnist'] } });
+    const f = experiment('missing-data', {
+      seeds: [1],
+      grid: { 'dataset.dir': [empty, mnistDir] },
+      labels: { 'dataset.dir': ['missing', 'mnist'] },
+    });
     const dir = join(tmp, 'results-missing');
     const r = await cli(['run', f, '--out', dir, '--json', '--backend', 'cpu']);
     const ends = r.events.filter((e) => e.type === 'trial-end') as Array<{ status: string; label: string; error?: string }>;
@@ -124,9 +133,13 @@ describe('bnlab run', () => {
     writeFileSync(f, JSON.stringify(doc));
     expect((await cli(['run', f, '--out', dir, '--quiet', '--backend', 'cpu'])).code).toBe(0);
     expect(trialFiles(dir)).toHaveLength(4);
-    const records = JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as { records: Array<{ config: { dataset: { trainLimit: number } } }> };
+    const records = JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as {
+      records: Array<{ config: { dataset: { trainLimit: number } } }>;
+    };
     expect(records.records.map((r) => r.config.dataset.trainLimit)).toEqual([128, 128]);
-    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(/2 trial files in trials\/ from an earlier version of this experiment are left out/);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toMatch(
+      /2 trial files in trials\/ from an earlier version of this experiment are left out/,
+    );
   });
 
   it('keeps a NaN loss (a run that blew up) through the trial file into the report', async () => {
@@ -177,9 +190,20 @@ describe('bad input', () => {
     const r = await cli(['run', f, '--out', join(tmp, 'large'), '--quiet']);
     expect(performance.now() - started).toBeLessThan(2000); // expanding 100,000 trials took about 6 s
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/expands to 100000 trials, more than the limit of 100; rerun with --yes/)]);
-    const shard = await cli(['run', experiment('sharded-big', { seeds: [1, 2, 3, 4, 5] }), '--shard', '2/3', '--max-trials', '2', '--quiet']);
+    const shard = await cli([
+      'run',
+      experiment('sharded-big', { seeds: [1, 2, 3, 4, 5] }),
+      '--shard',
+      '2/3',
+      '--max-trials',
+      '2',
+      '--quiet',
+    ]);
     expect(shard.err).toMatch(/expands to 3 trials, more than the limit of 2/);
-    const huge = experiment('huge', { seeds: range(100), grid: Object.fromEntries(['batchSize', 'epochs'].map((k) => [`training.${k}`, range(1000)])) });
+    const huge = experiment('huge', {
+      seeds: range(100),
+      grid: Object.fromEntries(['batchSize', 'epochs'].map((k) => [`training.${k}`, range(1000)])),
+    });
     const h = await cli(['run', huge, '--out', join(tmp, 'huge'), '--yes', '--quiet']);
     expect(h.code).toBe(2);
     expect(h.err).toMatch(/the grid and seeds make 100000000 trials \(1000 × 1000 × 100 seeds\), more than the 100000/);
@@ -208,17 +232,24 @@ describe('bad input', () => {
       return r.err;
     };
     const missing = join(tmp, 'no-such-folder');
-    expect(await refused('no-dir', { dataset: { name: 'mnist', dir: missing }, grid: {} })).toBe(`bnlab: ${join(tmp, 'no-dir.json')}: dataset.dir: no such folder: '${missing}'\n`);
+    expect(await refused('no-dir', { dataset: { name: 'mnist', dir: missing }, grid: {} })).toBe(
+      `bnlab: ${join(tmp, 'no-dir.json')}: dataset.dir: no such folder: '${missing}'\n`,
+    );
     expect(await refused('dir-in-grid', { grid: { 'dataset.dir': [tmp, 'nowhere/mnist'] } })).toContain(
       `dataset.dir (grid variant "dir=nowhere/mnist"): no such folder: 'nowhere/mnist' (${join(process.cwd(), 'nowhere/mnist')}: paths are relative to the working directory)`,
     );
-    expect(await refused('archive-is-folder', { dataset: { name: 'cifar10', imageArchive: tmp }, grid: {} })).toContain(`dataset.imageArchive: is a folder, not an archive: '${tmp}'`);
+    expect(await refused('archive-is-folder', { dataset: { name: 'cifar10', imageArchive: tmp }, grid: {} })).toContain(
+      `dataset.imageArchive: is a folder, not an archive: '${tmp}'`,
+    );
     expect(await refused('archive-on-mnist', { dataset: { name: 'mnist', imageArchive: 'cifar.tar.gz' } })).toContain(
       "dataset.imageArchive: is for cifar10 only, not 'mnist'; got 'cifar.tar.gz'",
     );
-    expect(await refused('folder-in-grid', { grid: { 'dataset.name': ['cifar10', 'fashion-mnist'] }, dataset: { name: 'mnist', imageFolder: tmp } })).toMatch(
-      /invalid experiment:\n {2}dataset\.imageFolder: is for cifar10 only, not 'mnist'/,
-    );
+    expect(
+      await refused('folder-in-grid', {
+        grid: { 'dataset.name': ['cifar10', 'fashion-mnist'] },
+        dataset: { name: 'mnist', imageFolder: tmp },
+      }),
+    ).toMatch(/invalid experiment:\n {2}dataset\.imageFolder: is for cifar10 only, not 'mnist'/);
     expect(await refused('no-train', { dataset: { name: 'mnist', trainLimit: 1, validationSplit: 0.5 }, grid: {} })).toContain(
       'dataset.validationSplit: 0.5 of 1 training example (dataset.trainLimit 1) leaves none to train on; use a larger trainLimit or a smaller validationSplit',
     );
@@ -236,9 +267,15 @@ describe('bad input', () => {
     expect([r.code, r.err]).toEqual([3, `bnlab: ${trialFile} is a folder, not a trial file; remove it to run the trial again\n`]);
     rmSync(join(out, 'trials'), { recursive: true });
     writeFileSync(join(out, 'trials'), '');
-    for (const args of [['run', f, '--out', out, '--quiet'], ['report', out]]) {
+    for (const args of [
+      ['run', f, '--out', out, '--quiet'],
+      ['report', out],
+    ]) {
       const again = await cli(args);
-      expect([again.code, again.err]).toEqual([3, expect.stringContaining(`bnlab: ${join(out, 'trials')} is a file, not the folder of trial files`)]);
+      expect([again.code, again.err]).toEqual([
+        3,
+        expect.stringContaining(`bnlab: ${join(out, 'trials')} is a file, not the folder of trial files`),
+      ]);
     }
   });
 
@@ -299,7 +336,24 @@ describe('shards and merge', () => {
 describe('other commands', () => {
   it('train: one quick run from flags, documented as an experiment file', async () => {
     const out = join(tmp, 'train');
-    const r = await cli(['train', '--dataset', 'mnist', '--model', 'mlp', '--norm', '{"type":"layer"}', '--train-limit', '256', '--test-limit', '100', '--out', out, '--quiet', '--backend', 'cpu']);
+    const r = await cli([
+      'train',
+      '--dataset',
+      'mnist',
+      '--model',
+      'mlp',
+      '--norm',
+      '{"type":"layer"}',
+      '--train-limit',
+      '256',
+      '--test-limit',
+      '100',
+      '--out',
+      out,
+      '--quiet',
+      '--backend',
+      'cpu',
+    ]);
     expect(r.err).toMatch(/1 completed/);
     expect(r.code).toBe(0);
     const written = JSON.parse(readFileSync(join(out, 'train-experiment.json'), 'utf8')) as { model: { norm: unknown } };
@@ -348,7 +402,9 @@ describe('feature maps', () => {
     const r = await cli(['run', f, '--out', out, '--quiet']); // wasm: the cpu backend's convolutions are very slow
     expect(r.code).toBe(0);
     for (const file of trialFiles(out)) {
-      const t = JSON.parse(readFileSync(join(out, 'trials', file), 'utf8')) as { featureMaps: Array<{ channels: number; height: number; width: number; data: number[] }> };
+      const t = JSON.parse(readFileSync(join(out, 'trials', file), 'utf8')) as {
+        featureMaps: Array<{ channels: number; height: number; width: number; data: number[] }>;
+      };
       const m = t.featureMaps[0] as { channels: number; height: number; width: number; data: number[] };
       expect(m.channels).toBe(32);
       expect(m.data).toHaveLength(m.height * m.width * m.channels);
@@ -383,9 +439,12 @@ describe('sweep charts', () => {
 });
 
 describe('batch-norm statistics at evaluation', () => {
-  it("precise by default: the headline uses recomputed statistics, moving and batch-statistics accuracies recorded beside it, a column and chart each", async () => {
+  it('precise by default: the headline uses recomputed statistics, moving and batch-statistics accuracies recorded beside it, a column and chart each', async () => {
     const out = join(tmp, 'results-precise');
-    const file = experiment('precise', { training: { epochs: 1, batchSize: 32, optimizer: { name: 'adam', learningRate: 0.01 } }, seeds: [1] });
+    const file = experiment('precise', {
+      training: { epochs: 1, batchSize: 32, optimizer: { name: 'adam', learningRate: 0.01 } },
+      seeds: [1],
+    });
     const r = await cli(['run', file, '--out', out, '--backend', 'cpu']);
     expect(r.code).toBe(0);
     const results = await new ResultsStore(out).all();
@@ -396,12 +455,15 @@ describe('batch-norm statistics at evaluation', () => {
     const none = results.find((x) => x.trial.variantLabel.includes('none'))!.record.epochs[0]!;
     // 192 training examples in batches of 32: the precise statistics use all 6 (fewer than the default 100).
     expect(bn.extra).toMatchObject({ 'bn/precise/batches': 6, 'bn/precise/examples': 192 });
-    for (const k of ['bn/moving/testAccuracy', 'bn/batchStatistics/testAccuracy', 'bn/gap/testAccuracy']) expect(typeof bn.extra![k]).toBe('number');
+    for (const k of ['bn/moving/testAccuracy', 'bn/batchStatistics/testAccuracy', 'bn/gap/testAccuracy'])
+      expect(typeof bn.extra![k]).toBe('number');
     // After one epoch at momentum 0.99 the moving averages are far from the population: the
     // moving-average accuracy is well below the precise one.
     expect(bn.testAccuracy! - (bn.extra!['bn/moving/testAccuracy'] as number)).toBeGreaterThan(0.03);
     expect(Object.keys(none.extra ?? {}).filter((k) => k.startsWith('bn/'))).toEqual([]);
-    expect(r.err).toMatch(/batch seed 1: test accuracy [\d.]+% \(precise BN statistics; moving averages [\d.]+%, batch statistics [\d.]+%\)/);
+    expect(r.err).toMatch(
+      /batch seed 1: test accuracy [\d.]+% \(precise BN statistics; moving averages [\d.]+%, batch statistics [\d.]+%\)/,
+    );
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('Final test accuracy (BN: precise statistics)');
     expect(md).toContain('BN: with moving averages');
@@ -411,14 +473,23 @@ describe('batch-norm statistics at evaluation', () => {
   it("'moving' keeps the trial ids of runs made before the option existed; a preciseBatches larger than the split is refused at load", async () => {
     const { expandTrials } = await import('../../src/experiment/trials.js');
     const { parseExperiment } = await import('../../src/experiment/load.js');
-    const base = { name: 'ids', dataset: { name: 'mnist', trainLimit: 256 }, model: { architecture: 'mlp', norm: { type: 'batch' } }, training: { epochs: 1, batchSize: 64 } };
+    const base = {
+      name: 'ids',
+      dataset: { name: 'mnist', trainLimit: 256 },
+      model: { architecture: 'mlp', norm: { type: 'batch' } },
+      training: { epochs: 1, batchSize: 64 },
+    };
     const ids = (extra: Record<string, unknown>) => expandTrials(parseExperiment({ ...base, ...extra })).map((t) => t.id);
-    expect(ids({ evaluation: { batchNormStatistics: 'moving' } })).toEqual(ids({ evaluation: { batchNormStatistics: 'moving', preciseBatches: 3 } }));
+    expect(ids({ evaluation: { batchNormStatistics: 'moving' } })).toEqual(
+      ids({ evaluation: { batchNormStatistics: 'moving', preciseBatches: 3 } }),
+    );
     expect(ids({ evaluation: { batchNormStatistics: 'moving' } })).not.toEqual(ids({}));
     const file = experiment('too-many', { evaluation: { preciseBatches: 50 } });
     const r = await cli(['run', file, '--out', join(tmp, 'too-many')]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('evaluation.preciseBatches (grid variant "norm=batch"): 50 batches of 64 is more than the training split holds (192 examples, 3 batches)');
+    expect(r.err).toContain(
+      'evaluation.preciseBatches (grid variant "norm=batch"): 50 batches of 64 is more than the training split holds (192 examples, 3 batches)',
+    );
     expect(existsSync(join(tmp, 'too-many'))).toBe(false);
   });
 });
@@ -432,9 +503,28 @@ describe('bnlab recompute-bn', () => {
     const { saveModel, loadModel } = await import('@bnlab/models/node');
     await initBackend({ backend: 'cpu' });
     const dir = join(tmp, 'model-bn');
-    const model = fromSpec({ architecture: 'mlp', inputShape: [28, 28, 1], numClasses: 10, norm: { type: 'batch' }, options: { hiddenUnits: [16], seed: 3 } });
+    const model = fromSpec({
+      architecture: 'mlp',
+      inputShape: [28, 28, 1],
+      numClasses: 10,
+      norm: { type: 'batch' },
+      options: { hiddenUnits: [16], seed: 3 },
+    });
     await saveModel(model, dir);
-    const r = await cli(['recompute-bn', dir, '--train-limit', '320', '--test-limit', '100', '--batches', '5', '--batch-size', '64', '--backend', 'cpu']);
+    const r = await cli([
+      'recompute-bn',
+      dir,
+      '--train-limit',
+      '320',
+      '--test-limit',
+      '100',
+      '--batches',
+      '5',
+      '--batch-size',
+      '64',
+      '--backend',
+      'cpu',
+    ]);
     expect([r.code, r.err]).toEqual([0, '']);
     expect(r.out).toMatch(/recomputed 1 batch-norm layer \(.+\) over 5 batches, 320 examples/);
     const after = await loadModel(dir);
@@ -444,7 +534,7 @@ describe('bnlab recompute-bn', () => {
     const xs = train.subset(Array.from({ length: 320 }, (_, i) => i)).toTensors().xs;
     const dense = model.layers.find((l) => l.getClassName() === 'Dense')!;
     const flat = model.layers.find((l) => l.getClassName() === 'Flatten');
-    type T = import("@tensorflow/tfjs-core").Tensor;
+    type T = import('@tensorflow/tfjs-core').Tensor;
     const h = tf.tidy(() => (dense.apply(flat ? (flat.apply(xs) as T) : xs) as T).arraySync() as number[][]);
     const mean = h[0]!.map((_, j) => h.reduce((s, row) => s + row[j]!, 0) / h.length);
     const variance = h[0]!.map((_, j) => h.reduce((s, row) => s + (row[j]! - mean[j]!) ** 2, 0) / h.length);

@@ -27,7 +27,8 @@ describe('augmentationProblem', () => {
     expect(augmentationProblem({ crop: { padding: 27 }, flip: true }, [28, 28, 1])).toBeUndefined();
     expect(augmentationProblem({ crop: { padding: 28 }, flip: false }, [28, 28, 1])).toEqual({
       where: 'training.augmentation.crop.padding',
-      message: "training.augmentation.crop.padding (28) must be smaller than the image's height (28) and width (28), so that every crop keeps part of the image",
+      message:
+        "training.augmentation.crop.padding (28) must be smaller than the image's height (28) and width (28), so that every crop keeps part of the image",
     });
   });
 });
@@ -36,7 +37,10 @@ describe('training.augmentation checked when the file loads', () => {
   it('refuses a padding as large as a built-in dataset’s images, naming the file, the variant and the field', () => {
     let error: unknown;
     try {
-      expandTrials(parseExperiment(experiment({ name: 'mnist' }, { crop: { padding: 4 } }, { 'training.augmentation.crop.padding': [4, 28] })), 'e.json');
+      expandTrials(
+        parseExperiment(experiment({ name: 'mnist' }, { crop: { padding: 4 } }, { 'training.augmentation.crop.padding': [4, 28] })),
+        'e.json',
+      );
     } catch (e) {
       error = e;
     }
@@ -47,7 +51,9 @@ describe('training.augmentation checked when the file loads', () => {
     );
     // CIFAR-10's images are 32×32; images read from a folder are checked when the trial loads them.
     expect(expandTrials(parseExperiment(experiment({ name: 'cifar10' }, { crop: { padding: 28 } })))).toHaveLength(1);
-    expect(expandTrials(parseExperiment(experiment({ name: 'cifar10', imageFolder: '/data/cifar' }, { crop: { padding: 40 } })))).toHaveLength(1);
+    expect(
+      expandTrials(parseExperiment(experiment({ name: 'cifar10', imageFolder: '/data/cifar' }, { crop: { padding: 40 } }))),
+    ).toHaveLength(1);
   });
 
   it('bnlab run: exit 2 naming the field, before a results folder is made', async () => {
@@ -62,7 +68,10 @@ describe('training.augmentation checked when the file loads', () => {
 
   it('bnlab run: trains with crops and flips on real MNIST digits', async () => {
     const file = join(tmp, 'augmented.json');
-    writeFileSync(file, JSON.stringify(experiment({ name: 'mnist', trainLimit: 128, testLimit: 64 }, { crop: { padding: 2 }, flip: true })));
+    writeFileSync(
+      file,
+      JSON.stringify(experiment({ name: 'mnist', trainLimit: 128, testLimit: 64 }, { crop: { padding: 2 }, flip: true })),
+    );
     let err = '';
     const code = await main(['run', file, '--out', join(tmp, 'augmented'), '--quiet'], { out: () => undefined, err: (s) => (err += s) });
     expect(code).toBe(0);

@@ -41,12 +41,18 @@ describe('training.augmentation', () => {
 
   it('refuses a bad padding, crop or flip, naming the field', () => {
     expect(messageOf(() => withAugmentation({ crop: { padding: -1 } }))).toMatch(/training\.augmentation\.crop\.padding: .*-1/);
-    expect(messageOf(() => withAugmentation({ crop: { padding: 1.5 } }))).toMatch(/training\.augmentation\.crop\.padding: must be an integer; got 1\.5/);
+    expect(messageOf(() => withAugmentation({ crop: { padding: 1.5 } }))).toMatch(
+      /training\.augmentation\.crop\.padding: must be an integer; got 1\.5/,
+    );
     expect(messageOf(() => withAugmentation({ crop: { pading: 4 } }))).toMatch(/training\.augmentation\.crop: unknown field "pading"/);
-    expect(messageOf(() => withAugmentation({ crop: true }))).toMatch(/training\.augmentation\.crop: must be false or an object such as \{ "padding": 4 \}; got true/);
+    expect(messageOf(() => withAugmentation({ crop: true }))).toMatch(
+      /training\.augmentation\.crop: must be false or an object such as \{ "padding": 4 \}; got true/,
+    );
     expect(messageOf(() => withAugmentation({ crop: 4 }))).toMatch(/training\.augmentation\.crop: must be false or .*; got 4/);
     expect(messageOf(() => withAugmentation({ flip: 'yes' }))).toMatch(/training\.augmentation\.flip: expected boolean, got 'yes'/);
-    expect(messageOf(() => withAugmentation({ rotate: 10 }))).toMatch(/training\.augmentation: unknown field "rotate" \(allowed: crop, flip\)/);
+    expect(messageOf(() => withAugmentation({ rotate: 10 }))).toMatch(
+      /training\.augmentation: unknown field "rotate" \(allowed: crop, flip\)/,
+    );
   });
 
   it('is in the JSON Schema, optional', () => {

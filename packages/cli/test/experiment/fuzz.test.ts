@@ -20,7 +20,16 @@ import { countTrials, expandTrials, TRIAL_CEILING } from '../../src/experiment/t
 import type { Trial } from '../../src/experiment/trials.js';
 import { main } from '../../src/program.js';
 import { corruptedBytes, FuzzOutcomes, fuzzParameters, fuzzTimeLimit, measured } from '../../../../test-support/fuzz.js';
-import { copy, define, jsonDepth, mutatedText, mutationArb, slots, textChangeArb, valueAt } from '../../../../test-support/json_mutations.js';
+import {
+  copy,
+  define,
+  jsonDepth,
+  mutatedText,
+  mutationArb,
+  slots,
+  textChangeArb,
+  valueAt,
+} from '../../../../test-support/json_mutations.js';
 import type { Json, Slot } from '../../../../test-support/json_mutations.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bnlab-fuzz-'));
@@ -86,13 +95,19 @@ const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 function location(keys: readonly string[]): RegExp {
   const names = [...FIELDS, ...keys.filter((k) => /^[A-Za-z_$][\w$]*$/.test(k))].map(escaped).join('|');
-  return new RegExp(`^(invalid experiment( \\(grid variant "[^\\n]*"\\))?:\\n  )?(((${names})\\b)|\\(top level\\)|\\[|not valid JSON|the grid and seeds)`);
+  return new RegExp(
+    `^(invalid experiment( \\(grid variant "[^\\n]*"\\))?:\\n  )?(((${names})\\b)|\\(top level\\)|\\[|not valid JSON|the grid and seeds)`,
+  );
 }
 
 /** The top-level keys of a file's JSON, if it is a JSON object (after a byte order mark). */
 function topLevelKeys(bytes: Uint8Array | string): string[] {
   try {
-    const json = JSON.parse(Buffer.from(bytes).toString('utf8').replace(/^\ufeff/, '')) as unknown;
+    const json = JSON.parse(
+      Buffer.from(bytes)
+        .toString('utf8')
+        .replace(/^\ufeff/, ''),
+    ) as unknown;
     return json !== null && typeof json === 'object' && !Array.isArray(json) ? Object.keys(json) : [];
   } catch {
     return [];
@@ -123,7 +138,10 @@ function sameJson(a: unknown, b: unknown): boolean {
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
-    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
   }
   return a === b;
 }
@@ -178,10 +196,34 @@ async function loadsOrRefuses(bytes: Uint8Array | string): Promise<{ outcome: 'o
 
 /** Keys a mutation may add or rename to: prototype names, paths, and a few others. */
 const KEYS = [
-  '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'length',
-  '', 'polluted', 'name', 'type', 'grid', 'seeds', 'labels', 'exclude', 'norm', 'options', 'trainLimit',
-  'model.norm', 'model.norm.__proto__', 'model.norm.__proto__.polluted', 'model.options.constructor.prototype.polluted',
-  'training.batchSize', 'dataset.validationSplit', 'model.placement.position', 'toString.polluted', 'dataset.toString',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+  'length',
+  '',
+  'polluted',
+  'name',
+  'type',
+  'grid',
+  'seeds',
+  'labels',
+  'exclude',
+  'norm',
+  'options',
+  'trainLimit',
+  'model.norm',
+  'model.norm.__proto__',
+  'model.norm.__proto__.polluted',
+  'model.options.constructor.prototype.polluted',
+  'training.batchSize',
+  'dataset.validationSplit',
+  'model.placement.position',
+  'toString.polluted',
+  'dataset.toString',
 ];
 
 /** Values that would pollute a prototype if a path or a copy assigned them naively. */
@@ -206,7 +248,11 @@ const experimentMutationArb = mutationArb({
   // lengths that alone pass the trial ceiling (50,000 seeds would make a valid experiment of
   // 100,000 trials, seconds to expand, that says nothing more).
   lengths: fc.oneof(fc.nat({ max: 40 }), fc.integer({ min: TRIAL_CEILING + 1, max: TRIAL_CEILING + 20_000 })),
-  depths: fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: MAX_NESTING - 6, max: MAX_NESTING + 2 }), fc.constantFrom(5000, 100_000)),
+  depths: fc.oneof(
+    fc.integer({ min: 1, max: 8 }),
+    fc.integer({ min: MAX_NESTING - 6, max: MAX_NESTING + 2 }),
+    fc.constantFrom(5000, 100_000),
+  ),
 });
 
 const exampleArb = fc.constantFrom(...EXAMPLES);
@@ -225,7 +271,10 @@ const GRID_FIELDS: Record<string, Json[]> = {
   'model.norm.type': ['none', 'batch', 'layer'],
   'training.batchSize': [1, 16, 32, 64],
   'training.epochs': [1, 2, 3],
-  'training.optimizer': [{ name: 'sgd', learningRate: 0.1 }, { name: 'adam', learningRate: 0.001 }],
+  'training.optimizer': [
+    { name: 'sgd', learningRate: 0.1 },
+    { name: 'adam', learningRate: 0.001 },
+  ],
   'training.optimizer.name': ['adam', 'sgd', 'rmsprop'],
   'training.optimizer.learningRate': [0.1, 0.01, 0.001],
   'training.shuffle': [true, false],
@@ -242,11 +291,37 @@ const GRID_FIELDS: Record<string, Json[]> = {
 
 /** Paths through prototype names, malformed paths, and paths that are no trial field. */
 const ODD_PATHS = [
-  '__proto__', '__proto__.polluted', 'constructor', 'constructor.prototype.polluted', 'prototype', 'model.__proto__.polluted',
-  'model.norm.__proto__', 'model.options.constructor.prototype.polluted', 'model.prototype', 'toString', 'hasOwnProperty',
-  'valueOf', 'dataset.toString', 'training.optimizer.hasOwnProperty', 'model.options.toString', 'model.norm.valueOf',
-  'toString.polluted', '', '.', 'model.', '.model', 'model..norm', 'polluted', 'seeds', 'grid', 'name', 'labels.x',
-  'model.architecture', 'model.norm.groups', 'training.optimizer.momentum', 'model.options.x',
+  '__proto__',
+  '__proto__.polluted',
+  'constructor',
+  'constructor.prototype.polluted',
+  'prototype',
+  'model.__proto__.polluted',
+  'model.norm.__proto__',
+  'model.options.constructor.prototype.polluted',
+  'model.prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'dataset.toString',
+  'training.optimizer.hasOwnProperty',
+  'model.options.toString',
+  'model.norm.valueOf',
+  'toString.polluted',
+  '',
+  '.',
+  'model.',
+  '.model',
+  'model..norm',
+  'polluted',
+  'seeds',
+  'grid',
+  'name',
+  'labels.x',
+  'model.architecture',
+  'model.norm.groups',
+  'training.optimizer.momentum',
+  'model.options.x',
 ];
 
 /** A grid path and its values: a field with values it takes (some repeated), or any path with any values. */
@@ -254,7 +329,10 @@ const gridEntryArb: fc.Arbitrary<[string, Json[]]> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(...Object.entries(GRID_FIELDS)).chain(([path, values]) =>
-      fc.tuple(fc.constant(path), fc.subarray(values, { minLength: 1 }).chain((vs) => fc.constantFrom<Json[]>(vs, vs, vs, vs, vs, [...vs, vs[0] as Json]))),
+      fc.tuple(
+        fc.constant(path),
+        fc.subarray(values, { minLength: 1 }).chain((vs) => fc.constantFrom<Json[]>(vs, vs, vs, vs, vs, [...vs, vs[0] as Json])),
+      ),
     ),
   },
   {
@@ -272,10 +350,18 @@ const gridExperimentArb = fc
     base: fc.oneof({ weight: 3, arbitrary: fc.constant(SMALL) }, { weight: 1, arbitrary: exampleArb.map((e) => e.json) }),
     grid: fc.array(gridEntryArb, { maxLength: 4 }),
     // A path of the grid (by index) or any key; as many labels as its values, or a random number.
-    labels: fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constant(null), keyArb), fc.option(fc.nat({ max: 5 }), { nil: undefined })), { maxLength: 2 }),
+    labels: fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constant(null), keyArb), fc.option(fc.nat({ max: 5 }), { nil: undefined })), {
+      maxLength: 2,
+    }),
     exclude: fc.oneof(
       fc.constant<[number, number, string | null][][]>([]),
-      fc.array(fc.array(fc.tuple(fc.nat(), fc.nat(), fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: keyArb })), { minLength: 1, maxLength: 2 }), { maxLength: 2 }),
+      fc.array(
+        fc.array(fc.tuple(fc.nat(), fc.nat(), fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: keyArb })), {
+          minLength: 1,
+          maxLength: 2,
+        }),
+        { maxLength: 2 },
+      ),
     ),
     // Mostly valid seeds (distinct naturals); now and then repeated, negative, fractional, too large or none.
     seeds: fc.oneof(
@@ -298,7 +384,11 @@ const gridExperimentArb = fc
       const l: { [key: string]: Json } = {};
       for (const [i, other, n] of labels) {
         const p = pathAt(i, other);
-        define(l, p, Array.from({ length: n ?? valuesAt(p).length }, (_, k) => `label${k}`));
+        define(
+          l,
+          p,
+          Array.from({ length: n ?? valuesAt(p).length }, (_, k) => `label${k}`),
+        );
       }
       define(json, 'labels', l);
     }
@@ -352,7 +442,11 @@ const largeGridArb = fc
     const grid: { [key: string]: Json } = {};
     for (const [k, n] of paths) {
       const [path, value] = NUMERIC_PATHS[k] as [string, (i: number) => number];
-      define(grid, path, Array.from({ length: n }, (_, i) => value(i)));
+      define(
+        grid,
+        path,
+        Array.from({ length: n }, (_, i) => value(i)),
+      );
     }
     const bound = Object.values(grid).reduce<number>((p, v) => p * (v as Json[]).length, seeds);
     return { text: JSON.stringify({ ...(SMALL as object), seeds: Array.from({ length: seeds }, (_, i) => i), grid }), bound };
@@ -364,80 +458,110 @@ const largeGridArb = fc
 describe('the experiment loader under random, corrupted and mutated files', () => {
   const valid = new Uint8Array(Buffer.from(EXAMPLES.find((e) => e.name === 'quick.json')?.text ?? ''));
 
-  it('any bytes, truncated or changed example files, with or without a byte order mark', async () => {
-    const bom = (b: Uint8Array) => new Uint8Array([0xef, 0xbb, 0xbf, ...b]);
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(corruptedBytes(valid), corruptedBytes(valid).map(bom), fc.uint8Array({ maxLength: 64 }).map(bom)), async (bytes) => {
-        await loadsOrRefuses(bytes);
-      }),
-      fuzzParameters(200, [[valid], [bom(valid)]]),
-    );
-  }, fuzzTimeLimit(30000));
+  it(
+    'any bytes, truncated or changed example files, with or without a byte order mark',
+    async () => {
+      const bom = (b: Uint8Array) => new Uint8Array([0xef, 0xbb, 0xbf, ...b]);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(corruptedBytes(valid), corruptedBytes(valid).map(bom), fc.uint8Array({ maxLength: 64 }).map(bom)),
+          async (bytes) => {
+            await loadsOrRefuses(bytes);
+          },
+        ),
+        fuzzParameters(200, [[valid], [bom(valid)]]),
+      );
+    },
+    fuzzTimeLimit(30000),
+  );
 
-  it('any JSON value, and objects of the experiment fields holding any JSON value', async () => {
-    const fieldsArb = fc.record(Object.fromEntries(FIELDS.map((f) => [f, fc.jsonValue({ maxDepth: 3 })])), { requiredKeys: [] });
-    const oneFieldArb = fc.tuple(exampleArb, fc.constantFrom(...FIELDS), fc.jsonValue({ maxDepth: 4 })).map(([e, f, v]) => {
-      const json = copy(e.json) as { [key: string]: Json };
-      define(json, f, v as Json);
-      return json;
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 5 }), fieldsArb, oneFieldArb), async (value) => {
-        await loadsOrRefuses(JSON.stringify(value) ?? 'null');
-      }),
-      fuzzParameters(150, [[SMALL]]),
-    );
-  }, fuzzTimeLimit(30000));
+  it(
+    'any JSON value, and objects of the experiment fields holding any JSON value',
+    async () => {
+      const fieldsArb = fc.record(Object.fromEntries(FIELDS.map((f) => [f, fc.jsonValue({ maxDepth: 3 })])), { requiredKeys: [] });
+      const oneFieldArb = fc.tuple(exampleArb, fc.constantFrom(...FIELDS), fc.jsonValue({ maxDepth: 4 })).map(([e, f, v]) => {
+        const json = copy(e.json) as { [key: string]: Json };
+        define(json, f, v as Json);
+        return json;
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 5 }), fieldsArb, oneFieldArb), async (value) => {
+          await loadsOrRefuses(JSON.stringify(value) ?? 'null');
+        }),
+        fuzzParameters(150, [[SMALL]]),
+      );
+    },
+    fuzzTimeLimit(30000),
+  );
 
-  it('example files with fields deleted, replaced, retyped, renamed, repeated, grown or deeply nested', async () => {
-    await fc.assert(
-      fc.asyncProperty(mutatedExampleArb, async (text) => {
-        await loadsOrRefuses(text);
-      }),
-      fuzzParameters(150, EXAMPLES.map((e) => [e.text])),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'example files with fields deleted, replaced, retyped, renamed, repeated, grown or deeply nested',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(mutatedExampleArb, async (text) => {
+          await loadsOrRefuses(text);
+        }),
+        fuzzParameters(
+          150,
+          EXAMPLES.map((e) => [e.text]),
+        ),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 
-  it('grids of any paths (__proto__, constructor, toString, malformed) and values, with labels, exclusions and seeds', async () => {
-    await fc.assert(
-      fc.asyncProperty(gridExperimentArb, async (text) => {
-        await loadsOrRefuses(text);
-      }),
-      fuzzParameters(150, [[JSON.stringify({ ...(SMALL as object), grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }] } })]]),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'grids of any paths (__proto__, constructor, toString, malformed) and values, with labels, exclusions and seeds',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(gridExperimentArb, async (text) => {
+          await loadsOrRefuses(text);
+        }),
+        fuzzParameters(150, [[JSON.stringify({ ...(SMALL as object), grid: { 'model.norm': [{ type: 'none' }, { type: 'batch' }] } })]]),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 
-  it('huge grids are refused before they are expanded; the others expand to the counted trials', async () => {
-    await fc.assert(
-      fc.asyncProperty(largeGridArb, async ({ text, bound }) => {
-        const { outcome } = await loadsOrRefuses(text);
-        if (bound > TRIAL_CEILING) expect(outcome).toBe('error');
-      }),
-      fuzzParameters(25, [[{ text: JSON.stringify({ ...(SMALL as object), grid: { 'training.epochs': [1, 2] } }), bound: 2 }]]),
-    );
-  }, fuzzTimeLimit(60000));
+  it(
+    'huge grids are refused before they are expanded; the others expand to the counted trials',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(largeGridArb, async ({ text, bound }) => {
+          const { outcome } = await loadsOrRefuses(text);
+          if (bound > TRIAL_CEILING) expect(outcome).toBe('error');
+        }),
+        fuzzParameters(25, [[{ text: JSON.stringify({ ...(SMALL as object), grid: { 'training.epochs': [1, 2] } }), bound: 2 }]]),
+      );
+    },
+    fuzzTimeLimit(60000),
+  );
 
-  it('nesting past the limit, anywhere in an example, is refused naming the place; up to it is not', async () => {
-    const nestedArb = fc.record({
-      example: exampleArb,
-      pick: fc.nat(),
-      depth: fc.oneof(fc.integer({ min: 0, max: MAX_NESTING + 4 }), fc.constantFrom(1000, 100_000)),
-      object: fc.boolean(),
-    });
-    await fc.assert(
-      fc.asyncProperty(nestedArb, async ({ example, pick, depth, object }) => {
-        const all = slots({ value: copy(example.json) });
-        const s = all[pick % all.length] as Slot;
-        // The slot's parent is at level s.depth (the top-level object is level 1), the wrappers
-        // below it, then the levels of the value itself.
-        const levels = s.depth + depth + jsonDepth(valueAt(s));
-        const { error } = await loadsOrRefuses(mutatedText(example.json, [{ kind: 'nest', at: pick, depth, object }]));
-        if (levels > MAX_NESTING) expect(error?.message).toMatch(new RegExp(`: values nest more than ${MAX_NESTING} levels deep here`));
-        else expect(error?.message ?? '').not.toMatch(/values nest more than/);
-      }),
-      fuzzParameters(60, [[{ example: EXAMPLES[0] as (typeof EXAMPLES)[number], pick: 1, depth: 0, object: false }]]),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'nesting past the limit, anywhere in an example, is refused naming the place; up to it is not',
+    async () => {
+      const nestedArb = fc.record({
+        example: exampleArb,
+        pick: fc.nat(),
+        depth: fc.oneof(fc.integer({ min: 0, max: MAX_NESTING + 4 }), fc.constantFrom(1000, 100_000)),
+        object: fc.boolean(),
+      });
+      await fc.assert(
+        fc.asyncProperty(nestedArb, async ({ example, pick, depth, object }) => {
+          const all = slots({ value: copy(example.json) });
+          const s = all[pick % all.length] as Slot;
+          // The slot's parent is at level s.depth (the top-level object is level 1), the wrappers
+          // below it, then the levels of the value itself.
+          const levels = s.depth + depth + jsonDepth(valueAt(s));
+          const { error } = await loadsOrRefuses(mutatedText(example.json, [{ kind: 'nest', at: pick, depth, object }]));
+          if (levels > MAX_NESTING) expect(error?.message).toMatch(new RegExp(`: values nest more than ${MAX_NESTING} levels deep here`));
+          else expect(error?.message ?? '').not.toMatch(/values nest more than/);
+        }),
+        fuzzParameters(60, [[{ example: EXAMPLES[0] as (typeof EXAMPLES)[number], pick: 1, depth: 0, object: false }]]),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 });
 
 describe('`bnlab run` on mutated files', () => {
@@ -446,23 +570,30 @@ describe('`bnlab run` on mutated files', () => {
   const blocker = join(tmp, 'blocker');
   writeFileSync(blocker, '');
 
-  it('exits 2 naming the file and the field, or (for a file that loads) 4 at the results folder; never an internal error', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(mutatedExampleArb, gridExperimentArb), async (text) => {
-        writeFileSync(FILE, text);
-        let err = '';
-        const code = await main(['run', FILE, '--yes', '--out', join(blocker, 'out'), '--backend', 'cpu', '--quiet'], { out: () => undefined, err: (s) => (err += s) });
-        expectPrototypesUntouched();
-        expect([2, 4]).toContain(code);
-        outcomes[code === 2 ? 'error' : 'ok']++;
-        if (code === 2) {
-          expect(err.slice(0, FILE.length + 9)).toBe(`bnlab: ${FILE}: `);
-          expect(err.slice(FILE.length + 9)).toMatch(location(topLevelKeys(text)));
-        } else {
-          expect(err).toMatch(/^bnlab: cannot write the results folder /);
-        }
-      }),
-      fuzzParameters(60, [[EXAMPLES[0]?.text as string]]),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'exits 2 naming the file and the field, or (for a file that loads) 4 at the results folder; never an internal error',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(mutatedExampleArb, gridExperimentArb), async (text) => {
+          writeFileSync(FILE, text);
+          let err = '';
+          const code = await main(['run', FILE, '--yes', '--out', join(blocker, 'out'), '--backend', 'cpu', '--quiet'], {
+            out: () => undefined,
+            err: (s) => (err += s),
+          });
+          expectPrototypesUntouched();
+          expect([2, 4]).toContain(code);
+          outcomes[code === 2 ? 'error' : 'ok']++;
+          if (code === 2) {
+            expect(err.slice(0, FILE.length + 9)).toBe(`bnlab: ${FILE}: `);
+            expect(err.slice(FILE.length + 9)).toMatch(location(topLevelKeys(text)));
+          } else {
+            expect(err).toMatch(/^bnlab: cannot write the results folder /);
+          }
+        }),
+        fuzzParameters(60, [[EXAMPLES[0]?.text as string]]),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 });

@@ -34,11 +34,16 @@ async function errorOf(fn: () => unknown): Promise<Error> {
 describe('nesting', () => {
   it('20,000 levels deep is refused, naming the file and the path where it got too deep (not a stack overflow)', async () => {
     const file = join(tmp, 'deep.json');
-    writeFileSync(file, JSON.stringify({ ...base, grid: { 'model.options.x': ['__deep__'] } }).replace('"__deep__"', '['.repeat(20000) + ']'.repeat(20000)));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...base, grid: { 'model.options.x': ['__deep__'] } }).replace('"__deep__"', '['.repeat(20000) + ']'.repeat(20000)),
+    );
     const err = await errorOf(() => loadExperiment(file));
     expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
     // the top-level object, grid, the value list, then arrays: the 65th level is the 62nd array
-    expect(err.message).toBe(`${file}: grid["model.options.x"]${'[0]'.repeat(MAX_NESTING - 2)}: values nest more than 64 levels deep here; an experiment file needs only a few levels`);
+    expect(err.message).toBe(
+      `${file}: grid["model.options.x"]${'[0]'.repeat(MAX_NESTING - 2)}: values nest more than 64 levels deep here; an experiment file needs only a few levels`,
+    );
   });
 
   it('in objects too, and as deep as JSON.parse goes', async () => {
@@ -56,16 +61,36 @@ describe('nesting', () => {
 });
 
 describe('reserved keys', () => {
-  const polluted = (): boolean => Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted') || ({} as Record<string, unknown>)['polluted'] !== undefined;
+  const polluted = (): boolean => Object.hasOwn(Object.prototype, 'polluted') || ({} as Record<string, unknown>)['polluted'] !== undefined;
 
   it.each([
-    ['a grid path through __proto__', { grid: { 'model.norm.__proto__.polluted': [1] } }, 'grid: "model.norm.__proto__.polluted": "__proto__" cannot be part of a path'],
-    ['a grid path through constructor', { grid: { 'model.options.constructor.prototype.polluted': [1] } }, 'grid: "model.options.constructor.prototype.polluted": "constructor" cannot be part of a path'],
+    [
+      'a grid path through __proto__',
+      { grid: { 'model.norm.__proto__.polluted': [1] } },
+      'grid: "model.norm.__proto__.polluted": "__proto__" cannot be part of a path',
+    ],
+    [
+      'a grid path through constructor',
+      { grid: { 'model.options.constructor.prototype.polluted': [1] } },
+      'grid: "model.options.constructor.prototype.polluted": "constructor" cannot be part of a path',
+    ],
     ['a grid path that is __proto__', { grid: JSON.parse('{"__proto__": [1]}') as unknown }, 'grid: the key "__proto__" is not allowed'],
-    ['an exclude entry', { grid: { 'model.norm': [{}] }, exclude: [{ 'model.prototype': 1 }] }, 'exclude[0]: "model.prototype": "prototype" cannot be part of a path'],
+    [
+      'an exclude entry',
+      { grid: { 'model.norm': [{}] }, exclude: [{ 'model.prototype': 1 }] },
+      'exclude[0]: "model.prototype": "prototype" cannot be part of a path',
+    ],
     ['a labels key', { labels: { 'x.__proto__': ['a'] } }, 'labels: "x.__proto__": "__proto__" cannot be part of a path'],
-    ['a key of a free-form record', { model: { architecture: 'mlp', options: JSON.parse('{"__proto__": {"polluted": 1}}') as unknown } }, 'model.options: the key "__proto__" is not allowed'],
-    ['a key inside a grid value', { grid: { 'model.norm': [{ type: 'batch', constructor: 1 }] } }, 'grid["model.norm"][0]: the key "constructor" is not allowed'],
+    [
+      'a key of a free-form record',
+      { model: { architecture: 'mlp', options: JSON.parse('{"__proto__": {"polluted": 1}}') as unknown } },
+      'model.options: the key "__proto__" is not allowed',
+    ],
+    [
+      'a key inside a grid value',
+      { grid: { 'model.norm': [{ type: 'batch', constructor: 1 }] } },
+      'grid["model.norm"][0]: the key "constructor" is not allowed',
+    ],
   ])('%s is refused when the file loads, and Object.prototype is untouched', async (_, extra, message) => {
     const file = join(tmp, 'proto.json');
     writeFileSync(file, JSON.stringify({ ...base, ...(extra as object) }));

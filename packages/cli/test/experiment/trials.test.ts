@@ -29,7 +29,13 @@ describe('experiment files', () => {
     expect(e.seeds).toEqual([0]);
     expect(e.grid).toEqual({});
     expect(e.dataset.scaling).toBe('unit');
-    expect(e.record).toEqual({ batches: true, gradientNorms: false, activationStats: false, trainingModeAccuracy: true, featureMaps: false });
+    expect(e.record).toEqual({
+      batches: true,
+      gradientNorms: false,
+      activationStats: false,
+      trainingModeAccuracy: true,
+      featureMaps: false,
+    });
     expect(e.model.norm).toEqual({ type: 'none' });
   });
 
@@ -58,17 +64,22 @@ describe('experiment files', () => {
   it('rejects a grid path through __proto__ even in an experiment made in code, leaving Object.prototype alone', () => {
     const e = parseExperiment(base);
     e.grid = { 'model.norm.__proto__.polluted': [1] };
-    expect(() => expandTrials(e, 'exp.json')).toThrow('exp.json: grid: "model.norm.__proto__.polluted": "__proto__" cannot be part of a path (a name JavaScript objects reserve for their prototype)');
+    expect(() => expandTrials(e, 'exp.json')).toThrow(
+      'exp.json: grid: "model.norm.__proto__.polluted": "__proto__" cannot be part of a path (a name JavaScript objects reserve for their prototype)',
+    );
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
   it('rejects a validation split that leaves a side empty, when the file tells the size', () => {
-    const split = (dataset: Record<string, unknown>, grid: Record<string, unknown[]> = {}) => errorOf(() => expandTrials(parseExperiment({ ...base, dataset, grid }), 'e.json')).message;
+    const split = (dataset: Record<string, unknown>, grid: Record<string, unknown[]> = {}) =>
+      errorOf(() => expandTrials(parseExperiment({ ...base, dataset, grid }), 'e.json')).message;
     expect(split({ name: 'mnist', trainLimit: 3, validationSplit: 0.9 }, { 'dataset.validationSplit': [0.1, 0.9] })).toBe(
       'e.json: dataset.validationSplit (grid variant "validationSplit=0.9"): 0.9 of 3 training examples (dataset.trainLimit 3) leaves none to train on; use a larger trainLimit or a smaller validationSplit',
     );
     // a folder may hold fewer than trainLimit: at most 1 example, none to train on whatever it holds
-    expect(split({ name: 'mnist', dir: '/data', trainLimit: 1, validationSplit: 0.5 })).toMatch(/0\.5 of at most 1 training example \(dataset\.trainLimit 1\) leaves none to train on/);
+    expect(split({ name: 'mnist', dir: '/data', trainLimit: 1, validationSplit: 0.5 })).toMatch(
+      /0\.5 of at most 1 training example \(dataset\.trainLimit 1\) leaves none to train on/,
+    );
     expect(split({ name: 'mnist', trainLimit: 10, validationSplit: 1e-17 })).toBe(
       'e.json: dataset.validationSplit: 1e-17 of 10 training examples (dataset.trainLimit 10) holds out none for validation; use a larger validationSplit, or 0 for no validation',
     );
@@ -77,8 +88,12 @@ describe('experiment files', () => {
 
   it('rejects imageArchive and imageFolder on a dataset other than cifar10, and two sources at once', () => {
     const err = (dataset: Record<string, unknown>) => errorOf(() => parseExperiment({ ...base, dataset })).message;
-    expect(err({ name: 'fashion-mnist', imageFolder: 'imgs' })).toMatch(/dataset\.imageFolder: is for cifar10 only, not 'fashion-mnist'; got 'imgs'/);
-    expect(err({ name: 'cifar10', dir: 'bin', imageArchive: 'a.tar.gz' })).toMatch(/dataset\.imageArchive: give one of dir, imageArchive and imageFolder; got dir 'bin' and imageArchive 'a\.tar\.gz'/);
+    expect(err({ name: 'fashion-mnist', imageFolder: 'imgs' })).toMatch(
+      /dataset\.imageFolder: is for cifar10 only, not 'fashion-mnist'; got 'imgs'/,
+    );
+    expect(err({ name: 'cifar10', dir: 'bin', imageArchive: 'a.tar.gz' })).toMatch(
+      /dataset\.imageArchive: give one of dir, imageArchive and imageFolder; got dir 'bin' and imageArchive 'a\.tar\.gz'/,
+    );
   });
 
   it('rejects an empty grid (zero trials)', () => {
@@ -112,15 +127,28 @@ describe('experiment files', () => {
     expect(errorOf(() => expandTrials(parseExperiment({ ...base, grid: { 'training.batchSize': [8, 16, 8] } }))).message).toMatch(
       /grid\."training\.batchSize": the value 8 is listed twice/,
     );
-    const norms = { 'model.norm': [{ type: 'batch', momentum: 0.9 }, { momentum: 0.9, type: 'batch' }] };
+    const norms = {
+      'model.norm': [
+        { type: 'batch', momentum: 0.9 },
+        { momentum: 0.9, type: 'batch' },
+      ],
+    };
     expect(errorOf(() => expandTrials(parseExperiment({ ...base, grid: norms }))).message).toMatch(/is listed twice/);
     const labelled = { ...base, grid: { 'training.batchSize': [8, 16] }, labels: { 'training.batchSize': ['small', 'small'] } };
-    expect(errorOf(() => expandTrials(parseExperiment(labelled))).message).toMatch(/labels\.training\.batchSize: "small" names two grid values/);
+    expect(errorOf(() => expandTrials(parseExperiment(labelled))).message).toMatch(
+      /labels\.training\.batchSize: "small" names two grid values/,
+    );
   });
 
   it('validates the model of each variant before any trial runs (a group norm that does not fit a block)', () => {
     const err = errorOf(() =>
-      expandTrials(parseExperiment({ ...base, model: { architecture: 'mlp', options: { hiddenUnits: [100] } }, grid: { 'model.norm': [{ type: 'none' }, { type: 'group' }] } })),
+      expandTrials(
+        parseExperiment({
+          ...base,
+          model: { architecture: 'mlp', options: { hiddenUnits: [100] } },
+          grid: { 'model.norm': [{ type: 'none' }, { type: 'group' }] },
+        }),
+      ),
     );
     expect(isBnlabError(err, 'INVALID_CONFIG')).toBe(true);
     expect(err.message).toMatch(/model \(grid variant "norm=group"\)/);
@@ -168,10 +196,12 @@ describe('expandTrials', () => {
     ['hasOwnProperty', ['a']],
   ])('refuses labels for "%s", which is no grid path but a name every object inherits (found by fuzzing)', (path, labels) => {
     // Looked up on the grid object, these found Object.prototype's functions, whose lengths (0 and 1) matched the labels.
-    expect(() => expandTrials(parseExperiment({ ...base, labels: { [path]: labels } }), 'exp.json')).toThrow(`exp.json: labels: "${path}" is not a grid path`);
+    expect(() => expandTrials(parseExperiment({ ...base, labels: { [path]: labels } }), 'exp.json')).toThrow(
+      `exp.json: labels: "${path}" is not a grid path`,
+    );
   });
 
-  it('gives distinct ids to variants that differ only in a non-batch-norm model\'s evaluation, when their labels agree in the 80 characters an id keeps (found by fuzzing)', () => {
+  it("gives distinct ids to variants that differ only in a non-batch-norm model's evaluation, when their labels agree in the 80 characters an id keeps (found by fuzzing)", () => {
     const grid = {
       'training.optimizer': [{ name: 'adam', learningRate: 0.001 }],
       'model.norm': [{ type: 'none' }, { type: 'group', groups: 2 }],
@@ -180,7 +210,9 @@ describe('expandTrials', () => {
     };
     const trials = expandTrials(parseExperiment({ ...base, grid }));
     // 83 characters as an id, which keeps the first 80: without "=1" or "=2"
-    expect(trials.map((t) => t.variantLabel)).toContain('optimizer=adam(learningRate:0.001) norm=group(groups:2) shuffle=true preciseBatches=1');
+    expect(trials.map((t) => t.variantLabel)).toContain(
+      'optimizer=adam(learningRate:0.001) norm=group(groups:2) shuffle=true preciseBatches=1',
+    );
     expect(new Set(trials.map((t) => t.id)).size).toBe(trials.length);
     // The first of two such trials keeps the id it always had.
     const one = expandTrials(parseExperiment({ ...base, grid: { ...grid, 'evaluation.preciseBatches': [1] } }));
@@ -189,7 +221,15 @@ describe('expandTrials', () => {
 
   it('evaluation.preciseAugmentation is part of a trial id only when training is augmented (ids of earlier runs hold)', () => {
     const ids = (training: Record<string, unknown>, evaluation: Record<string, unknown>) =>
-      expandTrials(parseExperiment({ ...base, training: { ...base.training, ...training }, evaluation, grid: {}, model: { ...base.model, norm: { type: 'batch' } } })).map((t) => t.id);
+      expandTrials(
+        parseExperiment({
+          ...base,
+          training: { ...base.training, ...training },
+          evaluation,
+          grid: {},
+          model: { ...base.model, norm: { type: 'batch' } },
+        }),
+      ).map((t) => t.id);
     expect(ids({}, { preciseAugmentation: 'none' })).toEqual(ids({}, {}));
     const augmented = { augmentation: { flip: true } };
     expect(ids(augmented, { preciseAugmentation: 'none' })).not.toEqual(ids(augmented, {}));
@@ -253,7 +293,11 @@ describe('sharding', () => {
 
   it('splits the trials into disjoint shards covering them all', () => {
     const shards = [0, 1, 2].map((i) => selectShard(trials, { index: i, count: 3 }).map((t) => t.index));
-    expect(shards).toEqual([[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]);
+    expect(shards).toEqual([
+      [0, 3, 6, 9],
+      [1, 4, 7],
+      [2, 5, 8],
+    ]);
   });
 
   it('parses i/n and rejects the rest', () => {
@@ -272,10 +316,20 @@ it('exports a JSON Schema editors can use', () => {
 });
 
 describe('exclude', () => {
-  const grid = { 'model.norm': [{ type: 'none' }, { type: 'batch' }], 'model.placement.position': ['before-activation', 'after-activation'] };
+  const grid = {
+    'model.norm': [{ type: 'none' }, { type: 'batch' }],
+    'model.placement.position': ['before-activation', 'after-activation'],
+  };
 
   it('leaves out the combinations that match an entry', () => {
-    const trials = expandTrials(parseExperiment({ ...base, seeds: [1], grid, exclude: [{ 'model.norm': { type: 'none' }, 'model.placement.position': 'after-activation' }] }));
+    const trials = expandTrials(
+      parseExperiment({
+        ...base,
+        seeds: [1],
+        grid,
+        exclude: [{ 'model.norm': { type: 'none' }, 'model.placement.position': 'after-activation' }],
+      }),
+    );
     expect(trials.map((t) => t.variantLabel)).toEqual([
       'norm=none position=before-activation',
       'norm=batch position=before-activation',
@@ -287,7 +341,9 @@ describe('exclude', () => {
     expect(() => expandTrials(parseExperiment({ ...base, grid, exclude: [{ 'training.epochs': 3 }] }), 'e.json')).toThrow(
       'e.json: exclude[0]: "training.epochs" is not a grid path (grid paths: model.norm, model.placement.position)',
     );
-    expect(() => expandTrials(parseExperiment({ ...base, grid: { 'model.norm': [{ type: 'none' }] }, exclude: [{ 'model.norm': { type: 'none' } }] }))).toThrow(/leaves no grid combination/);
+    expect(() =>
+      expandTrials(parseExperiment({ ...base, grid: { 'model.norm': [{ type: 'none' }] }, exclude: [{ 'model.norm': { type: 'none' } }] })),
+    ).toThrow(/leaves no grid combination/);
   });
 });
 

@@ -60,12 +60,22 @@ describe('a results folder in the wrong shape is one error naming the path (exit
     const dir = join(tmp, 'experiment-is-folder');
     mkdirSync(join(dir, 'experiment.json'), { recursive: true });
     const err = await errorOf(() => new ResultsStore(dir).experiment());
-    expect([isBnlabError(err, 'DATA_FORMAT'), err.message]).toEqual([true, `${join(dir, 'experiment.json')} is a folder, not the experiment file; remove it`]);
+    expect([isBnlabError(err, 'DATA_FORMAT'), err.message]).toEqual([
+      true,
+      `${join(dir, 'experiment.json')} is a folder, not the experiment file; remove it`,
+    ]);
     const file = join(tmp, 'a-file');
     writeFileSync(file, 'x');
-    for (const call of [() => new ResultsStore(file).experiment(), () => new ResultsStore(file).all(), () => new ResultsStore(file).read(id)]) {
+    for (const call of [
+      () => new ResultsStore(file).experiment(),
+      () => new ResultsStore(file).all(),
+      () => new ResultsStore(file).read(id),
+    ]) {
       const e = await errorOf(call);
-      expect([isBnlabError(e, 'DATA_FORMAT'), e.message]).toEqual([true, `${file} is not a bnlab results folder (it, or a folder it is in, is a file)`]);
+      expect([isBnlabError(e, 'DATA_FORMAT'), e.message]).toEqual([
+        true,
+        `${file} is not a bnlab results folder (it, or a folder it is in, is a file)`,
+      ]);
     }
   });
 });

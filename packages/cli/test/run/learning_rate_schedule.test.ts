@@ -18,7 +18,10 @@ const RELATIVE_TOLERANCE = 1e-12;
 function rates(training: Record<string, unknown>, batchesPerEpoch: number): { steps: number; at: (step: number) => number } {
   const parsed = trainingSchema.parse({ batchSize: 32, ...training });
   const run = runLength(parsed, batchesPerEpoch);
-  const at = learningRateSchedule({ learningRate: parsed.optimizer.learningRate, decay: parsed.optimizer.decay, schedule: parsed.schedule }, run);
+  const at = learningRateSchedule(
+    { learningRate: parsed.optimizer.learningRate, decay: parsed.optimizer.decay, schedule: parsed.schedule },
+    run,
+  );
   return { steps: run.steps, at };
 }
 
@@ -41,15 +44,21 @@ describe('learning-rate schedules against PyTorch', () => {
 
 describe('learning-rate schedules at chosen steps, by hand', () => {
   it('cosine: the maximum at the start, (max + min) / 2 half-way, close to min at the end', () => {
-    const { at } = rates({ epochs: 10, optimizer: { name: 'sgd', learningRate: 0.1 }, schedule: { type: 'cosine', minLearningRate: 0.002 } }, 50);
+    const { at } = rates(
+      { epochs: 10, optimizer: { name: 'sgd', learningRate: 0.1 }, schedule: { type: 'cosine', minLearningRate: 0.002 } },
+      50,
+    );
     expect(at(0)).toBe(0.1);
     expectClose(at(250), (0.1 + 0.002) / 2);
     // one step before the end: min + (max − min)(1 + cos(π·499/500))/2
-    expectClose(at(499), 0.002 + 0.098 * (1 + Math.cos((Math.PI * 499) / 500)) / 2);
+    expectClose(at(499), 0.002 + (0.098 * (1 + Math.cos((Math.PI * 499) / 500))) / 2);
   });
 
   it('onecycle: max / divFactor at the start, maxLearningRate at step pctStart·T − 1, and the final rate at the last step', () => {
-    const { at } = rates({ steps: 404, optimizer: { name: 'sgd', learningRate: 0.1 }, schedule: { type: 'onecycle', maxLearningRate: 0.6, pctStart: 0.25 } }, 30);
+    const { at } = rates(
+      { steps: 404, optimizer: { name: 'sgd', learningRate: 0.1 }, schedule: { type: 'onecycle', maxLearningRate: 0.6, pctStart: 0.25 } },
+      30,
+    );
     expect(at(0)).toBeCloseTo(0.6 / 25, 15);
     expect(at(100)).toBeCloseTo(0.6, 15);
     // half-way up the cosine: (initial + max) / 2; half-way down: (max + final) / 2
@@ -62,13 +71,19 @@ describe('learning-rate schedules at chosen steps, by hand', () => {
     const step = rates({ epochs: 9, optimizer: { name: 'sgd', learningRate: 0.1 }, schedule: { type: 'step', stepSize: 3 } }, 10).at;
     // gamma defaults to 0.1, as PyTorch's StepLR
     expect([step(29), step(30), step(59), step(60)].map((r) => Number(r.toPrecision(12)))).toEqual([0.1, 0.01, 0.01, 0.001]);
-    const multi = rates({ epochs: 6, optimizer: { name: 'sgd', learningRate: 0.2 }, schedule: { type: 'multistep', milestones: [2, 5], gamma: 0.5 } }, 7).at;
+    const multi = rates(
+      { epochs: 6, optimizer: { name: 'sgd', learningRate: 0.2 }, schedule: { type: 'multistep', milestones: [2, 5], gamma: 0.5 } },
+      7,
+    ).at;
     expect([multi(13), multi(14), multi(34), multi(35), multi(41)]).toEqual([0.2, 0.1, 0.1, 0.05, 0.05]);
   });
 
   it('warmup in epochs ramps per step from startFactor to 1, times the schedule', () => {
-    const { at } = rates({ epochs: 6, optimizer: { name: 'sgd', learningRate: 0.4 }, schedule: { type: 'cosine', warmup: { epochs: 1, startFactor: 0 } } }, 10);
-    const cosine = (t: number): number => 0.4 * (1 + Math.cos((Math.PI * t) / 60)) / 2;
+    const { at } = rates(
+      { epochs: 6, optimizer: { name: 'sgd', learningRate: 0.4 }, schedule: { type: 'cosine', warmup: { epochs: 1, startFactor: 0 } } },
+      10,
+    );
+    const cosine = (t: number): number => (0.4 * (1 + Math.cos((Math.PI * t) / 60))) / 2;
     expect(at(0)).toBe(0);
     expectClose(at(5), 0.5 * cosine(5));
     expectClose(at(10), cosine(10));

@@ -28,7 +28,12 @@ function model(): tfl.LayersModel {
   });
 }
 
-const XS = [[0.5, -1], [1.5, 0.2], [-0.3, 0.8], [1, 1]];
+const XS = [
+  [0.5, -1],
+  [1.5, 0.2],
+  [-0.3, 0.8],
+  [1, 1],
+];
 const YS = [0, 1, 1, 0];
 
 /** The model's weights before and after one training step with the trial's optimizer. */
@@ -52,12 +57,18 @@ describe('makeOptimizer', () => {
   it("sgd with nesterov is Nesterov's momentum: two steps of a constant gradient against the closed form", async () => {
     const [lr, m] = [0.1, 0.9];
     const net = model();
-    const made = makeOptimizer(training({ optimizer: { name: 'sgd', learningRate: lr, momentum: m, nesterov: true } }), runLength({ epochs: 1 }, 1), net);
+    const made = makeOptimizer(
+      training({ optimizer: { name: 'sgd', learningRate: lr, momentum: m, nesterov: true } }),
+      runLength({ epochs: 1 }, 1),
+      net,
+    );
     const w = tf.variable(tf.tensor1d([1, -2]));
     const g = [0.3, -0.5];
     for (let i = 0; i < 2; i++) made.optimizer.minimize(() => tf.sum(tf.mul(tf.tensor1d(g), w)), false, [w]);
     // buffer b1 = g, b2 = m·g + g; the step is lr·(g + m·b): heavy ball would take lr·b
-    const expected = [1, -2].map((w0, i) => w0 - lr * ((g[i] as number) + m * (g[i] as number)) - lr * ((g[i] as number) + m * (m + 1) * (g[i] as number)));
+    const expected = [1, -2].map(
+      (w0, i) => w0 - lr * ((g[i] as number) + m * (g[i] as number)) - lr * ((g[i] as number) + m * (m + 1) * (g[i] as number)),
+    );
     Array.from(await w.data()).forEach((v, i) => expect(Math.abs(v - (expected[i] as number))).toBeLessThan(TOLERANCE));
     made.optimizer.dispose();
     tf.dispose(w);
@@ -68,7 +79,9 @@ describe('makeOptimizer', () => {
     const [lr, wd] = [0.1, 0.2];
     const plain = await trainOneStep(training({ optimizer: { name: 'sgd', learningRate: lr } }));
     for (const weightDecayMode of ['l2', 'decoupled'] as const) {
-      const decayed = await trainOneStep(training({ optimizer: { name: 'sgd', learningRate: lr, weightDecay: wd, weightDecayMode, weightDecayExclude: ['norm', 'bias'] } }));
+      const decayed = await trainOneStep(
+        training({ optimizer: { name: 'sgd', learningRate: lr, weightDecay: wd, weightDecayMode, weightDecayExclude: ['norm', 'bias'] } }),
+      );
       expect(decayed.before).toEqual(plain.before);
       // kernel, bias, gamma, beta, kernel, bias
       [1, 2, 3, 5].forEach((i) => expect(decayed.after[i]).toEqual(plain.after[i]));
@@ -81,7 +94,11 @@ describe('makeOptimizer', () => {
   });
 
   it('sets the scheduled rate on the optimizer before a step and returns it', () => {
-    const t = training({ epochs: 4, optimizer: { name: 'adam', learningRate: 0.01 }, schedule: { type: 'multistep', milestones: [2], gamma: 0.1 } });
+    const t = training({
+      epochs: 4,
+      optimizer: { name: 'adam', learningRate: 0.01 },
+      schedule: { type: 'multistep', milestones: [2], gamma: 0.1 },
+    });
     const net = model();
     const made = makeOptimizer(t, runLength(t, 5), net);
     const rate = (): number => (made.optimizer.getConfig() as { learningRate: number }).learningRate;

@@ -14,7 +14,13 @@ beforeAll(async () => {
 /** n images of 4×4×1 with two classes. */
 function images(name: string, n: number): ImageDataset {
   const bytes = Uint8Array.from({ length: n * 16 }, (_, k) => (k * 53) % 256);
-  return new ImageDataset({ name, images: bytes, labels: Uint8Array.from({ length: n }, (_, i) => i % 2), imageShape: [4, 4, 1], classNames: ['a', 'b'] });
+  return new ImageDataset({
+    name,
+    images: bytes,
+    labels: Uint8Array.from({ length: n }, (_, i) => i % 2),
+    imageShape: [4, 4, 1],
+    classNames: ['a', 'b'],
+  });
 }
 
 function experiment(record: Record<string, unknown>, norm: Record<string, unknown> = { type: 'batch' }) {
@@ -53,7 +59,8 @@ describe('record.activationTrace', () => {
   });
 
   it("measures batch norm's output with the traced images' own statistics by default, with the moving averages in 'inference' mode", async () => {
-    const first = async (mode?: string) => (await run({ activationTrace: { every: 100, examples: 12, ...(mode ? { mode } : {}) } })).activationTraces![0]!.values[0]!;
+    const first = async (mode?: string) =>
+      (await run({ activationTrace: { every: 100, examples: 12, ...(mode ? { mode } : {}) } })).activationTraces![0]!.values[0]!;
     const training = await first();
     const inference = await first('inference');
     // Standardized over the 12 images: the median sits near 0 and the 15th–85th spread near 2.

@@ -15,15 +15,28 @@ beforeAll(async () => {
 /** n images of 6×6×1 with two classes. */
 function images(name: string, n: number): ImageDataset {
   const bytes = Uint8Array.from({ length: n * 36 }, (_, k) => (k * 37) % 256);
-  return new ImageDataset({ name, images: bytes, labels: Uint8Array.from({ length: n }, (_, i) => i % 2), imageShape: [6, 6, 1], classNames: ['a', 'b'] });
+  return new ImageDataset({
+    name,
+    images: bytes,
+    labels: Uint8Array.from({ length: n }, (_, i) => i % 2),
+    imageShape: [6, 6, 1],
+    classNames: ['a', 'b'],
+  });
 }
 
 /** Runs one trial of `training` on tiny data and returns the options of every `batches` call, by dataset. */
-async function batchCalls(training: Record<string, unknown>, norm: Record<string, unknown> = { type: 'batch' }, evaluation: Record<string, unknown> = {}) {
+async function batchCalls(
+  training: Record<string, unknown>,
+  norm: Record<string, unknown> = { type: 'batch' },
+  evaluation: Record<string, unknown> = {},
+) {
   const train = images('train', 24);
   const test = images('test', 10);
   const calls: Record<'train' | 'test', ImageBatchOptions[]> = { train: [], test: [] };
-  for (const [key, d] of [['train', train], ['test', test]] as const) {
+  for (const [key, d] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
     const batches = d.batches.bind(d);
     d.batches = (options: ImageBatchOptions) => {
       calls[key].push(options);
@@ -41,7 +54,13 @@ async function batchCalls(training: Record<string, unknown>, norm: Record<string
   });
   const [trial] = expandTrials(experiment, 'e.json');
   const data = { forTrial: async () => ({ train, test }) } as unknown as DataCache;
-  const result = await runTrial(trial as NonNullable<typeof trial>, { data, backend, listener: () => undefined, stop: { requested: false }, environment: {} });
+  const result = await runTrial(trial as NonNullable<typeof trial>, {
+    data,
+    backend,
+    listener: () => undefined,
+    stop: { requested: false },
+    environment: {},
+  });
   return { calls, status: result.record.status, error: result.record.error };
 }
 

@@ -33,9 +33,17 @@ const short = (names: Set<string>): string[] => [...names].map((n) => n.replace(
 describe('weightDecayExclusions', () => {
   it('finds every normalization weight by the layer it belongs to, whatever the weight is called', () => {
     const m = model();
-    expect(short(weightDecayExclusions(m, ['norm']))).toEqual(
-      ['bn/beta', 'bn/gamma', 'gn/gamma', 'ln/beta', 'ln/gamma', 'tfjs_bn/beta', 'tfjs_bn/gamma', 'tfjs_ln/beta', 'tfjs_ln/gamma'],
-    );
+    expect(short(weightDecayExclusions(m, ['norm']))).toEqual([
+      'bn/beta',
+      'bn/gamma',
+      'gn/gamma',
+      'ln/beta',
+      'ln/gamma',
+      'tfjs_bn/beta',
+      'tfjs_bn/gamma',
+      'tfjs_ln/beta',
+      'tfjs_ln/gamma',
+    ]);
     m.dispose();
   });
 

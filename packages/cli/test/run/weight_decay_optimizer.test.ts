@@ -36,7 +36,9 @@ async function oneStep(make: (names: { w: string; b: string }) => tf.Optimizer, 
 
 function expectClose(actual: number[], expected: number[]): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) => expect(Math.abs(a - (expected[i] as number))).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(expected[i] as number))));
+  actual.forEach((a, i) =>
+    expect(Math.abs(a - (expected[i] as number))).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(expected[i] as number))),
+  );
 }
 
 const LR = 0.1;
@@ -45,13 +47,22 @@ const WD = 0.05;
 describe('WeightDecayOptimizer on SGD, one step against the closed form', () => {
   it('l2: w ← w − lr·(g + wd·w)', async () => {
     const after = await oneStep(() => new WeightDecayOptimizer(tf.train.sgd(LR), { weightDecay: WD, mode: 'l2', learningRate: LR }));
-    expectClose(after.w, W0.map((w, i) => w - LR * ((C[i] as number) + WD * w)));
-    expectClose(after.b, B0.map((b, i) => b - LR * ((D[i] as number) + WD * b)));
+    expectClose(
+      after.w,
+      W0.map((w, i) => w - LR * ((C[i] as number) + WD * w)),
+    );
+    expectClose(
+      after.b,
+      B0.map((b, i) => b - LR * ((D[i] as number) + WD * b)),
+    );
   });
 
   it('decoupled: w ← w − lr·g − lr·wd·w, the decay of the weights before the step', async () => {
     const after = await oneStep(() => new WeightDecayOptimizer(tf.train.sgd(LR), { weightDecay: WD, mode: 'decoupled', learningRate: LR }));
-    expectClose(after.w, W0.map((w, i) => w - LR * (C[i] as number) - LR * WD * w));
+    expectClose(
+      after.w,
+      W0.map((w, i) => w - LR * (C[i] as number) - LR * WD * w),
+    );
   });
 
   it('decoupled decay uses the rate in force, as the schedule sets it', async () => {
@@ -60,18 +71,32 @@ describe('WeightDecayOptimizer on SGD, one step against the closed form', () => 
       o.setLearningRate(0.02);
       return o;
     });
-    expectClose(after.w, W0.map((w, i) => w - 0.02 * (C[i] as number) - 0.02 * WD * w));
+    expectClose(
+      after.w,
+      W0.map((w, i) => w - 0.02 * (C[i] as number) - 0.02 * WD * w),
+    );
   });
 
   it.each(['l2', 'decoupled'] as const)('%s: an excluded variable gets the plain SGD step', async (mode) => {
-    const after = await oneStep(({ b }) => new WeightDecayOptimizer(tf.train.sgd(LR), { weightDecay: WD, mode, learningRate: LR, exclude: new Set([b]) }));
-    expectClose(after.b, B0.map((b, i) => b - LR * (D[i] as number)));
-    expectClose(after.w, W0.map((w, i) => w - LR * (C[i] as number) - LR * WD * w));
+    const after = await oneStep(
+      ({ b }) => new WeightDecayOptimizer(tf.train.sgd(LR), { weightDecay: WD, mode, learningRate: LR, exclude: new Set([b]) }),
+    );
+    expectClose(
+      after.b,
+      B0.map((b, i) => b - LR * (D[i] as number)),
+    );
+    expectClose(
+      after.w,
+      W0.map((w, i) => w - LR * (C[i] as number) - LR * WD * w),
+    );
   });
 
   it('l2 with momentum: the decay term enters the momentum buffer (two steps)', async () => {
     const m = 0.9;
-    const after = await oneStep(() => new WeightDecayOptimizer(tf.train.momentum(LR, m), { weightDecay: WD, mode: 'l2', learningRate: LR }), 2);
+    const after = await oneStep(
+      () => new WeightDecayOptimizer(tf.train.momentum(LR, m), { weightDecay: WD, mode: 'l2', learningRate: LR }),
+      2,
+    );
     const expected = W0.map((w0, i) => {
       const g0 = (C[i] as number) + WD * w0;
       const w1 = w0 - LR * g0;
@@ -88,12 +113,18 @@ describe('WeightDecayOptimizer on Adam, one step', () => {
 
   it('decoupled is AdamW: w ← w·(1 − lr·wd) − lr·ĝ/(|ĝ| + ε)', async () => {
     const after = await oneStep(() => new WeightDecayOptimizer(adam(LR), { weightDecay: WD, mode: 'decoupled', learningRate: LR }));
-    expectClose(after.w, W0.map((w, i) => w * (1 - LR * WD) - adamStep(C[i] as number)));
+    expectClose(
+      after.w,
+      W0.map((w, i) => w * (1 - LR * WD) - adamStep(C[i] as number)),
+    );
   });
 
   it('l2 is Adam of g + wd·w', async () => {
     const after = await oneStep(() => new WeightDecayOptimizer(adam(LR), { weightDecay: WD, mode: 'l2', learningRate: LR }));
-    expectClose(after.w, W0.map((w, i) => w - adamStep((C[i] as number) + WD * w)));
+    expectClose(
+      after.w,
+      W0.map((w, i) => w - adamStep((C[i] as number) + WD * w)),
+    );
   });
 });
 
@@ -105,7 +136,11 @@ it('leaves no tensor behind that the inner optimizer alone would not', async () 
   };
   for (const mode of ['l2', 'decoupled'] as const) {
     // tfjs's MomentumOptimizer keeps its learning-rate scalar after dispose(): count it in the reference.
-    expect(await leak(() => new WeightDecayOptimizer(tf.train.momentum(LR, 0.9), { weightDecay: WD, mode, learningRate: LR }))).toBe(await leak(() => tf.train.momentum(LR, 0.9)));
-    expect(await leak(() => new WeightDecayOptimizer(adam(LR), { weightDecay: WD, mode, learningRate: LR }))).toBe(await leak(() => adam(LR)));
+    expect(await leak(() => new WeightDecayOptimizer(tf.train.momentum(LR, 0.9), { weightDecay: WD, mode, learningRate: LR }))).toBe(
+      await leak(() => tf.train.momentum(LR, 0.9)),
+    );
+    expect(await leak(() => new WeightDecayOptimizer(adam(LR), { weightDecay: WD, mode, learningRate: LR }))).toBe(
+      await leak(() => adam(LR)),
+    );
   }
 });

@@ -140,7 +140,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       where: 'backend',
     });
   }
-  checkTfjsVersions({ '@tensorflow/tfjs-core': version_core, '@tensorflow/tfjs-layers': version_layers, '@tensorflow/tfjs-backend-wasm': version_wasm, '@tensorflow/tfjs-backend-cpu': version_cpu });
+  checkTfjsVersions({
+    '@tensorflow/tfjs-core': version_core,
+    '@tensorflow/tfjs-layers': version_layers,
+    '@tensorflow/tfjs-backend-wasm': version_wasm,
+    '@tensorflow/tfjs-backend-cpu': version_cpu,
+  });
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
 
   if (wanted === 'wasm') {
@@ -152,7 +157,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
-      throw new BnlabError('INVALID_ARGUMENT', `threads must be an integer from 1 to 256, got ${String(options.threads)}`, { where: 'threads' });
+      throw new BnlabError('INVALID_ARGUMENT', `threads must be an integer from 1 to 256, got ${String(options.threads)}`, {
+        where: 'threads',
+      });
     }
     if (options.threads !== undefined && !isNode()) setThreadsCount(options.threads);
     // Asked for before the backend starts; no effect on one that already runs.
@@ -206,7 +213,18 @@ function describe(name: BackendName, kernels: string[], kernelThreads: number): 
   // cross-origin-isolated page), and bnlab's kernels only if they bind to the backend's memory.
   const threads = name === 'wasm' ? getThreadsCount() : 1;
   const ours = name === 'wasm' && simdFor(asWasmBackend(backend())) ? simdKernels() : null;
-  return { backend: name, simd, simdKernels: ours, winograd: ours !== null && winogradEnabled(), threads, kernelThreads, tfjsLayersAccelerated: name === 'wasm' && tfjsNormalizationFused(), version: version_core, wasmVersion: version_wasm, kernels };
+  return {
+    backend: name,
+    simd,
+    simdKernels: ours,
+    winograd: ours !== null && winogradEnabled(),
+    threads,
+    kernelThreads,
+    tfjsLayersAccelerated: name === 'wasm' && tfjsNormalizationFused(),
+    version: version_core,
+    wasmVersion: version_wasm,
+    kernels,
+  };
 }
 
 /** The name of the active backend, as tfjs reports it. */

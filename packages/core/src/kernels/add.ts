@@ -35,7 +35,9 @@ const add: KernelFunc = (args) => {
   const size = util.sizeFromShape(x.shape);
   if (size > 0) {
     const [xAt, vAt, outAt] = [ptr(backend, x), ptr(backend, v), ptr(backend, out)];
-    forRows(backend, simd, size / cols, cols, (lane, r0, r1) => lane.biasRelu(xAt + r0 * cols * 4, r1 - r0, cols, vAt, false, outAt + r0 * cols * 4));
+    forRows(backend, simd, size / cols, cols, (lane, r0, r1) =>
+      lane.biasRelu(xAt + r0 * cols * 4, r1 - r0, cols, vAt, false, outAt + r0 * cols * 4),
+    );
   }
   return out;
 };

@@ -36,7 +36,12 @@ const batchMatMul: KernelFunc = (args) => {
     seenB.add(b.dataId);
   }
   if (
-    !simd || repeated || a.dtype !== 'float32' || b.dtype !== 'float32' || ra < 2 || rb < 2 ||
+    !simd ||
+    repeated ||
+    a.dtype !== 'float32' ||
+    b.dtype !== 'float32' ||
+    ra < 2 ||
+    rb < 2 ||
     !(sameOuter || (batchA === 1 && ra === 3) || (batchB === 1 && rb === 3) || (batchA === 1 && batchB === 1))
   ) {
     return runStock(BatchMatMul, args);
@@ -66,7 +71,11 @@ const batchMatMul: KernelFunc = (args) => {
       backend,
       { at: at + (batchA === 1 ? 0 : i * m * k * 4), transposed: transposeA, ld: lda },
       { at: bt + (batchB === 1 ? 0 : i * k * n * 4), transposed: transposeB, ld: ldb },
-      m, n, k, ct + i * m * n * 4, n,
+      m,
+      n,
+      k,
+      ct + i * m * n * 4,
+      n,
     );
   }
   return out;

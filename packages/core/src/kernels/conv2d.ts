@@ -27,11 +27,7 @@ const seenFilters = new WeakSet<object>();
  * 3× faster), and the Winograd path beat it on 8×8 to 32×32 images of 32–64 channels.
  * Returns null for the cases it does not cover (channels-first data, other activations).
  */
-function convViaGemm(
-  args: Parameters<KernelFunc>[0],
-  activation: string,
-  bias: TensorInfo | undefined,
-): TensorInfo | null {
+function convViaGemm(args: Parameters<KernelFunc>[0], activation: string, bias: TensorInfo | undefined): TensorInfo | null {
   const backend = asWasmBackend(args.backend);
   const simd = simdFor(backend);
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
@@ -68,8 +64,8 @@ function convViaGemm(
   try {
     // A 1×1 convolution with stride 1 and no padding reads x as it is.
     const { top, bottom, left, right } = info.padInfo;
-    const pointwise = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
-      top === 0 && left === 0 && bottom === 0 && right === 0;
+    const pointwise =
+      kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && top === 0 && left === 0 && bottom === 0 && right === 0;
     const planes = few ? paddedPlanes(simd, scratch, ptr(backend, x), info) : null;
     // Bias and ReLU are applied as the output is stored.
     const epilogue = { bias: bias ? ptr(backend, bias) : 0, relu: activation === 'relu' };
@@ -78,14 +74,38 @@ function convViaGemm(
       const inImage = planes.hp * planes.wp * inChannels * 4;
       const outImage = outHeight * outWidth * outChannels * 4;
       forSlices(backend, simd, info.batchSize, (lane, first, end) => {
-        lane.convFew3(planes.at + first * inImage, end - first, planes.hp, planes.wp, inChannels, kh, ptr(backend, filter), outChannels, outHeight, outWidth,
-          ptr(backend, out) + first * outImage, epilogue.bias, epilogue.relu);
+        lane.convFew3(
+          planes.at + first * inImage,
+          end - first,
+          planes.hp,
+          planes.wp,
+          inChannels,
+          kh,
+          ptr(backend, filter),
+          outChannels,
+          outHeight,
+          outWidth,
+          ptr(backend, out) + first * outImage,
+          epilogue.bias,
+          epilogue.relu,
+        );
       });
     } else if (winograd) {
       winogradConv(simd, scratch, info, ptr(backend, x), ptr(backend, filter), ptr(backend, out), epilogue);
     } else if (pointwise) {
-      gemm(simd, backend, { at: ptr(backend, x), transposed: false, ld: patch }, { at: ptr(backend, filter), transposed: false, ld: outChannels },
-        rows, outChannels, patch, ptr(backend, out), outChannels, false, epilogue);
+      gemm(
+        simd,
+        backend,
+        { at: ptr(backend, x), transposed: false, ld: patch },
+        { at: ptr(backend, filter), transposed: false, ld: outChannels },
+        rows,
+        outChannels,
+        patch,
+        ptr(backend, out),
+        outChannels,
+        false,
+        epilogue,
+      );
     } else {
       // The patch matrix is built for a few images at a time (packed for the GEMM), so it
       // stays in cache between being written and read, and a large inference batch does not
@@ -98,11 +118,38 @@ function convViaGemm(
         for (let s = first; s < end; s++) {
           const b0 = s * chunk;
           const nb = Math.min(chunk, info.batchSize - b0);
-          lane.im2colPacked(ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4, nb, inHeight, inWidth, inChannels, kh, kw,
-            info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
-            outHeight, outWidth, packed);
-          gemm(lane, backend, { packed }, w, nb * outHeight * outWidth, outChannels, patch,
-            ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4, outChannels, false, epilogue, scratch);
+          lane.im2colPacked(
+            ptr(backend, x) + b0 * inHeight * inWidth * inChannels * 4,
+            nb,
+            inHeight,
+            inWidth,
+            inChannels,
+            kh,
+            kw,
+            info.strideHeight,
+            info.strideWidth,
+            info.dilationHeight,
+            info.dilationWidth,
+            info.padInfo.top,
+            info.padInfo.left,
+            outHeight,
+            outWidth,
+            packed,
+          );
+          gemm(
+            lane,
+            backend,
+            { packed },
+            w,
+            nb * outHeight * outWidth,
+            outChannels,
+            patch,
+            ptr(backend, out) + b0 * outHeight * outWidth * outChannels * 4,
+            outChannels,
+            false,
+            epilogue,
+            scratch,
+          );
         }
       });
     }
@@ -121,8 +168,16 @@ function stockConv(kernelName: string, args: Parameters<KernelFunc>[0]): ReturnT
   const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DAttrs;
   const format = backend_util.convertConv2DDataFormat(attrs.dataFormat);
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, format);
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    format,
+  );
   const { top, left, type } = info.padInfo;
   if (type === 'SAME' || type === 'VALID') return runStock(kernelName, args);
   // Pad so that a 'valid' convolution gives exactly tfjs's output shape (for a numeric `pad`
@@ -131,7 +186,10 @@ function stockConv(kernelName: string, args: Parameters<KernelFunc>[0]): ReturnT
   const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight - info.inHeight - top);
   const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth - info.inWidth - left);
   if (top + bottom + left + right === 0) return runStock(kernelName, args);
-  const spatial: Array<[number, number]> = [[top, bottom], [left, right]];
+  const spatial: Array<[number, number]> = [
+    [top, bottom],
+    [left, right],
+  ];
   const paddings = format === 'channelsLast' ? [[0, 0], ...spatial, [0, 0]] : [[0, 0], [0, 0], ...spatial];
   const padded = runWasmKernel('PadV2', backend, { x }, { paddings, constantValue: 0 } as never);
   try {

@@ -67,8 +67,19 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
         forSlices(backend, simd, info.batchSize, (lane, first, end, index) => {
           const out = index === 0 ? ptr(backend, dW) : scratch.alloc(kh * kw * info.inChannels * info.outChannels);
           if (index > 0) partial.push(out);
-          lane.convFew3Grad(planes.at + first * inImage, end - first, planes.hp, planes.wp, info.inChannels, kh, ptr(backend, dyNhwc) + first * dyImage,
-            info.outChannels, outHeight, outWidth, out);
+          lane.convFew3Grad(
+            planes.at + first * inImage,
+            end - first,
+            planes.hp,
+            planes.wp,
+            info.inChannels,
+            kh,
+            ptr(backend, dyNhwc) + first * dyImage,
+            info.outChannels,
+            outHeight,
+            outWidth,
+            out,
+          );
         });
         addInto(backend, ptr(backend, dW), partial, kh * kw * info.inChannels * info.outChannels);
         return dW;
@@ -98,11 +109,42 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }
         for (let s = first; s < end; s++) {
           const b0 = s * chunk;
           const nb = Math.min(chunk, info.batchSize - b0);
-          lane.im2colPackedT(ptr(backend, xNhwc) + b0 * inHeight * inWidth * info.inChannels * 4, nb, inHeight, inWidth,
-            info.inChannels, kh, kw, strideHeight, strideWidth, info.dilationHeight, info.dilationWidth, top, left, outHeight, outWidth,
-            packed, 4 * panelFloats);
-          lane.gemmStrided(packed, 4, 16, 4 * panelFloats, ptr(backend, dyNhwc) + b0 * pixels * co * 4, 4 * co, 32,
-            patch, co, nb * pixels, out, co, s > first, work, work + 32 * 4);
+          lane.im2colPackedT(
+            ptr(backend, xNhwc) + b0 * inHeight * inWidth * info.inChannels * 4,
+            nb,
+            inHeight,
+            inWidth,
+            info.inChannels,
+            kh,
+            kw,
+            strideHeight,
+            strideWidth,
+            info.dilationHeight,
+            info.dilationWidth,
+            top,
+            left,
+            outHeight,
+            outWidth,
+            packed,
+            4 * panelFloats,
+          );
+          lane.gemmStrided(
+            packed,
+            4,
+            16,
+            4 * panelFloats,
+            ptr(backend, dyNhwc) + b0 * pixels * co * 4,
+            4 * co,
+            32,
+            patch,
+            co,
+            nb * pixels,
+            out,
+            co,
+            s > first,
+            work,
+            work + 32 * 4,
+          );
         }
       });
       addInto(backend, ptr(backend, dW), partial, patch * co);
@@ -131,18 +173,18 @@ function viaXnnpackConv(
 
   const xT = transpose(backend, xNhwc, [3, 1, 2, 0]);
   const dyT = transpose(backend, dyNhwc, [1, 2, 0, 3]);
-  const conv = runWasmKernel(
-    'Conv2D',
-    backend,
-    { x: xT, filter: dyT },
-    {
-      strides: [1, 1],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [strideHeight, strideWidth],
-      dimRoundingMode: undefined,
-    } as never,
-  );
+  const conv = runWasmKernel('Conv2D', backend, { x: xT, filter: dyT }, {
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+    dilations: [strideHeight, strideWidth],
+    dimRoundingMode: undefined,
+  } as never);
   let cropped = conv;
   if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
     cropped = runWasmKernel('Slice', backend, { x: conv }, { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] });

@@ -77,10 +77,41 @@ const conv2DBackpropInput: KernelFunc = (args) => {
         for (let s = first; s < end; s++) {
           const b0 = s * chunk;
           const nb = Math.min(chunk, info.batchSize - b0);
-          lane.gemmStrided(ptr(backend, dy) + b0 * pixels * co * 4, 4 * co, 4, 16 * co, wT.packedB, 32, 32 * co,
-            nb * pixels, patch, co, dcols, patch, false, work, work + 32 * 4);
-          lane.col2im(dcols, nb, inHeight, inWidth, info.inChannels, kh, kw, info.strideHeight, info.strideWidth,
-            1, 1, top, left, outHeight, outWidth, at + b0 * imageFloats * 4);
+          lane.gemmStrided(
+            ptr(backend, dy) + b0 * pixels * co * 4,
+            4 * co,
+            4,
+            16 * co,
+            wT.packedB,
+            32,
+            32 * co,
+            nb * pixels,
+            patch,
+            co,
+            dcols,
+            patch,
+            false,
+            work,
+            work + 32 * 4,
+          );
+          lane.col2im(
+            dcols,
+            nb,
+            inHeight,
+            inWidth,
+            info.inChannels,
+            kh,
+            kw,
+            info.strideHeight,
+            info.strideWidth,
+            1,
+            1,
+            top,
+            left,
+            outHeight,
+            outWidth,
+            at + b0 * imageFloats * 4,
+          );
         }
       });
     } finally {
@@ -104,18 +135,18 @@ const conv2DBackpropInput: KernelFunc = (args) => {
 
   const flipped = runWasmKernel('Reverse', backend, { x: filter }, { dims: [0, 1] });
   const swapped = transpose(backend, flipped, [0, 1, 3, 2]);
-  const dx = runWasmKernel(
-    'Conv2D',
-    backend,
-    { x: dy, filter: swapped },
-    {
-      strides: [1, 1],
-      pad: [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]],
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-      dimRoundingMode: undefined,
-    } as never,
-  );
+  const dx = runWasmKernel('Conv2D', backend, { x: dy, filter: swapped }, {
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [padTop, padBottom],
+      [padLeft, padRight],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+    dilations: [1, 1],
+    dimRoundingMode: undefined,
+  } as never);
   disposeAll(backend, [flipped, swapped]);
   return dx;
 };

@@ -13,10 +13,7 @@ import { asWasmBackend } from './wasm_backend.js';
  * every output position and tap whose input pixel lies inside the image, `visit` gets
  * the flat offsets of the input pixel and of the output pixel (channel 0 each).
  */
-function forEachTap(
-  info: backend_util.Conv2DInfo,
-  visit: (xOffset: number, dyOffset: number, tapOffset: number) => void,
-): void {
+function forEachTap(info: backend_util.Conv2DInfo, visit: (xOffset: number, dyOffset: number, tapOffset: number) => void): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   const { top, left } = info.padInfo;
@@ -46,8 +43,7 @@ function forEachTap(
 const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const backend = asWasmBackend(anyBackend);
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, filterShape } =
-    attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
+  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filterShape,
@@ -84,8 +80,7 @@ const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend: anyBackend, attr
 const depthwiseBackpropInput: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const backend = asWasmBackend(anyBackend);
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const { strides, dilations, pad, dimRoundingMode, inputShape } =
-    attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
+  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
   const info = backend_util.computeConv2DInfo(
     inputShape,
     filter.shape as [number, number, number, number],

@@ -42,12 +42,7 @@ export function fewChannelConv(info: backend_util.Conv2DInfo): boolean {
  * that image (tfjs-core's output shape for a numeric pad and a non-square filter; the general
  * path handles it).
  */
-export function paddedPlanes(
-  simd: SimdExports,
-  scratch: Scratch,
-  x: number,
-  info: backend_util.Conv2DInfo,
-): PaddedPlanes | null {
+export function paddedPlanes(simd: SimdExports, scratch: Scratch, x: number, info: backend_util.Conv2DInfo): PaddedPlanes | null {
   const { inHeight: h, inWidth: w, batchSize, inChannels: ch } = info;
   const { top, left } = info.padInfo;
   const hp = info.outHeight + info.filterHeight - 1;

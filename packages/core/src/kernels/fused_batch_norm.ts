@@ -17,15 +17,18 @@ import { forRows } from '../threads/kernel_threads.js';
 const fusedBatchNorm: KernelFunc = (args) => {
   const backend = asWasmBackend(args.backend);
   const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined> as {
-    x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo;
+    x: TensorInfo;
+    mean: TensorInfo;
+    variance: TensorInfo;
+    offset?: TensorInfo;
+    scale?: TensorInfo;
   };
   const { varianceEpsilon } = args.attrs as unknown as FusedBatchNormAttrs;
   const simd = simdFor(backend);
   const channels = x.shape[x.shape.length - 1] ?? 0;
   const perChannel = (t: TensorInfo | undefined) =>
     t === undefined || (t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === channels);
-  if (!simd || x.dtype !== 'float32' || x.shape.length === 0 || channels === 0 ||
-    ![mean, variance, offset, scale].every(perChannel)) {
+  if (!simd || x.dtype !== 'float32' || x.shape.length === 0 || channels === 0 || ![mean, variance, offset, scale].every(perChannel)) {
     return runStock(FusedBatchNorm, args);
   }
   const at = (t: TensorInfo) => ptr(backend, t) >> 2;
@@ -45,7 +48,8 @@ const fusedBatchNorm: KernelFunc = (args) => {
     }
     const [xAt, meanAt, outAt] = [ptr(backend, x), ptr(backend, mean), ptr(backend, out)];
     forRows(backend, simd, rows, channels, (lane, r0, r1) =>
-      lane.affine(xAt + r0 * channels * 4, 0, meanAt, p, 0, 0, k, r1 - r0, channels, outAt + r0 * channels * 4));
+      lane.affine(xAt + r0 * channels * 4, 0, meanAt, p, 0, 0, k, r1 - r0, channels, outAt + r0 * channels * 4),
+    );
   } finally {
     scratch.free();
   }

@@ -22,16 +22,28 @@ const maxPool: KernelFunc = (args) => {
   const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
   const fast =
-    info.effectiveFilterHeight === 2 && info.effectiveFilterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 &&
-    info.padInfo.top === 0 && info.padInfo.left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth &&
+    info.effectiveFilterHeight === 2 &&
+    info.effectiveFilterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    2 * outHeight <= inHeight &&
+    2 * outWidth <= inWidth &&
     inChannels % 4 === 0;
   if (!fast) return runStock(MaxPool, args);
   const out = backend.makeOutput(info.outShape.slice(), 'float32');
   if (batchSize * outHeight * outWidth * inChannels > 0) {
     // Images split over the kernel threads.
-    const [xAt, outAt, inImage, outImage] = [ptr(backend, x), ptr(backend, out), inHeight * inWidth * inChannels * 4, outHeight * outWidth * inChannels * 4];
+    const [xAt, outAt, inImage, outImage] = [
+      ptr(backend, x),
+      ptr(backend, out),
+      inHeight * inWidth * inChannels * 4,
+      outHeight * outWidth * inChannels * 4,
+    ];
     forRows(backend, simd, batchSize, inImage / 4, (lane, b0, b1) =>
-      lane.maxPool2x2(xAt + b0 * inImage, b1 - b0, inHeight, inWidth, inChannels, outHeight, outWidth, outAt + b0 * outImage));
+      lane.maxPool2x2(xAt + b0 * inImage, b1 - b0, inHeight, inWidth, inChannels, outHeight, outWidth, outAt + b0 * outImage),
+    );
   }
   return out;
 };

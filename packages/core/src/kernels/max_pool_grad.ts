@@ -37,19 +37,51 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   if (simd) {
     const at = ptr(backend, out);
     const size = input.shape.reduce((a, b) => a * b, 1);
-    const [xAt, dyAt, inImage, dyImage] = [ptr(backend, input), ptr(backend, dy), inHeight * inWidth * channels * 4, outHeight * outWidth * channels * 4];
+    const [xAt, dyAt, inImage, dyImage] = [
+      ptr(backend, input),
+      ptr(backend, dy),
+      inHeight * inWidth * channels * 4,
+      outHeight * outWidth * channels * 4,
+    ];
     const inside = top === 0 && left === 0 && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth;
     if (fh === 2 && fw === 2 && strideHeight === 2 && strideWidth === 2 && inside && channels % 4 === 0) {
       // Non-overlapping windows: every input written once (uncovered ones zeroed), no scatter.
       forRows(backend, simd, batchSize, inImage / 4, (lane, b0, b1) =>
-        lane.maxPoolGrad2x2(xAt + b0 * inImage, dyAt + b0 * dyImage, at + b0 * inImage, b1 - b0, inHeight, inWidth, channels, outHeight, outWidth));
+        lane.maxPoolGrad2x2(
+          xAt + b0 * inImage,
+          dyAt + b0 * dyImage,
+          at + b0 * inImage,
+          b1 - b0,
+          inHeight,
+          inWidth,
+          channels,
+          outHeight,
+          outWidth,
+        ),
+      );
       return out;
     }
     backend.wasm.HEAPF32.fill(0, at >> 2, (at >> 2) + size);
     // Images split over the kernel threads (windows never cross images).
     forRows(backend, simd, batchSize, inImage / 4, (lane, b0, b1) =>
-      lane.maxPoolGrad(xAt + b0 * inImage, dyAt + b0 * dyImage, at + b0 * inImage, b1 - b0, inHeight, inWidth, channels,
-        outHeight, outWidth, fh, fw, strideHeight, strideWidth, top, left));
+      lane.maxPoolGrad(
+        xAt + b0 * inImage,
+        dyAt + b0 * dyImage,
+        at + b0 * inImage,
+        b1 - b0,
+        inHeight,
+        inWidth,
+        channels,
+        outHeight,
+        outWidth,
+        fh,
+        fw,
+        strideHeight,
+        strideWidth,
+        top,
+        left,
+      ),
+    );
     return out;
   }
   // Views are taken after the output is allocated: allocation may grow wasm memory.

@@ -47,7 +47,9 @@ const ours: GradConfig = {
     const d = dy as Tensor;
     const block = reducedBlock((attrs as unknown as MeanAttrs).axis, x!.shape.length);
     if (block && fusedHere(d, x!)) {
-      return { x: () => engine().runKernel(MEAN_GRAD_KERNEL, { dy: d }, { shape: x!.shape, ...block } as unknown as NamedAttrMap) as Tensor };
+      return {
+        x: () => engine().runKernel(MEAN_GRAD_KERNEL, { dy: d }, { shape: x!.shape, ...block } as unknown as NamedAttrMap) as Tensor,
+      };
     }
     return stockGradient!.gradFunc(dy, saved, attrs as NamedAttrMap);
   },
@@ -60,8 +62,11 @@ const ours: GradConfig = {
  */
 function fusedHere(dy: Tensor, x: Tensor): boolean {
   return (
-    engine().state.gradientDepth === 0 && getBackend() === 'wasm' &&
-    x.dtype === 'float32' && dy.dtype === 'float32' && getKernel(MEAN_GRAD_KERNEL, 'wasm') !== undefined &&
+    engine().state.gradientDepth === 0 &&
+    getBackend() === 'wasm' &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    getKernel(MEAN_GRAD_KERNEL, 'wasm') !== undefined &&
     simdFor(asWasmBackend(engine().backend)) !== null
   );
 }

@@ -20,7 +20,10 @@ export function leadingAxes(axis: number | number[], rank: number): number {
  * global average pooling (H, W of NHWC activations, axes 1 and 2).
  */
 export function reducedBlock(axis: number | number[], rank: number): { start: number; end: number } | null {
-  const axes = util.parseAxisParam(axis, Array.from({ length: rank }, () => 1));
+  const axes = util.parseAxisParam(
+    axis,
+    Array.from({ length: rank }, () => 1),
+  );
   const sorted = [...new Set(axes)].sort((x, y) => x - y);
   if (sorted.length === 0) return null;
   const start = sorted[0] as number;

@@ -1,4 +1,15 @@
-import { engine, getBackend, getGradient, getKernel, mul, registerGradient, Relu, step, unregisterGradient, util } from '@tensorflow/tfjs-core';
+import {
+  engine,
+  getBackend,
+  getGradient,
+  getKernel,
+  mul,
+  registerGradient,
+  Relu,
+  step,
+  unregisterGradient,
+  util,
+} from '@tensorflow/tfjs-core';
 import type { GradConfig, KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { ptr, simdFor } from './simd/simd_module.js';
 import { asWasmBackend } from './wasm_backend.js';
@@ -52,7 +63,9 @@ const ours: GradConfig = {
 function fusedReluGradientHere(dy: Tensor, x: Tensor): boolean {
   return (
     engine().state.gradientDepth === 0 &&
-    x.dtype === 'float32' && dy.dtype === 'float32' && getKernel(RELU_GRAD_KERNEL, getBackend()) !== undefined &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    getKernel(RELU_GRAD_KERNEL, getBackend()) !== undefined &&
     (getBackend() !== 'wasm' || simdFor(asWasmBackend(engine().backend)) !== null)
   );
 }

@@ -28,12 +28,7 @@ export function asWasmBackend(backend: unknown): WasmBackendLike {
  * never `tf.*` ops: a tensor made by an op inside a kernel corrupts the engine's
  * bookkeeping of the backend's data.
  */
-export function runWasmKernel(
-  name: string,
-  backend: WasmBackendLike,
-  inputs: NamedTensorInfoMap,
-  attrs: NamedAttrMap = {},
-): TensorInfo {
+export function runWasmKernel(name: string, backend: WasmBackendLike, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
   const kernel = getKernel(name, 'wasm');
   if (!kernel) throw new Error(`bnlab: the wasm backend has no '${name}' kernel`);
   const out = kernel.kernelFunc({ inputs, attrs, backend });

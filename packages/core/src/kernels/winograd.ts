@@ -35,23 +35,49 @@ const MIN_CHANNELS = 8;
 /** Floats of scratch the SIMD transforms need (672 bytes). */
 const WORK = 168;
 
-
 /**
  * The 36 products C[ξ] (+)= op(A[ξ]) · op(B[ξ]) of one slice on the transformed blocks where
  * they lie (`gemmStrided`; strides in bytes, matrices `aXi`, `bXi`, `cXi` bytes apart).
  */
 interface Products {
-  a: number; aRow: number; aStep: number; aPanel: number; aXi: number;
-  b: number; bStep: number; bPanel: number; bXi: number;
-  m: number; n: number; k: number;
-  c: number; ldc: number; cXi: number; accumulate: boolean;
+  a: number;
+  aRow: number;
+  aStep: number;
+  aPanel: number;
+  aXi: number;
+  b: number;
+  bStep: number;
+  bPanel: number;
+  bXi: number;
+  m: number;
+  n: number;
+  k: number;
+  c: number;
+  ldc: number;
+  cXi: number;
+  accumulate: boolean;
 }
 
 function products(simd: SimdExports, p: Products, work: number): void {
   const edge = work + 32 * 4;
   for (let i = 0; i < XI; i++) {
-    simd.gemmStrided(p.a + i * p.aXi, p.aRow, p.aStep, p.aPanel, p.b + i * p.bXi, p.bStep, p.bPanel,
-      p.m, p.n, p.k, p.c + i * p.cXi, p.ldc, p.accumulate, work, edge);
+    simd.gemmStrided(
+      p.a + i * p.aXi,
+      p.aRow,
+      p.aStep,
+      p.aPanel,
+      p.b + i * p.bXi,
+      p.bStep,
+      p.bPanel,
+      p.m,
+      p.n,
+      p.k,
+      p.c + i * p.cXi,
+      p.ldc,
+      p.accumulate,
+      work,
+      edge,
+    );
   }
 }
 
@@ -123,8 +149,15 @@ interface Conv3x3 {
 
 function conv3x3(info: backend_util.Conv2DInfo): Conv3x3 {
   return {
-    batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, ci: info.inChannels,
-    outH: info.outHeight, outW: info.outWidth, co: info.outChannels, top: info.padInfo.top, left: info.padInfo.left,
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    ci: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    co: info.outChannels,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
   };
 }
 
@@ -177,7 +210,15 @@ interface PackedFilter {
  * U[ξ] = G g Gᵀ, [36][ci][co] for g [3, 3, ci, co], and, per ξ, packed as the GEMM's B:
  * op(B) = U[ξ] (ci × co), or U[ξ]ᵀ (co × ci) when `transposed`.
  */
-function transformedFilter(simd: SimdExports, scratch: Scratch, ci: number, co: number, filter: number, work: number, transposed: boolean): PackedFilter {
+function transformedFilter(
+  simd: SimdExports,
+  scratch: Scratch,
+  ci: number,
+  co: number,
+  filter: number,
+  work: number,
+  transposed: boolean,
+): PackedFilter {
   const us = xiStride(ci * co);
   const u = scratch.alloc(XI * us);
   simd.winoFilter(filter, ci, co, us, u, work);
@@ -193,7 +234,16 @@ function transformedFilter(simd: SimdExports, scratch: Scratch, ci: number, co: 
  * slice; the slices (whole images) are split over the kernel threads, each with its own
  * transformed blocks.
  */
-function forward(simd: SimdExports, scratch: Scratch, c: Conv3x3, x: number, u: PackedFilter, y: number, epilogue: GemmEpilogue, work: number): void {
+function forward(
+  simd: SimdExports,
+  scratch: Scratch,
+  c: Conv3x3,
+  x: number,
+  u: PackedFilter,
+  y: number,
+  epilogue: GemmEpilogue,
+  work: number,
+): void {
   const { ci, co } = c;
   const g = geometry(c, scratch.backend);
   const { vStride: vs, mStride: ms } = g;
@@ -208,8 +258,28 @@ function forward(simd: SimdExports, scratch: Scratch, c: Conv3x3, x: number, u: 
       const t = nb * g.tiles;
       lane.winoInput(x + b0 * g.xImage, nb, c.inH, c.inW, ci, c.top, c.left, g.tilesH, g.tilesW, v, vs, w);
       // M[ξ] = V[ξ] · U[ξ]: V's rows as they lie, U packed.
-      products(lane, { a: v, aRow: 4 * ci, aStep: 4, aPanel: 16 * ci, aXi: 4 * vs, b: u.packed, bStep: 32, bPanel: 32 * ci, bXi: 4 * u.stride,
-        m: t, n: co, k: ci, c: m, ldc: co, cXi: 4 * ms, accumulate: false }, gw);
+      products(
+        lane,
+        {
+          a: v,
+          aRow: 4 * ci,
+          aStep: 4,
+          aPanel: 16 * ci,
+          aXi: 4 * vs,
+          b: u.packed,
+          bStep: 32,
+          bPanel: 32 * ci,
+          bXi: 4 * u.stride,
+          m: t,
+          n: co,
+          k: ci,
+          c: m,
+          ldc: co,
+          cXi: 4 * ms,
+          accumulate: false,
+        },
+        gw,
+      );
       lane.winoOutput(m, nb, g.tilesH, g.tilesW, co, c.outH, c.outW, ms, epilogue.bias ?? 0, epilogue.relu === true, y + b0 * g.yImage, w);
     }
   });
@@ -220,7 +290,13 @@ function forward(simd: SimdExports, scratch: Scratch, c: Conv3x3, x: number, u: 
  * y and the bias are byte offsets on the wasm heap.
  */
 export function winogradConv(
-  simd: SimdExports, scratch: Scratch, info: backend_util.Conv2DInfo, x: number, filter: number, y: number, epilogue: GemmEpilogue,
+  simd: SimdExports,
+  scratch: Scratch,
+  info: backend_util.Conv2DInfo,
+  x: number,
+  filter: number,
+  y: number,
+  epilogue: GemmEpilogue,
 ): void {
   const work = scratch.alloc(WORK);
   const u = transformedFilter(simd, scratch, info.inChannels, info.outChannels, filter, work, false);
@@ -232,7 +308,14 @@ export function winogradConv(
  * each sums the transformed gradient over its slices and transforms it back; the threads'
  * filter gradients are then added (so the order of the sum depends on the thread count).
  */
-export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: backend_util.Conv2DInfo, x: number, dy: number, dw: number): void {
+export function winogradFilterGrad(
+  simd: SimdExports,
+  scratch: Scratch,
+  info: backend_util.Conv2DInfo,
+  x: number,
+  dy: number,
+  dw: number,
+): void {
   const { inChannels: ci, outChannels: co, inHeight, inWidth, outHeight, outWidth } = info;
   const { top, left } = info.padInfo;
   const backend = scratch.backend;
@@ -253,8 +336,28 @@ export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: ba
       lane.winoInput(x + b0 * g.xImage, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, v, vs, work);
       lane.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, work);
       // dU[ξ] (+)= V[ξ]ᵀ · dM[ξ]: Vᵀ read down V's columns, dM's rows as they lie.
-      products(lane, { a: v, aRow: 4, aStep: 4 * ci, aPanel: 16, aXi: 4 * vs, b: dm, bStep: 4 * co, bPanel: 32, bXi: 4 * ms,
-        m: ci, n: co, k: t, c: du, ldc: co, cXi: 4 * us, accumulate: s > first }, gw);
+      products(
+        lane,
+        {
+          a: v,
+          aRow: 4,
+          aStep: 4 * ci,
+          aPanel: 16,
+          aXi: 4 * vs,
+          b: dm,
+          bStep: 4 * co,
+          bPanel: 32,
+          bXi: 4 * ms,
+          m: ci,
+          n: co,
+          k: t,
+          c: du,
+          ldc: co,
+          cXi: 4 * us,
+          accumulate: s > first,
+        },
+        gw,
+      );
     }
     const out = index === 0 ? dw : scratch.alloc(9 * ci * co);
     if (index > 0) partial.push(out);
@@ -275,7 +378,13 @@ export function winogradFilterGrad(simd: SimdExports, scratch: Scratch, info: ba
  * onto dx, overlapping: 1.2–1.4× slower on ResNet-20's 32×32×16 layers.
  */
 export function winogradInputGrad(
-  simd: SimdExports, scratch: Scratch, backend: WasmBackendLike, info: backend_util.Conv2DInfo, dy: number, filter: number, dx: number,
+  simd: SimdExports,
+  scratch: Scratch,
+  backend: WasmBackendLike,
+  info: backend_util.Conv2DInfo,
+  dy: number,
+  filter: number,
+  dx: number,
 ): void {
   const c = conv3x3(info);
   if (c.top > 2 || c.left > 2) {
@@ -290,14 +399,28 @@ export function winogradInputGrad(
   for (let p = 0; p < 9; p++) heap.copyWithin((turned >> 2) + p * plane, (filter >> 2) + (8 - p) * plane, (filter >> 2) + (9 - p) * plane);
   const uT = transformedFilter(simd, scratch, c.ci, c.co, turned, work, true);
   const transposed: Conv3x3 = {
-    batch: c.batch, inH: c.outH, inW: c.outW, ci: c.co, outH: c.inH, outW: c.inW, co: c.ci, top: 2 - c.top, left: 2 - c.left,
+    batch: c.batch,
+    inH: c.outH,
+    inW: c.outW,
+    ci: c.co,
+    outH: c.inH,
+    outW: c.inW,
+    co: c.ci,
+    top: 2 - c.top,
+    left: 2 - c.left,
   };
   forward(simd, scratch, transposed, dy, uT, dx, {}, work);
 }
 
 /** {@link winogradInputGrad} through the adjoints of the forward's transforms (any padding). */
 function adjointInputGrad(
-  simd: SimdExports, scratch: Scratch, backend: WasmBackendLike, c: Conv3x3, dy: number, filter: number, dx: number,
+  simd: SimdExports,
+  scratch: Scratch,
+  backend: WasmBackendLike,
+  c: Conv3x3,
+  dy: number,
+  filter: number,
+  dx: number,
 ): void {
   const { ci, co, inH: inHeight, inW: inWidth, outH: outHeight, outW: outWidth, top, left } = c;
   const g = geometry(c, backend);
@@ -318,8 +441,28 @@ function adjointInputGrad(
       const t = nb * g.tiles;
       lane.winoGradOutput(dy + b0 * g.yImage, nb, outHeight, outWidth, co, g.tilesH, g.tilesW, dm, ms, w);
       // dV[ξ] = dM[ξ] · U[ξ]ᵀ
-      products(lane, { a: dm, aRow: 4 * co, aStep: 4, aPanel: 16 * co, aXi: 4 * ms, b: uT.packed, bStep: 32, bPanel: 32 * co, bXi: 4 * uT.stride,
-        m: t, n: ci, k: co, c: dv, ldc: ci, cXi: 4 * vs, accumulate: false }, gw);
+      products(
+        lane,
+        {
+          a: dm,
+          aRow: 4 * co,
+          aStep: 4,
+          aPanel: 16 * co,
+          aXi: 4 * ms,
+          b: uT.packed,
+          bStep: 32,
+          bPanel: 32 * co,
+          bXi: 4 * uT.stride,
+          m: t,
+          n: ci,
+          k: co,
+          c: dv,
+          ldc: ci,
+          cXi: 4 * vs,
+          accumulate: false,
+        },
+        gw,
+      );
       lane.winoGradInput(dv, nb, inHeight, inWidth, ci, top, left, g.tilesH, g.tilesW, vs, dx + b0 * g.xImage, w);
     }
   });

@@ -13,7 +13,10 @@ export const TFJS_WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-sim
 export function tfjsWasmFolder(): string {
   const folder = packageFolder('@tensorflow/tfjs-backend-wasm');
   if (folder === undefined) {
-    throw new BnlabError('BACKEND_UNAVAILABLE', '@tensorflow/tfjs-backend-wasm is not installed where @bnlab/core can require it; npm install @tensorflow/tfjs-backend-wasm@~4.22.0');
+    throw new BnlabError(
+      'BACKEND_UNAVAILABLE',
+      '@tensorflow/tfjs-backend-wasm is not installed where @bnlab/core can require it; npm install @tensorflow/tfjs-backend-wasm@~4.22.0',
+    );
   }
   return join(folder, 'dist');
 }
@@ -36,7 +39,10 @@ export async function copyWasmFiles(dir: string): Promise<string[]> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
-    throw new BnlabError('IO_ERROR', `could not make the folder ${dir} for the .wasm files: ${(e as Error).message}`, { where: dir, cause: e });
+    throw new BnlabError('IO_ERROR', `could not make the folder ${dir} for the .wasm files: ${(e as Error).message}`, {
+      where: dir,
+      cause: e,
+    });
   }
   const written: string[] = [];
   for (const name of TFJS_WASM_FILES) {
@@ -47,7 +53,10 @@ export async function copyWasmFiles(dir: string): Promise<string[]> {
       await rename(temporary, target);
     } catch (e) {
       await rm(temporary, { force: true });
-      throw new BnlabError('IO_ERROR', `could not copy ${name} from ${from} to ${dir}: ${(e as Error).message}`, { where: target, cause: e });
+      throw new BnlabError('IO_ERROR', `could not copy ${name} from ${from} to ${dir}: ${(e as Error).message}`, {
+        where: target,
+        cause: e,
+      });
     }
     written.push(target);
   }

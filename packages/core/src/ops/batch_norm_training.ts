@@ -55,7 +55,8 @@ function forwardJs(x: ArrayLike<number>, s: Stats, scale: ArrayLike<number>, off
   // Float64 throughout; the shift (first row) only mirrors the SIMD kernel's outputs.
   const centre = new Float64Array(cols);
   const m2 = new Float64Array(cols);
-  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++, i++) centre[c] = (centre[c] as number) + (x[i] as number) - (x[c] as number);
+  for (let r = 0, i = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++, i++) centre[c] = (centre[c] as number) + (x[i] as number) - (x[c] as number);
   for (let c = 0; c < cols; c++) centre[c] = (centre[c] as number) / rows;
   const mean = new Float64Array(cols);
   for (let c = 0; c < cols; c++) mean[c] = (x[c] as number) + (centre[c] as number);
@@ -86,8 +87,14 @@ function forwardJs(x: ArrayLike<number>, s: Stats, scale: ArrayLike<number>, off
  * (σ² + ε under the root; dMean, dVar are the gradients reaching the mean and variance outputs).
  */
 function gradCoefficients(
-  sumDy: ArrayLike<number>, sumDyXc: ArrayLike<number>, variance: ArrayLike<number>, scale: ArrayLike<number>,
-  dMean: ArrayLike<number>, dVar: ArrayLike<number>, n: number, eps: number,
+  sumDy: ArrayLike<number>,
+  sumDyXc: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  scale: ArrayLike<number>,
+  dMean: ArrayLike<number>,
+  dVar: ArrayLike<number>,
+  n: number,
+  eps: number,
 ) {
   const cols = variance.length;
   const a = new Float32Array(cols);
@@ -108,8 +115,15 @@ function gradCoefficients(
 }
 
 function backwardJs(
-  dy: ArrayLike<number>, x: ArrayLike<number>, s: Stats, centre: ArrayLike<number>, variance: ArrayLike<number>,
-  scale: ArrayLike<number>, dMean: ArrayLike<number>, dVar: ArrayLike<number>, eps: number,
+  dy: ArrayLike<number>,
+  x: ArrayLike<number>,
+  s: Stats,
+  centre: ArrayLike<number>,
+  variance: ArrayLike<number>,
+  scale: ArrayLike<number>,
+  dMean: ArrayLike<number>,
+  dVar: ArrayLike<number>,
+  eps: number,
 ) {
   const { rows, cols } = s;
   const sumDy = new Float64Array(cols);
@@ -161,8 +175,22 @@ const gradCpu: KernelFunc = ({ inputs, backend, attrs }) => {
   const t = inputs as Record<string, TensorInfo>;
   const read = (name: string) => b.readSync((t[name] as TensorInfo).dataId);
   const s = shapeStats(t['x']!.shape);
-  const r = backwardJs(read('dy'), read('x'), s, read('centre'), read('variance'), read('scale'), read('dMean'), read('dVariance'), epsilonOf(attrs));
-  return [b.makeTensorInfo(t['x']!.shape.slice(), 'float32', r.dx), b.makeTensorInfo([s.cols], 'float32', r.dScale), b.makeTensorInfo([s.cols], 'float32', r.dOffset)];
+  const r = backwardJs(
+    read('dy'),
+    read('x'),
+    s,
+    read('centre'),
+    read('variance'),
+    read('scale'),
+    read('dMean'),
+    read('dVariance'),
+    epsilonOf(attrs),
+  );
+  return [
+    b.makeTensorInfo(t['x']!.shape.slice(), 'float32', r.dx),
+    b.makeTensorInfo([s.cols], 'float32', r.dScale),
+    b.makeTensorInfo([s.cols], 'float32', r.dOffset),
+  ];
 };
 
 function heap(backend: WasmBackendLike, t: TensorInfo): Float32Array {
@@ -223,7 +251,9 @@ const forwardWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   try {
     const ap = coefficients.put(a);
     const [cAt, oAt, yAt, row] = [ptr(backend, centre), ptr(backend, offset!), ptr(backend, y), s.cols * 4];
-    forRows(backend, simd, s.rows, s.cols, (lane, r0, r1) => lane.affine(xAt + r0 * row, xAt, cAt, ap, 0, 0, oAt, r1 - r0, s.cols, yAt + r0 * row));
+    forRows(backend, simd, s.rows, s.cols, (lane, r0, r1) =>
+      lane.affine(xAt + r0 * row, xAt, cAt, ap, 0, 0, oAt, r1 - r0, s.cols, yAt + r0 * row),
+    );
   } finally {
     coefficients.free();
   }
@@ -263,13 +293,29 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
       }
       const own = scratch.alloc(2 * s.cols + 4);
       partial.push(own);
-      lane.colSum2(dyAt + r0 * row, xAt + r0 * row, xAt, cAt, r1 - r0, s.cols, own, own + ((s.cols + 3) & ~3) * 4, scratch.alloc(8 * s.cols));
+      lane.colSum2(
+        dyAt + r0 * row,
+        xAt + r0 * row,
+        xAt,
+        cAt,
+        r1 - r0,
+        s.cols,
+        own,
+        own + ((s.cols + 3) & ~3) * 4,
+        scratch.alloc(8 * s.cols),
+      );
     });
     addInto(backend, sums, partial, ((s.cols + 3) & ~3) + s.cols);
     const f32 = backend.wasm.HEAPF32;
     const k = gradCoefficients(
-      f32.subarray(sums >> 2, (sums >> 2) + s.cols), f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),
-      h('variance'), h('scale'), h('dMean'), h('dVariance'), s.rows, eps,
+      f32.subarray(sums >> 2, (sums >> 2) + s.cols),
+      f32.subarray(sumDyXcAt >> 2, (sumDyXcAt >> 2) + s.cols),
+      h('variance'),
+      h('scale'),
+      h('dMean'),
+      h('dVariance'),
+      s.rows,
+      eps,
     );
     heap(backend, dScale).set(k.dScale);
     heap(backend, dOffset).set(k.dOffset);
@@ -278,7 +324,8 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     const qAt = scratch.put(k.q);
     const dxAt = ptr(backend, dx);
     forRows(backend, simd, s.rows, 2 * s.cols, (lane, r0, r1) =>
-      lane.affine(xAt + r0 * row, xAt, cAt, pAt, dyAt + r0 * row, aAt, qAt, r1 - r0, s.cols, dxAt + r0 * row));
+      lane.affine(xAt + r0 * row, xAt, cAt, pAt, dyAt + r0 * row, aAt, qAt, r1 - r0, s.cols, dxAt + r0 * row),
+    );
   } finally {
     scratch.free();
   }
@@ -323,14 +370,29 @@ export function registerBatchNormTrainingKernels(): void {
       // While a tape records this gradient (a gradient of a gradient), build it from
       // differentiable tfjs ops instead of the fused kernel, which has no gradient itself.
       if (engine().state.gradientDepth > 0) {
-        const [dx, dScale, dOffset] = composedGradient(dy as Tensor, dMean as Tensor, dVariance as Tensor, x as Tensor, scale as Tensor, epsilon);
+        const [dx, dScale, dOffset] = composedGradient(
+          dy as Tensor,
+          dMean as Tensor,
+          dVariance as Tensor,
+          x as Tensor,
+          scale as Tensor,
+          epsilon,
+        );
         return { x: () => dx as Tensor, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
       }
       // One kernel gives all three gradients; it runs once, here, and each input's
       // gradient function hands out its part.
       const [dx, dScale, dOffset] = engine().runKernel(
         BATCH_NORM_TRAINING_GRAD_KERNEL,
-        { dy: dy as Tensor, x: x as Tensor, scale: scale as Tensor, variance: variance as Tensor, centre: centre as Tensor, dMean: dMean as Tensor, dVariance: dVariance as Tensor },
+        {
+          dy: dy as Tensor,
+          x: x as Tensor,
+          scale: scale as Tensor,
+          variance: variance as Tensor,
+          centre: centre as Tensor,
+          dMean: dMean as Tensor,
+          dVariance: dVariance as Tensor,
+        },
         { epsilon },
       ) as Tensor[];
       return { x: () => dx as Tensor, scale: () => dScale as Tensor, offset: () => dOffset as Tensor };
@@ -368,23 +430,37 @@ export function registerBatchNormTrainingKernels(): void {
 export function batchNormTraining(x: Tensor, options: BatchNormTrainingOptions = {}): BatchNormTrainingResult {
   const epsilon = options.epsilon ?? 1e-3;
   if (x.rank < 2) {
-    throw new BnlabError('INVALID_SHAPE', `batchNormTraining: x must have rank 2 or more (batch, …, channels), got shape [${x.shape.join(', ')}]`, { where: 'x' });
+    throw new BnlabError(
+      'INVALID_SHAPE',
+      `batchNormTraining: x must have rank 2 or more (batch, …, channels), got shape [${x.shape.join(', ')}]`,
+      { where: 'x' },
+    );
   }
   if (x.dtype !== 'float32') {
     throw new BnlabError('INVALID_ARGUMENT', `batchNormTraining: x must be float32, got ${x.dtype}`, { where: 'x' });
   }
   if (!(epsilon > 0) || !Number.isFinite(epsilon)) {
-    throw new BnlabError('INVALID_ARGUMENT', `batchNormTraining: epsilon must be a finite number > 0, got ${epsilon}`, { where: 'epsilon' });
+    throw new BnlabError('INVALID_ARGUMENT', `batchNormTraining: epsilon must be a finite number > 0, got ${epsilon}`, {
+      where: 'epsilon',
+    });
   }
   const channels = x.shape[x.rank - 1] as number;
   for (const name of ['scale', 'offset'] as const) {
     const t = options[name];
     if (t && !(t.rank === 1 && t.shape[0] === channels)) {
-      throw new BnlabError('INVALID_SHAPE', `batchNormTraining: ${name} must have shape [${channels}] (the channels of x), got [${t.shape.join(', ')}]`, { where: name });
+      throw new BnlabError(
+        'INVALID_SHAPE',
+        `batchNormTraining: ${name} must have shape [${channels}] (the channels of x), got [${t.shape.join(', ')}]`,
+        { where: name },
+      );
     }
   }
   if (x.size === 0 || x.size / channels < 1) {
-    throw new BnlabError('INVALID_SHAPE', `batchNormTraining: x must hold at least one value per channel, got shape [${x.shape.join(', ')}]`, { where: 'x' });
+    throw new BnlabError(
+      'INVALID_SHAPE',
+      `batchNormTraining: x must hold at least one value per channel, got shape [${x.shape.join(', ')}]`,
+      { where: 'x' },
+    );
   }
   registerBatchNormTrainingKernels();
   const scale = options.scale ?? tidy(() => ones([channels]) as Tensor1D);

@@ -30,23 +30,28 @@ function forwardOn(backendName: string): KernelFunc {
 
 function register(): void {
   const forward = CONV2D_BIAS_ACTIVATION_KERNEL;
-  registerOp({ forward, wasm: { forward: forwardOn('wasm') }, cpu: { forward: forwardOn('cpu') } }, {
-    kernelName: CONV2D_BIAS_ACTIVATION_KERNEL,
-    inputsToSave: ['x', 'filter'],
-    outputsToSave: [true],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter, y] = saved as Tensor[];
-      const a = attrs as NamedAttrMap;
-      // ReLU's output is positive where its input is: the gradient needs only y.
-      const dz = a['activation'] === 'relu' ? reluGradient(dy as Tensor, y!) : (dy as Tensor);
-      const conv = { strides: a['strides'], pad: a['pad'], dataFormat: 'NHWC', dimRoundingMode: undefined };
-      return {
-        x: () => engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: filter! }, { ...conv, inputShape: x!.shape } as never) as Tensor,
-        filter: () => engine().runKernel('Conv2DBackpropFilter', { x: x!, dy: dz }, { ...conv, filterShape: filter!.shape } as never) as Tensor,
-        bias: () => sum(dz, [0, 1, 2]),
-      };
+  registerOp(
+    { forward, wasm: { forward: forwardOn('wasm') }, cpu: { forward: forwardOn('cpu') } },
+    {
+      kernelName: CONV2D_BIAS_ACTIVATION_KERNEL,
+      inputsToSave: ['x', 'filter'],
+      outputsToSave: [true],
+      gradFunc: (dy, saved, attrs) => {
+        const [x, filter, y] = saved as Tensor[];
+        const a = attrs as NamedAttrMap;
+        // ReLU's output is positive where its input is: the gradient needs only y.
+        const dz = a['activation'] === 'relu' ? reluGradient(dy as Tensor, y!) : (dy as Tensor);
+        const conv = { strides: a['strides'], pad: a['pad'], dataFormat: 'NHWC', dimRoundingMode: undefined };
+        return {
+          x: () =>
+            engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: filter! }, { ...conv, inputShape: x!.shape } as never) as Tensor,
+          filter: () =>
+            engine().runKernel('Conv2DBackpropFilter', { x: x!, dy: dz }, { ...conv, filterShape: filter!.shape } as never) as Tensor,
+          bias: () => sum(dz, [0, 1, 2]),
+        };
+      },
     },
-  });
+  );
 }
 
 /**
@@ -69,9 +74,15 @@ function register(): void {
 export function conv2dBiasActivation(x: Tensor4D, filter: Tensor4D, options: Conv2DBiasActivationOptions = {}): Tensor4D {
   const activation = options.activation ?? 'linear';
   if (activation !== 'linear' && activation !== 'relu') {
-    throw new BnlabError('INVALID_ARGUMENT', `conv2dBiasActivation: activation must be 'linear' or 'relu', got '${String(activation)}'`, { where: 'activation' });
+    throw new BnlabError('INVALID_ARGUMENT', `conv2dBiasActivation: activation must be 'linear' or 'relu', got '${String(activation)}'`, {
+      where: 'activation',
+    });
   }
-  for (const [name, t] of [['x', x], ['filter', filter], ['bias', options.bias]] as const) {
+  for (const [name, t] of [
+    ['x', x],
+    ['filter', filter],
+    ['bias', options.bias],
+  ] as const) {
     if (t && t.dtype !== 'float32') {
       throw new BnlabError('INVALID_ARGUMENT', `conv2dBiasActivation: ${name} must be float32, got ${t.dtype}`, { where: name });
     }
@@ -84,7 +95,11 @@ export function conv2dBiasActivation(x: Tensor4D, filter: Tensor4D, options: Con
     );
   }
   if (options.bias && !(options.bias.rank === 1 && options.bias.shape[0] === filter.shape[3])) {
-    throw new BnlabError('INVALID_SHAPE', `conv2dBiasActivation: bias must have shape [${filter.shape[3]}], got [${options.bias.shape.join(', ')}]`, { where: 'bias' });
+    throw new BnlabError(
+      'INVALID_SHAPE',
+      `conv2dBiasActivation: bias must have shape [${filter.shape[3]}], got [${options.bias.shape.join(', ')}]`,
+      { where: 'bias' },
+    );
   }
   register();
   const s = options.strides ?? 1;

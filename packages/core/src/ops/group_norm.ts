@@ -145,7 +145,17 @@ const gradWasm: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
     const [dyAt, yAt, rAt, dxAt, sample] = [ptr(backend, dy!), ptr(backend, y!), ptr(backend, r!), ptr(backend, dx), d.p * d.c * 4];
     forRows(backend, simd, d.n, d.p * d.c, (lane, n0, n1, index) => {
       const work = index === 0 ? workspace(backend, 7 * d.c) : scratch.alloc(7 * d.c);
-      lane.groupNormGrad(dyAt + n0 * sample, yAt + n0 * sample, rAt + n0 * d.groups * 4, n1 - n0, d.p, d.c, d.groups, dxAt + n0 * sample, work);
+      lane.groupNormGrad(
+        dyAt + n0 * sample,
+        yAt + n0 * sample,
+        rAt + n0 * d.groups * 4,
+        n1 - n0,
+        d.p,
+        d.c,
+        d.groups,
+        dxAt + n0 * sample,
+        work,
+      );
     });
   } finally {
     scratch.free();
@@ -209,16 +219,24 @@ export function groupNormAvailable(): boolean {
  * the same maths in JavaScript.
  */
 export function groupNorm(x: Tensor3D, groups: number, epsilon = 1e-3): Tensor3D {
-  if (x.rank !== 3) throw new BnlabError('INVALID_SHAPE', `groupNorm: x must have rank 3 ([samples, positions, channels]), got shape [${x.shape.join(', ')}]`, { where: 'x' });
+  if (x.rank !== 3)
+    throw new BnlabError(
+      'INVALID_SHAPE',
+      `groupNorm: x must have rank 3 ([samples, positions, channels]), got shape [${x.shape.join(', ')}]`,
+      { where: 'x' },
+    );
   if (x.dtype !== 'float32') throw new BnlabError('INVALID_ARGUMENT', `groupNorm: x must be float32, got ${x.dtype}`, { where: 'x' });
   const c = x.shape[2];
   if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
-    throw new BnlabError('INVALID_ARGUMENT', `groupNorm: groups must be a positive divisor of the ${c} channels, got ${groups}`, { where: 'groups' });
+    throw new BnlabError('INVALID_ARGUMENT', `groupNorm: groups must be a positive divisor of the ${c} channels, got ${groups}`, {
+      where: 'groups',
+    });
   }
   if (!(epsilon > 0) || !Number.isFinite(epsilon)) {
     throw new BnlabError('INVALID_ARGUMENT', `groupNorm: epsilon must be a finite number > 0, got ${epsilon}`, { where: 'epsilon' });
   }
-  if (x.size === 0) throw new BnlabError('INVALID_SHAPE', `groupNorm: x must not be empty, got shape [${x.shape.join(', ')}]`, { where: 'x' });
+  if (x.size === 0)
+    throw new BnlabError('INVALID_SHAPE', `groupNorm: x must not be empty, got shape [${x.shape.join(', ')}]`, { where: 'x' });
   registerGroupNormKernels();
   const [y, r] = engine().runKernel(GROUP_NORM_KERNEL, { x }, { groups, epsilon }) as Tensor[];
   r!.dispose();

@@ -23,7 +23,10 @@ export function registerOp(kernels: OpKernels, gradient: GradConfig): void {
   registered.add(kernels.forward);
   for (const backendName of ['wasm', 'cpu'] as const) {
     const funcs = kernels[backendName];
-    for (const [kernelName, kernelFunc] of [[kernels.forward, funcs.forward], [kernels.gradient, funcs.gradient]] as const) {
+    for (const [kernelName, kernelFunc] of [
+      [kernels.forward, funcs.forward],
+      [kernels.gradient, funcs.gradient],
+    ] as const) {
       if (kernelName && kernelFunc && !getKernel(kernelName, backendName)) registerKernel({ kernelName, backendName, kernelFunc });
     }
   }

@@ -8,7 +8,12 @@ import type { Tensor } from '@tensorflow/tfjs-core';
  * r = 1/√(variance + ε), `dx = r · (dy − mean(dy) − x̂ · mean(dy · x̂))` (means over `axes`).
  * Also returns x̂ and x − mean, for the callers' other gradients.
  */
-export function standardizeGradient(dy: Tensor, x: Tensor, axes: number[], epsilon: number): { dx: Tensor; xHat: Tensor; centered: Tensor } {
+export function standardizeGradient(
+  dy: Tensor,
+  x: Tensor,
+  axes: number[],
+  epsilon: number,
+): { dx: Tensor; xHat: Tensor; centered: Tensor } {
   const centered = sub(x, mean(x, axes, true));
   const r = rsqrt(add(mean(square(centered), axes, true), epsilon));
   const xHat = mul(centered, r);

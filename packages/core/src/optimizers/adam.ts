@@ -87,11 +87,30 @@ export class FusedAdamOptimizer extends AdamOptimizer {
   private step(simd: SimdExports, backend: WasmBackendLike, w: Tensor, m: Tensor, v: Tensor, g: Tensor, c1: number, c2: number): Tensor[] {
     const s = this as unknown as AdamState;
     const shape = w.shape;
-    const outs: TensorInfo[] = [backend.makeOutput(shape.slice(), 'float32'), backend.makeOutput(shape.slice(), 'float32'), backend.makeOutput(shape.slice(), 'float32')];
+    const outs: TensorInfo[] = [
+      backend.makeOutput(shape.slice(), 'float32'),
+      backend.makeOutput(shape.slice(), 'float32'),
+      backend.makeOutput(shape.slice(), 'float32'),
+    ];
     const f = Math.fround;
-    simd.adamStep(ptr(backend, w), ptr(backend, m), ptr(backend, v), ptr(backend, g), util.sizeFromShape(shape),
-      f(s.learningRate), f(s.beta1), f(1 - s.beta1), f(s.beta2), f(1 - s.beta2), f(s.epsilon), c1, c2,
-      ptr(backend, outs[0]!), ptr(backend, outs[1]!), ptr(backend, outs[2]!));
+    simd.adamStep(
+      ptr(backend, w),
+      ptr(backend, m),
+      ptr(backend, v),
+      ptr(backend, g),
+      util.sizeFromShape(shape),
+      f(s.learningRate),
+      f(s.beta1),
+      f(1 - s.beta1),
+      f(s.beta2),
+      f(1 - s.beta2),
+      f(s.epsilon),
+      c1,
+      c2,
+      ptr(backend, outs[0]!),
+      ptr(backend, outs[1]!),
+      ptr(backend, outs[2]!),
+    );
     return outs.map((o) => engine().makeTensorFromTensorInfo(o));
   }
 

@@ -28,6 +28,8 @@ export function fusedUpdate(variableGradients: Gradients): FusedUpdate | null {
   const entries = Array.isArray(variableGradients)
     ? variableGradients.map((v) => [v.name, v.tensor] as const)
     : Object.entries(variableGradients as Record<string, Tensor>);
-  const allFloat = entries.every(([name, g]) => g == null || (g.dtype === 'float32' && engine().registeredVariables[name]?.dtype === 'float32'));
+  const allFloat = entries.every(
+    ([name, g]) => g == null || (g.dtype === 'float32' && engine().registeredVariables[name]?.dtype === 'float32'),
+  );
   return allFloat ? { simd, backend, entries } : null;
 }

@@ -6,7 +6,6 @@ import type { Gradients } from './fused_update.js';
 import type { SimdExports } from '../kernels/simd/simd_module.js';
 import type { WasmBackendLike } from '../kernels/wasm_backend.js';
 
-
 interface Slot {
   originalName: string;
   variable: Variable;
@@ -63,8 +62,17 @@ export class FusedMomentumOptimizer extends MomentumOptimizer {
     const s = this as unknown as MomentumState;
     const shape = w.shape;
     const outs: TensorInfo[] = [backend.makeOutput(shape.slice(), 'float32'), backend.makeOutput(shape.slice(), 'float32')];
-    simd.momentumStep(ptr(backend, w), ptr(backend, a), ptr(backend, g), util.sizeFromShape(shape), Math.fround(s.momentum),
-      Math.fround(-s.learningRate), s.useNesterov, ptr(backend, outs[0]!), ptr(backend, outs[1]!));
+    simd.momentumStep(
+      ptr(backend, w),
+      ptr(backend, a),
+      ptr(backend, g),
+      util.sizeFromShape(shape),
+      Math.fround(s.momentum),
+      Math.fround(-s.learningRate),
+      s.useNesterov,
+      ptr(backend, outs[0]!),
+      ptr(backend, outs[1]!),
+    );
     return outs.map((o) => engine().makeTensorFromTensorInfo(o));
   }
 }

@@ -70,7 +70,7 @@ export function forSlices(
 ): number {
   // A lane's functions (a kernel called from inside another's share) run its slices itself.
   const threads = threadsFor(backend);
-  const lanes = threads && threads.isCallingThread(simd) ? Math.min(threads.size, slices) : 1;
+  const lanes = threads?.isCallingThread(simd) ? Math.min(threads.size, slices) : 1;
   if (!threads || lanes <= 1) {
     body(simd, 0, slices, 0);
     return 1;

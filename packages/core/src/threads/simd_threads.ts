@@ -34,7 +34,10 @@ const isNode = (): boolean => typeof process !== 'undefined' && process.versions
 
 /** The part of Node's `worker_threads` the pool uses. */
 interface NodeWorkerThreads {
-  Worker: new (source: string, options: { eval: true }) => WorkerLike & {
+  Worker: new (
+    source: string,
+    options: { eval: true },
+  ) => WorkerLike & {
     unref(): void;
     once(event: 'message' | 'error' | 'exit', listener: (value: never) => void): void;
   };

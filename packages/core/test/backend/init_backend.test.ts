@@ -45,13 +45,29 @@ describe('registering and unregistering the kernels', () => {
     const stock = tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc;
     expect(stock).toBeDefined();
     expect(stock).not.toBe(ours);
-    expect(registerWasmTrainingKernels({ replace: false }).sort()).toEqual(
-      ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
-    );
+    expect(registerWasmTrainingKernels({ replace: false }).sort()).toEqual([
+      'Conv2DBackpropFilter',
+      'DepthwiseConv2dNativeBackpropFilter',
+      'DepthwiseConv2dNativeBackpropInput',
+    ]);
     expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(stock);
-    expect(registerWasmTrainingKernels().sort()).toEqual(
-      ['Add', 'BatchMatMul', 'BnlabMeanGrad', 'BnlabReluGrad', 'Conv2D', 'Conv2DBackpropInput', 'FusedBatchNorm', 'FusedConv2D', 'Identity', 'MaxPool', 'MaxPoolGrad', 'Mean', 'Slice', 'Sum', 'Tile'],
-    );
+    expect(registerWasmTrainingKernels().sort()).toEqual([
+      'Add',
+      'BatchMatMul',
+      'BnlabMeanGrad',
+      'BnlabReluGrad',
+      'Conv2D',
+      'Conv2DBackpropInput',
+      'FusedBatchNorm',
+      'FusedConv2D',
+      'Identity',
+      'MaxPool',
+      'MaxPoolGrad',
+      'Mean',
+      'Slice',
+      'Sum',
+      'Tile',
+    ]);
     expect(tf.getKernel('MaxPoolGrad', 'wasm')?.kernelFunc).toBe(ours);
   });
 });

@@ -28,7 +28,13 @@ test('await tf.ready() starts wasm with bnlab’s kernels, and a CNN’s gradien
   onWasm.forEach((v, i) => expect(relError(v, onCpu[i]!)).toBeLessThan(1e-4));
   // model.fit of a CNN: the first thing a tfjs user writes.
   await tf.setBackend('wasm');
-  const model = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [9, 9, 3], filters: 4, kernelSize: 3 }), tfl.layers.flatten(), tfl.layers.dense({ units: 2, activation: 'softmax' })] });
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [9, 9, 3], filters: 4, kernelSize: 3 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
+  });
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const h = await model.fit(tf.tensor4d(x, [2, 9, 9, 3]), tf.tensor1d([0, 1]), { epochs: 2, verbose: 0 });
   expect(h.history['loss']!.every((l) => Number.isFinite(l as number))).toBe(true);

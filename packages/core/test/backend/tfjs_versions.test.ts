@@ -10,7 +10,10 @@ test('the installed tfjs packages are of the supported line', () => {
 test.each([
   [{ '@tensorflow/tfjs-core': '4.21.0', '@tensorflow/tfjs-backend-wasm': '4.22.0' }, '@tensorflow/tfjs-core'],
   [{ '@tensorflow/tfjs-core': '4.22.0', '@tensorflow/tfjs-backend-wasm': '4.23.1' }, '@tensorflow/tfjs-backend-wasm'],
-  [{ '@tensorflow/tfjs-core': '4.220.0', '@tensorflow/tfjs-backend-wasm': '5.0.0' }, '@tensorflow/tfjs-core, @tensorflow/tfjs-backend-wasm'],
+  [
+    { '@tensorflow/tfjs-core': '4.220.0', '@tensorflow/tfjs-backend-wasm': '5.0.0' },
+    '@tensorflow/tfjs-core, @tensorflow/tfjs-backend-wasm',
+  ],
 ])('%j: a BACKEND_UNAVAILABLE error naming every version', (versions, where) => {
   let error: unknown;
   try {

@@ -21,7 +21,15 @@ const chromiumTests = requireChromium();
 const WASM_DIR = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'));
 
 interface PageResult {
-  info: { backend: string; simd: boolean; simdKernels: string | null; winograd: boolean; threads: number; kernelThreads: number; kernels: number };
+  info: {
+    backend: string;
+    simd: boolean;
+    simdKernels: string | null;
+    winograd: boolean;
+    threads: number;
+    kernelThreads: number;
+    kernels: number;
+  };
   outputs: Record<string, number[]>;
   isolated: boolean;
 }
@@ -107,7 +115,15 @@ chromiumTests.describe('bnlab in headless Chromium', () => {
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 60000);
 

@@ -29,7 +29,11 @@ export function compute(): Record<string, number[]> {
       return tf.maxPool(tf.relu(y) as tf.Tensor4D, 2, 2, 'valid');
     };
     const y = forward(x, w, gamma);
-    const [dx, dw, dgamma] = tf.grads((x: tf.Tensor, w: tf.Tensor, gamma: tf.Tensor) => tf.sum(tf.mul(forward(x, w, gamma), r)))([x, w, gamma]);
+    const [dx, dw, dgamma] = tf.grads((x: tf.Tensor, w: tf.Tensor, gamma: tf.Tensor) => tf.sum(tf.mul(forward(x, w, gamma), r)))([
+      x,
+      w,
+      gamma,
+    ]);
     const flat = (t: tf.Tensor) => Array.from(t.dataSync());
     return { y: flat(y), dx: flat(dx as tf.Tensor), dw: flat(dw as tf.Tensor), dgamma: flat(dgamma as tf.Tensor) };
   });

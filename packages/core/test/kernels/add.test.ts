@@ -33,7 +33,15 @@ describe('Add on wasm', () => {
   });
 
   it('propagates NaN and infinities as the cpu backend', async () => {
-    await same(() => [tf.add(tf.tensor2d([[NaN, 1, Infinity, -Infinity], [2, 3, 4, 5]]), tf.tensor1d([1, NaN, -Infinity, 1]))]);
+    await same(() => [
+      tf.add(
+        tf.tensor2d([
+          [NaN, 1, Infinity, -Infinity],
+          [2, 3, 4, 5],
+        ]),
+        tf.tensor1d([1, NaN, -Infinity, 1]),
+      ),
+    ]);
   });
 
   it.each([
@@ -48,7 +56,19 @@ describe('Add on wasm', () => {
   });
 
   it('int32 adds go to tfjs-wasm', async () => {
-    const [w] = await on('wasm', () => [tf.add(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), tf.tensor1d([10, 20], 'int32'))]);
+    const [w] = await on('wasm', () => [
+      tf.add(
+        tf.tensor2d(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          [2, 2],
+          'int32',
+        ),
+        tf.tensor1d([10, 20], 'int32'),
+      ),
+    ]);
     expect(Array.from(w as ArrayLike<number>)).toEqual([11, 22, 13, 24]);
   });
 });

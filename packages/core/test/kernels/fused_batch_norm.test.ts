@@ -13,8 +13,15 @@ beforeAll(async () => {
   expect((await initBackend({ strict: true })).backend).toBe('wasm');
 });
 
-function reference(x: Float32Array, c: number, mean: Float32Array, variance: Float32Array, eps: number,
-  offset?: Float32Array, scale?: Float32Array): Float64Array {
+function reference(
+  x: Float32Array,
+  c: number,
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  offset?: Float32Array,
+  scale?: Float32Array,
+): Float64Array {
   const y = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const ch = i % c;
@@ -39,11 +46,21 @@ describe.each([
     const variance = Float32Array.from(randn(rng, c), (v) => 0.5 + v * v);
     const offset = affine ? randn(rng, c) : undefined;
     const scale = affine ? randn(rng, c) : undefined;
-    const y = tf.batchNorm(tf.tensor(x, shape), tf.tensor1d(mean), tf.tensor1d(variance),
-      offset && tf.tensor1d(offset), scale && tf.tensor1d(scale), 1e-3).dataSync();
+    const y = tf
+      .batchNorm(
+        tf.tensor(x, shape),
+        tf.tensor1d(mean),
+        tf.tensor1d(variance),
+        offset && tf.tensor1d(offset),
+        scale && tf.tensor1d(scale),
+        1e-3,
+      )
+      .dataSync();
     const want = reference(x, c, mean, variance, 1e-3, offset, scale);
     let worst = 0;
-    want.forEach((v, i) => { worst = Math.max(worst, Math.abs(y[i]! - v)); });
+    want.forEach((v, i) => {
+      worst = Math.max(worst, Math.abs(y[i]! - v));
+    });
     // float32 x − mean is exact here to ~6e-5 (ulp of 1000); scaled by at most |γ|/σ.
     expect(worst).toBeLessThan(1e-3);
   });

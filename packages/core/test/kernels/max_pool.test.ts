@@ -12,7 +12,13 @@ beforeAll(async () => {
   expect((await initBackend({ strict: true })).backend).toBe('wasm');
 });
 
-async function same(shape: [number, number, number, number], values: Float32Array, size: number, stride: number, pad: 'valid' | 'same'): Promise<void> {
+async function same(
+  shape: [number, number, number, number],
+  values: Float32Array,
+  size: number,
+  stride: number,
+  pad: 'valid' | 'same',
+): Promise<void> {
   const run = (): tf.Tensor[] => [tf.maxPool(tf.tensor4d(values, shape), size, stride, pad)];
   const [w] = await on('wasm', run);
   const [c] = await on('cpu', run);
@@ -43,7 +49,12 @@ describe('MaxPool on wasm', () => {
     const v = new Float32Array(2 * 2 * 2 * 4);
     // Window of channel 0: NaN, 1, 2, 3 → 3; channel 1: all NaN → -Infinity;
     // channel 2: 5, NaN, -1, NaN → 5; channel 3: -2, -3, NaN, -1 → -1.
-    const ch = [[NaN, 1, 2, 3], [NaN, NaN, NaN, NaN], [5, NaN, -1, NaN], [-2, -3, NaN, -1]];
+    const ch = [
+      [NaN, 1, 2, 3],
+      [NaN, NaN, NaN, NaN],
+      [5, NaN, -1, NaN],
+      [-2, -3, NaN, -1],
+    ];
     for (let p = 0; p < 4; p++) for (let c = 0; c < 4; c++) v[p * 4 + c] = ch[c]![p]!;
     const run = (): tf.Tensor[] => [tf.maxPool(tf.tensor4d(v.subarray(0, 16), [1, 2, 2, 4]), 2, 2, 'valid')];
     const [w] = await on('wasm', run);
@@ -60,7 +71,9 @@ describe('MaxPool on wasm', () => {
     const dy = tf.onesLike(y);
     // Leave garbage where the gradient will be allocated.
     tf.fill(shape, 7).dispose();
-    const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' } as never) as tf.Tensor;
+    const dx = tf
+      .engine()
+      .runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: 2, strides: 2, pad: 'valid' } as never) as tf.Tensor;
     const v = await dx.data();
     for (let b = 0; b < 3; b++) {
       for (let i = 0; i < 11; i++) {

@@ -31,7 +31,11 @@ describe('Sum and Mean over leading axes', () => {
     { shape: [4, 9, 2], axis: [1, 2] }, // trailing axes: tfjs's own kernel
     { shape: [4, 9, 2], axis: [0, 1, 2] }, // everything: tfjs's own kernel
   ])('shape $shape axis $axis', async ({ shape, axis }) => {
-    const v = randn(new Rng(50), shape.reduce((a, b) => a * b, 1), 3);
+    const v = randn(
+      new Rng(50),
+      shape.reduce((a, b) => a * b, 1),
+      3,
+    );
     for (const keepDims of [false, true]) {
       await same(() => [tf.sum(tf.tensor(v, shape), axis, keepDims), tf.mean(tf.tensor(v, shape), axis, keepDims)]);
     }
@@ -43,7 +47,20 @@ describe('Sum and Mean over leading axes', () => {
   });
 
   it('int32 sums stay exact (tfjs kernel)', async () => {
-    const [s] = await on('wasm', () => [tf.sum(tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), 0)]);
+    const [s] = await on('wasm', () => [
+      tf.sum(
+        tf.tensor2d(
+          [
+            [1, 2],
+            [3, 4],
+            [5, 6],
+          ],
+          [3, 2],
+          'int32',
+        ),
+        0,
+      ),
+    ]);
     expect(Array.from(s as Float32Array)).toEqual([9, 12]);
   });
 });
@@ -58,7 +75,12 @@ describe('matrix products', () => {
     const a = randn(new Rng(51), m * k);
     const b = randn(new Rng(52), k * n);
     // [false, false]: a plain product with a right operand not seen before (bnlab's GEMM).
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
       await same(() => [tf.matMul(tf.tensor2d(a, ta ? [k, m] : [m, k]), tf.tensor2d(b, tb ? [n, k] : [k, n]), ta, tb)], 1e-4);
     }
     const a3 = randn(new Rng(53), 3 * m * k);
@@ -74,7 +96,10 @@ describe('matrix products', () => {
     const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
     const av = randn(new Rng(57), size(a));
     const bv = randn(new Rng(58), size(b));
-    const run = (): tf.Tensor[] => [tf.matMul(tf.tensor(av, a), tf.tensor(bv, b)), tf.matMul(tf.tensor(av, a), tf.transpose(tf.tensor(bv, b), b.length === 2 ? [1, 0] : [0, 1, 3, 2]), false, true)];
+    const run = (): tf.Tensor[] => [
+      tf.matMul(tf.tensor(av, a), tf.tensor(bv, b)),
+      tf.matMul(tf.tensor(av, a), tf.transpose(tf.tensor(bv, b), b.length === 2 ? [1, 0] : [0, 1, 3, 2]), false, true),
+    ];
     const shapes = (backend: 'wasm' | 'cpu') => {
       tf.setBackend(backend);
       return tf.tidy(() => run().map((t) => t.shape));
@@ -91,10 +116,18 @@ describe('matrix products', () => {
       const shapes: number[][][] = [];
       for (const backend of ['wasm', 'cpu'] as const) {
         await tf.setBackend(backend);
-        shapes.push(tf.tidy(() => [tf.matMul(tf.zeros([0, 3, 4]), tf.ones([1, 4, 2])).shape, tf.matMul(tf.ones([1, 3, 4]), tf.zeros([0, 4, 2])).shape]));
+        shapes.push(
+          tf.tidy(() => [
+            tf.matMul(tf.zeros([0, 3, 4]), tf.ones([1, 4, 2])).shape,
+            tf.matMul(tf.ones([1, 3, 4]), tf.zeros([0, 4, 2])).shape,
+          ]),
+        );
       }
       expect(shapes[0]).toEqual(shapes[1]);
-      expect(shapes[0]).toEqual([[0, 3, 2], [0, 3, 2]]);
+      expect(shapes[0]).toEqual([
+        [0, 3, 2],
+        [0, 3, 2],
+      ]);
       // No GEMM runs into the zero-size output (it wrote m·n floats past it, into the heap).
       expect(gemmCalls).not.toHaveBeenCalled();
     } finally {
@@ -116,7 +149,12 @@ describe('forward convolution through im2col + GEMM', () => {
   it('a 1×1 filter with padding only at the bottom and right', async () => {
     const x = randn(new Rng(61), 4 * 4 * 3);
     const f = randn(new Rng(62), 3 * 2);
-    const pad = [[0, 0], [0, 1], [0, 1], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]];
+    const pad = [
+      [0, 0],
+      [0, 1],
+      [0, 1],
+      [0, 0],
+    ] as [[number, number], [number, number], [number, number], [number, number]];
     await same(() => [tf.conv2d(tf.tensor4d(x, [1, 4, 4, 3]), tf.tensor4d(f, [1, 1, 3, 2]), 1, pad)], 1e-4);
   });
 
@@ -126,7 +164,8 @@ describe('forward convolution through im2col + GEMM', () => {
     const b = randn(new Rng(65), 4);
     await same(() => {
       const ft = tf.tensor4d(f, [2, 3, 3, 4]);
-      const run = () => tf.fused.conv2d({ x: tf.tensor4d(x, [2, 6, 5, 3]), filter: ft, strides: 1, pad: 1, bias: tf.tensor1d(b), activation: 'elu' });
+      const run = () =>
+        tf.fused.conv2d({ x: tf.tensor4d(x, [2, 6, 5, 3]), filter: ft, strides: 1, pad: 1, bias: tf.tensor1d(b), activation: 'elu' });
       return [run(), run()];
     }, 1e-4);
   });
@@ -150,27 +189,57 @@ describe('forward convolution through im2col + GEMM', () => {
 
   it('no input channels (K = 0): the output is the bias, after ReLU, as on cpu', async () => {
     const b = [-1, 2, 0.5];
-    await same(() => [
-      tf.conv2d(tf.zeros([2, 4, 4, 0]) as tf.Tensor4D, tf.zeros([3, 3, 0, 3]) as tf.Tensor4D, 1, 'same'),
-      tf.fused.conv2d({ x: tf.zeros([2, 4, 4, 0]) as tf.Tensor4D, filter: tf.zeros([1, 1, 0, 3]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: tf.tensor1d(b), activation: 'relu' }),
-    ], 0);
+    await same(
+      () => [
+        tf.conv2d(tf.zeros([2, 4, 4, 0]) as tf.Tensor4D, tf.zeros([3, 3, 0, 3]) as tf.Tensor4D, 1, 'same'),
+        tf.fused.conv2d({
+          x: tf.zeros([2, 4, 4, 0]) as tf.Tensor4D,
+          filter: tf.zeros([1, 1, 0, 3]) as tf.Tensor4D,
+          strides: 1,
+          pad: 'valid',
+          bias: tf.tensor1d(b),
+          activation: 'relu',
+        }),
+      ],
+      0,
+    );
   });
 
   it('bias and ReLU applied once, after the last of two K slices (K = 3·3·64 = 576), edge tiles included', async () => {
     const x = randn(new Rng(66), 3 * 5 * 5 * 64);
     const f = randn(new Rng(67), 3 * 3 * 64 * 13);
     const b = randn(new Rng(68), 13, 10); // large enough that adding it twice, or before the last slice only, shows
-    await same(() => [
-      tf.fused.conv2d({ x: tf.tensor4d(x, [3, 5, 5, 64]), filter: tf.tensor4d(f, [3, 3, 64, 13]), strides: 1, pad: 'valid', bias: tf.tensor1d(b), activation: 'relu' }),
-    ], 1e-4);
+    await same(
+      () => [
+        tf.fused.conv2d({
+          x: tf.tensor4d(x, [3, 5, 5, 64]),
+          filter: tf.tensor4d(f, [3, 3, 64, 13]),
+          strides: 1,
+          pad: 'valid',
+          bias: tf.tensor1d(b),
+          activation: 'relu',
+        }),
+      ],
+      1e-4,
+    );
   });
 
   it('a batch whose patch matrix exceeds one slice (16 MB) is done in slices, with bias and ReLU', async () => {
     const x = randn(new Rng(54), 9 * 48 * 48 * 24);
     const f = randn(new Rng(55), 3 * 3 * 24 * 8);
     const b = randn(new Rng(56), 8);
-    await same(() => [
-      tf.fused.conv2d({ x: tf.tensor4d(x, [9, 48, 48, 24]), filter: tf.tensor4d(f, [3, 3, 24, 8]), strides: 1, pad: 'same', bias: tf.tensor1d(b), activation: 'relu' }),
-    ], 1e-4);
+    await same(
+      () => [
+        tf.fused.conv2d({
+          x: tf.tensor4d(x, [9, 48, 48, 24]),
+          filter: tf.tensor4d(f, [3, 3, 24, 8]),
+          strides: 1,
+          pad: 'same',
+          bias: tf.tensor1d(b),
+          activation: 'relu',
+        }),
+      ],
+      1e-4,
+    );
   });
 });

@@ -12,7 +12,11 @@ beforeAll(async () => {
 });
 
 const gradOfRelu = (x: number[], dy: number[]) =>
-  tf.tidy(() => tf.grad((t: tf.Tensor) => tf.mul(tf.relu(t), tf.tensor1d(dy)))(tf.tensor1d(x)).dataSync());
+  tf.tidy(() =>
+    tf
+      .grad((t: tf.Tensor) => tf.mul(tf.relu(t), tf.tensor1d(dy)))(tf.tensor1d(x))
+      .dataSync(),
+  );
 
 test('dy where x > 0, 0 where x ≤ 0, NaN for NaN x or non-finite dy times 0', () => {
   // Nine values: the vector loop and the scalar tail both run.
@@ -24,8 +28,7 @@ test('dy where x > 0, 0 where x ≤ 0, NaN for NaN x or non-finite dy times 0', 
 test('runs as one kernel instead of Step, Cast and Multiply', async () => {
   const x = tf.randomNormal([64, 32]);
   const dy = tf.randomNormal([64, 32]);
-  const names = async () =>
-    (await tf.profile(() => tf.grad((t: tf.Tensor) => tf.mul(tf.relu(t), dy))(x))).kernels.map((k) => k.name);
+  const names = async () => (await tf.profile(() => tf.grad((t: tf.Tensor) => tf.mul(tf.relu(t), dy))(x))).kernels.map((k) => k.name);
   expect(await names()).toContain('BnlabReluGrad');
   unregisterWasmTrainingKernels();
   try {

@@ -58,8 +58,18 @@ describe('ResNet-20 convolutions on wasm match cpu (forward, input and filter gr
     const f = [c.k, c.k, c.ci, c.co];
     await compareGrads('conv2d', [x, f], (xi, fi) => tf.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, c.s, c.pad), 150);
     // As bnlab's models train it (conv2dBiasActivation: one kernel, gradients per input).
-    await compareGrads('conv2dBiasActivation', [x, f, [c.co]], (xi, fi, bi) =>
-      conv2dBiasActivation(xi as tf.Tensor4D, fi as tf.Tensor4D, { bias: bi as tf.Tensor1D, activation: 'relu', strides: c.s, pad: c.pad }), 151);
+    await compareGrads(
+      'conv2dBiasActivation',
+      [x, f, [c.co]],
+      (xi, fi, bi) =>
+        conv2dBiasActivation(xi as tf.Tensor4D, fi as tf.Tensor4D, {
+          bias: bi as tf.Tensor1D,
+          activation: 'relu',
+          strides: c.s,
+          pad: c.pad,
+        }),
+      151,
+    );
   });
 });
 
@@ -75,7 +85,11 @@ describe('the residual add, global average pooling and shortcut A on wasm match 
     await compareGrads('add + relu', [a, b], (x, y) => tf.relu(tf.add(x, y)), 161);
   });
 
-  it.each([[2, 8, 8, 64], [3, 7, 5, 16], [2, 1, 1, 8]])('global average pooling of %j (Mean over H, W) and its gradient', async (...shape) => {
+  it.each([
+    [2, 8, 8, 64],
+    [3, 7, 5, 16],
+    [2, 1, 1, 8],
+  ])('global average pooling of %j (Mean over H, W) and its gradient', async (...shape) => {
     await compareGrads('mean over H, W', [shape], (x) => tf.mean(x, [1, 2]), 170);
     await compareGrads('mean over H, W, keepDims', [shape], (x) => tf.mean(x, [1, 2], true), 171);
     await compareGrads('sum over H, W', [shape], (x) => tf.sum(x, [1, 2]), 172);
@@ -94,7 +108,15 @@ describe('the residual add, global average pooling and shortcut A on wasm match 
   function subsample(t: tf.Tensor): tf.Tensor {
     const [b, h, w, c] = t.shape as [number, number, number, number];
     const [h2, w2] = [Math.ceil(h / 2), Math.ceil(w / 2)];
-    const even = h % 2 || w % 2 ? tf.pad(t, [[0, 0], [0, h % 2], [0, w % 2], [0, 0]]) : t;
+    const even =
+      h % 2 || w % 2
+        ? tf.pad(t, [
+            [0, 0],
+            [0, h % 2],
+            [0, w % 2],
+            [0, 0],
+          ])
+        : t;
     const blocks = tf.reshape(even, [b, h2, 2, w2, 2, c]);
     return tf.reshape(tf.slice(blocks, [0, 0, 0, 0, 0, 0], [b, h2, 1, w2, 1, c]), [b, h2, w2, c]);
   }
@@ -108,10 +130,14 @@ describe('the residual add, global average pooling and shortcut A on wasm match 
     await compareGrads('mean', [shape], (x) => tf.mean(x, axis), 173);
   });
 
-  it('a gradient of the pooling gradient (recorded) falls back to tfjs\'s formula and agrees', async () => {
+  it("a gradient of the pooling gradient (recorded) falls back to tfjs's formula and agrees", async () => {
     // d/dx Σ (∂/∂x Σ mean(x)²)·r: the inner gradient is recorded, so it must be differentiable.
-    await compareGrads('mean double gradient', [[2, 4, 4, 8]], (x) =>
-      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mean(t, [1, 2]))))(x), 174);
+    await compareGrads(
+      'mean double gradient',
+      [[2, 4, 4, 8]],
+      (x) => tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mean(t, [1, 2]))))(x),
+      174,
+    );
   });
 
   it.each([
@@ -120,15 +146,27 @@ describe('the residual add, global average pooling and shortcut A on wasm match 
   ])('shortcut A: x[:, ::2, ::2, :] zero-padded along channels, $x → $co channels', async ({ x, co }) => {
     const [b, h, w, ci] = x as [number, number, number, number];
     const extra = co - ci;
-    const padChannels = (t: tf.Tensor): tf.Tensor => tf.pad(t, [[0, 0], [0, 0], [0, 0], [extra >> 1, extra - (extra >> 1)]]);
+    const padChannels = (t: tf.Tensor): tf.Tensor =>
+      tf.pad(t, [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [extra >> 1, extra - (extra >> 1)],
+      ]);
     // The subsampling is x[:, ::2, ::2, :] (the cpu backend's strided slice, forward only).
     const [ours] = await on('wasm', () => [subsample(tf.tensor(randn(new Rng(183), b * h * w * ci), x))]);
-    const [sliced] = await on('cpu', () => [tf.stridedSlice(tf.tensor(randn(new Rng(183), b * h * w * ci), x), [0, 0, 0, 0], x, [1, 2, 2, 1])]);
+    const [sliced] = await on('cpu', () => [
+      tf.stridedSlice(tf.tensor(randn(new Rng(183), b * h * w * ci), x), [0, 0, 0, 0], x, [1, 2, 2, 1]),
+    ]);
     expect(relError(ours as Float32Array, sliced as Float32Array)).toBe(0);
     await compareGrads('subsample', [x], (t) => subsample(t), 180);
     await compareGrads('pad channels', [x], (t) => padChannels(t), 181);
-    await compareGrads('shortcut A + residual', [x, [b, Math.ceil(h / 2), Math.ceil(w / 2), co]], (t, r) =>
-      tf.relu(tf.add(r, padChannels(subsample(t)))), 182);
+    await compareGrads(
+      'shortcut A + residual',
+      [x, [b, Math.ceil(h / 2), Math.ceil(w / 2), co]],
+      (t, r) => tf.relu(tf.add(r, padChannels(subsample(t)))),
+      182,
+    );
   });
 });
 
@@ -155,8 +193,22 @@ describe('slices on wasm match cpu (zero padding and its gradient)', () => {
     tf.dispose([t, s]);
   });
 
-  it.each([[2, 9, 9, 16], [3, 8, 8, 32]])('zeroPadding2d-style pad of %j by 1 and its gradient', async (...shape) => {
-    await compareGrads('pad H, W', [shape], (t) => tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]]), 191);
+  it.each([
+    [2, 9, 9, 16],
+    [3, 8, 8, 32],
+  ])('zeroPadding2d-style pad of %j by 1 and its gradient', async (...shape) => {
+    await compareGrads(
+      'pad H, W',
+      [shape],
+      (t) =>
+        tf.pad(t, [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]),
+      191,
+    );
   });
 });
 
@@ -179,7 +231,8 @@ describe("ResNet-20's shapes take bnlab's fast paths on wasm", () => {
       const x = tf.randomNormal([c.b, c.h, c.w, c.ci]) as tf.Tensor4D;
       const f = tf.randomNormal([c.k, c.k, c.ci, c.co]) as tf.Tensor4D;
       const g = tf.grads((xi: tf.Tensor, fi: tf.Tensor) =>
-        tf.sum(conv2dBiasActivation(xi as tf.Tensor4D, fi as tf.Tensor4D, { activation: 'relu', strides: c.s, pad: c.pad })));
+        tf.sum(conv2dBiasActivation(xi as tf.Tensor4D, fi as tf.Tensor4D, { activation: 'relu', strides: c.s, pad: c.pad })),
+      );
       const [dx, df] = g([x, f]);
       expect(dx!.shape).toEqual(x.shape);
       expect(df!.shape).toEqual(f.shape);
@@ -190,7 +243,16 @@ describe("ResNet-20's shapes take bnlab's fast paths on wasm", () => {
     await tf.setBackend('wasm');
     tf.tidy(() => {
       const x = tf.randomNormal([2, 9, 9, 16]);
-      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]])))(x);
+      const dx = tf.grad((t: tf.Tensor) =>
+        tf.sum(
+          tf.pad(t, [
+            [0, 0],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+          ]),
+        ),
+      )(x);
       expect(dx.shape).toEqual(x.shape);
     });
   });

@@ -47,14 +47,17 @@ describe.each([
     expect(WebAssembly.Module.exports(module)).toEqual(WebAssembly.Module.exports(new WebAssembly.Module(original)));
     expect(() => new WebAssembly.Instance(module, { env: { memory: shared } })).not.toThrow();
     // …and, like any module importing a shared memory, no longer links to an unshared one.
-    expect(() => new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } })).toThrow(WebAssembly.LinkError);
+    expect(() => new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } })).toThrow(
+      WebAssembly.LinkError,
+    );
     // Only the import's limits differ: 0x00 min  →  0x03 min max (65536 = 80 80 04).
     expect(variant.length).toBe(original.length + 3);
   });
 
   maybe('runs its kernels on the shared memory (relu gradient, column sums: closed-form values)', () => {
     const memory = new WebAssembly.Memory({ initial: 4, maximum: MAX_PAGES, shared: true });
-    const k = new WebAssembly.Instance(new WebAssembly.Module(withSharedMemory(original)), { env: { memory } }).exports as unknown as SimdExports;
+    const k = new WebAssembly.Instance(new WebAssembly.Module(withSharedMemory(original)), { env: { memory } })
+      .exports as unknown as SimdExports;
     const f = new Float32Array(memory.buffer);
     const n = 37; // not a multiple of the SIMD width
     const [dy, x, out] = [4096, 8192, 12288];

@@ -18,7 +18,7 @@ test('simd_exports.ts declares every export of the module with its number of par
   const text = readFileSync(join(__dirname, '../../src/kernels/simd/simd_exports.ts'), 'utf8');
   const body = text.slice(text.indexOf('export interface SimdExports {'));
   // Methods, their doc comments removed: name(params): result;
-  const code = body.replace(/\/\*\*[^]*?\*\//g, '');
+  const code = body.replace(/\/\*\*[\s\S]*?\*\//g, '');
   const declared = [...code.matchAll(/^\s+(\w+)\(([^)]*)\): \w+;/gm)].map((m) => ({
     name: m[1]!,
     params: m[2]!.trim() === '' ? 0 : m[2]!.split(',').length,

@@ -10,12 +10,7 @@ beforeAll(async () => {
 describe('Tile on wasm', () => {
   it('tiles a hand-worked 2×2 example', async () => {
     const [t] = await on('wasm', () => [tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2]), [2, 3])]);
-    expect(Array.from(t as Float32Array)).toEqual([
-      1, 2, 1, 2, 1, 2,
-      3, 4, 3, 4, 3, 4,
-      1, 2, 1, 2, 1, 2,
-      3, 4, 3, 4, 3, 4,
-    ]);
+    expect(Array.from(t as Float32Array)).toEqual([1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4]);
   });
 
   it.each([
@@ -25,7 +20,10 @@ describe('Tile on wasm', () => {
     { shape: [2, 1, 3], reps: [2, 4, 1] },
     { shape: [2, 2, 2, 2], reps: [1, 2, 1, 3] },
   ])('matches cpu for $shape × $reps', async ({ shape, reps }) => {
-    const v = randn(new Rng(1), shape.reduce((a, b) => a * b, 1));
+    const v = randn(
+      new Rng(1),
+      shape.reduce((a, b) => a * b, 1),
+    );
     const run = (): tf.Tensor[] => [tf.tile(tf.tensor(v, shape), reps)];
     const [w] = await on('wasm', run);
     const [c] = await on('cpu', run);

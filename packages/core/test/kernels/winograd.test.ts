@@ -74,7 +74,19 @@ const CASES: Case[] = [
   { b: 2, h: 9, w: 10, ci: 8, co: 12, pad: 'same' }, // tiles cut at 1 and 2 outputs
   { b: 1, h: 11, w: 7, ci: 12, co: 8, pad: 2 }, // numeric padding: 13 × 9 outputs
   { b: 2, h: 8, w: 8, ci: 16, co: 8, pad: 1 }, // whole tiles
-  { b: 2, h: 9, w: 10, ci: 12, co: 20, pad: [[0, 0], [0, 3], [2, 1], [0, 0]] }, // explicit, uneven padding; co not a multiple of 8
+  {
+    b: 2,
+    h: 9,
+    w: 10,
+    ci: 12,
+    co: 20,
+    pad: [
+      [0, 0],
+      [0, 3],
+      [2, 1],
+      [0, 0],
+    ],
+  }, // explicit, uneven padding; co not a multiple of 8
   { b: 1, h: 12, w: 11, ci: 8, co: 8, pad: 5 }, // padding wider than the filter (dx by the adjoint transforms)
   { b: 2, h: 100, w: 98, ci: 8, co: 8, pad: 'valid' }, // filter-gradient products 600 deep (two K slices of 300), one image per slice
 ];
@@ -96,10 +108,9 @@ describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
         const fresh = () => tf.tensor4d(g, [3, 3, c.ci, c.co]);
         const y = tf.fused.conv2d({ x: xs, filter: fresh(), strides: 1, pad: c.pad, bias: tf.tensor1d(bias), activation: 'relu' });
         const rt = tf.tensor(r, ref.shape);
-        const [dx, dg] = tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, c.pad), rt)))([
-          xs,
-          fresh(),
-        ]);
+        const [dx, dg] = tf.grads((a: tf.Tensor, f: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, c.pad), rt)),
+        )([xs, fresh()]);
         return [y, dx, dg].map((t) => (t as tf.Tensor).dataSync() as Float32Array);
       });
     const [y, dx, dg] = run() as [Float32Array, Float32Array, Float32Array];
@@ -120,8 +131,13 @@ describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
   });
 
   it('applies only to 3×3 stride-1 channels-last convolutions with ≥ 8 channels (multiples of 4) and enough outputs', () => {
-    const conv = (x: [number, number, number, number], f: [number, number, number, number], strides = 1, pad: 'valid' | 'same' = 'valid', dil = 1) =>
-      winogradApplies(tf.backend_util.computeConv2DInfo(x, f, strides, dil, pad));
+    const conv = (
+      x: [number, number, number, number],
+      f: [number, number, number, number],
+      strides = 1,
+      pad: 'valid' | 'same' = 'valid',
+      dil = 1,
+    ) => winogradApplies(tf.backend_util.computeConv2DInfo(x, f, strides, dil, pad));
     expect(conv([64, 13, 13, 32], [3, 3, 32, 64])).toBe(true);
     expect(conv([1, 4, 4, 8], [3, 3, 8, 8])).toBe(false); // a 2×2 output: one tile costs as much as direct
     expect(conv([1, 13, 13, 32], [3, 3, 32, 64], 2)).toBe(false);
@@ -131,7 +147,16 @@ describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
     expect(conv([1, 13, 13, 4], [3, 3, 4, 64])).toBe(false);
     expect(conv([1, 13, 13, 30], [3, 3, 30, 64])).toBe(false);
     expect(conv([1, 13, 13, 32], [3, 3, 32, 10])).toBe(false);
-    const channelsFirst = tf.backend_util.computeConv2DInfo([1, 32, 13, 13], [3, 3, 32, 64], 1, 1, 'valid', undefined, false, 'channelsFirst');
+    const channelsFirst = tf.backend_util.computeConv2DInfo(
+      [1, 32, 13, 13],
+      [3, 3, 32, 64],
+      1,
+      1,
+      'valid',
+      undefined,
+      false,
+      'channelsFirst',
+    );
     expect(winogradApplies(channelsFirst)).toBe(false);
     setWinograd(false);
     expect(winogradEnabled()).toBe(false);
@@ -139,7 +164,8 @@ describe('Winograd F(4×4, 3×3) convolutions on wasm', () => {
   });
 
   it('computes the input gradient only where its blocks over dx cost at most 40% of the direct sums', () => {
-    const dx = (s: number, pad: 'valid' | 'same' = 'valid') => winogradAppliesToInputGrad(tf.backend_util.computeConv2DInfo([64, s, s, 64], [3, 3, 64, 64], 1, 1, pad));
+    const dx = (s: number, pad: 'valid' | 'same' = 'valid') =>
+      winogradAppliesToInputGrad(tf.backend_util.computeConv2DInfo([64, s, s, 64], [3, 3, 64, 64], 1, 1, pad));
     expect(dx(13)).toBe(true); // the benchmark CNN's 2nd layer: 16 blocks, 38%
     expect(dx(5)).toBe(false); // its 3rd layer: 4 blocks over 5×5, 64% (measured 0.5× the direct)
     expect(dx(6)).toBe(false); // 44%

@@ -34,7 +34,13 @@ interface Outcome {
  * variance), calls it on x (mean 3, spread 2) and differentiates Σ y·w for x and the
  * trainable weights. The same seed gives the same x and dy whatever the layer's weights.
  */
-async function run(backend: 'wasm' | 'cpu', make: LayerFactory, shape: number[], training = true, weights?: (w: tf.Tensor[]) => tf.Tensor[]): Promise<Outcome> {
+async function run(
+  backend: 'wasm' | 'cpu',
+  make: LayerFactory,
+  shape: number[],
+  training = true,
+  weights?: (w: tf.Tensor[]) => tf.Tensor[],
+): Promise<Outcome> {
   let kernels: string[] = [];
   const values = await on(backend, () => {
     const rng = new Rng(11);
@@ -46,8 +52,16 @@ async function run(backend: 'wasm' | 'cpu', make: LayerFactory, shape: number[],
     const initial = layer.weights.map((w) => {
       const n = w.shape.reduce((a, b) => a! * b!, 1)!;
       const raw = randn(rng, n, 0.3);
-      if (w.name.includes('variance')) return tf.tensor(raw.map((v) => 0.5 + Math.abs(v)), w.shape as number[]);
-      if (w.name.includes('gamma')) return tf.tensor(raw.map((v) => 1 + v), w.shape as number[]);
+      if (w.name.includes('variance'))
+        return tf.tensor(
+          raw.map((v) => 0.5 + Math.abs(v)),
+          w.shape as number[],
+        );
+      if (w.name.includes('gamma'))
+        return tf.tensor(
+          raw.map((v) => 1 + v),
+          w.shape as number[],
+        );
       return tf.tensor(raw, w.shape as number[]);
     });
     layer.setWeights(weights ? weights(initial) : initial);
@@ -135,7 +149,13 @@ describe("tfjs-layers' batchNormalization", () => {
   test('scale: false and center: false train (tfjs issue 2868: tfjs itself crashes) as γ = 1, β = 0 would', async () => {
     const shape = [8, 4, 4, 3];
     const ours = await run('wasm', () => tfl.layers.batchNormalization({ scale: false, center: false, momentum: 0.9 }), shape);
-    const theirs = await run('cpu', () => tfl.layers.batchNormalization({ momentum: 0.9 }), shape, true, ([, , m, v]) => [tf.ones([3]), tf.zeros([3]), m!, v!]);
+    const theirs = await run(
+      'cpu',
+      () => tfl.layers.batchNormalization({ momentum: 0.9 }),
+      shape,
+      true,
+      ([, , m, v]) => [tf.ones([3]), tf.zeros([3]), m!, v!],
+    );
     expect(ours.kernels).toContain('BnlabBatchNormTraining');
     // ours: y, dx, moving mean, moving variance; theirs: y, dx, dγ, dβ, γ, β, moving mean, moving variance
     expectClose(ours.values.slice(0, 2), theirs.values.slice(0, 2));
@@ -179,7 +199,13 @@ describe("tfjs-layers' layerNormalization", () => {
   test('scale: false, center: false is the standardized input', async () => {
     const shape = [5, 9];
     const ours = await run('wasm', () => tfl.layers.layerNormalization({ scale: false, center: false }), shape);
-    const theirs = await run('cpu', () => tfl.layers.layerNormalization(), shape, true, () => [tf.ones([9]), tf.zeros([9])]);
+    const theirs = await run(
+      'cpu',
+      () => tfl.layers.layerNormalization(),
+      shape,
+      true,
+      () => [tf.ones([9]), tf.zeros([9])],
+    );
     expectClose(ours.values.slice(0, 2), theirs.values.slice(0, 2));
   });
 });
@@ -187,7 +213,15 @@ describe("tfjs-layers' layerNormalization", () => {
 test('a tfjs-layers CNN with both layers trains on wasm as on cpu (three SGD steps)', async () => {
   const build = () => {
     const model = tfl.sequential();
-    model.add(tfl.layers.conv2d({ inputShape: [8, 8, 2], filters: 4, kernelSize: 3, useBias: false, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+    model.add(
+      tfl.layers.conv2d({
+        inputShape: [8, 8, 2],
+        filters: 4,
+        kernelSize: 3,
+        useBias: false,
+        kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      }),
+    );
     model.add(tfl.layers.batchNormalization({ momentum: 0.5 }));
     model.add(tfl.layers.activation({ activation: 'relu' }));
     model.add(tfl.layers.layerNormalization());
@@ -200,10 +234,18 @@ test('a tfjs-layers CNN with both layers trains on wasm as on cpu (three SGD ste
       const rng = new Rng(5);
       const model = build();
       const xs = tf.tensor4d(randn(rng, 16 * 8 * 8 * 2), [16, 8, 8, 2]);
-      const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, () => rng.int(3)), 'int32'), 3);
+      const ys = tf.oneHot(
+        tf.tensor1d(
+          Array.from({ length: 16 }, () => rng.int(3)),
+          'int32',
+        ),
+        3,
+      );
       const optimizer = tf.train.sgd(0.1);
       for (let i = 0; i < 3; i++) {
-        tf.dispose(optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar) ?? []);
+        tf.dispose(
+          optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar) ?? [],
+        );
       }
       const weights = model.weights.map((w) => tf.clone(w.read()));
       optimizer.dispose();

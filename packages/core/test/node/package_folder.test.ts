@@ -49,7 +49,8 @@ describe('packageFolder', () => {
     mkdirSync(elsewhere, { recursive: true });
     const callerFileName = JSON.stringify(join(caller, `index.${ext}`));
     // `node -e` defines a global __filename ('[eval]') that must not fool the ES module build.
-    const script = ext === 'mjs' ? `import(${callerFileName}).then((m) => console.log(m.found()))` : `console.log(require(${callerFileName}).found())`;
+    const script =
+      ext === 'mjs' ? `import(${callerFileName}).then((m) => console.log(m.found()))` : `console.log(require(${callerFileName}).found())`;
     const run = spawnSync(process.execPath, ['-e', script], { cwd: elsewhere, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe(hidden);

@@ -51,7 +51,9 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
     const yRef = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const k = i % c;
-      yRef[i] = (g[k] as number) * ((xv[i] as number) - (ref.mean[k] as number)) / Math.sqrt((ref.variance[k] as number) + EPS) + (b[k] as number);
+      yRef[i] =
+        ((g[k] as number) * ((xv[i] as number) - (ref.mean[k] as number))) / Math.sqrt((ref.variance[k] as number) + EPS) +
+        (b[k] as number);
     }
     expect(relError(mean as Float32Array, ref.mean)).toBeLessThanOrEqual(TOLERANCE);
     expect(relError(variance as Float32Array, ref.variance)).toBeLessThanOrEqual(TOLERANCE);
@@ -112,13 +114,15 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
       tf.grads((x: tf.Tensor, g: tf.Tensor) => {
         const [dx, dg] = tf.grads((x: tf.Tensor, g: tf.Tensor) => {
           const r = stats(x, g);
-          return tf.addN([tf.sum(tf.mul(tf.pow(r.y, 3), tf.tensor(w, shape))), tf.sum(tf.mul(r.mean, tf.tensor1d(a))), tf.sum(tf.mul(tf.square(r.variance), tf.tensor1d(b)))]) as tf.Scalar;
+          return tf.addN([
+            tf.sum(tf.mul(tf.pow(r.y, 3), tf.tensor(w, shape))),
+            tf.sum(tf.mul(r.mean, tf.tensor1d(a))),
+            tf.sum(tf.mul(tf.square(r.variance), tf.tensor1d(b))),
+          ]) as tf.Scalar;
         })([x, g]);
         return tf.add(tf.sum(tf.square(dx as tf.Tensor)), tf.sum(tf.square(dg as tf.Tensor))) as tf.Scalar;
       })([tf.tensor(xv, shape), tf.tensor1d(gv)]);
-    const fused = await on(backend, () =>
-      penaltyGrads((x, g) => batchNormTraining(x, { scale: g as tf.Tensor1D, epsilon: EPS })),
-    );
+    const fused = await on(backend, () => penaltyGrads((x, g) => batchNormTraining(x, { scale: g as tf.Tensor1D, epsilon: EPS })));
     const reference = await on('cpu', () =>
       penaltyGrads((x, g) => {
         const { mean, variance } = tf.moments(x, [0, 1]);
@@ -140,7 +144,10 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
     const rm = randn(new Rng(4), 8);
     const rv = randn(new Rng(5), 8);
     const loss = (y: tf.Tensor, m: tf.Tensor, v: tf.Tensor): tf.Scalar =>
-      tf.add(tf.add(tf.sum(tf.mul(y, tf.tensor(ry, shape))), tf.sum(tf.mul(m, tf.tensor1d(rm)))), tf.sum(tf.mul(v, tf.tensor1d(rv)))) as tf.Scalar;
+      tf.add(
+        tf.add(tf.sum(tf.mul(y, tf.tensor(ry, shape))), tf.sum(tf.mul(m, tf.tensor1d(rm)))),
+        tf.sum(tf.mul(v, tf.tensor1d(rv))),
+      ) as tf.Scalar;
     const fused = await on(backend, () => {
       const grads = tf.grads((x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const r = batchNormTraining(x, { scale: g as tf.Tensor1D, offset: b as tf.Tensor1D, epsilon: EPS });
@@ -198,13 +205,18 @@ describe.each(['wasm', 'cpu'] as const)('batchNormTraining on %s', (backend) => 
     const gv = randn(rng, 3);
     const r = randn(new Rng(7), 18);
     const [dx] = await on(backend, () => [
-      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(x, { scale: tf.tensor1d(gv), epsilon: EPS }).y, tf.tensor2d(r, shape))))(tf.tensor2d(xv, shape)),
+      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(x, { scale: tf.tensor1d(gv), epsilon: EPS }).y, tf.tensor2d(r, shape))))(
+        tf.tensor2d(xv, shape),
+      ),
     ]);
     const f = (x: Float64Array): number => {
       const xf = Float32Array.from(x);
       const { mean, variance } = momentsF64(xf, 3);
       let s = 0;
-      for (let i = 0; i < 18; i++) s += (r[i] as number) * (gv[i % 3] as number) * ((x[i] as number) - (mean[i % 3] as number)) / Math.sqrt((variance[i % 3] as number) + EPS);
+      for (let i = 0; i < 18; i++)
+        s +=
+          ((r[i] as number) * (gv[i % 3] as number) * ((x[i] as number) - (mean[i % 3] as number))) /
+          Math.sqrt((variance[i % 3] as number) + EPS);
       return s;
     };
     const h = 1e-3;

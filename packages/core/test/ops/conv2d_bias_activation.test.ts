@@ -14,7 +14,14 @@ beforeAll(async () => {
   expect((await initBackend({ strict: true })).backend).toBe('wasm');
 });
 
-type Case = { x: [number, number, number, number]; f: [number, number, number, number]; s: number; pad: 'valid' | 'same'; activation: 'linear' | 'relu'; bias: boolean };
+type Case = {
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  s: number;
+  pad: 'valid' | 'same';
+  activation: 'linear' | 'relu';
+  bias: boolean;
+};
 
 const cases: Case[] = [
   { x: [2, 9, 9, 3], f: [3, 3, 3, 8], s: 1, pad: 'same', activation: 'relu', bias: true },
@@ -36,7 +43,12 @@ describe.each(['wasm', 'cpu'] as const)('conv2dBiasActivation on %s', (backend) 
       return c.activation === 'relu' ? tf.relu(y) : y;
     };
     const ours = (x: tf.Tensor, f: tf.Tensor, b: tf.Tensor): tf.Tensor =>
-      conv2dBiasActivation(x as tf.Tensor4D, f as tf.Tensor4D, { bias: c.bias ? (b as tf.Tensor1D) : undefined, activation: c.activation, strides: c.s, pad: c.pad });
+      conv2dBiasActivation(x as tf.Tensor4D, f as tf.Tensor4D, {
+        bias: c.bias ? (b as tf.Tensor1D) : undefined,
+        activation: c.activation,
+        strides: c.s,
+        pad: c.pad,
+      });
     const run = (fn: typeof ours) => (): tf.Tensor[] => {
       const fresh = () => [tf.tensor4d(xv, c.x), tf.tensor4d(fv, c.f), tf.tensor1d(bv)] as const;
       const y = fn(...fresh());
@@ -55,8 +67,11 @@ describe.each(['wasm', 'cpu'] as const)('conv2dBiasActivation on %s', (backend) 
     const x = tf.tensor4d(randn(new Rng(95), 2 * 6 * 6 * 3), [2, 6, 6, 3]);
     const f = tf.tensor4d(randn(new Rng(96), 3 * 3 * 3 * 4), [3, 3, 3, 4]);
     const b = tf.tensor1d(randn(new Rng(97), 4));
-    const info = await tf.profile(() => tf.grads((fi: tf.Tensor, bi: tf.Tensor) =>
-      tf.sum(conv2dBiasActivation(x, fi as tf.Tensor4D, { bias: bi as tf.Tensor1D, activation: 'relu' })))([f, b]));
+    const info = await tf.profile(() =>
+      tf.grads((fi: tf.Tensor, bi: tf.Tensor) =>
+        tf.sum(conv2dBiasActivation(x, fi as tf.Tensor4D, { bias: bi as tf.Tensor1D, activation: 'relu' })),
+      )([f, b]),
+    );
     expect(info.kernelNames).toContain('Conv2DBackpropFilter');
     expect(info.kernelNames).not.toContain('Conv2DBackpropInput');
     tf.dispose([x, f, b]);
@@ -65,10 +80,30 @@ describe.each(['wasm', 'cpu'] as const)('conv2dBiasActivation on %s', (backend) 
 
 describe('conv2dBiasActivation rejects bad input', () => {
   it.each([
-    ['an unknown activation', () => conv2dBiasActivation(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D, { activation: 'elu' as never }), /activation/],
-    ['mismatched channels', () => conv2dBiasActivation(tf.ones([1, 3, 3, 2]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D), /\[1, 3, 3, 2\]/],
-    ['int32 input', () => conv2dBiasActivation(tf.ones([1, 3, 3, 1], 'int32') as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D), /x must be float32, got int32/],
-    ['a bias of the wrong size', () => conv2dBiasActivation(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D, { bias: tf.ones([3]) as tf.Tensor1D }), /bias/],
+    [
+      'an unknown activation',
+      () =>
+        conv2dBiasActivation(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D, { activation: 'elu' as never }),
+      /activation/,
+    ],
+    [
+      'mismatched channels',
+      () => conv2dBiasActivation(tf.ones([1, 3, 3, 2]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D),
+      /\[1, 3, 3, 2\]/,
+    ],
+    [
+      'int32 input',
+      () => conv2dBiasActivation(tf.ones([1, 3, 3, 1], 'int32') as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D),
+      /x must be float32, got int32/,
+    ],
+    [
+      'a bias of the wrong size',
+      () =>
+        conv2dBiasActivation(tf.ones([1, 3, 3, 1]) as tf.Tensor4D, tf.ones([1, 1, 1, 2]) as tf.Tensor4D, {
+          bias: tf.ones([3]) as tf.Tensor1D,
+        }),
+      /bias/,
+    ],
   ])('%s', (_name, f, message) => {
     expect(f).toThrow(message);
     try {

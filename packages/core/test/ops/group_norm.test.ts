@@ -52,7 +52,10 @@ const shapes = [
 
 describe.each(['wasm', 'cpu'] as const)('groupNorm on %s', (backend) => {
   it.each(shapes)('forward equals the float64 definition, shape $shape, $groups groups', async ({ shape, groups }) => {
-    const x = randn(new Rng(3), shape.reduce((a, b) => a * b, 1));
+    const x = randn(
+      new Rng(3),
+      shape.reduce((a, b) => a * b, 1),
+    );
     const [y] = await on(backend, () => [groupNorm(tf.tensor3d(x, shape as [number, number, number]), groups, EPS)]);
     expect(relError(y!, Float32Array.from(reference(x, shape, groups)))).toBeLessThan(1e-5);
   });
@@ -61,7 +64,13 @@ describe.each(['wasm', 'cpu'] as const)('groupNorm on %s', (backend) => {
     { shape: [2, 9, 8], groups: 2 },
     { shape: [6, 1, 12], groups: 1 },
   ])('a large common offset costs no precision (mean 1e4, unit spread), shape $shape', async ({ shape, groups }) => {
-    const x = Float32Array.from(randn(new Rng(4), shape.reduce((a, b) => a * b, 1)), (v) => 1e4 + v);
+    const x = Float32Array.from(
+      randn(
+        new Rng(4),
+        shape.reduce((a, b) => a * b, 1),
+      ),
+      (v) => 1e4 + v,
+    );
     const [y] = await on(backend, () => [groupNorm(tf.tensor3d(x, shape as [number, number, number]), groups, EPS)]);
     expect(relError(y!, Float32Array.from(reference(x, shape, groups)))).toBeLessThan(1e-5);
   });
@@ -72,10 +81,15 @@ describe.each(['wasm', 'cpu'] as const)('groupNorm on %s', (backend) => {
   });
 
   it.each(shapes)('gradient equals autodiff of tfjs moments (cpu), shape $shape, $groups groups', async ({ shape, groups }) => {
-    const x = randn(new Rng(5), shape.reduce((a, b) => a * b, 1));
+    const x = randn(
+      new Rng(5),
+      shape.reduce((a, b) => a * b, 1),
+    );
     const w = randn(new Rng(6), x.length);
     const loss = (f: (t: tf.Tensor3D) => tf.Tensor) => (t: tf.Tensor) => tf.sum(tf.mul(f(t as tf.Tensor3D), tf.tensor(w, shape)));
-    const [ours] = await on(backend, () => [tf.grad(loss((t) => groupNorm(t, groups, EPS)))(tf.tensor3d(x, shape as [number, number, number]))]);
+    const [ours] = await on(backend, () => [
+      tf.grad(loss((t) => groupNorm(t, groups, EPS)))(tf.tensor3d(x, shape as [number, number, number])),
+    ]);
     const [theirs] = await on('cpu', () => [tf.grad(loss((t) => composed(t, groups)))(tf.tensor3d(x, shape as [number, number, number]))]);
     expect(relError(ours!, theirs!)).toBeLessThan(1e-4);
   });
@@ -87,7 +101,9 @@ test('gradient matches central finite differences (float64 forward)', async () =
   const x = randn(new Rng(7), 24);
   const w = randn(new Rng(8), 24);
   const [g] = await on('wasm', () => [
-    tf.grad((t: tf.Tensor) => tf.sum(tf.mul(groupNorm(t as tf.Tensor3D, groups, EPS), tf.tensor(w, shape))))(tf.tensor3d(x, shape as [number, number, number])),
+    tf.grad((t: tf.Tensor) => tf.sum(tf.mul(groupNorm(t as tf.Tensor3D, groups, EPS), tf.tensor(w, shape))))(
+      tf.tensor3d(x, shape as [number, number, number]),
+    ),
   ]);
   const f = (v: Float32Array) => reference(v, shape, groups).reduce((s, y, i) => s + y * w[i]!, 0);
   const h = 1e-3;
@@ -131,7 +147,9 @@ describe.each(['wasm', 'cpu'] as const)('second-order gradients of groupNorm on 
       const inner = tf.grad((u: tf.Tensor) => tf.sum(tf.mul(norm(u as tf.Tensor3D), tf.tensor(w, shape))))(t);
       return tf.sum(tf.square(inner));
     };
-    const [ours] = await on(backend, () => [tf.grad(outer((t) => groupNorm(t, groups, EPS)))(tf.tensor3d(x, shape as [number, number, number]))]);
+    const [ours] = await on(backend, () => [
+      tf.grad(outer((t) => groupNorm(t, groups, EPS)))(tf.tensor3d(x, shape as [number, number, number])),
+    ]);
     const [theirs] = await on('cpu', () => [tf.grad(outer((t) => composed(t, groups)))(tf.tensor3d(x, shape as [number, number, number]))]);
     expect(relError(ours!, theirs!)).toBeLessThan(1e-3);
   });

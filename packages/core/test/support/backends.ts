@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../src/rng.js';
+import type { Rng } from '../../src/rng.js';
 
 /** A reproducible float32 array of normal samples. */
 export function randn(rng: Rng, n: number, scale = 1): Float32Array {

@@ -18,7 +18,12 @@ export async function compareGrads(
   tolerance = GRAD_TOLERANCE,
 ): Promise<void> {
   const rng = new Rng(seed);
-  const values = shapes.map((s) => randn(rng, s.reduce((a, b) => a * b, 1)));
+  const values = shapes.map((s) =>
+    randn(
+      rng,
+      s.reduce((a, b) => a * b, 1),
+    ),
+  );
   const fresh = (): tf.Tensor[] => shapes.map((s, i) => tf.tensor(values[i] as Float32Array, s));
   const run = (): tf.Tensor[] => {
     const xs = fresh();

@@ -15,10 +15,34 @@ export const apply = (opt: tf.Optimizer, grads: Record<string, tf.Tensor>): void
  * Runs `steps` updates of seeded gradients on fresh variables of {@link SIZES} (the same for
  * the same seed) and returns the final values; `beforeStep` runs before update `k`.
  */
-export function trainOnSeededGradients<O extends tf.Optimizer>(make: () => O, steps: number, seed = 1, beforeStep?: (opt: O, k: number) => void): Float32Array[] {
+export function trainOnSeededGradients<O extends tf.Optimizer>(
+  make: () => O,
+  steps: number,
+  seed = 1,
+  beforeStep?: (opt: O, k: number) => void,
+): Float32Array[] {
   const rng = new Rng(seed);
-  const vars = SIZES.map((shape, i) => tf.variable(tf.tensor(randn(rng, shape.reduce((a, b) => a * b, 1)), shape), true, `opt${seed}_${i}_${Math.random()}`));
-  const grads = Array.from({ length: steps }, () => SIZES.map((shape) => randn(rng, shape.reduce((a, b) => a * b, 1))));
+  const vars = SIZES.map((shape, i) =>
+    tf.variable(
+      tf.tensor(
+        randn(
+          rng,
+          shape.reduce((a, b) => a * b, 1),
+        ),
+        shape,
+      ),
+      true,
+      `opt${seed}_${i}_${Math.random()}`,
+    ),
+  );
+  const grads = Array.from({ length: steps }, () =>
+    SIZES.map((shape) =>
+      randn(
+        rng,
+        shape.reduce((a, b) => a * b, 1),
+      ),
+    ),
+  );
   const opt = make();
   grads.forEach((step, k) => {
     beforeStep?.(opt, k);

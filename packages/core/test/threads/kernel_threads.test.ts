@@ -103,9 +103,14 @@ describe('the passes between convolutions', () => {
     const x = tf.tensor4d(xv, shape);
     const dy = tf.tensor4d(dyv, shape);
     const bn = batchNormTraining(x, { scale: tf.tensor1d(gamma), offset: tf.ones([16]), epsilon: 1e-3 });
-    const [dxBn, dScale] = tf.grads((a, g) => tf.sum(tf.mul(batchNormTraining(a, { scale: g as tf.Tensor1D, epsilon: 1e-3 }).y, dy)))([x, tf.tensor1d(gamma)]);
+    const [dxBn, dScale] = tf.grads((a, g) => tf.sum(tf.mul(batchNormTraining(a, { scale: g as tf.Tensor1D, epsilon: 1e-3 }).y, dy)))([
+      x,
+      tf.tensor1d(gamma),
+    ]);
     const gn = groupNorm(tf.reshape(x, [16, 576, 16]) as tf.Tensor3D, 4, 1e-3);
-    const [dxGn] = tf.grads((a) => tf.sum(tf.mul(groupNorm(a as tf.Tensor3D, 4, 1e-3), tf.reshape(dy, [16, 576, 16]))))([tf.reshape(x, [16, 576, 16])]);
+    const [dxGn] = tf.grads((a) => tf.sum(tf.mul(groupNorm(a as tf.Tensor3D, 4, 1e-3), tf.reshape(dy, [16, 576, 16]))))([
+      tf.reshape(x, [16, 576, 16]),
+    ]);
     const pool = tf.maxPool(x, 2, 2, 'valid');
     const [dxPool] = tf.grads((a) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), tf.ones(pool.shape))))([x]);
     const [dxPool3] = tf.grads((a) => tf.sum(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same')))([x]);
@@ -125,7 +130,8 @@ describe('the passes between convolutions', () => {
       const one = await on('wasm', steps);
       // Pooling, its gradients, ReLU's gradient, the bias add and group norm (whole samples
       // per thread) are computed element by element as on one thread.
-      for (const i of [5, 6, 7, 8, 9, 10, 11]) expect([i, Array.from(two[i] as Float32Array)]).toEqual([i, Array.from(one[i] as Float32Array)]);
+      for (const i of [5, 6, 7, 8, 9, 10, 11])
+        expect([i, Array.from(two[i] as Float32Array)]).toEqual([i, Array.from(one[i] as Float32Array)]);
       // Batch norm's statistics are merged from the threads' rows: equal up to rounding.
       for (const i of [0, 1, 2, 3, 4]) expect([i, relError(two[i] as Float32Array, one[i] as Float32Array) < 1e-6]).toEqual([i, true]);
     } finally {

@@ -43,14 +43,19 @@ describe.each([
     const module = new WebAssembly.Module(bytes);
     expect(WebAssembly.Module.imports(module)).toContainEqual({ module: 'env', name: 'memory', kind: 'memory' });
     const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    const exports = new WebAssembly.Instance(module, { env: { ...env, memory } }).exports as { get(p: number): number; memory: WebAssembly.Memory };
+    const exports = new WebAssembly.Instance(module, { env: { ...env, memory } }).exports as {
+      get(p: number): number;
+      memory: WebAssembly.Memory;
+    };
     expect(exports.memory).toBe(memory);
     expect(memory.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(exports.get(16)).toBe(42);
     new Int32Array(memory.buffer)[8] = 7; // byte 32
     expect(exports.get(32)).toBe(7);
     // An unshared memory no longer links.
-    expect(() => new WebAssembly.Instance(module, { env: { ...env, memory: new WebAssembly.Memory({ initial: 1 }) } })).toThrow(WebAssembly.LinkError);
+    expect(() => new WebAssembly.Instance(module, { env: { ...env, memory: new WebAssembly.Memory({ initial: 1 }) } })).toThrow(
+      WebAssembly.LinkError,
+    );
   });
 });
 

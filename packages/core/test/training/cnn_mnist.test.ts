@@ -20,7 +20,13 @@ function benchmarkCnn(batchNorm: boolean): tfl.Sequential {
     model.add(tfl.layers.activation({ activation: 'relu' }));
   };
   const conv = (filters: number, inputShape?: number[]): tfl.layers.Layer =>
-    tfl.layers.conv2d({ filters, kernelSize: 3, useBias: !batchNorm, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), ...(inputShape ? { inputShape } : {}) });
+    tfl.layers.conv2d({
+      filters,
+      kernelSize: 3,
+      useBias: !batchNorm,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+      ...(inputShape ? { inputShape } : {}),
+    });
   block(conv(32, [28, 28, 1]));
   model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   block(conv(64));
@@ -49,7 +55,10 @@ describe('benchmark CNN on wasm, real MNIST', () => {
       const loss = tf.tidy(() => {
         const xs = tf.div(tf.tensor4d(Float32Array.from(images.subarray(from * 784, (from + BATCH) * 784)), [BATCH, 28, 28, 1]), 255);
         const ys = tf.oneHot(tf.tensor1d(labels.subarray(from, from + BATCH), 'int32'), 10);
-        return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor), true) as tf.Scalar;
+        return optimizer.minimize(
+          () => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor),
+          true,
+        ) as tf.Scalar;
       });
       losses.push((await loss.data())[0] as number);
       loss.dispose();

@@ -76,14 +76,17 @@ describe('training on wasm leaks nothing', () => {
         const loss = tf.tidy(() => {
           const x = tf.slice(xs, s * BATCH, BATCH);
           const y = tf.slice(ys, s * BATCH, BATCH);
-          return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor), true) as tf.Scalar;
+          return optimizer.minimize(
+            () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+            true,
+          ) as tf.Scalar;
         });
         await loss.data();
         loss.dispose();
       }
       tensors.push(tf.memory().numTensors);
       rss.push(process.memoryUsage().rss);
-      heap.push(((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8).length);
+      heap.push((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length);
     }
     // Adam creates its moment variables in the first step; from then on the count is constant.
     expect(new Set(tensors).size).toBe(1);

@@ -69,11 +69,7 @@ function checkKeys(value: Record<string, unknown>, allowed: readonly string[], w
  * (flat features, `[784]`) is refused. Errors are `INVALID_ARGUMENT` {@link BnlabError}s whose
  * `where` is the faulty field, spelled from `field` (e.g. `'augment.crop.padding'`).
  */
-export function resolveAugmentation(
-  augment: ImageAugmentation,
-  imageShape: readonly number[],
-  field = 'augment'
-): ResolvedAugmentation {
+export function resolveAugmentation(augment: ImageAugmentation, imageShape: readonly number[], field = 'augment'): ResolvedAugmentation {
   if (!isPlainObject(augment)) {
     throw invalid(field, `must be an object such as { crop: { padding: 4 }, flip: true }, got ${formatValue(augment)}`);
   }
@@ -96,14 +92,14 @@ export function resolveAugmentation(
   if ((cropping || flip) && imageShape.length !== 3) {
     throw invalid(
       field,
-      `needs images of shape [height, width, channels], got imageShape [${imageShape.join(', ')}] (rank ${imageShape.length})`
+      `needs images of shape [height, width, channels], got imageShape [${imageShape.join(', ')}] (rank ${imageShape.length})`,
     );
   }
   const [height, width] = imageShape as readonly [number, number, number];
   if (padding > 0 && !(padding < height && padding < width)) {
     throw invalid(
       `${field}.crop.padding`,
-      `(${padding}) must be smaller than the image's height (${height}) and width (${width}), so that every crop keeps part of the image`
+      `(${padding}) must be smaller than the image's height (${height}) and width (${width}), so that every crop keeps part of the image`,
     );
   }
   return { padding, flip };

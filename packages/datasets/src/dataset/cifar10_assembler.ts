@@ -24,7 +24,10 @@ export class Cifar10Assembler {
    * @param where the folder, archive or URL the files come from, for messages
    * @param spec the dataset's files and classes
    */
-  constructor(private readonly where: string, private readonly spec: Cifar10Spec = CIFAR10_SPEC) {}
+  constructor(
+    private readonly where: string,
+    private readonly spec: Cifar10Spec = CIFAR10_SPEC,
+  ) {}
 
   /** True when `path`'s file name is one of the distribution's files. */
   wants(path: string): boolean {
@@ -56,7 +59,7 @@ export class Cifar10Assembler {
         'DATA_MISSING',
         `${this.where}: CIFAR-10 files missing: ${missing.join(', ')} (the binary distribution has ` +
           `${[...this.spec.trainFiles, ...this.spec.testFiles].join(', ')})`,
-        { where: this.where }
+        { where: this.where },
       );
     }
     const names = this.classNames ?? this.spec.classNames;

@@ -8,7 +8,7 @@ export function cifarSplitDataset(
   info: DatasetInfo,
   split: string,
   parts: readonly CifarRecords[],
-  classNames: readonly string[] = info.classNames
+  classNames: readonly string[] = info.classNames,
 ): ImageDataset {
   let images: Uint8Array;
   let labels: Uint8Array;

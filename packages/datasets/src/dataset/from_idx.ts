@@ -23,7 +23,7 @@ export function idxSplitDataset(info: DatasetInfo, split: string, files: IdxSpli
     throw new BnlabError(
       'DATA_FORMAT',
       `${files.imagesSource}: images are ${images.rows}×${images.cols}; ${info.name} images must be ${h}×${w}×${c}`,
-      { where: files.imagesSource }
+      { where: files.imagesSource },
     );
   }
   const labels = readIdxLabels(files.labels, files.labelsSource, info.numClasses);
@@ -32,7 +32,7 @@ export function idxSplitDataset(info: DatasetInfo, split: string, files: IdxSpli
       'DATA_FORMAT',
       `${files.labelsSource}: holds ${labels.length} labels but ${files.imagesSource} holds ${images.count} images; ` +
         'the label count must equal the image count',
-      { where: files.labelsSource }
+      { where: files.labelsSource },
     );
   }
   return new ImageDataset({

@@ -84,13 +84,9 @@ export class ImageDataset implements Dataset {
   constructor(init: ImageDatasetInit) {
     const [h, w, c] = init.imageShape;
     if (![h, w, c].every((d) => Number.isInteger(d) && d > 0)) {
-      throw new BnlabError(
-        'INVALID_ARGUMENT',
-        `imageShape [${init.imageShape.join(', ')}] must hold three positive integers`,
-        {
-          where: 'imageShape',
-        }
-      );
+      throw new BnlabError('INVALID_ARGUMENT', `imageShape [${init.imageShape.join(', ')}] must hold three positive integers`, {
+        where: 'imageShape',
+      });
     }
     if (init.classNames.length === 0 || init.classNames.length > 256) {
       throw new BnlabError('INVALID_ARGUMENT', `classNames has ${init.classNames.length} names; it needs 1 to 256`, {
@@ -102,7 +98,7 @@ export class ImageDataset implements Dataset {
       throw new BnlabError(
         'DATA_FORMAT',
         `${init.name}: ${init.images.length} image bytes are not a whole number of ${h}×${w}×${c} images`,
-        { where: init.name }
+        { where: init.name },
       );
     }
     const count = init.images.length / this.imageBytes;
@@ -110,7 +106,7 @@ export class ImageDataset implements Dataset {
       throw new BnlabError(
         'DATA_FORMAT',
         `${init.name}: ${init.labels.length} labels for ${count} images; there must be one label per image`,
-        { where: init.name }
+        { where: init.name },
       );
     }
     const numClasses = init.classNames.length;
@@ -120,7 +116,7 @@ export class ImageDataset implements Dataset {
           throw new BnlabError(
             'INVALID_ARGUMENT',
             `${init.name}: indices[${i}] is ${init.indices[i]}, beyond the ${count} images: indices must be in [0, ${count})`,
-            { where: 'indices' }
+            { where: 'indices' },
           );
         }
       }
@@ -131,7 +127,7 @@ export class ImageDataset implements Dataset {
           throw new BnlabError(
             'DATA_FORMAT',
             `${init.name}: label ${init.labels[i]} of example ${i} is out of range: labels must be in [0, ${numClasses})`,
-            { where: init.name }
+            { where: init.name },
           );
         }
       }
@@ -198,7 +194,7 @@ export class ImageDataset implements Dataset {
       throw new BnlabError(
         'INVALID_ARGUMENT',
         `split(${fraction}) of ${this.size} examples leaves an empty part; both parts need at least one example`,
-        { where: 'fraction' }
+        { where: 'fraction' },
       );
     }
     const permutation = new Rng(seed).permutation(this.size);
@@ -230,9 +226,7 @@ export class ImageDataset implements Dataset {
    * dataset's statistics).
    */
   withScaling(scaling: PixelScaling | ResolvedScaling): ImageDataset {
-    const resolved = isResolved(scaling)
-      ? scaling
-      : resolveScaling(scaling, this.imageShape[2], () => this.channelStats());
+    const resolved = isResolved(scaling) ? scaling : resolveScaling(scaling, this.imageShape[2], () => this.channelStats());
     return new ImageDataset({ ...this.init(), name: this.name, indices: this.indices, scaling: resolved });
   }
 

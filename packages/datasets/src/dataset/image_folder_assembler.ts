@@ -80,7 +80,11 @@ export class ImageFolderAssembler {
    * @param where the folder, archive or URL, for messages
    * @param inflate zlib decompression, for PNG files
    */
-  constructor(private readonly where: string, private readonly inflate: Inflate, options: ImageFolderOptions = {}) {
+  constructor(
+    private readonly where: string,
+    private readonly inflate: Inflate,
+    options: ImageFolderOptions = {},
+  ) {
     this.options = { ...options, ...withDefaults(options, DEFAULTS) };
     if (this.options.splits.length === 0) {
       throw new BnlabError('INVALID_ARGUMENT', 'splits must name at least one split folder', { where: 'splits' });
@@ -142,9 +146,7 @@ export class ImageFolderAssembler {
       const items = this.items.get(split) as Item[];
       const classIndex = new Map(classNames.map((c, i) => [c, i] as const));
       items.sort(
-        (a, b) =>
-          (classIndex.get(a.className) as number) - (classIndex.get(b.className) as number) ||
-          byCodePoint(a.file, b.file)
+        (a, b) => (classIndex.get(a.className) as number) - (classIndex.get(b.className) as number) || byCodePoint(a.file, b.file),
       );
       let images: Uint8Array | undefined;
       const labels = new Uint8Array(items.length);
@@ -156,7 +158,7 @@ export class ImageFolderAssembler {
             'DATA_FORMAT',
             `${source}: is ${height}×${width} pixels; every image must be ${expected[0]}×${expected[1]} ` +
               '(the size of the first one, or imageSize)',
-            { where: source }
+            { where: source },
           );
         // Refuse a wrong size from the header: a small file may declare a huge image.
         const declared = size === undefined ? undefined : declaredImageSize(item.bytes);
@@ -197,11 +199,9 @@ export class ImageFolderAssembler {
       const withImages = new Set(items.map((i) => i.className));
       const classes = [...new Set([...withImages, ...(folderClasses.get(split) as Set<string>)])].sort(byCodePoint);
       if (withImages.size === 0) {
-        throw new BnlabError(
-          'DATA_MISSING',
-          `${this.where}: no images (${IMAGE_EXTENSIONS.join(', ')}) under ${root}${split}/<class>/`,
-          { where: this.where }
-        );
+        throw new BnlabError('DATA_MISSING', `${this.where}: no images (${IMAGE_EXTENSIONS.join(', ')}) under ${root}${split}/<class>/`, {
+          where: this.where,
+        });
       }
       const empty = classes.filter((c) => !withImages.has(c));
       if (empty.length > 0) {
@@ -211,7 +211,7 @@ export class ImageFolderAssembler {
           `${this.where}: no images in the class ${empty.length === 1 ? 'folder' : 'folders'} ${folders.join(', ')} ` +
             `(supported: ${IMAGE_EXTENSIONS.join(', ')}): every class folder needs at least one image; ` +
             `add some or remove the ${empty.length === 1 ? 'folder' : 'folders'}`,
-          { where: `${this.where}: ${folders[0] as string}` }
+          { where: `${this.where}: ${folders[0] as string}` },
         );
       }
       found.set(split, classes);
@@ -229,18 +229,14 @@ export class ImageFolderAssembler {
           `${this.where}: the class folders of ${root}${split}/ must match ${against}` +
             (missing.length > 0 ? `; missing: ${missing.join(', ')}` : '') +
             (extra.length > 0 ? `; unexpected: ${extra.join(', ')}` : ''),
-          { where: this.where }
+          { where: this.where },
         );
       }
     }
     if (wanted !== undefined && wanted.length > 256) {
-      throw new BnlabError(
-        'INVALID_ARGUMENT',
-        `classNames has ${wanted.length} names; at most 256 fit in byte labels`,
-        {
-          where: 'classNames',
-        }
-      );
+      throw new BnlabError('INVALID_ARGUMENT', `classNames has ${wanted.length} names; at most 256 fit in byte labels`, {
+        where: 'classNames',
+      });
     }
     return wanted === undefined ? firstClasses : [...wanted];
   }

@@ -35,11 +35,7 @@ export interface ResolvedScaling {
  * (the training split's {@link ChannelStats}). Throws `INVALID_ARGUMENT` for a std that is not
  * positive or a mean/std whose length is not `channels`.
  */
-export function resolveScaling(
-  scaling: PixelScaling,
-  channels: number,
-  trainStats?: () => ChannelStats
-): ResolvedScaling {
+export function resolveScaling(scaling: PixelScaling, channels: number, trainStats?: () => ChannelStats): ResolvedScaling {
   const table = new Float32Array(256 * channels);
   if (scaling === 'unit' || scaling === 'raw') {
     const factor = scaling === 'unit' ? 1 / 255 : 1;
@@ -54,26 +50,20 @@ export function resolveScaling(
       });
     }
     stats = trainStats();
-  } else if (
-    typeof scaling === 'object' &&
-    scaling !== null &&
-    Array.isArray(scaling.mean) &&
-    Array.isArray(scaling.std)
-  ) {
+  } else if (typeof scaling === 'object' && scaling !== null && Array.isArray(scaling.mean) && Array.isArray(scaling.std)) {
     stats = scaling;
   } else {
     throw new BnlabError(
       'INVALID_ARGUMENT',
       `scaling must be 'unit', 'raw', 'standardize' or { mean, std }, got ${JSON.stringify(scaling)}`,
-      { where: 'scaling' }
+      { where: 'scaling' },
     );
   }
   if (stats.mean.length !== channels || stats.std.length !== channels) {
     throw new BnlabError(
       'INVALID_ARGUMENT',
-      `scaling mean (${stats.mean.length} values) and std (${stats.std.length} values) must have one value per ` +
-        `channel (${channels})`,
-      { where: 'scaling' }
+      `scaling mean (${stats.mean.length} values) and std (${stats.std.length} values) must have one value per ` + `channel (${channels})`,
+      { where: 'scaling' },
     );
   }
   for (let c = 0; c < channels; c++) {
@@ -83,7 +73,7 @@ export function resolveScaling(
       throw new BnlabError(
         'INVALID_ARGUMENT',
         `scaling of channel ${c}: mean (${mean}) must be finite and std (${std}) finite and positive`,
-        { where: 'scaling' }
+        { where: 'scaling' },
       );
     }
     for (let x = 0; x < 256; x++) table[c * 256 + x] = (x / 255 - mean) / std;
@@ -100,7 +90,7 @@ export function computeChannelStats(
   images: Uint8Array,
   pixelsPerImage: number,
   channels: number,
-  indices: ArrayLike<number>
+  indices: ArrayLike<number>,
 ): ChannelStats {
   const counts = new Float64Array(256 * channels);
   const imageBytes = pixelsPerImage * channels;

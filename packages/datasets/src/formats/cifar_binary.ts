@@ -35,7 +35,7 @@ export function readCifarBinary(bytes: Uint8Array, source: string, numClasses = 
       `${source}: size ${bytes.length} bytes is not a positive multiple of ${CIFAR10_RECORD_BYTES} ` +
         `(1 label byte + ${CIFAR_PIXEL_BYTES} pixel bytes per record): ${whole} whole records and ` +
         `${bytes.length - whole * CIFAR10_RECORD_BYTES} bytes left over`,
-      { where: source }
+      { where: source },
     );
   }
   const count = bytes.length / CIFAR10_RECORD_BYTES;
@@ -49,7 +49,7 @@ export function readCifarBinary(bytes: Uint8Array, source: string, numClasses = 
       throw new BnlabError(
         'DATA_FORMAT',
         `${source}: label ${label} of record ${r} (byte ${at}) is out of range: labels must be in [0, ${numClasses})`,
-        { where: source }
+        { where: source },
       );
     }
     labels[r] = label;
@@ -77,11 +77,9 @@ export function readCifarMeta(bytes: Uint8Array, source: string, numClasses?: nu
     .map((line) => line.trim())
     .filter((line) => line.length > 0);
   if (numClasses !== undefined && names.length !== numClasses) {
-    throw new BnlabError(
-      'DATA_FORMAT',
-      `${source}: lists ${names.length} class names; it must list exactly ${numClasses}, one per line`,
-      { where: source }
-    );
+    throw new BnlabError('DATA_FORMAT', `${source}: lists ${names.length} class names; it must list exactly ${numClasses}, one per line`, {
+      where: source,
+    });
   }
   return names;
 }

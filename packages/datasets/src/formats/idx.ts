@@ -18,12 +18,12 @@ export const IDX_IMAGES_MAGIC = 2051;
 export const IDX_LABELS_MAGIC = 2049;
 
 const TYPE_CODES: Readonly<Record<number, { dtype: IdxDataType; size: number }>> = {
-  0x08: { dtype: 'uint8', size: 1 },
-  0x09: { dtype: 'int8', size: 1 },
-  0x0b: { dtype: 'int16', size: 2 },
-  0x0c: { dtype: 'int32', size: 4 },
-  0x0d: { dtype: 'float32', size: 4 },
-  0x0e: { dtype: 'float64', size: 8 },
+  8: { dtype: 'uint8', size: 1 },
+  9: { dtype: 'int8', size: 1 },
+  11: { dtype: 'int16', size: 2 },
+  12: { dtype: 'int32', size: 4 },
+  13: { dtype: 'float32', size: 4 },
+  14: { dtype: 'float64', size: 8 },
 };
 
 function formatError(source: string, message: string): BnlabError {
@@ -59,19 +59,15 @@ function readIdxHeader(bytes: Uint8Array, source: string, complete: boolean): Id
     throw formatError(
       source,
       `wrong IDX magic number ${magic} (0x${magic.toString(16).padStart(8, '0')}): it must start with two zero ` +
-        'bytes and a type code 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e'
+        'bytes and a type code 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e',
     );
   }
   const rank = bytes[3] as number;
-  if (rank === 0)
-    throw formatError(source, 'has rank 0 in its magic number; an IDX array needs at least one dimension');
+  if (rank === 0) throw formatError(source, 'has rank 0 in its magic number; an IDX array needs at least one dimension');
   const headerBytes = 4 + 4 * rank;
   if (bytes.length < headerBytes) {
     if (!complete) return undefined;
-    throw formatError(
-      source,
-      `is truncated: its rank-${rank} header needs ${headerBytes} bytes, the file has ${bytes.length}`
-    );
+    throw formatError(source, `is truncated: its rank-${rank} header needs ${headerBytes} bytes, the file has ${bytes.length}`);
   }
   const shape: number[] = [];
   let count = 1;
@@ -99,7 +95,7 @@ export function idxSizeLimit(source: string, maxBytes = Number.POSITIVE_INFINITY
       throw formatError(
         source,
         `is truncated: its header declares shape [${header.shape.join(', ')}] of ${header.dtype}, ${total} bytes, ` +
-          `more than the ${maxBytes} its compressed size can hold`
+          `more than the ${maxBytes} its compressed size can hold`,
       );
     }
     return total;
@@ -125,27 +121,21 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
     throw formatError(
       source,
       `is truncated: shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes of data after the ` +
-        `${headerBytes}-byte header, the file has ${found}`
+        `${headerBytes}-byte header, the file has ${found}`,
     );
   }
   if (found > expected) {
     throw formatError(
       source,
       `has ${found - expected} bytes after the data: shape [${shape.join(', ')}] of ${dtype} needs exactly ` +
-        `${expected} bytes after the ${headerBytes}-byte header`
+        `${expected} bytes after the ${headerBytes}-byte header`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { dtype, shape: [...shape], data: readValues(bytes, view, headerBytes, count, dtype) };
 }
 
-function readValues(
-  bytes: Uint8Array,
-  view: DataView,
-  offset: number,
-  n: number,
-  dtype: IdxDataType
-): IdxArray['data'] {
+function readValues(bytes: Uint8Array, view: DataView, offset: number, n: number, dtype: IdxDataType): IdxArray['data'] {
   switch (dtype) {
     case 'uint8':
       return bytes.subarray(offset, offset + n);
@@ -197,8 +187,7 @@ export function readIdxImages(bytes: Uint8Array, source: string): IdxImages {
   if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && (bytes[2] !== 0x08 || bytes[3] !== 3)) {
     throw formatError(
       source,
-      `wrong IDX magic number ${describeMagic(bytes)}: an image file must have magic ${IDX_IMAGES_MAGIC} ` +
-        '(unsigned bytes, rank 3)'
+      `wrong IDX magic number ${describeMagic(bytes)}: an image file must have magic ${IDX_IMAGES_MAGIC} ` + '(unsigned bytes, rank 3)',
     );
   }
   const idx = parseIdx(bytes, source);
@@ -219,8 +208,7 @@ export function readIdxLabels(bytes: Uint8Array, source: string, numClasses?: nu
   if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && (bytes[2] !== 0x08 || bytes[3] !== 1)) {
     throw formatError(
       source,
-      `wrong IDX magic number ${describeMagic(bytes)}: a label file must have magic ${IDX_LABELS_MAGIC} ` +
-        '(unsigned bytes, rank 1)'
+      `wrong IDX magic number ${describeMagic(bytes)}: a label file must have magic ${IDX_LABELS_MAGIC} ` + '(unsigned bytes, rank 1)',
     );
   }
   const labels = parseIdx(bytes, source).data as Uint8Array;

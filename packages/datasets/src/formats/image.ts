@@ -40,7 +40,7 @@ export async function decodeImage(
   source: string,
   channels: 1 | 3,
   inflate: Inflate,
-  options: DecodeImageOptions = {}
+  options: DecodeImageOptions = {},
 ): Promise<DecodedImage> {
   let image: DecodedImage;
   if (isJpeg(bytes)) image = decodeJpeg(bytes, source, resolveMaxPixels(options));
@@ -64,12 +64,7 @@ function toChannels(image: DecodedImage, channels: 1 | 3): DecodedImage {
   } else {
     // PIL's "L" conversion: L = (R*19595 + G*38470 + B*7471 + 0x8000) >> 16 ≈ .299 R + .587 G + .114 B.
     for (let i = 0; i < n; i++) {
-      out[i] =
-        ((src[3 * i] as number) * 19595 +
-          (src[3 * i + 1] as number) * 38470 +
-          (src[3 * i + 2] as number) * 7471 +
-          0x8000) >>
-        16;
+      out[i] = ((src[3 * i] as number) * 19595 + (src[3 * i + 1] as number) * 38470 + (src[3 * i + 2] as number) * 7471 + 0x8000) >> 16;
     }
   }
   return { width: image.width, height: image.height, channels, data: out };

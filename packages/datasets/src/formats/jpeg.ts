@@ -72,7 +72,7 @@ export function decodeJpeg(bytes: Uint8Array, source: string, maxPixels: number)
       throw new BnlabError(
         'DATA_FORMAT',
         `${source}: has ${frame.width}×${frame.height} pixels, more than the ${maxPixels} accepted (maxPixels)`,
-        { where: source }
+        { where: source },
       );
     }
   }

@@ -52,7 +52,7 @@ export async function collectWithin(
   chunks: AsyncIterable<Uint8Array>,
   source: string,
   limit: number | SizeLimit,
-  what?: string
+  what?: string,
 ): Promise<Uint8Array> {
   const over = (max: number): BnlabError =>
     new BnlabError('DATA_FORMAT', `${source}: decompresses to more than ${max} bytes${what ? `, ${what}` : ''}`, {

@@ -133,11 +133,10 @@ export async function decodePng(
   bytes: Uint8Array,
   source: string,
   inflate: Inflate,
-  options: DecodeImageOptions = {}
+  options: DecodeImageOptions = {},
 ): Promise<DecodedImage> {
   const maxPixels = resolveMaxPixels(options);
-  const fail = (message: string): BnlabError =>
-    new BnlabError('DATA_FORMAT', `${source}: ${message}`, { where: source });
+  const fail = (message: string): BnlabError => new BnlabError('DATA_FORMAT', `${source}: ${message}`, { where: source });
   if (!isPng(bytes)) throw fail('is not a PNG file (wrong signature)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let width = 0;
@@ -155,10 +154,8 @@ export async function decodePng(
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     const dataStart = at + 8;
     const dataEnd = dataStart + length;
-    if (length > 0x7fffffff || dataEnd + 4 > bytes.length)
-      throw fail(`is truncated: chunk '${type}' at byte ${at} runs past the end`);
-    if (crc32(bytes, at + 4, dataEnd) !== view.getUint32(dataEnd))
-      throw fail(`has a bad CRC in chunk '${type}' at byte ${at}`);
+    if (length > 0x7fffffff || dataEnd + 4 > bytes.length) throw fail(`is truncated: chunk '${type}' at byte ${at} runs past the end`);
+    if (crc32(bytes, at + 4, dataEnd) !== view.getUint32(dataEnd)) throw fail(`has a bad CRC in chunk '${type}' at byte ${at}`);
     const data = bytes.subarray(dataStart, dataEnd);
     if (type === 'IHDR') {
       if (colorType >= 0) throw fail(`has a second IHDR chunk at byte ${at}; a PNG has exactly one`);
@@ -193,8 +190,7 @@ export async function decodePng(
   if (width * height > maxPixels) {
     throw fail(`has ${width}×${height} pixels, more than the ${maxPixels} accepted (maxPixels)`);
   }
-  if (colorType === 3 && (palette === undefined || palette.length % 3 !== 0))
-    throw fail('is a palette image without a valid PLTE chunk');
+  if (colorType === 3 && (palette === undefined || palette.length % 3 !== 0)) throw fail('is a palette image without a valid PLTE chunk');
 
   let compressed: Uint8Array;
   if (idat.length === 1) compressed = idat[0] as Uint8Array;
@@ -223,11 +219,10 @@ export async function decodePng(
   try {
     raw = await inflate(compressed, expected);
   } catch (e) {
-    throw new BnlabError(
-      'DATA_FORMAT',
-      `${source}: its image data does not decompress to ${declared} (${(e as Error).message})`,
-      { where: source, cause: e }
-    );
+    throw new BnlabError('DATA_FORMAT', `${source}: its image data does not decompress to ${declared} (${(e as Error).message})`, {
+      where: source,
+      cause: e,
+    });
   }
   if (raw.length > expected) throw fail(`has image data that decompresses to more than ${declared}`);
   // Before allocating the image: a few bytes of IDAT must not cost a 4096×4096 buffer.
@@ -313,7 +308,7 @@ function unfilter(
   previous: Uint8Array,
   row: Uint8Array,
   bpp: number,
-  fail: (message: string) => BnlabError
+  fail: (message: string) => BnlabError,
 ): void {
   const n = line.length;
   switch (filter) {

@@ -179,7 +179,7 @@ function parsePax(data: Uint8Array, source: string, at: number): Map<string, str
 export async function* readTar(
   chunks: AsyncIterable<Uint8Array>,
   source: string,
-  options: ReadTarOptions = {}
+  options: ReadTarOptions = {},
 ): AsyncGenerator<TarEntry, void, undefined> {
   const { maxEntryBytes } = withDefaults(options, DEFAULTS);
   const reader = new ChunkReader(chunks);
@@ -201,12 +201,10 @@ export async function* readTar(
         await reader.skip(Number.POSITIVE_INFINITY);
         return;
       }
-      if (!checksumMatches(header))
-        throw fail('has a tar header whose checksum does not match: not a tar archive, or corrupt', at);
+      if (!checksumMatches(header)) throw fail('has a tar header whose checksum does not match: not a tar archive, or corrupt', at);
       const size = numberField(header, 124, 12);
       if (!Number.isFinite(size)) throw fail('has a tar header with a malformed size field', at);
-      if (size > maxEntryBytes)
-        throw fail(`has a member of ${size} bytes, more than the limit of ${maxEntryBytes}`, at);
+      if (size > maxEntryBytes) throw fail(`has a member of ${size} bytes, more than the limit of ${maxEntryBytes}`, at);
       const flag = String.fromCharCode(header[156] as number);
       const data = await reader.take(size);
       if (data.length < size) throw fail(`is truncated: a member of ${size} bytes ends after ${data.length}`, at);
@@ -234,8 +232,7 @@ export async function* readTar(
       if (paxPath !== undefined) path = paxPath;
       longName = undefined;
       pax = new Map();
-      let type: TarEntry['type'] =
-        flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : 'other';
+      let type: TarEntry['type'] = flag === '0' || flag === '\0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : 'other';
       // Pre-POSIX archives mark directories only by a trailing slash.
       if (type === 'file' && size === 0 && path.endsWith('/')) type = 'directory';
       yield { path, type, size, data: type === 'file' ? data : new Uint8Array(0) };

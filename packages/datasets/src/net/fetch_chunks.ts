@@ -29,7 +29,7 @@ export interface FetchChunksOptions {
 export async function fetchChunks(
   url: string,
   options: FetchChunksOptions,
-  onChunk: (chunk: Uint8Array) => void | Promise<void>
+  onChunk: (chunk: Uint8Array) => void | Promise<void>,
 ): Promise<number> {
   const { idleTimeoutMs, timeoutMs } = options;
   const controller = new AbortController();
@@ -49,10 +49,13 @@ export async function fetchChunks(
     if (allowed === allowedMs) return;
     allowedMs = allowed;
     if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
-    deadlineTimer = setTimeout(() => {
-      expired = true;
-      controller.abort();
-    }, Math.max(0, started + allowed - Date.now()));
+    deadlineTimer = setTimeout(
+      () => {
+        expired = true;
+        controller.abort();
+      },
+      Math.max(0, started + allowed - Date.now()),
+    );
   };
   const tooLong = (): string =>
     `not complete after ${allowedMs} ms, the time allowed (timeoutMs${
@@ -80,8 +83,7 @@ export async function fetchChunks(
       const error = failed(`HTTP ${response.status} ${response.statusText}`.trim());
       await response.body?.cancel().catch(() => undefined);
       // 408 timeout, 425 too early, 429 too many requests and 5xx may pass; other statuses will not.
-      const transient =
-        response.status === 408 || response.status === 425 || response.status === 429 || response.status >= 500;
+      const transient = response.status === 408 || response.status === 425 || response.status === 429 || response.status >= 500;
       throw transient ? error : new PermanentError(error);
     }
     if (response.body === null) throw failed('the response has no body');
@@ -104,8 +106,8 @@ export async function fetchChunks(
           const why = expired
             ? tooLong()
             : controller.signal.aborted
-            ? `no data for ${idleTimeoutMs} ms`
-            : `the connection broke (${describe(e)})`;
+              ? `no data for ${idleTimeoutMs} ms`
+              : `the connection broke (${describe(e)})`;
           throw failed(`${why} after ${received}${Number.isFinite(expected) ? ` of ${expected}` : ''} bytes`, e);
         }
         if (result.done) break;
@@ -122,7 +124,7 @@ export async function fetchChunks(
               : new BnlabError('IO_ERROR', `${url}: the received bytes could not be stored (${describe(e)})`, {
                   where: url,
                   cause: e,
-                })
+                }),
           );
         }
       }

@@ -51,11 +51,9 @@ export function resolveRetryOptions(options: RetryOptions = {}): ResolvedRetryOp
     });
   }
   if (!(backoffMs >= 0) || !(idleTimeoutMs > 0)) {
-    throw new BnlabError(
-      'INVALID_ARGUMENT',
-      `backoffMs (${backoffMs}) must be ≥ 0 and idleTimeoutMs (${idleTimeoutMs}) > 0`,
-      { where: 'download' }
-    );
+    throw new BnlabError('INVALID_ARGUMENT', `backoffMs (${backoffMs}) must be ≥ 0 and idleTimeoutMs (${idleTimeoutMs}) > 0`, {
+      where: 'download',
+    });
   }
   return resolved;
 }
@@ -71,10 +69,7 @@ export class PermanentError extends Error {
  * Runs `attempt` until it succeeds, at most `retries + 1` times, waiting `backoffMs × 2^k` before
  * the k-th retry. A {@link PermanentError} stops at once. Rethrows the last error.
  */
-export async function withRetries<T>(
-  attempt: (index: number) => Promise<T>,
-  options: ResolvedRetryOptions
-): Promise<T> {
+export async function withRetries<T>(attempt: (index: number) => Promise<T>, options: ResolvedRetryOptions): Promise<T> {
   for (let index = 0; ; index++) {
     try {
       return await attempt(index);

@@ -29,5 +29,5 @@ export function defaultCacheDir(context: CacheDirContext = {}): string {
   }
   const xdg = env['XDG_CACHE_HOME'];
   // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
-  return join(xdg !== undefined && xdg.startsWith('/') ? xdg : join(home, '.cache'), 'bnlab');
+  return join(xdg?.startsWith('/') ? xdg : join(home, '.cache'), 'bnlab');
 }

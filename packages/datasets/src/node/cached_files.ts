@@ -30,7 +30,7 @@ export async function cachedFiles(
   subfolder: string,
   baseUrl: string,
   options: LoadOptions,
-  help: MissingHelp
+  help: MissingHelp,
 ): Promise<string[]> {
   const folder = join(options.cacheDir ?? defaultCacheDir(), subfolder);
   const offline = isOffline(options);
@@ -63,27 +63,20 @@ export async function cachedFiles(
   if (corrupt.length > 0 && offline) {
     throw new BnlabError(
       'CHECKSUM_MISMATCH',
-      `${help.dataset}: cached ${corrupt.length === 1 ? 'file is' : 'files are'} corrupt and ${
-        corrupt.length === 1 ? 'was' : 'were'
-      } ` +
-        `removed: ${corrupt.join('; ')}. Load once without offline to download ${
-          corrupt.length === 1 ? 'it' : 'them'
-        } again.`,
-      { where: folder }
+      `${help.dataset}: cached ${corrupt.length === 1 ? 'file is' : 'files are'} corrupt and ${corrupt.length === 1 ? 'was' : 'were'} ` +
+        `removed: ${corrupt.join('; ')}. Load once without offline to download ${corrupt.length === 1 ? 'it' : 'them'} again.`,
+      { where: folder },
     );
   }
   if (missing.length > 0) {
     throw new BnlabError(
       'DATA_MISSING',
-      `${help.dataset}: offline and missing ${missing.join(', ')}. Looked in: ${[
-        ...help.lookedAt,
-        `the cache ${folder}`,
-      ].join('; ')}. ` +
+      `${help.dataset}: offline and missing ${missing.join(', ')}. Looked in: ${[...help.lookedAt, `the cache ${folder}`].join('; ')}. ` +
         `To provide ${missing.length === 1 ? 'it' : 'them'}: ${[
           ...help.remedies,
           `load once without offline to download from ${baseUrl} into the cache (BNLAB_CACHE_DIR or cacheDir sets where)`,
         ].join('; or ')}.`,
-      { where: folder }
+      { where: folder },
     );
   }
   return paths;

@@ -74,11 +74,7 @@ export async function readDecodedCache(path: string, key: string): Promise<Recor
  * Writes decoded datasets (all examples, in order) to a temporary file, then renames it into place.
  * Temporary files of `path` left by a killed process (unmodified for 10 minutes) are removed first.
  */
-export async function writeDecodedCache(
-  path: string,
-  key: string,
-  datasets: Record<string, ImageDataset>
-): Promise<void> {
+export async function writeDecodedCache(path: string, key: string, datasets: Record<string, ImageDataset>): Promise<void> {
   const parts: Uint8Array[] = [];
   const splits: SplitHeader[] = [];
   const hash = createHash('sha256');
@@ -92,9 +88,7 @@ export async function writeDecodedCache(
     hash.update(labels).update(images);
     splits.push({ name, datasetName: d.name, count: d.size, imageShape: [h, w, c], classNames: [...d.classNames] });
   }
-  const header = Buffer.from(
-    JSON.stringify({ format: FORMAT, key, splits, payloadSha256: hash.digest('hex') } satisfies Header)
-  );
+  const header = Buffer.from(JSON.stringify({ format: FORMAT, key, splits, payloadSha256: hash.digest('hex') } satisfies Header));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   const folder = join(path, '..');

@@ -20,7 +20,7 @@ export async function gunzipNode(
   bytes: Uint8Array,
   source: string,
   limit: number | SizeLimit = Number.POSITIVE_INFINITY,
-  what?: string
+  what?: string,
 ): Promise<Uint8Array> {
   const gunzip = createGunzip({ chunkSize: 1 << 16 });
   gunzip.end(bytes);
@@ -47,7 +47,8 @@ export function inflateNode(bytes: Uint8Array, maxBytes: number): Uint8Array {
   try {
     return inflateSync(bytes, { maxOutputLength: Math.max(1, maxBytes) });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new Error(`zlib data: decompresses to more than ${maxBytes} bytes`);
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new Error(`zlib data: decompresses to more than ${maxBytes} bytes`);
     throw e;
   }
 }

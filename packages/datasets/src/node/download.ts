@@ -26,12 +26,7 @@ export interface DownloadOptions extends RetryOptions {
  *
  * @param sha256 expected lower-case hex SHA-256, or `undefined` to accept any complete file
  */
-export async function downloadFile(
-  url: string,
-  dest: string,
-  sha256: string | undefined,
-  options: DownloadOptions = {}
-): Promise<void> {
+export async function downloadFile(url: string, dest: string, sha256: string | undefined, options: DownloadOptions = {}): Promise<void> {
   const retry = resolveRetryOptions(options);
   const fetchFn = options.fetch ?? globalThis.fetch;
   const folder = dirname(dest);
@@ -51,14 +46,10 @@ export async function downloadFile(
       try {
         handle = await open(temp, 'wx');
       } catch (e) {
-        const error = new BnlabError(
-          'IO_ERROR',
-          `${folder}: cannot write in the cache folder (${(e as Error).message})`,
-          {
-            where: folder,
-            cause: e,
-          }
-        );
+        const error = new BnlabError('IO_ERROR', `${folder}: cannot write in the cache folder (${(e as Error).message})`, {
+          where: folder,
+          cause: e,
+        });
         throw new PermanentError(error);
       }
       const hash = createHash('sha256');
@@ -82,7 +73,7 @@ export async function downloadFile(
         throw new BnlabError(
           'CHECKSUM_MISMATCH',
           `${url}: SHA-256 is ${actual}, expected ${sha256.toLowerCase()}: the download is corrupt and was removed`,
-          { where: url }
+          { where: url },
         );
       }
       await rename(temp, dest);

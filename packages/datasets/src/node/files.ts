@@ -32,10 +32,10 @@ export async function listFolder(folder: string): Promise<string[]> {
       code === 'ENOENT'
         ? 'does not exist'
         : code === 'ENOTDIR'
-        ? 'is not a folder'
-        : code === 'EACCES'
-        ? 'is not readable'
-        : 'cannot be read';
+          ? 'is not a folder'
+          : code === 'EACCES'
+            ? 'is not readable'
+            : 'cannot be read';
     throw new BnlabError('IO_ERROR', `${folder}: the folder ${why} (${(e as Error).message})`, {
       where: folder,
       cause: e,

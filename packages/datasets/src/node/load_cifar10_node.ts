@@ -48,7 +48,7 @@ async function fromFolder(folder: string): Promise<ImageDatasetSplits> {
       'DATA_MISSING',
       `${dir}: the folder lacks CIFAR-10 binary files ${missing.join(', ')} ` +
         `(it must hold ${[...spec.trainFiles, ...spec.testFiles].join(', ')})`,
-      { where: dir }
+      { where: dir },
     );
   }
   for (const name of names.filter((n) => assembler.wants(n))) {
@@ -62,8 +62,7 @@ async function fromFolder(folder: string): Promise<ImageDatasetSplits> {
 async function fromArchive(archive: string): Promise<ImageDatasetSplits> {
   const assembler = new Cifar10Assembler(archive, CIFAR10_SPEC);
   for await (const entry of readTar(archiveChunksNode(archive), archive)) {
-    if (entry.type === 'file' && assembler.wants(entry.path))
-      assembler.add(entry.path, entry.data, `${archive}: ${entry.path}`);
+    if (entry.type === 'file' && assembler.wants(entry.path)) assembler.add(entry.path, entry.data, `${archive}: ${entry.path}`);
   }
   return assembler.finish();
 }
@@ -86,9 +85,7 @@ export async function loadCifar10Node(options: Cifar10LoadOptions = {}): Promise
   else if (options.archive !== undefined) splits = await fromArchive(options.archive);
   else if (options.imageFolder !== undefined || options.imageArchive !== undefined) {
     const images = await loadImageFolder({
-      ...(options.imageFolder !== undefined
-        ? { folder: options.imageFolder }
-        : { archive: options.imageArchive as string }),
+      ...(options.imageFolder !== undefined ? { folder: options.imageFolder } : { archive: options.imageArchive as string }),
       splits: ['train', 'test'],
       classNames: spec.classNames,
       imageSize: [spec.imageShape[0], spec.imageShape[1]],

@@ -34,10 +34,7 @@ function candidates(name: string): string[] {
 }
 
 /** The four files in `folder`, and the names of those it lacks. */
-async function findInFolder(
-  spec: IdxDatasetSpec,
-  folder: string
-): Promise<{ paths: Partial<IdxPaths>; missing: string[] }> {
+async function findInFolder(spec: IdxDatasetSpec, folder: string): Promise<{ paths: Partial<IdxPaths>; missing: string[] }> {
   const names = new Set(await listFolder(folder));
   const paths: Partial<IdxPaths> = {};
   const missing: string[] = [];
@@ -65,7 +62,7 @@ async function readIdxFile(path: string): Promise<Uint8Array> {
 export async function loadIdxNode(
   spec: IdxDatasetSpec,
   localSources: readonly LocalIdxSource[],
-  options: LoadOptions = {}
+  options: LoadOptions = {},
 ): Promise<ImageDatasetSplits> {
   let paths: IdxPaths | undefined;
   if (options.folder !== undefined) {
@@ -73,10 +70,8 @@ export async function loadIdxNode(
     if (found.missing.length > 0) {
       throw new BnlabError(
         'DATA_MISSING',
-        `${options.folder}: the folder lacks ${spec.name} files ${found.missing.join(
-          ', '
-        )} (plain or gzip, named as published)`,
-        { where: options.folder }
+        `${options.folder}: the folder lacks ${spec.name} files ${found.missing.join(', ')} (plain or gzip, named as published)`,
+        { where: options.folder },
       );
     }
     paths = found.paths as IdxPaths;
@@ -93,9 +88,7 @@ export async function loadIdxNode(
       paths = found.paths as IdxPaths;
       break;
     }
-    lookedAt.push(
-      `${source.description} at ${folder} (${found === undefined ? 'unreadable' : `lacks ${found.missing.join(', ')}`})`
-    );
+    lookedAt.push(`${source.description} at ${folder} (${found === undefined ? 'unreadable' : `lacks ${found.missing.join(', ')}`})`);
   }
   if (paths === undefined) {
     const files = IDX_FILE_ROLES.map((r) => spec.files[r]);

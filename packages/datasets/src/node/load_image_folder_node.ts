@@ -65,13 +65,7 @@ export async function loadImageFolder(options: ImageFolderLoadOptions): Promise<
   const key = createHash('sha256')
     .update(await sha256File(path))
     .update(
-      JSON.stringify([
-        folderOptions.splits,
-        folderOptions.channels,
-        folderOptions.classNames,
-        folderOptions.imageSize,
-        folderOptions.name,
-      ])
+      JSON.stringify([folderOptions.splits, folderOptions.channels, folderOptions.classNames, folderOptions.imageSize, folderOptions.name]),
     )
     .digest('hex');
   const cachePath = decodedCachePath(cacheDir ?? defaultCacheDir(), key);

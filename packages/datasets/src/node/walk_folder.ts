@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BnlabError } from '@bnlab/core';
@@ -41,7 +42,7 @@ export async function walkFolder(folder: string): Promise<FolderEntry[]> {
 
 /** Lists `dir` (at `relative` under the root) into `out`; `ancestors` are the real paths being walked. */
 async function walk(dir: string, relative: string, ancestors: string[], out: FolderEntry[]): Promise<void> {
-  let children;
+  let children: Dirent[];
   try {
     children = await readdir(dir, { withFileTypes: true });
   } catch (e) {

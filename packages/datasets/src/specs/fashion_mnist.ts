@@ -7,18 +7,7 @@ import type { IdxDatasetSpec } from './dataset_info.js';
  */
 export const FASHION_MNIST_SPEC: IdxDatasetSpec = {
   name: 'fashion-mnist',
-  classNames: [
-    'T-shirt/top',
-    'Trouser',
-    'Pullover',
-    'Dress',
-    'Coat',
-    'Sandal',
-    'Shirt',
-    'Sneaker',
-    'Bag',
-    'Ankle boot',
-  ],
+  classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
   numClasses: 10,
   imageShape: [28, 28, 1],
   trainSize: 60000,

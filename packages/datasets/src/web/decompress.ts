@@ -17,14 +17,8 @@ function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
  * The decompressed chunks of `body`, read one by one: a reader that stops early cancels the
  * decompression. Corrupt or truncated data throws `DATA_FORMAT` naming `source`.
  */
-async function* decompressedChunks(
-  body: ReadableStream<Uint8Array>,
-  format: Format,
-  source: string
-): AsyncGenerator<Uint8Array> {
-  const reader = body
-    .pipeThrough(new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>)
-    .getReader();
+async function* decompressedChunks(body: ReadableStream<Uint8Array>, format: Format, source: string): AsyncGenerator<Uint8Array> {
+  const reader = body.pipeThrough(new DecompressionStream(format) as unknown as ReadableWritablePair<Uint8Array, Uint8Array>).getReader();
   try {
     for (;;) {
       let next: ReadableStreamReadResult<Uint8Array>;
@@ -58,7 +52,7 @@ export function gunzipWeb(
   bytes: Uint8Array,
   source: string,
   limit: number | SizeLimit = Number.POSITIVE_INFINITY,
-  what?: string
+  what?: string,
 ): Promise<Uint8Array> {
   return collectWithin(decompressedChunks(streamOf(bytes), 'gzip', source), source, limit, what);
 }

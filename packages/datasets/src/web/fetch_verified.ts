@@ -15,11 +15,7 @@ export interface FetchVerifiedOptions extends RetryOptions {
  * (a mismatch is retried, then thrown as `CHECKSUM_MISMATCH`; nothing is returned or kept).
  * Works wherever `fetch` and Web Crypto exist (browsers, Node ≥ 19).
  */
-export async function fetchVerified(
-  url: string,
-  sha256: string | undefined,
-  options: FetchVerifiedOptions = {}
-): Promise<Uint8Array> {
+export async function fetchVerified(url: string, sha256: string | undefined, options: FetchVerifiedOptions = {}): Promise<Uint8Array> {
   const retry = resolveRetryOptions(options);
   const fetchFn = options.fetch ?? globalThis.fetch;
   return withRetries(async () => {
@@ -40,7 +36,7 @@ export async function fetchVerified(
         throw new BnlabError(
           'CHECKSUM_MISMATCH',
           `${url}: SHA-256 is ${actual}, expected ${sha256.toLowerCase()}: the download is corrupt and was discarded`,
-          { where: url }
+          { where: url },
         );
       }
     }

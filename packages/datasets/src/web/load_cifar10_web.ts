@@ -28,11 +28,7 @@ export async function loadCifar10Web(options: Cifar10WebLoadOptions = {}): Promi
   let assembler: Cifar10Assembler;
   if (layout === 'archive') {
     const url = joinUrl(baseUrl, spec.archive.name);
-    const bytes = await fetchVerified(
-      url,
-      expectedSha256(spec.archive.name, spec.archive.sha256, options.sha256),
-      options
-    );
+    const bytes = await fetchVerified(url, expectedSha256(spec.archive.name, spec.archive.sha256, options.sha256), options);
     assembler = new Cifar10Assembler(url, spec);
     for await (const entry of readTar(archiveChunksWeb(bytes, url), url)) {
       if (entry.type === 'file') assembler.add(entry.path, entry.data);

@@ -17,10 +17,7 @@ export interface ImageArchiveWebOptions extends ImageFolderOptions, FetchVerifie
  * Fetches a `.tar` or `.tar.gz` of images in the ImageFolder layout (`<split>/<class>/<file>`,
  * under an optional top folder) and builds one dataset per split, with web APIs only.
  */
-export async function loadImageArchiveWeb(
-  url: string,
-  options: ImageArchiveWebOptions = {}
-): Promise<Record<string, ImageDataset>> {
+export async function loadImageArchiveWeb(url: string, options: ImageArchiveWebOptions = {}): Promise<Record<string, ImageDataset>> {
   const bytes = await fetchVerified(url, options.sha256, options);
   const assembler = new ImageFolderAssembler(url, inflateWeb, options);
   for await (const entry of readTar(archiveChunksWeb(bytes, url), url)) {

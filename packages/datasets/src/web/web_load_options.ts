@@ -19,11 +19,7 @@ export interface WebLoadOptions extends FetchVerifiedOptions {
 }
 
 /** The checksum to verify `name` against, given the options and the official value. */
-export function expectedSha256(
-  name: string,
-  official: string | undefined,
-  sha256: WebLoadOptions['sha256']
-): string | undefined {
+export function expectedSha256(name: string, official: string | undefined, sha256: WebLoadOptions['sha256']): string | undefined {
   if (sha256 === false) return undefined;
   return sha256?.[name] ?? official;
 }

@@ -40,7 +40,8 @@ describe('resolveAugmentation', () => {
   it('refuses a padding as large as the image, with the image size', () => {
     expect(refusal({ crop: { padding: 28 } }, [28, 28, 1])).toEqual({
       where: 'augment.crop.padding',
-      message: "augment.crop.padding (28) must be smaller than the image's height (28) and width (28), so that every crop keeps part of the image",
+      message:
+        "augment.crop.padding (28) must be smaller than the image's height (28) and width (28), so that every crop keeps part of the image",
     });
     // A row of features: one pixel high.
     expect(refusal({ crop: { padding: 1 } }, [1, 784, 1]).message).toMatch(/height \(1\) and width \(784\)/);
@@ -51,7 +52,9 @@ describe('resolveAugmentation', () => {
       where: 'augment',
       message: 'augment needs images of shape [height, width, channels], got imageShape [784] (rank 1)',
     });
-    expect(refusal({ crop: {} }, [28, 28]).message).toBe('augment needs images of shape [height, width, channels], got imageShape [28, 28] (rank 2)');
+    expect(refusal({ crop: {} }, [28, 28]).message).toBe(
+      'augment needs images of shape [height, width, channels], got imageShape [28, 28] (rank 2)',
+    );
     // Nothing on: nothing to refuse.
     expect(resolveAugmentation({ crop: false }, [784])).toEqual({ padding: 0, flip: false });
   });

@@ -7,7 +7,12 @@ type Shape = readonly [number, number, number];
 
 /** An augmenter with 'raw' scaling (floats equal the bytes) unless a table is given. */
 function augmenter(shape: Shape, padding: number, flip: boolean, seed = 0, table?: Float32Array): ImageAugmenter {
-  return new ImageAugmenter({ augmentation: { padding, flip }, imageShape: shape, table: table ?? resolveScaling('raw', shape[2]).table, seed });
+  return new ImageAugmenter({
+    augmentation: { padding, flip },
+    imageShape: shape,
+    table: table ?? resolveScaling('raw', shape[2]).table,
+    seed,
+  });
 }
 
 function apply(a: ImageAugmenter, shape: Shape, image: Uint8Array, draw: AugmentationDraw): number[] {
@@ -74,7 +79,12 @@ describe('ImageAugmenter', () => {
 
   it('matches the reference for every offset and flip, for 1, 2, 3 and 4 channels and every scaling', () => {
     const rng = new Rng(7);
-    for (const shape of [[5, 4, 1], [4, 5, 2], [6, 6, 3], [3, 5, 4]] as Shape[]) {
+    for (const shape of [
+      [5, 4, 1],
+      [4, 5, 2],
+      [6, 6, 3],
+      [3, 5, 4],
+    ] as Shape[]) {
       const image = Uint8Array.from({ length: shape[0] * shape[1] * shape[2] }, () => rng.int(256));
       for (const scaling of ['unit', 'raw', { mean: Array(shape[2]).fill(0.4), std: Array(shape[2]).fill(0.2) }] as const) {
         const table = resolveScaling(scaling, shape[2]).table;
@@ -127,7 +137,11 @@ describe('ImageAugmenter', () => {
     expect(draws(2)).not.toEqual(draws(1));
     // Not the shuffle's stream: the offsets are not Rng(seed)'s first numbers.
     const shuffleStream = new Rng(1);
-    expect(draws(1).slice(0, 5).map((d) => d.top)).not.toEqual(Array.from({ length: 5 }, () => shuffleStream.int(9)));
+    expect(
+      draws(1)
+        .slice(0, 5)
+        .map((d) => d.top),
+    ).not.toEqual(Array.from({ length: 5 }, () => shuffleStream.int(9)));
   });
 
   it('draws nothing that is not asked for: no offsets without crop, no flips without flip', () => {

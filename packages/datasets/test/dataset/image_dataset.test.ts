@@ -13,8 +13,7 @@ beforeAll(async () => {
 function tiny(n: number, channels: 1 | 3 = 1, step = 10): ImageDataset {
   const images = new Uint8Array(n * 4 * channels);
   for (let i = 0; i < n; i++)
-    for (let p = 0; p < 4; p++)
-      for (let c = 0; c < channels; c++) images[(i * 4 + p) * channels + c] = step * i + 50 * c;
+    for (let p = 0; p < 4; p++) for (let c = 0; c < channels; c++) images[(i * 4 + p) * channels + c] = step * i + 50 * c;
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
   return new ImageDataset({ name: 'tiny', images, labels, imageShape: [2, 2, channels], classNames: ['a', 'b', 'c'] });
 }
@@ -54,8 +53,7 @@ describe('ImageDataset', () => {
 
   it('shuffles with a seed: a permutation, the same for the same seed, different for another', async () => {
     const d = tiny(20);
-    const order = async (seed: number) =>
-      (await collect(d, { batchSize: 6, shuffle: true, seed })).flatMap((b) => b.ids);
+    const order = async (seed: number) => (await collect(d, { batchSize: 6, shuffle: true, seed })).flatMap((b) => b.ids);
     const a = await order(1);
     expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(a).not.toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -224,7 +222,12 @@ describe('ImageDataset batches with augment', () => {
   /** What the augmenter of `seed` makes of the batches of `options` without augmentation, example by example. */
   async function expected(d: ImageDataset, options: Parameters<ImageDataset['batches']>[0], padding: number, flip: boolean) {
     const plain = await all(d.withScaling('raw'), { ...options, augment: undefined });
-    const augmenter = new ImageAugmenter({ augmentation: { padding, flip }, imageShape: d.imageShape, table: d.scaling.table, seed: options.seed ?? 0 });
+    const augmenter = new ImageAugmenter({
+      augmentation: { padding, flip },
+      imageShape: d.imageShape,
+      table: d.scaling.table,
+      seed: options.seed ?? 0,
+    });
     const xs = plain.xs.map((bytes) => {
       const out = new Float32Array(bytes.length);
       augmenter.write(Uint8Array.from(bytes), 0, out, 0, augmenter.draw());
@@ -301,7 +304,9 @@ describe('ImageDataset batches with augment', () => {
     expect(isBnlabError(e, 'INVALID_ARGUMENT')).toBe(true);
     expect((e as { where?: string }).where).toBe('augment.crop.padding');
     expect((e as Error).message).toBe('augment.crop.padding must be an integer of at least 0, got -1');
-    expect(((await refusal({ crop: { padding: 3 } })) as Error).message).toMatch(/augment\.crop\.padding \(3\) must be smaller than the image's height \(3\) and width \(3\)/);
+    expect(((await refusal({ crop: { padding: 3 } })) as Error).message).toMatch(
+      /augment\.crop\.padding \(3\) must be smaller than the image's height \(3\) and width \(3\)/,
+    );
     expect(((await refusal({ crop: { padding: 0.5 } })) as { where?: string }).where).toBe('augment.crop.padding');
     expect(((await refusal({ flip: 1 })) as { where?: string }).where).toBe('augment.flip');
   });

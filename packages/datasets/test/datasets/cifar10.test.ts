@@ -37,7 +37,7 @@ function expectFixture(train: ImageDataset, test: ImageDataset): void {
 async function error(p: Promise<unknown>): Promise<Error & { code: string }> {
   const e = await p.then(
     () => undefined,
-    (x: unknown) => x
+    (x: unknown) => x,
   );
   expect(isBnlabError(e)).toBe(true);
   return e as Error & { code: string };
@@ -93,24 +93,20 @@ describe('CIFAR-10 binary format', () => {
 
     const archiveMissing = join(tempDir(), 'partial.tar.gz');
     writeFileSync(archiveMissing, await cifarTarGz(files));
-    expect((await error(cifar10.load({ archive: archiveMissing }))).message).toMatch(
-      /CIFAR-10 files missing: test_batch.bin/
-    );
+    expect((await error(cifar10.load({ archive: archiveMissing }))).message).toMatch(/CIFAR-10 files missing: test_batch.bin/);
   });
 
   it('reports an unreadable folder or archive as IO_ERROR naming it', async () => {
     const nowhere = join(tempDir(), 'does-not-exist');
     const e = await error(cifar10.load({ folder: nowhere }));
     expect(e.code).toBe('IO_ERROR');
-    expect(e.message).toBe(
-      `${nowhere}: the folder does not exist (ENOENT: no such file or directory, scandir '${nowhere}')`
-    );
+    expect(e.message).toBe(`${nowhere}: the folder does not exist (ENOENT: no such file or directory, scandir '${nowhere}')`);
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'x');
     expect((await error(cifar10.load({ folder: file }))).message).toMatch(/a-file: the folder is not a folder/);
     expect((await error(cifar10.load({ archive: nowhere }))).code).toBe('IO_ERROR');
     expect((await error(cifar10.load({ folder: nowhere, archive: nowhere }))).message).toBe(
-      'give at most one CIFAR-10 source, got folder and archive'
+      'give at most one CIFAR-10 source, got folder and archive',
     );
   });
 });
@@ -135,8 +131,7 @@ describe('CIFAR-10 as an image folder (ImageFolder layout, JPEG and PNG)', () =>
           }
         } else {
           const colour = treeColour(cls, file);
-          for (let c = 0; c < 3; c++)
-            expect(Math.abs((image[(5 * 32 + 9) * 3 + c] as number) - colour[c]!)).toBeLessThanOrEqual(2);
+          for (let c = 0; c < 3; c++) expect(Math.abs((image[(5 * 32 + 9) * 3 + c] as number) - colour[c]!)).toBeLessThanOrEqual(2);
         }
       }
       expect(test.label(cls)).toBe(cls);
@@ -168,8 +163,6 @@ describe('CIFAR-10 as an image folder (ImageFolder layout, JPEG and PNG)', () =>
     writeFileSync(archive, await tarGzBytes(imageTree([...OFFICIAL_NAMES.slice(0, 9), 'zebra'])));
     const e = await error(cifar10.load({ imageArchive: archive }));
     expect(e.code).toBe('DATA_FORMAT');
-    expect(e.message).toBe(
-      `${archive}: the class folders of cifar10-jpeg/train/ must match classNames; missing: truck; unexpected: zebra`
-    );
+    expect(e.message).toBe(`${archive}: the class folders of cifar10-jpeg/train/ must match classNames; missing: truck; unexpected: zebra`);
   });
 });

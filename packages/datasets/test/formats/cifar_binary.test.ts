@@ -40,7 +40,7 @@ describe('CIFAR-10 binary reader', () => {
   it('rejects a label above 9, naming the record', () => {
     const bytes = cifarBatch([cifarRecord(1, () => 0), cifarRecord(10, () => 0)]);
     expect(() => readCifarBinary(bytes, 'data_batch_2.bin')).toThrow(
-      'data_batch_2.bin: label 10 of record 1 (byte 3073) is out of range: labels must be in [0, 10)'
+      'data_batch_2.bin: label 10 of record 1 (byte 3073) is out of range: labels must be in [0, 10)',
     );
   });
 
@@ -60,7 +60,7 @@ describe('CIFAR-10 binary reader', () => {
     ]);
     expect(readCifarMeta(new TextEncoder().encode('b\r\na\r\n'), 'meta')).toEqual(['b', 'a']);
     expect(() => readCifarMeta(new TextEncoder().encode('a\nb\n'), 'batches.meta.txt', 10)).toThrow(
-      'batches.meta.txt: lists 2 class names; it must list exactly 10, one per line'
+      'batches.meta.txt: lists 2 class names; it must list exactly 10, one per line',
     );
   });
 });

@@ -34,9 +34,7 @@ describe('IDX reader', () => {
     expect(Array.from(parseIdx(idxBytes(0x0b, [2], new Uint8Array(be.buffer, 0, 4)), 'x').data)).toEqual([-2, 300]);
     be.setInt32(0, -70000);
     be.setInt32(4, 123456789);
-    expect(Array.from(parseIdx(idxBytes(0x0c, [2], new Uint8Array(be.buffer, 0, 8)), 'x').data)).toEqual([
-      -70000, 123456789,
-    ]);
+    expect(Array.from(parseIdx(idxBytes(0x0c, [2], new Uint8Array(be.buffer, 0, 8)), 'x').data)).toEqual([-70000, 123456789]);
     be.setFloat32(0, 1.5);
     be.setFloat32(4, -0.25);
     const f = parseIdx(idxBytes(0x0d, [1, 2], new Uint8Array(be.buffer, 0, 8)), 'x');
@@ -65,8 +63,8 @@ describe('IDX reader', () => {
     const imagesAsLabels = formatError(() =>
       readIdxLabels(
         idxImages(1, 2, 2, () => 0),
-        'train-labels-idx1-ubyte'
-      )
+        'train-labels-idx1-ubyte',
+      ),
     );
     expect(imagesAsLabels.message).toContain('must have magic 2049');
     // gzip bytes given to the plain parser
@@ -74,9 +72,7 @@ describe('IDX reader', () => {
   });
 
   it('rejects a wrong rank and a type code that IDX does not define', () => {
-    expect(formatError(() => readIdxImages(idxBytes(0x08, [2, 4], new Uint8Array(8)), 'img')).message).toContain(
-      'rank 2'
-    );
+    expect(formatError(() => readIdxImages(idxBytes(0x08, [2, 4], new Uint8Array(8)), 'img')).message).toContain('rank 2');
     expect(formatError(() => parseIdx(idxBytes(0x0a, [1], [0]), 'odd')).message).toMatch(/type code/);
     expect(formatError(() => parseIdx(new Uint8Array([0, 0, 8, 0]), 'r0')).message).toMatch(/rank 0/);
   });
@@ -84,7 +80,7 @@ describe('IDX reader', () => {
   it('rejects truncated headers and data, and bytes after the data, with the sizes', () => {
     const full = idxImages(2, 3, 3, () => 5);
     expect(formatError(() => readIdxImages(full.subarray(0, 10), 'img')).message).toMatch(
-      /truncated: its rank-3 header needs 16 bytes, the file has 10/
+      /truncated: its rank-3 header needs 16 bytes, the file has 10/,
     );
     const cut = formatError(() => readIdxImages(full.subarray(0, full.length - 1), 'img'));
     expect(cut.message).toMatch(/needs 18 bytes of data .* the file has 17/);
@@ -95,18 +91,23 @@ describe('IDX reader', () => {
   });
 
   it('rejects a file of 0 images, images of 0 rows or columns, and 0 labels, naming the file', () => {
-    expect(formatError(() => readIdxImages(idxImages(0, 28, 28, () => 0), 'empty-images')).message).toBe(
-      'empty-images: holds 0 images (shape [0, 28, 28]); a dataset needs at least one'
-    );
+    expect(
+      formatError(() =>
+        readIdxImages(
+          idxImages(0, 28, 28, () => 0),
+          'empty-images',
+        ),
+      ).message,
+    ).toBe('empty-images: holds 0 images (shape [0, 28, 28]); a dataset needs at least one');
     // [2^31, 0, 28] needs no data at all: it used to read as 2^31 images without pixels
     expect(formatError(() => readIdxImages(idxBytes(0x08, [2 ** 31, 0, 28], []), 'no-rows')).message).toBe(
-      'no-rows: holds images of 0×28 pixels (shape [2147483648, 0, 28]); both must be positive'
+      'no-rows: holds images of 0×28 pixels (shape [2147483648, 0, 28]); both must be positive',
     );
     expect(formatError(() => readIdxImages(idxBytes(0x08, [5, 28, 0], []), 'no-cols')).message).toMatch(
-      /^no-cols: holds images of 28×0 pixels/
+      /^no-cols: holds images of 28×0 pixels/,
     );
     expect(formatError(() => readIdxLabels(idxLabels([]), 'empty-labels', 10)).message).toBe(
-      'empty-labels: holds 0 labels; a dataset needs at least one'
+      'empty-labels: holds 0 labels; a dataset needs at least one',
     );
   });
 

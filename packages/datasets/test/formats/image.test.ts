@@ -45,9 +45,7 @@ describe('image decoder', () => {
   });
 
   it('rejects bytes that are neither JPEG nor PNG, and a broken JPEG, naming the file', async () => {
-    await expect(decodeImage(new Uint8Array([1, 2, 3, 4]), 'x.jpg', 3, inflate)).rejects.toThrow(
-      'x.jpg: is neither a JPEG nor a PNG file'
-    );
+    await expect(decodeImage(new Uint8Array([1, 2, 3, 4]), 'x.jpg', 3, inflate)).rejects.toThrow('x.jpg: is neither a JPEG nor a PNG file');
     const jpeg = fixture('solid.jpg');
     const e = await decodeImage(jpeg.subarray(0, 200), 'cut.jpg', 3, inflate).catch((x: unknown) => x);
     expect(isBnlabError(e, 'DATA_FORMAT')).toBe(true);

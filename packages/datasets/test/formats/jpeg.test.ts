@@ -28,12 +28,10 @@ describe('JPEG frame header', () => {
       const growth = await bufferGrowth(() =>
         decodeImage(declaring(8000, 8000), 'huge.jpg', 3, inflateNode).catch((e: unknown) => {
           error = e;
-        })
+        }),
       );
       expect(isBnlabError(error, 'DATA_FORMAT')).toBe(true);
-      expect((error as Error).message).toBe(
-        'huge.jpg: has 8000×8000 pixels, more than the 16777216 accepted (maxPixels)'
-      );
+      expect((error as Error).message).toBe('huge.jpg: has 8000×8000 pixels, more than the 16777216 accepted (maxPixels)');
       expect(decode).not.toHaveBeenCalled();
       expect(growth).toBeLessThan(8 << 20);
     } finally {
@@ -43,10 +41,10 @@ describe('JPEG frame header', () => {
 
   it('refuses a declared size of zero, and honours a lower maxPixels', async () => {
     await expect(decodeImage(declaring(0, 8), 'zero.jpg', 3, inflateNode)).rejects.toThrow(
-      'zero.jpg: is not a valid JPEG file (its frame header declares 8×0 pixels; both must be positive)'
+      'zero.jpg: is not a valid JPEG file (its frame header declares 8×0 pixels; both must be positive)',
     );
     await expect(decodeImage(fixture('solid.jpg'), 'solid.jpg', 3, inflateNode, { maxPixels: 63 })).rejects.toThrow(
-      'solid.jpg: has 8×8 pixels, more than the 63 accepted (maxPixels)'
+      'solid.jpg: has 8×8 pixels, more than the 63 accepted (maxPixels)',
     );
     expect((await decodeImage(fixture('solid.jpg'), 'solid.jpg', 3, inflateNode, { maxPixels: 64 })).width).toBe(8);
   });

@@ -8,14 +8,7 @@ import { inflateNode } from '../../src/node/decompress.js';
 import { inflateWeb } from '../../src/web/decompress.js';
 import { bufferGrowth, zlibBomb } from '../support/bombs.js';
 import { chunk, ihdr, pngOf } from '../support/png_writer.js';
-import {
-  PATTERN_HEIGHT,
-  PATTERN_WIDTH,
-  patternGray,
-  patternGray2,
-  patternImage,
-  patternRgb,
-} from '../support/patterns.js';
+import { PATTERN_HEIGHT, PATTERN_WIDTH, patternGray, patternGray2, patternImage, patternRgb } from '../support/patterns.js';
 
 // Fixtures written by ImageMagick 6 and OptiPNG (libpng), see fixtures/images/make_fixtures.sh.
 const fixture = (name: string) => new Uint8Array(readFileSync(join(__dirname, '..', 'fixtures', 'images', name)));
@@ -72,11 +65,7 @@ const zlib = (bytes: number[]) => new Uint8Array(deflateSync(Uint8Array.from(byt
 describe('PNG decoder on a decompression bomb', () => {
   // A 1×1 gray image needs 2 bytes of image data (a filter byte and a sample); this IDAT
   // inflates to 64 MiB.
-  const bomb = pngOf([
-    chunk('IHDR', ihdr(1, 1, 8, 0)),
-    chunk('IDAT', zlibBomb(64 << 20)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  const bomb = pngOf([chunk('IHDR', ihdr(1, 1, 8, 0)), chunk('IDAT', zlibBomb(64 << 20)), chunk('IEND', new Uint8Array(0))]);
 
   it.each([
     ['inflateNode', inflateNode],
@@ -91,11 +80,11 @@ describe('PNG decoder on a decompression bomb', () => {
     const growth = await bufferGrowth(() =>
       decodePng(bomb, 'bomb.png', capped).catch((e: unknown) => {
         error = e;
-      })
+      }),
     );
     expect(isBnlabError(error, 'DATA_FORMAT')).toBe(true);
     expect((error as Error).message).toMatch(
-      /^bomb\.png: its image data does not decompress to the 2 bytes its 1×1 header declares \(zlib data: decompresses to more than 2 bytes\)$/
+      /^bomb\.png: its image data does not decompress to the 2 bytes its 1×1 header declares \(zlib data: decompresses to more than 2 bytes\)$/,
     );
     expect(caps).toEqual([2]);
     expect(growth).toBeLessThan(8 << 20);
@@ -103,13 +92,9 @@ describe('PNG decoder on a decompression bomb', () => {
 
   it('rejects image data that decompresses to more than its size with an inflate that ignores the cap', async () => {
     const uncapped: Inflate = (data) => inflateSync(data);
-    const big = pngOf([
-      chunk('IHDR', ihdr(1, 1, 8, 0)),
-      chunk('IDAT', zlibBomb(100)),
-      chunk('IEND', new Uint8Array(0)),
-    ]);
+    const big = pngOf([chunk('IHDR', ihdr(1, 1, 8, 0)), chunk('IDAT', zlibBomb(100)), chunk('IEND', new Uint8Array(0))]);
     await expect(decodePng(big, 'big.png', uncapped)).rejects.toThrow(
-      'big.png: has image data that decompresses to more than the 2 bytes its 1×1 header declares'
+      'big.png: has image data that decompresses to more than the 2 bytes its 1×1 header declares',
     );
   });
 
@@ -120,10 +105,10 @@ describe('PNG decoder on a decompression bomb', () => {
     const growth = await bufferGrowth(() =>
       decodePng(short, 'short.png', inflateNode).catch((e: unknown) => {
         error = e;
-      })
+      }),
     );
     expect((error as Error).message).toBe(
-      'short.png: is truncated: its image data decompresses to 3 of the 50335744 bytes its 4096×4096 header declares'
+      'short.png: is truncated: its image data decompresses to 3 of the 50335744 bytes its 4096×4096 header declares',
     );
     expect(growth).toBeLessThan(8 << 20);
   });
@@ -136,7 +121,7 @@ describe('PNG decoder on a decompression bomb', () => {
     };
     const wide = pngOf([chunk('IHDR', ihdr(5000, 4000, 8, 2)), chunk('IDAT', zlibBomb(10)), chunk('IEND', new Uint8Array(0))]);
     await expect(decodePng(wide, 'wide.png', inflate)).rejects.toThrow(
-      'wide.png: has 5000×4000 pixels, more than the 16777216 accepted (maxPixels)'
+      'wide.png: has 5000×4000 pixels, more than the 16777216 accepted (maxPixels)',
     );
     await expect(decodePng(wide, 'wide.png', inflate, { maxPixels: 100 })).rejects.toThrow('more than the 100 accepted');
     expect(called).toBe(false);
@@ -166,13 +151,13 @@ describe('PNG decoder on malformed chunk sequences', () => {
     const idat = chunk('IDAT', zlib([0, 0]));
     const at = 8 + header.length;
     await expect(decodePng(pngOf([header, plte, plte, idat, end]), 'p.png', inflateNode)).rejects.toThrow(
-      `p.png: has a second PLTE chunk at byte ${at + plte.length}; a PNG has at most one`
+      `p.png: has a second PLTE chunk at byte ${at + plte.length}; a PNG has at most one`,
     );
     await expect(decodePng(pngOf([header, idat, plte, end]), 'late.png', inflateNode)).rejects.toThrow(
-      `late.png: has its PLTE chunk at byte ${at + idat.length}, after image data; it must come before IDAT`
+      `late.png: has its PLTE chunk at byte ${at + idat.length}, after image data; it must come before IDAT`,
     );
     await expect(decodePng(pngOf([header, header, plte, idat, end]), 'h.png', inflateNode)).rejects.toThrow(
-      `h.png: has a second IHDR chunk at byte ${at}; a PNG has exactly one`
+      `h.png: has a second IHDR chunk at byte ${at}; a PNG has exactly one`,
     );
     expect(Array.from((await decodePng(pngOf([header, plte, idat, end]), 'ok.png', inflateNode)).data)).toEqual([1, 2, 3]);
   });

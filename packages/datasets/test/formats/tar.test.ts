@@ -67,7 +67,7 @@ describe('tar reader', () => {
   it('skips a pax global header (as git archive writes) and applies per-file pax paths', async () => {
     const archive = concatBytes(
       paxGlobalHeader({ comment: 'd7d05618061fe37d830fb0419063d113c575ccbc' }),
-      await tarBytes([{ name: 'short-name', data: bytesOf(10, 4), pax: { path: 'a/much/longer/pax/path.bin' } }])
+      await tarBytes([{ name: 'short-name', data: bytesOf(10, 4), pax: { path: 'a/much/longer/pax/path.bin' } }]),
     );
     const got = await entries(archive);
     expect(got.map((e) => e.path)).toEqual(['a/much/longer/pax/path.bin']);
@@ -136,7 +136,7 @@ describe('tar reader', () => {
       const e = await read(chunks, source).catch((x: unknown) => x);
       expect(isBnlabError(e, 'DATA_FORMAT')).toBe(true);
       expect((e as Error).message).toMatch(
-        new RegExp(`^${source.replace(/[.?/]/g, '\\$&')}: is not a complete gzip (file|stream) \\(unexpected end of file\\)$`)
+        new RegExp(`^${source.replace(/[.?/]/g, '\\$&')}: is not a complete gzip (file|stream) \\(unexpected end of file\\)$`),
       );
     }
     const good = join(tempDir(), 'whole.tar.gz');
@@ -157,11 +157,11 @@ describe('tar reader', () => {
     const growth = await bufferGrowth(() =>
       entries(hostile).catch((e: unknown) => {
         error = e;
-      })
+      }),
     );
     expect(isBnlabError(error, 'DATA_FORMAT')).toBe(true);
     expect((error as Error).message).toBe(
-      'fixture.tar: is truncated: a member of 900000000 bytes ends after 4096 (at byte 0 of the tar stream)'
+      'fixture.tar: is truncated: a member of 900000000 bytes ends after 4096 (at byte 0 of the tar stream)',
     );
     expect(growth).toBeLessThan(16 << 20);
   });

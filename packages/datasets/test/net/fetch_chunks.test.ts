@@ -17,7 +17,7 @@ function endlessFetch(): { fetch: typeof fetch; cancelled: () => boolean; pulled
         cancel() {
           cancelled = true;
         },
-      })
+      }),
     )) as unknown as typeof fetch;
   return { fetch: fetchFn, cancelled: () => cancelled, pulled: () => pulled };
 }

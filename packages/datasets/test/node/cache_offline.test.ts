@@ -39,10 +39,10 @@ beforeAll(async () => {
   const routes = Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { body }]));
   server = await startServer({ ...routes, 'cifar-10-binary.tar.gz': { body: cifarArchive } });
   corruptServer = await startServer(
-    Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { body, behaviour: 'corrupt' as const }]))
+    Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { body, behaviour: 'corrupt' as const }])),
   );
   dropServer = await startServer(
-    Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { body, behaviour: 'drop' as const }]))
+    Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { body, behaviour: 'drop' as const }])),
   );
 });
 afterAll(async () => {
@@ -77,9 +77,7 @@ describe('download cache', () => {
     const e = await failure(loadIdxNode(spec, [], { cacheDir, offline: true }));
     expect(e.code).toBe('CHECKSUM_MISMATCH');
     expect(e.message).toContain(
-      `${damaged} (SHA-256 ${createHash('sha256').update('garbage').digest('hex')}, expected ${
-        spec.files.testLabels.sha256
-      })`
+      `${damaged} (SHA-256 ${createHash('sha256').update('garbage').digest('hex')}, expected ${spec.files.testLabels.sha256})`,
     );
     expect(e.message).toContain('was removed');
     expect(existsSync(damaged)).toBe(false);
@@ -143,13 +141,10 @@ describe('offline', () => {
     expect(e.code).toBe('DATA_MISSING');
     expect(e.message).toBe(
       'tiny-idx: offline and missing train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, ' +
-        `t10k-labels-idx1-ubyte.gz. Looked in: the fake package (not installed); the cache ${join(
-          cacheDir,
-          'tiny-idx'
-        )}. ` +
+        `t10k-labels-idx1-ubyte.gz. Looked in: the fake package (not installed); the cache ${join(cacheDir, 'tiny-idx')}. ` +
         'To provide them: pass folder: a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, ' +
         't10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (plain or gzip); or install the fake package; or load once ' +
-        `without offline to download from ${server.url} into the cache (BNLAB_CACHE_DIR or cacheDir sets where).`
+        `without offline to download from ${server.url} into the cache (BNLAB_CACHE_DIR or cacheDir sets where).`,
     );
     expect(fetched).toBe(0);
     expect(server.requests.length).toBe(before);
@@ -190,7 +185,7 @@ describe('explicit folder', () => {
     expect(e.code).toBe('DATA_MISSING');
     expect(e.message).toBe(
       `${empty}: the folder lacks mnist files train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], ` +
-        't10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (plain or gzip, named as published)'
+        't10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz] (plain or gzip, named as published)',
     );
     const nowhere = join(empty, 'nope');
     expect((await failure(mnist.load({ folder: nowhere }))).code).toBe('IO_ERROR');
@@ -200,31 +195,29 @@ describe('explicit folder', () => {
     const folder = freshDir();
     writeFileSync(
       join(folder, 'train-images-idx3-ubyte'),
-      idxImages(3, 28, 28, () => 0)
+      idxImages(3, 28, 28, () => 0),
     );
     writeFileSync(join(folder, 'train-labels-idx1-ubyte'), idxLabels([1, 2]));
     writeFileSync(
       join(folder, 't10k-images-idx3-ubyte'),
-      idxImages(1, 28, 28, () => 0)
+      idxImages(1, 28, 28, () => 0),
     );
     writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), idxLabels([1]));
     const e = await failure(mnist.load({ folder }));
     expect(e.message).toBe(
-      `${join(folder, 'train-labels-idx1-ubyte')}: holds 2 labels but ${join(
-        folder,
-        'train-images-idx3-ubyte'
-      )} holds 3 images; ` + 'the label count must equal the image count'
+      `${join(folder, 'train-labels-idx1-ubyte')}: holds 2 labels but ${join(folder, 'train-images-idx3-ubyte')} holds 3 images; ` +
+        'the label count must equal the image count',
     );
     writeFileSync(join(folder, 'train-labels-idx1-ubyte'), idxLabels([1, 12, 2]));
     expect((await failure(mnist.load({ folder }))).message).toBe(
-      `${join(folder, 'train-labels-idx1-ubyte')}: label 12 at index 1 is out of range: labels must be in [0, 10)`
+      `${join(folder, 'train-labels-idx1-ubyte')}: label 12 at index 1 is out of range: labels must be in [0, 10)`,
     );
     writeFileSync(
       join(folder, 'train-images-idx3-ubyte'),
-      idxImages(3, 32, 32, () => 0)
+      idxImages(3, 32, 32, () => 0),
     );
     expect((await failure(mnist.load({ folder }))).message).toBe(
-      `${join(folder, 'train-images-idx3-ubyte')}: images are 32×32; mnist images must be 28×28×1`
+      `${join(folder, 'train-images-idx3-ubyte')}: images are 32×32; mnist images must be 28×28×1`,
     );
   });
 });

@@ -42,7 +42,13 @@ it('keeps a verified file another process put in place of the corrupt one it was
     writeFileSync(join(sub, '.data.bin.0123456789ab.part'), good);
     renameSync(join(sub, '.data.bin.0123456789ab.part'), path);
   };
-  const paths = await cachedFiles([{ name: 'data.bin', sha256: sha(good) }] as never, 'sub', 'http://127.0.0.1:9/', { cacheDir: dir, offline: true }, help);
+  const paths = await cachedFiles(
+    [{ name: 'data.bin', sha256: sha(good) }] as never,
+    'sub',
+    'http://127.0.0.1:9/',
+    { cacheDir: dir, offline: true },
+    help,
+  );
   expect(paths).toEqual([path]);
   expect(readFileSync(path).equals(good)).toBe(true);
 });
@@ -52,6 +58,8 @@ it('still removes a corrupt file that nobody replaced (offline: says so)', async
   mkdirSync(sub);
   const path = join(sub, 'data.bin');
   writeFileSync(path, 'corrupt bytes');
-  await expect(cachedFiles([{ name: 'data.bin', sha256: sha(good) }] as never, 'sub', 'http://127.0.0.1:9/', { cacheDir: dir, offline: true }, help)).rejects.toThrow(/corrupt and was removed/);
+  await expect(
+    cachedFiles([{ name: 'data.bin', sha256: sha(good) }] as never, 'sub', 'http://127.0.0.1:9/', { cacheDir: dir, offline: true }, help),
+  ).rejects.toThrow(/corrupt and was removed/);
   expect(() => readFileSync(path)).toThrow();
 });

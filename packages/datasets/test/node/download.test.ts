@@ -70,26 +70,21 @@ describe('downloadFile', () => {
     expect(readdirSync(dir)).toEqual(['flaky.bin']);
   });
 
-  it.each(['drop.bin', 'drop-chunked.bin'])(
-    'gives up on %s after the retries, leaving no partial file',
-    async (name) => {
-      const dir = folder();
-      const e = await failure(downloadFile(`${server.url}${name}`, join(dir, name), sha, fast));
-      expect(e.code).toBe('DOWNLOAD_FAILED');
-      expect(e.message).toContain(`${server.url}${name}: `);
-      if (name === 'drop.bin') expect(e.message).toMatch(/the connection broke .*after 150000 of 300000 bytes/);
-      expect(requestsOf(name)).toBe(3);
-      expect(readdirSync(dir)).toEqual([]);
-    }
-  );
+  it.each(['drop.bin', 'drop-chunked.bin'])('gives up on %s after the retries, leaving no partial file', async (name) => {
+    const dir = folder();
+    const e = await failure(downloadFile(`${server.url}${name}`, join(dir, name), sha, fast));
+    expect(e.code).toBe('DOWNLOAD_FAILED');
+    expect(e.message).toContain(`${server.url}${name}: `);
+    if (name === 'drop.bin') expect(e.message).toMatch(/the connection broke .*after 150000 of 300000 bytes/);
+    expect(requestsOf(name)).toBe(3);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
   it('rejects corrupt bytes with CHECKSUM_MISMATCH and removes them; a transient corruption is retried', async () => {
     const dir = folder();
     const e = await failure(downloadFile(`${server.url}corrupt.bin`, join(dir, 'corrupt.bin'), sha, fast));
     expect(e.code).toBe('CHECKSUM_MISMATCH');
-    expect(e.message).toMatch(
-      new RegExp(`corrupt.bin: SHA-256 is [0-9a-f]{64}, expected ${sha}: the download is corrupt and was removed`)
-    );
+    expect(e.message).toMatch(new RegExp(`corrupt.bin: SHA-256 is [0-9a-f]{64}, expected ${sha}: the download is corrupt and was removed`));
     expect(readdirSync(dir)).toEqual([]);
     await downloadFile(`${server.url}corrupt-once.bin`, join(dir, 'x.bin'), sha, fast);
     expect(requestsOf('corrupt-once.bin')).toBe(2);
@@ -113,7 +108,7 @@ describe('downloadFile', () => {
         retries: 1,
         backoffMs: 5,
         idleTimeoutMs: 200,
-      })
+      }),
     );
     expect(e.code).toBe('DOWNLOAD_FAILED');
     expect(e.message).toMatch(/no data for 200 ms after 10 of 300000 bytes/);
@@ -151,8 +146,8 @@ describe('downloadFile', () => {
       expect(e.message).toMatch(
         new RegExp(
           `/\\.full-disk\\.bin\\.[0-9a-f]{12}\\.part: cannot write the download of ${server.url}full-disk.bin ` +
-            '\\(ENOSPC: no space left on device, write\\)$'
-        )
+            '\\(ENOSPC: no space left on device, write\\)$',
+        ),
       );
     } finally {
       full.mockRestore();
@@ -178,19 +173,21 @@ describe('downloadFile', () => {
     const dir = folder();
     const started = Date.now();
     const e = await within(
-      failure(downloadFile(`${server.url}trickle.bin`, join(dir, 'trickle.bin'), smallSha, {
-        retries: 1,
-        backoffMs: 5,
-        idleTimeoutMs: 2000,
-        timeoutMs: 300,
-      })),
-      5000
+      failure(
+        downloadFile(`${server.url}trickle.bin`, join(dir, 'trickle.bin'), smallSha, {
+          retries: 1,
+          backoffMs: 5,
+          idleTimeoutMs: 2000,
+          timeoutMs: 300,
+        }),
+      ),
+      5000,
     );
     expect(e).not.toBe('still running');
     const error = e as Error & { code: string };
     expect(error.code).toBe('DOWNLOAD_FAILED');
     expect(error.message).toMatch(
-      new RegExp(`^${server.url}trickle.bin: not complete after 300 ms, the time allowed \\(timeoutMs\\) after \\d+ of 1000 bytes$`)
+      new RegExp(`^${server.url}trickle.bin: not complete after 300 ms, the time allowed \\(timeoutMs\\) after \\d+ of 1000 bytes$`),
     );
     expect(requestsOf('trickle.bin')).toBe(2); // retried, as a dropped connection
     expect(Date.now() - started).toBeLessThan(2000);
@@ -200,25 +197,22 @@ describe('downloadFile', () => {
   it.each([
     ['trickle.bin', 'the announced length', ' of 1000'],
     ['trickle-chunked.bin', 'the bytes received', ''],
-  ])(
-    'by default, allows %s idleTimeoutMs plus 1 s per 16 KiB of %s',
-    async (name, _, ofTotal) => {
-      const dir = folder();
-      const e = await within(
-        failure(downloadFile(`${server.url}${name}`, join(dir, name), smallSha, { retries: 0, idleTimeoutMs: 250 })),
-        5000
-      );
-      expect(e).not.toBe('still running');
-      // 1000 bytes at 16 KiB/s take 62 ms; a body of unknown length is allowed what has arrived.
-      expect((e as Error).message).toMatch(
-        new RegExp(
-          `^${server.url}${name}: not complete after (312|25\\d) ms, the time allowed \\(timeoutMs: by default 250 ms ` +
-            `plus 1 s per 16384 bytes\\) after \\d+${ofTotal} bytes$`
-        )
-      );
-      if (ofTotal !== '') expect((e as Error).message).toContain('after 312 ms');
-    }
-  );
+  ])('by default, allows %s idleTimeoutMs plus 1 s per 16 KiB of %s', async (name, _, ofTotal) => {
+    const dir = folder();
+    const e = await within(
+      failure(downloadFile(`${server.url}${name}`, join(dir, name), smallSha, { retries: 0, idleTimeoutMs: 250 })),
+      5000,
+    );
+    expect(e).not.toBe('still running');
+    // 1000 bytes at 16 KiB/s take 62 ms; a body of unknown length is allowed what has arrived.
+    expect((e as Error).message).toMatch(
+      new RegExp(
+        `^${server.url}${name}: not complete after (312|25\\d) ms, the time allowed \\(timeoutMs: by default 250 ms ` +
+          `plus 1 s per 16384 bytes\\) after \\d+${ofTotal} bytes$`,
+      ),
+    );
+    if (ofTotal !== '') expect((e as Error).message).toContain('after 312 ms');
+  });
 
   it.each([
     ['not a url/x.bin', 'is not a valid URL: a download needs an absolute http or https URL (check baseUrl)'],

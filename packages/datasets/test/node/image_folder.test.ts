@@ -45,7 +45,7 @@ describe('loadImageFolder', () => {
         { name: 'val/b/1.png', data: flat(21) },
         { name: 'val/C/1.png', data: flat(31) },
       ],
-      false
+      false,
     );
     const { train, val } = await loadImageFolder({ archive: path, splits: ['train', 'val'], channels: 1 });
     expect(train!.classNames).toEqual(['C', 'a', 'b']); // Python's sorted(): upper case first
@@ -79,7 +79,7 @@ describe('loadImageFolder', () => {
       { name: 'test/a/1.png', data: flat(1) },
     ]);
     await expect(loadImageFolder({ archive: sizes })).rejects.toThrow(
-      `${sizes}: train/a/2.png: is 3×5 pixels; every image must be 3×4 (the size of the first one, or imageSize)`
+      `${sizes}: train/a/2.png: is 3×5 pixels; every image must be 3×4 (the size of the first one, or imageSize)`,
     );
     const noTest = await archive('notest.tar.gz', [{ name: 'train/a/1.png', data: flat(1) }]);
     const e = await loadImageFolder({ archive: noTest }).catch((x: unknown) => x);
@@ -91,7 +91,7 @@ describe('loadImageFolder', () => {
       { name: 'test/a/1.png', data: flat(1) },
     ]);
     await expect(loadImageFolder({ archive: differ })).rejects.toThrow(
-      'the class folders of test/ must match the classes of train/; missing: b'
+      'the class folders of test/ must match the classes of train/; missing: b',
     );
     const broken = await archive('broken.tar.gz', [
       { name: 'train/a/1.png', data: flat(1).subarray(0, 30) },
@@ -201,7 +201,7 @@ describe('loadImageFolder', () => {
         Object.entries(files).map(([name, data]) => ({
           name,
           data: typeof data === 'string' ? new TextEncoder().encode(data) : data,
-        }))
+        })),
       );
       const e = await failure(loadImageFolder({ archive: withOthers, splits: ['train'] }));
       expect(e.code).toBe('DATA_MISSING');
@@ -211,9 +211,7 @@ describe('loadImageFolder', () => {
         { name: 'train/b/', type: 'directory' },
         { name: 'train/c/1.png', data: flat(3) },
       ]);
-      await expect(loadImageFolder({ archive: withDirectory, splits: ['train'] })).rejects.toThrow(
-        message(withDirectory, '')
-      );
+      await expect(loadImageFolder({ archive: withDirectory, splits: ['train'] })).rejects.toThrow(message(withDirectory, ''));
     });
   });
 
@@ -247,7 +245,7 @@ describe('loadImageFolder', () => {
       const e = await failure(loadImageFolder({ folder: root, splits: ['train'], maxPixels: 1e8 }));
       expect(e.code).toBe('DATA_FORMAT');
       expect(e.message).toBe(
-        `${root}: train/a/2.jpg: is 8000×8000 pixels; every image must be 3×4 (the size of the first one, or imageSize)`
+        `${root}: train/a/2.jpg: is 8000×8000 pixels; every image must be 3×4 (the size of the first one, or imageSize)`,
       );
       expect(decode).not.toHaveBeenCalled();
     } finally {

@@ -25,16 +25,21 @@ const spec = idxFixtureSpec(idxFixtureFiles());
 describe('IDX files in a folder', () => {
   it('stop decompressing a .gz at the size its header declares (a 64 MiB bomb behind one image)', async () => {
     // One 28×28 image (800 bytes with the header), then 64 MiB of zeros, in a 65 kB file.
-    const dir = folderWith({ 'train-images-idx3-ubyte.gz': gzipBomb(idxImages(1, 28, 28, () => 7), 64 << 20) });
+    const dir = folderWith({
+      'train-images-idx3-ubyte.gz': gzipBomb(
+        idxImages(1, 28, 28, () => 7),
+        64 << 20,
+      ),
+    });
     let error: unknown;
     const growth = await bufferGrowth(() =>
       loadIdxNode(spec, [], { folder: dir }).catch((e: unknown) => {
         error = e;
-      })
+      }),
     );
     expect((error as { code?: string }).code).toBe('DATA_FORMAT');
     expect((error as Error).message).toBe(
-      `${join(dir, 'train-images-idx3-ubyte.gz')}: decompresses to more than 800 bytes, the size its IDX header declares`
+      `${join(dir, 'train-images-idx3-ubyte.gz')}: decompresses to more than 800 bytes, the size its IDX header declares`,
     );
     expect(growth).toBeLessThan(8 << 20);
   });
@@ -45,7 +50,7 @@ describe('IDX files in a folder', () => {
     const e = await failure(loadIdxNode(spec, [], { folder: dir }));
     expect(e.code).toBe('DATA_FORMAT');
     expect(e.message).toMatch(
-      /train-images-idx3-ubyte\.gz: is truncated: its header declares shape \[60000, 28, 28\] of uint8, 47040016 bytes, more than the \d+ its compressed size can hold$/
+      /train-images-idx3-ubyte\.gz: is truncated: its header declares shape \[60000, 28, 28\] of uint8, 47040016 bytes, more than the \d+ its compressed size can hold$/,
     );
   });
 
@@ -57,9 +62,7 @@ describe('IDX files in a folder', () => {
     });
     const e = await failure(loadIdxNode(spec, [], { folder: dir }));
     expect(e.code).toBe('DATA_FORMAT');
-    expect(e.message).toBe(
-      `${join(dir, 'train-images-idx3-ubyte.gz')}: holds 0 images (shape [0, 28, 28]); a dataset needs at least one`
-    );
+    expect(e.message).toBe(`${join(dir, 'train-images-idx3-ubyte.gz')}: holds 0 images (shape [0, 28, 28]); a dataset needs at least one`);
   });
 });
 
@@ -80,7 +83,7 @@ describe('IDX downloads', () => {
       expect(silent.message).toMatch(/stall\/train-images-idx3-ubyte\.gz: no data for 150 ms after 10 of \d+ bytes$/);
       const slow = await failure(loadIdxNode(spec, [], { ...options('trickle'), idleTimeoutMs: 5000, timeoutMs: 200 }));
       expect(slow.message).toMatch(
-        /trickle\/train-images-idx3-ubyte\.gz: not complete after 200 ms, the time allowed \(timeoutMs\) after \d+ of \d+ bytes$/
+        /trickle\/train-images-idx3-ubyte\.gz: not complete after 200 ms, the time allowed \(timeoutMs\) after \d+ of \d+ bytes$/,
       );
     } finally {
       await server.close();

@@ -32,7 +32,11 @@ describe('temporary files', () => {
       utimesSync(join(dir, name), (now - age) / 1000, (now - age) / 1000);
     }
     await removeStaleTempFiles(target, now);
-    expect(readdirSync(dir).sort()).toEqual(Object.keys(files).filter((f) => f !== '.data.bin.0123456789ab.part').sort());
+    expect(readdirSync(dir).sort()).toEqual(
+      Object.keys(files)
+        .filter((f) => f !== '.data.bin.0123456789ab.part')
+        .sort(),
+    );
     await expect(removeStaleTempFiles(join(tempDir(), 'no-such-folder', 'x.bin'))).resolves.toBeUndefined();
   });
 });

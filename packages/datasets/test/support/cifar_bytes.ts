@@ -2,8 +2,7 @@
 export function cifarRecord(label: number, pixel: (x: number, y: number, c: number) => number): Uint8Array {
   const out = new Uint8Array(3073);
   out[0] = label;
-  for (let c = 0; c < 3; c++)
-    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) out[1 + c * 1024 + y * 32 + x] = pixel(x, y, c);
+  for (let c = 0; c < 3; c++) for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) out[1 + c * 1024 + y * 32 + x] = pixel(x, y, c);
   return out;
 }
 

@@ -3,25 +3,8 @@ import { join } from 'node:path';
 import { cifarBatch, cifarRecord, recordPixel } from './cifar_bytes.js';
 import { tarGzBytes } from './tar_bytes.js';
 
-export const TRAIN_FILES = [
-  'data_batch_1.bin',
-  'data_batch_2.bin',
-  'data_batch_3.bin',
-  'data_batch_4.bin',
-  'data_batch_5.bin',
-];
-export const OFFICIAL_NAMES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-];
+export const TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'];
+export const OFFICIAL_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 /**
  * The official binary layout in miniature: five training batches of 2 records (ids 0–9) and a

@@ -51,7 +51,7 @@ export async function startServer(routes: Record<string, Route>): Promise<TestSe
     }
     const hit = (hits.get(path) ?? 0) + 1;
     hits.set(path, hit);
-    const behaviour = hit <= (route.times ?? Infinity) ? route.behaviour ?? 'ok' : 'ok';
+    const behaviour = hit <= (route.times ?? Infinity) ? (route.behaviour ?? 'ok') : 'ok';
     const body = Buffer.from(route.body);
     switch (behaviour) {
       case 'ok':
@@ -59,8 +59,7 @@ export async function startServer(routes: Record<string, Route>): Promise<TestSe
         return;
       case 'corrupt': {
         const bad = Buffer.from(body);
-        for (let i = 0; i < bad.length; i += Math.max(1, Math.floor(bad.length / 5)))
-          bad[i] = (bad[i] as number) ^ 0xff;
+        for (let i = 0; i < bad.length; i += Math.max(1, Math.floor(bad.length / 5))) bad[i] = (bad[i] as number) ^ 0xff;
         res.writeHead(200, { 'content-length': bad.length }).end(bad);
         return;
       }

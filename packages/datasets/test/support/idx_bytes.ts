@@ -11,12 +11,7 @@ export function idxBytes(typeCode: number, shape: number[], body: Uint8Array | n
   return out;
 }
 
-export function idxImages(
-  count: number,
-  rows: number,
-  cols: number,
-  pixel: (i: number, r: number, c: number) => number
-): Uint8Array {
+export function idxImages(count: number, rows: number, cols: number, pixel: (i: number, r: number, c: number) => number): Uint8Array {
   const body = new Uint8Array(count * rows * cols);
   for (let i = 0; i < count; i++)
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) body[(i * rows + r) * cols + c] = pixel(i, r, c);

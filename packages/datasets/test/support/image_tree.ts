@@ -15,8 +15,7 @@ export function treeColour(cls: number, file: number): [number, number, number] 
 export function treePng(cls: number, file: number, size = 32, channels: 1 | 3 = 3): Uint8Array {
   const pixels = new Uint8Array(size * size * channels);
   for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++)
-      for (let c = 0; c < channels; c++) pixels[(y * size + x) * channels + c] = treePixel(cls, file, x, y, c);
+    for (let x = 0; x < size; x++) for (let c = 0; c < channels; c++) pixels[(y * size + x) * channels + c] = treePixel(cls, file, x, y, c);
   return encodePng(size, size, channels, pixels);
 }
 

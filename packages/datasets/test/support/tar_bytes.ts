@@ -21,7 +21,7 @@ export async function tarBytes(files: TarFile[]): Promise<Uint8Array> {
     await new Promise<void>((resolve, reject) => {
       const header = { name: f.name, type: f.type ?? 'file', ...(f.pax ? { pax: f.pax } : {}) };
       p.entry(header as Parameters<typeof p.entry>[0], Buffer.from(f.data ?? new Uint8Array(0)), (e?: Error | null) =>
-        e ? reject(e) : resolve()
+        e ? reject(e) : resolve(),
       );
     });
   }
@@ -52,7 +52,7 @@ export function paxGlobalHeader(records: Record<string, string>): Uint8Array {
         while (`${n}${rest}`.length !== n) n = `${n}${rest}`.length;
         return `${n}${rest}`;
       })
-      .join('')
+      .join(''),
   );
   const header = new Uint8Array(512);
   const put = (offset: number, text: string) => header.set(new TextEncoder().encode(text), offset);

@@ -24,7 +24,13 @@ let archive: Uint8Array;
 let images: Uint8Array;
 let emptyClass: Uint8Array;
 // One 28×28 image (800 bytes with the header), then 64 MiB of zeros.
-const bombFiles = { ...files, 'train-images-idx3-ubyte.gz': gzipBomb(idxImages(1, 28, 28, () => 7), 64 << 20) };
+const bombFiles = {
+  ...files,
+  'train-images-idx3-ubyte.gz': gzipBomb(
+    idxImages(1, 28, 28, () => 7),
+    64 << 20,
+  ),
+};
 
 beforeAll(async () => {
   archive = await cifarTarGz();
@@ -35,14 +41,10 @@ beforeAll(async () => {
     { name: 'cifar10-jpeg/train/b/0000.webp', data: new Uint8Array(8) },
     { name: 'cifar10-jpeg/test/b/', type: 'directory' },
   ]);
-  const cifarFiles = Object.fromEntries(
-    Object.entries(cifarFixtureFiles()).map(([name, body]) => [`bin/${name}`, { body }])
-  );
+  const cifarFiles = Object.fromEntries(Object.entries(cifarFixtureFiles()).map(([name, body]) => [`bin/${name}`, { body }]));
   server = await startServer({
     ...Object.fromEntries(Object.entries(files).map(([name, body]) => [name, { body }])),
-    ...Object.fromEntries(
-      Object.entries(files).map(([name, body]) => [`bad/${name}`, { body, behaviour: 'corrupt' as const }])
-    ),
+    ...Object.fromEntries(Object.entries(files).map(([name, body]) => [`bad/${name}`, { body, behaviour: 'corrupt' as const }])),
     ...cifarFiles,
     'cifar-10-binary.tar.gz': { body: archive },
     'images.tar.gz': { body: images },
@@ -59,11 +61,11 @@ describe('web loaders', () => {
     const growth = await bufferGrowth(() =>
       loadIdxWeb(idxFixtureSpec(bombFiles), { baseUrl: `${server.url}bomb/`, ...fast }).catch((e: unknown) => {
         error = e;
-      })
+      }),
     );
     expect(isBnlabError(error, 'DATA_FORMAT')).toBe(true);
     expect((error as Error).message).toBe(
-      `${server.url}bomb/train-images-idx3-ubyte.gz: decompresses to more than 800 bytes, the size its IDX header declares`
+      `${server.url}bomb/train-images-idx3-ubyte.gz: decompresses to more than 800 bytes, the size its IDX header declares`,
     );
     expect(growth).toBeLessThan(8 << 20);
   });
@@ -76,9 +78,7 @@ describe('web loaders', () => {
   });
 
   it('reject corrupt bytes with CHECKSUM_MISMATCH and a dropped connection with DOWNLOAD_FAILED', async () => {
-    const e = await loadIdxWeb(idxFixtureSpec(files), { baseUrl: `${server.url}bad/`, ...fast }).catch(
-      (x: unknown) => x
-    );
+    const e = await loadIdxWeb(idxFixtureSpec(files), { baseUrl: `${server.url}bad/`, ...fast }).catch((x: unknown) => x);
     expect(isBnlabError(e, 'CHECKSUM_MISMATCH')).toBe(true);
     expect((e as Error).message).toContain(`${server.url}bad/train-images-idx3-ubyte.gz: SHA-256 is`);
     const d = await fetchVerified(`${server.url}drop.bin`, undefined, fast).catch((x: unknown) => x);
@@ -118,7 +118,7 @@ describe('web loaders', () => {
     const e = await loadImageArchiveWeb(url, fast).catch((x: unknown) => x);
     expect(isBnlabError(e, 'DATA_MISSING')).toBe(true);
     expect((e as Error).message).toMatch(
-      new RegExp(`^${url}: no images in the class folder cifar10-jpeg/train/b/ \\(supported: \\.jpg, \\.jpeg, \\.png\\)`)
+      new RegExp(`^${url}: no images in the class folder cifar10-jpeg/train/b/ \\(supported: \\.jpg, \\.jpeg, \\.png\\)`),
     );
   });
 });

@@ -26,7 +26,11 @@ describe.each(BACKENDS)('the shared moments-and-normalize routine on %s', (backe
   test('group standardization splits consecutive channels into groups', () => {
     // One sample, one pixel, channels [1, 3 | 10, 30]: groups of two, each → [-1, 1] · 1/sqrt(1 + eps/var).
     const y = groupStandardize(tf.tensor4d([1, 3, 10, 30], [1, 1, 1, 4]), 3, 2, 1e-3);
-    expectClose(y.dataSync(), [-1 / Math.sqrt(1 + 1e-3), 1 / Math.sqrt(1 + 1e-3), -1 / Math.sqrt(1 + 1e-3 / 100), 1 / Math.sqrt(1 + 1e-3 / 100)], 'grouped');
+    expectClose(
+      y.dataSync(),
+      [-1 / Math.sqrt(1 + 1e-3), 1 / Math.sqrt(1 + 1e-3), -1 / Math.sqrt(1 + 1e-3 / 100), 1 / Math.sqrt(1 + 1e-3 / 100)],
+      'grouped',
+    );
   });
 
   test('stopGradient passes values and blocks gradients', () => {

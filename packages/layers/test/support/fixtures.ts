@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NormalizationSpec } from '@bnlab/core';
 import { normalization } from '../../src/normalization.js';

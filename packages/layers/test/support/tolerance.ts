@@ -38,7 +38,13 @@ export function firstMismatch(
 }
 
 /** Throws a descriptive error when `actual` is not within tolerance of `expected`. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = RTOL, atolScale = ATOL_SCALE): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  rtol = RTOL,
+  atolScale = ATOL_SCALE,
+): void {
   const bad = firstMismatch(actual, expected, rtol, atolScale);
   if (bad === null) return;
   if (bad.index === -1) throw new Error(`${what}: ${bad.actual} values, expected ${bad.expected}`);

@@ -39,7 +39,11 @@ function colour(t: number, map: Colormap): [number, number, number] {
  * One channel of a feature map as a PNG, scaled up by an integer `zoom` with square pixels,
  * values mapped linearly from `[lo, hi]` to the colour map.
  */
-export function featureMapPng(maps: FeatureMaps, channel: number, options: { zoom?: number; lo: number; hi: number; colormap?: Colormap }): Uint8Array {
+export function featureMapPng(
+  maps: FeatureMaps,
+  channel: number,
+  options: { zoom?: number; lo: number; hi: number; colormap?: Colormap },
+): Uint8Array {
   const zoom = options.zoom ?? 1;
   const { height: h, width: w, channels: c } = maps;
   const png = new PNG({ width: w * zoom, height: h * zoom });
@@ -129,7 +133,13 @@ export async function featureMapFigure(rows: readonly FeatureMapRow[], options: 
     return {
       title: { text: `${row.label} — ${maps.layer} (${maps.height}×${maps.width}×${maps.channels})`, fontSize: 13, anchor: 'start' },
       data: { values },
-      facet: { field: 'key', type: 'nominal', sort: values.map((v) => v.key), title: null, header: { labelOrient: 'bottom', labelFontSize: 10, labelPadding: 2 } },
+      facet: {
+        field: 'key',
+        type: 'nominal',
+        sort: values.map((v) => v.key),
+        title: null,
+        header: { labelOrient: 'bottom', labelFontSize: 10, labelPadding: 2 },
+      },
       columns,
       spacing: { column: 6, row: 4 },
       spec: {

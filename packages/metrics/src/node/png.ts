@@ -26,7 +26,7 @@ export function defaultFontFiles(): string[] {
   if (!defaultFonts) {
     const found = FONT_CANDIDATES.find((f) => existsSync(f));
     defaultFonts = found ? [found] : [];
-    if (found && found.endsWith('DejaVuSans.ttf')) {
+    if (found?.endsWith('DejaVuSans.ttf')) {
       const bold = found.replace('DejaVuSans.ttf', 'DejaVuSans-Bold.ttf');
       if (existsSync(bold)) defaultFonts.push(bold);
     }

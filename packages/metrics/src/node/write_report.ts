@@ -53,7 +53,9 @@ export async function writeReport(dir: string, input: ExperimentReportInput, opt
       ['records.json', recordsToJson(input.runs)],
       ['epochs.csv', epochsToCsv(input.runs)],
       ['batches.csv', batchesToCsv(input.runs)],
-      ...(input.runs.some((r) => r.activationTraces?.length) ? [['activations.csv', activationTracesToCsv(input.runs)] as [string, string]] : []),
+      ...(input.runs.some((r) => r.activationTraces?.length)
+        ? [['activations.csv', activationTracesToCsv(input.runs)] as [string, string]]
+        : []),
     ];
     for (const [file, content] of files) {
       await writeFileAtomic(join(dir, file), content);

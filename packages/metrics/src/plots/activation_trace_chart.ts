@@ -37,7 +37,12 @@ export function activationTracePoints(runs: readonly LabelledRun[], block: strin
  * pre-activation input against the training step, one panel per run side by side on a shared
  * y axis, one line per percentile.
  */
-export async function activationTraceChart(runs: readonly LabelledRun[], block: string, unit: number, options: ChartOptions = {}): Promise<Figure> {
+export async function activationTraceChart(
+  runs: readonly LabelledRun[],
+  block: string,
+  unit: number,
+  options: ChartOptions = {},
+): Promise<Figure> {
   const values = activationTracePoints(runs, block, unit);
   if (values.length === 0) {
     throw new BnlabError('INVALID_ARGUMENT', `activationTraceChart: no run traced unit ${unit} of block ${block}`, { where: 'runs' });

@@ -30,7 +30,11 @@ export interface ExtractFeatureMapsOptions {
  * `[1, H, W, C]`), in inference mode: the block outputs (after normalization and
  * activation) by default.
  */
-export async function extractFeatureMaps(model: LayersModel, image: Tensor, options: ExtractFeatureMapsOptions = {}): Promise<FeatureMaps[]> {
+export async function extractFeatureMaps(
+  model: LayersModel,
+  image: Tensor,
+  options: ExtractFeatureMapsOptions = {},
+): Promise<FeatureMaps[]> {
   if (image.rank !== 3 && !(image.rank === 4 && image.shape[0] === 1)) {
     throw new BnlabError('INVALID_SHAPE', `image must have shape [H, W, C] or [1, H, W, C], got [${image.shape.join(', ')}]`, {
       where: 'image',
@@ -39,7 +43,8 @@ export async function extractFeatureMaps(model: LayersModel, image: Tensor, opti
   const batch = image.rank === 3 ? tidy(() => expandDims(image, 0)) : image;
   try {
     const acts = await blockActivations(model, batch, { kind: options.kind ?? 'output', blocks: 'conv', limit: options.blocks ?? 1 });
-    if (acts.length === 0) throw new BnlabError('INVALID_CONFIG', 'the model has no conv block to take feature maps from', { where: 'model' });
+    if (acts.length === 0)
+      throw new BnlabError('INVALID_CONFIG', 'the model has no conv block to take feature maps from', { where: 'model' });
     return acts.map((a) => {
       if (a.shape.length !== 4) {
         throw new BnlabError('INVALID_SHAPE', `block ${a.block} output has shape [${a.shape.join(', ')}]; feature maps need [1, H, W, C]`, {

@@ -38,7 +38,8 @@ function percentileRange(all: number[]): [number, number] {
  * normalization) overlaid with transparency on shared bins.
  */
 export async function histogramChart(series: readonly HistogramSeries[], options: HistogramChartOptions = {}): Promise<Figure> {
-  if (series.length === 0) throw new BnlabError('INVALID_ARGUMENT', 'histogramChart needs at least one series, got none', { where: 'series' });
+  if (series.length === 0)
+    throw new BnlabError('INVALID_ARGUMENT', 'histogramChart needs at least one series, got none', { where: 'series' });
   const bins = options.bins ?? 50;
   const density = options.density ?? true;
   const all: number[] = [];

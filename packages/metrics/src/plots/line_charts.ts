@@ -113,7 +113,10 @@ export async function lossCurveChart(runs: readonly LabelledRun[], options: Loss
       .filter((p) => Number.isFinite(p.y) && (!options.logY || p.y > 0));
     if (showRaw) raw.push(...envelope(pts, options.maxPoints ?? 1500));
     if (smoothing > 0) {
-      const s = emaSmooth(pts.map((p) => p.y), smoothing);
+      const s = emaSmooth(
+        pts.map((p) => p.y),
+        smoothing,
+      );
       const sm = pts.map((p, i) => ({ run: label, x: p.x, y: s[i] as number }));
       smooth.push(...(sm.length > 3000 ? sm.filter((_, i) => i % Math.ceil(sm.length / 3000) === 0) : sm));
     }

@@ -44,7 +44,7 @@ export function setTextMeasure(m: TextMeasure | null): void {
  */
 export async function renderVegaLite(spec: TopLevelSpec): Promise<RenderedSvg> {
   const withConfig = { ...spec, config: { ...CHART_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec;
-  let vgSpec;
+  let vgSpec: ReturnType<typeof compile>['spec'];
   try {
     vgSpec = compile(withConfig).spec;
   } catch (e) {

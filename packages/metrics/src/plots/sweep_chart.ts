@@ -79,10 +79,22 @@ export async function sweepChart(points: readonly SweepPoint[], options: SweepCh
   const xEnc =
     xScale === 'ordinal'
       ? { field: 'x', type: 'ordinal', title: options.xTitle, sort: order.map(String), axis: { labelAngle: 0 } }
-      : { field: 'x', type: 'quantitative', title: options.xTitle, scale: { type: xScale, nice: false, padding: 20 }, axis: { values: order } };
+      : {
+          field: 'x',
+          type: 'quantitative',
+          title: options.xTitle,
+          scale: { type: xScale, nice: false, padding: 20 },
+          axis: { values: order },
+        };
   const yAxis = options.percent ? { format: '.1%' } : {};
   const y = { field: 'mean', type: 'quantitative', title: yTitle, scale: { zero: mark === 'bar' }, axis: yAxis };
-  const color = { field: 'series', type: 'nominal', title: 'Series', sort: seriesOrder, ...(seriesOrder.length === 1 ? { legend: null } : {}) };
+  const color = {
+    field: 'series',
+    type: 'nominal',
+    title: 'Series',
+    sort: seriesOrder,
+    ...(seriesOrder.length === 1 ? { legend: null } : {}),
+  };
   const grouped = mark !== 'line' && xScale === 'ordinal';
   const offset = grouped ? { xOffset: { field: 'series', sort: seriesOrder } } : {};
   const main =

@@ -66,7 +66,10 @@ export interface CreateRecordOptions {
 
 /** A new unique-enough run id: `run-<ISO time>-<6 random base-36 characters>`. */
 export function newRunId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `run-${stamp}-${Math.random().toString(36).slice(2, 8).padEnd(6, '0')}`;
 }
 

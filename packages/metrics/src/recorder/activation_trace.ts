@@ -104,10 +104,14 @@ export class ActivationTracer {
     const shape = preActivationShape(block);
     const width = shape?.[shape.length - 1];
     if (this.units.length === 0) invalid('units', 'expected at least one unit');
-    if (new Set(this.units).size !== this.units.length) invalid('units', `unit ${this.units.find((u, i) => this.units.indexOf(u) !== i)} is listed twice`);
+    if (new Set(this.units).size !== this.units.length)
+      invalid('units', `unit ${this.units.find((u, i) => this.units.indexOf(u) !== i)} is listed twice`);
     for (const u of this.units) {
       if (!Number.isInteger(u) || u < 0 || (typeof width === 'number' && u >= width)) {
-        invalid('units', `unit ${u} is not one of block ${block.name}'s ${width ?? '?'} units (0 to ${typeof width === 'number' ? width - 1 : '?'})`);
+        invalid(
+          'units',
+          `unit ${u} is not one of block ${block.name}'s ${width ?? '?'} units (0 to ${typeof width === 'number' ? width - 1 : '?'})`,
+        );
       }
     }
     if (options.xs.shape[0] === 0) invalid('xs', 'expected at least one example');

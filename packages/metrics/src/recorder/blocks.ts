@@ -123,7 +123,11 @@ export class BlockProbe {
   private readonly sub: LayersModel;
   private readonly plan: Array<{ block: ModelBlock; index: number }>;
 
-  constructor(model: LayersModel, readonly blocks: readonly ModelBlock[], readonly kind: 'preActivation' | 'output') {
+  constructor(
+    model: LayersModel,
+    readonly blocks: readonly ModelBlock[],
+    readonly kind: 'preActivation' | 'output',
+  ) {
     const outputs: SymbolicTensor[] = [];
     this.plan = blocks.map((block) => {
       let t: SymbolicTensor;

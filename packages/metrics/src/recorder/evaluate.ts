@@ -1,4 +1,19 @@
-import { argMax, cast, clone, dispose, equal, gather, greater, mean, reshape, slice, sum, tensor1d, tidy, type Tensor } from '@tensorflow/tfjs-core';
+import {
+  argMax,
+  cast,
+  clone,
+  dispose,
+  equal,
+  gather,
+  greater,
+  mean,
+  reshape,
+  slice,
+  sum,
+  tensor1d,
+  tidy,
+  type Tensor,
+} from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { BnlabError, Rng, type Dataset } from '@bnlab/core';
 
@@ -133,11 +148,7 @@ async function* datasetBatches(data: Dataset, batchSize: number, shuffleSeed: nu
  * `evaluate`). The loss is the data loss without regularization penalties, averaged over
  * examples.
  */
-export async function evaluateModel(
-  model: LayersModel,
-  data: LabelledData,
-  options: EvaluateOptions = {},
-): Promise<EvaluationResult> {
+export async function evaluateModel(model: LayersModel, data: LabelledData, options: EvaluateOptions = {}): Promise<EvaluationResult> {
   const lossFn = options.loss ?? compiledLoss(model);
   const batchSize = options.batchSize ?? 256;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
@@ -150,7 +161,9 @@ export async function evaluateModel(
     let lossSum = 0;
     let correct = 0;
     let count = 0;
-    const batches = isDataset(data) ? datasetBatches(data, batchSize, options.shuffleSeed) : tensorBatches(data, batchSize, options.shuffleSeed);
+    const batches = isDataset(data)
+      ? datasetBatches(data, batchSize, options.shuffleSeed)
+      : tensorBatches(data, batchSize, options.shuffleSeed);
     for await (const b of batches) {
       const size = b.xs.shape[0] as number;
       const [l, c] = tidy(() => {

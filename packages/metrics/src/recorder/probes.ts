@@ -1,4 +1,17 @@
-import { cast, dispose, mean, moments, sqrt, sum, square, tidy, variableGrads, type Scalar, type Tensor, type Variable } from '@tensorflow/tfjs-core';
+import {
+  cast,
+  dispose,
+  mean,
+  moments,
+  sqrt,
+  sum,
+  square,
+  tidy,
+  variableGrads,
+  type Scalar,
+  type Tensor,
+  type Variable,
+} from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { extraKeys } from '../record/record.js';
 import { BlockProbe, findBlocks } from './blocks.js';
@@ -25,10 +38,12 @@ export async function activationStats(model: LayersModel, xs: Tensor, training =
   if (probe.blocks.length === 0) return [];
   const compute = async (): Promise<ActivationStats[]> => {
     const outs = probe.run(xs, training);
-    const stats = tidy(() => outs.map((t) => {
-      const m = moments(t);
-      return [m.mean, sqrt(m.variance)] as [Tensor, Tensor];
-    }));
+    const stats = tidy(() =>
+      outs.map((t) => {
+        const m = moments(t);
+        return [m.mean, sqrt(m.variance)] as [Tensor, Tensor];
+      }),
+    );
     dispose(outs);
     const values = await Promise.all(stats.map(async ([m, s]) => [(await m.data())[0], (await s.data())[0]]));
     dispose(stats.flat());

@@ -58,7 +58,10 @@ export class RecorderCallback extends Callback {
   override async onEpochEnd(_epoch: number, logs?: CallbackLogs): Promise<void> {
     const figures: EpochFigures = {};
     const valLoss = await pick(logs, ['val_loss']);
-    const valAccuracy = await pick(logs, ACCURACY_KEYS.map((k) => `val_${k}`));
+    const valAccuracy = await pick(
+      logs,
+      ACCURACY_KEYS.map((k) => `val_${k}`),
+    );
     if (valLoss !== undefined) figures.valLoss = valLoss;
     if (valAccuracy !== undefined) figures.valAccuracy = valAccuracy;
     await this.recorder.endEpoch(figures);

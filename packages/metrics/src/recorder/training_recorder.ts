@@ -11,7 +11,6 @@ import { activationStats, activationStatsToExtra, gradientNorms, gradientNormsTo
 import { ActivationTracer, type ActivationTraceOptions } from './activation_trace.js';
 import { RecorderCallback } from './recorder_callback.js';
 
-
 /** Seed of the order test batches are evaluated in with batch statistics. */
 const BATCH_STATISTICS_SEED = 0x5eed;
 
@@ -186,7 +185,7 @@ export class TrainingRecorder implements MetricsSink {
     if (options.batchNorm?.statistics === 'precise' && typeof options.batchNorm.batches !== 'function') {
       throw new BnlabError(
         'INVALID_CONFIG',
-        "batchNorm.batches: precise batch-norm statistics need the training batches to compute them over (a function returning an iterable of batches); none was given",
+        'batchNorm.batches: precise batch-norm statistics need the training batches to compute them over (a function returning an iterable of batches); none was given',
         { where: 'batchNorm.batches' },
       );
     }
@@ -253,20 +252,31 @@ export class TrainingRecorder implements MetricsSink {
       throw new BnlabError('INVALID_ARGUMENT', `${where}: the saved record is of run ${saved.runId}, not ${this.current.runId}`, { where });
     }
     if (saved.status !== 'running') {
-      throw new BnlabError('INVALID_ARGUMENT', `${where}: the saved record of run ${saved.runId} is ${saved.status}; only a running record can be resumed`, { where });
+      throw new BnlabError(
+        'INVALID_ARGUMENT',
+        `${where}: the saved record of run ${saved.runId} is ${saved.status}; only a running record can be resumed`,
+        { where },
+      );
     }
     const lastEpoch = saved.epochs[saved.epochs.length - 1];
     const lastBatch = saved.batches[saved.batches.length - 1];
     if (lastEpoch === undefined || (lastBatch !== undefined && lastBatch.epoch !== lastEpoch.epoch)) {
-      throw new BnlabError('INVALID_ARGUMENT', `${where}: the saved record of run ${saved.runId} does not end at the end of an epoch`, { where });
+      throw new BnlabError('INVALID_ARGUMENT', `${where}: the saved record of run ${saved.runId} does not end at the end of an epoch`, {
+        where,
+      });
     }
     this.current.batches = saved.batches.map((b) => ({ ...b }));
     this.current.epochs = saved.epochs.map((e) => ({ ...e }));
     this.current.startedAt = saved.startedAt;
     const resumes = Array.isArray(saved.environment?.['resumes']) ? (saved.environment['resumes'] as unknown[]) : [];
-    this.current.environment = { ...this.current.environment, resumes: [...resumes, { epoch: lastEpoch.epoch + 1, at: new Date().toISOString() }] };
+    this.current.environment = {
+      ...this.current.environment,
+      resumes: [...resumes, { epoch: lastEpoch.epoch + 1, at: new Date().toISOString() }],
+    };
     // Without batch records (`batches: false`), the epochs say how many steps were made.
-    this.step = lastBatch ? lastBatch.step + 1 : saved.epochs.reduce((n, e) => n + (typeof e.extra?.['batches'] === 'number' ? e.extra['batches'] : 0), 0);
+    this.step = lastBatch
+      ? lastBatch.step + 1
+      : saved.epochs.reduce((n, e) => n + (typeof e.extra?.['batches'] === 'number' ? e.extra['batches'] : 0), 0);
     this.nextEpoch = lastEpoch.epoch + 1;
     this.tracer?.resume(saved.activationTraces);
     for (const b of this.current.batches) this.detector?.update(b.step, b.loss);
@@ -446,7 +456,11 @@ export class TrainingRecorder implements MetricsSink {
         const r = await withBatchStatistics(model, () =>
           // Shuffled (the same order every epoch and run): test sets stored class by class would
           // otherwise give batches of one class, each normalized by that class's statistics.
-          evaluateModel(model, o.test as LabelledData, { ...evalOpts(), batchSize: bn.batchStatisticsBatchSize ?? evalOpts().batchSize, shuffleSeed: BATCH_STATISTICS_SEED }),
+          evaluateModel(model, o.test as LabelledData, {
+            ...evalOpts(),
+            batchSize: bn.batchStatisticsBatchSize ?? evalOpts().batchSize,
+            shuffleSeed: BATCH_STATISTICS_SEED,
+          }),
         );
         extra[extraKeys.bnBatchTestAccuracy] = r.accuracy;
         extra[extraKeys.bnBatchTestLoss] = r.loss;

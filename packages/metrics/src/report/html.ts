@@ -42,10 +42,14 @@ figcaption { color: #444; font-size: .9rem; margin-top: .4rem; max-width: 900px;
 /** The report as one self-contained HTML document (no script, no external resource). */
 export function renderHtml(r: ExperimentReport): string {
   const t = r.results;
-  const head = ['Variant', 'Runs', 'Diverged', 'Left out', ...t.columns.map((c) => c.label)].map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  const head = ['Variant', 'Runs', 'Diverged', 'Left out', ...t.columns.map((c) => c.label)]
+    .map((h) => `<th>${escapeHtml(h)}</th>`)
+    .join('');
   const rows = t.rows
     .map((row) => {
-      const cells = row.cells.map((c, i) => `<td class="num">${escapeHtml(formatResultCell(c, t.columns[i]!.percent, row.runs, t.columns[i]!.range))}</td>`).join('');
+      const cells = row.cells
+        .map((c, i) => `<td class="num">${escapeHtml(formatResultCell(c, t.columns[i]!.percent, row.runs, t.columns[i]!.range))}</td>`)
+        .join('');
       return `<tr><th scope="row">${escapeHtml(row.group)}</th><td class="num">${row.runs}</td><td class="num">${row.diverged}</td><td class="num">${row.leftOut}</td>${cells}</tr>`;
     })
     .join('\n');

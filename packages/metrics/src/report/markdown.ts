@@ -22,7 +22,12 @@ function table(head: string[], rows: string[][], align?: Array<'l' | 'r'>): stri
 }
 
 function kv(rows: KeyValueRows, head: [string, string]): string {
-  return rows.length === 0 ? '_None recorded._' : table(head, rows.map(([k, v]) => [`\`${k}\``, v]));
+  return rows.length === 0
+    ? '_None recorded._'
+    : table(
+        head,
+        rows.map(([k, v]) => [`\`${k}\``, v]),
+      );
 }
 
 /**
@@ -61,7 +66,15 @@ export function renderMarkdown(r: ExperimentReport, figureDir: string): string {
     '',
     table(
       ['Run', 'Variant', 'Status', 'Epochs', 'Steps', 'Seconds', 'Note'],
-      r.runs.map((x) => [`\`${x.runId}\``, x.group, x.status, String(x.epochs), String(x.steps), x.seconds === undefined ? '' : x.seconds.toFixed(1), x.note ?? '']),
+      r.runs.map((x) => [
+        `\`${x.runId}\``,
+        x.group,
+        x.status,
+        String(x.epochs),
+        String(x.steps),
+        x.seconds === undefined ? '' : x.seconds.toFixed(1),
+        x.note ?? '',
+      ]),
       ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
     ),
     '',

@@ -7,7 +7,16 @@ import { epochChart, lossCurveChart, seedBandChart } from '../plots/line_charts.
 import { activationTraceChart } from '../plots/activation_trace_chart.js';
 import { epochValue, isLeftOut } from '../plots/series.js';
 import { sweepChart, type SweepPoint } from '../plots/sweep_chart.js';
-import { defaultGroupBy, groupOf, groupRuns, resultsTable, runValue, type GroupBy, type ResultMetric, type ResultsTable } from './results.js';
+import {
+  defaultGroupBy,
+  groupOf,
+  groupRuns,
+  resultsTable,
+  runValue,
+  type GroupBy,
+  type ResultMetric,
+  type ResultsTable,
+} from './results.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -97,7 +106,10 @@ function environmentRows(env: Record<string, unknown> | undefined, runs: readonl
   if (starts.length > 0 && ends.length > 0) {
     const wall = (Math.max(...ends) - Math.min(...starts)) / 1000;
     const sum = runs.reduce((s, r) => s + (runDurationSeconds(r) ?? 0), 0);
-    rows.push(['duration', `${wall.toFixed(1)} s wall clock, ${sum.toFixed(1)} s summed over ${runs.length} run${runs.length === 1 ? '' : 's'}`]);
+    rows.push([
+      'duration',
+      `${wall.toFixed(1)} s wall clock, ${sum.toFixed(1)} s summed over ${runs.length} run${runs.length === 1 ? '' : 's'}`,
+    ]);
     rows.push(['started', new Date(Math.min(...starts)).toISOString()]);
   }
   return rows;
@@ -205,7 +217,9 @@ export async function standardFigures(runs: readonly TrainingRecord[], groupBy: 
   const traced = new Map<string, { block: string; unit: number }>();
   for (const r of runs) for (const t of r.activationTraces ?? []) traced.set(`${t.block}\u0000${t.unit}`, { block: t.block, unit: t.unit });
   for (const { block, unit } of traced.values()) {
-    const runsWith = firsts.filter((f) => f.record.activationTraces?.some((t) => t.block === block && t.unit === unit && t.values.some((row) => row.some(Number.isFinite))));
+    const runsWith = firsts.filter((f) =>
+      f.record.activationTraces?.some((t) => t.block === block && t.unit === unit && t.values.some((row) => row.some(Number.isFinite))),
+    );
     // Runs whose every measurement blew up have nothing to draw.
     if (runsWith.length === 0) continue;
     figures.push(
@@ -240,7 +254,9 @@ export async function buildReport(input: ExperimentReportInput): Promise<BuiltRe
     f.id = id;
     ids.add(id);
   }
-  const config = input.config ? Object.entries(flattenConfig(input.config)).map(([k, v]) => [k, text(v)] as [string, string]) : sharedConfig(input.runs);
+  const config = input.config
+    ? Object.entries(flattenConfig(input.config)).map(([k, v]) => [k, text(v)] as [string, string])
+    : sharedConfig(input.runs);
   const report: ExperimentReport = {
     title: input.title,
     generatedAt: (input.generatedAt ?? new Date()).toISOString(),

@@ -104,7 +104,8 @@ export function defaultResultMetrics(records: readonly TrainingRecord[]): Result
   const has = (m: EpochMetric): boolean => records.some((r) => r.epochs.some((e) => epochValue(e, m) !== undefined));
   const out: ResultMetric[] = [];
   const precise = has(extraKeys.bnPreciseBatches);
-  if (has('testAccuracy')) out.push(precise ? { metric: 'testAccuracy', label: 'Final test accuracy (BN: precise statistics)' } : { metric: 'testAccuracy' });
+  if (has('testAccuracy'))
+    out.push(precise ? { metric: 'testAccuracy', label: 'Final test accuracy (BN: precise statistics)' } : { metric: 'testAccuracy' });
   if (has(extraKeys.bnBatchTestAccuracy)) {
     // Batch norm's train/inference gap, measured: the same test set with the moving averages
     // and with each batch's own statistics (as in training).
@@ -157,7 +158,12 @@ export function resultsTable(
       runs: g.records.length,
       diverged: g.records.filter((r) => r.status === 'diverged').length,
       leftOut: g.records.length - finished.length,
-      cells: columns.map((c) => meanCI(finished.map((r) => runValue(r, c.metric, c.at)), level)),
+      cells: columns.map((c) =>
+        meanCI(
+          finished.map((r) => runValue(r, c.metric, c.at)),
+          level,
+        ),
+      ),
     };
   });
   return { columns, rows, level };
@@ -183,7 +189,11 @@ function sig(v: number, digits: number): string {
  * would leave `range` (default: [0, 1] for percent) is cut there and its cut ends marked `†`:
  * `24.78 % (CI 0.00†–71.20)`.
  */
-export function formatMeanCI(c: MeanCI, percent: boolean, range: [number, number] | undefined = percent ? PERCENT_RANGE : undefined): string {
+export function formatMeanCI(
+  c: MeanCI,
+  percent: boolean,
+  range: [number, number] | undefined = percent ? PERCENT_RANGE : undefined,
+): string {
   if (c.n === 0) return '—';
   const scale = percent ? 100 : 1;
   const unit = percent ? ' %' : '';
@@ -221,7 +231,7 @@ export function resultsNote(t: ResultsTable): string {
     'An interval that would pass the values a figure can take (0% and 100% for an accuracy) is cut there (marked †). ' +
     'Each run contributes its last finite value (or its best, lowest or mean one, as the column says). ' +
     'Diverged runs count with the values they reached before diverging. ' +
-    "Runs that failed or were interrupted did not finish: they are left out of the means and counted under “Left out”. " +
+    'Runs that failed or were interrupted did not finish: they are left out of the means and counted under “Left out”. ' +
     '“(n = k)” marks a mean over k runs, fewer than the row has.'
   );
 }

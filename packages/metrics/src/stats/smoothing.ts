@@ -24,7 +24,7 @@ export function emaSmooth(values: ArrayLike<number>, weight = 0.9): number[] {
     }
     k++;
     m = weight * m + (1 - weight) * x;
-    out.push(m / (1 - Math.pow(weight, k)));
+    out.push(m / (1 - weight ** k));
   }
   return out;
 }

@@ -9,8 +9,16 @@ import { BATCH_CSV_COLUMNS, EPOCH_CSV_COLUMNS, batchesToCsv, epochsToCsv } from 
 import { syntheticRecord } from '../helpers/records';
 
 const runs: TrainingRecord[] = [
-  syntheticRecord({ runId: 'bn-seed0', seed: 0, config: { variant: 'BN', seed: 0, norm: { type: 'batch', momentum: 0.99 }, layers: [1, 3] } }),
-  syntheticRecord({ runId: 'none, "quoted"', seed: 1, config: { variant: 'no BN', seed: 1, norm: { type: 'none' }, note: 'line1\nline2' } }),
+  syntheticRecord({
+    runId: 'bn-seed0',
+    seed: 0,
+    config: { variant: 'BN', seed: 0, norm: { type: 'batch', momentum: 0.99 }, layers: [1, 3] },
+  }),
+  syntheticRecord({
+    runId: 'none, "quoted"',
+    seed: 1,
+    config: { variant: 'no BN', seed: 1, norm: { type: 'none' }, note: 'line1\nline2' },
+  }),
   syntheticRecord({ runId: 'diverged', seed: 2, config: { variant: 'no BN', seed: 2, lr: 0.04 }, diverge: 50 }),
 ];
 runs[0]!.epochs[0]!.extra!['gradNorm/all'] = [0.5, 0.25];
@@ -51,7 +59,7 @@ describe('JSON', () => {
 
   test('bad documents name the source and the field', () => {
     expect(() => parseRecordsJson('{oops', 'runs.json')).toThrow(/^runs\.json is not valid JSON/);
-    expect(() => parseRecordsJson('{"format":"x"}', 'runs.json')).toThrow("runs.json: format must be 'bnlab-training-records', got \"x\"");
+    expect(() => parseRecordsJson('{"format":"x"}', 'runs.json')).toThrow('runs.json: format must be \'bnlab-training-records\', got "x"');
     expect(() => parseRecordsJson('{"format":"bnlab-training-records","version":7,"records":[]}', 'f')).toThrow(
       /version must be between 1 and 1 .* got 7/,
     );
@@ -71,7 +79,9 @@ describe('CSV', () => {
     expect(rows).toHaveLength(runs.reduce((n, r) => n + r.epochs.length, 0));
     const header = Object.keys(rows[0]!);
     expect(header.slice(0, 2)).toEqual(['runId', 'status']);
-    expect(header).toEqual(expect.arrayContaining(['config.variant', 'config.norm.type', 'config.norm.momentum', 'config.layers', 'config.note', 'config.lr']));
+    expect(header).toEqual(
+      expect.arrayContaining(['config.variant', 'config.norm.type', 'config.norm.momentum', 'config.layers', 'config.note', 'config.lr']),
+    );
     expect(header).toEqual(expect.arrayContaining([...EPOCH_CSV_COLUMNS, 'gradNorm/conv1', 'gradNorm/all[0]', 'gradNorm/all[1]']));
     let i = 0;
     for (const r of runs) {

@@ -24,16 +24,24 @@ export function barsDataset(n: number, seed: number): { xs: tf.Tensor4D; ys: tf.
 /** Conv(4, 3×3) → [BN] → ReLU → Flatten → Dense(3, softmax), seeded. */
 export function tinyCnn(withBn: boolean, seed: number): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed * 10 + s });
-  const layers: tfl.layers.Layer[] = [tfl.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [SIZE, SIZE, 1], kernelInitializer: init(1), name: 'conv1' })];
+  const layers: tfl.layers.Layer[] = [
+    tfl.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [SIZE, SIZE, 1], kernelInitializer: init(1), name: 'conv1' }),
+  ];
   if (withBn) layers.push(tfl.layers.batchNormalization({ name: 'bn1' }));
-  layers.push(tfl.layers.activation({ activation: 'relu', name: 'relu1' }), tfl.layers.flatten(), tfl.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: init(2), name: 'out' }));
+  layers.push(
+    tfl.layers.activation({ activation: 'relu', name: 'relu1' }),
+    tfl.layers.flatten(),
+    tfl.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: init(2), name: 'out' }),
+  );
   const m = tfl.sequential({ layers });
   m.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   return m;
 }
 
 /** Trains both variants over `seeds` seeds with every recorder option on; returns the records and the last models. */
-export async function runTinyExperiment(seeds: number[]): Promise<{ runs: TrainingRecord[]; models: Record<'BN' | 'none', tfl.LayersModel>; test: { xs: tf.Tensor4D; ys: tf.Tensor1D } }> {
+export async function runTinyExperiment(
+  seeds: number[],
+): Promise<{ runs: TrainingRecord[]; models: Record<'BN' | 'none', tfl.LayersModel>; test: { xs: tf.Tensor4D; ys: tf.Tensor1D } }> {
   const train = barsDataset(128, 1);
   const test = barsDataset(96, 2);
   const probe = { xs: tf.slice(test.xs, 0, 32), ys: tf.slice(test.ys, 0, 32) };

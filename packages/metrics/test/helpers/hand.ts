@@ -39,7 +39,10 @@ export function lossAcc(p: Matrix, y: number[]): { loss: number; acc: number } {
 
 /** A one-layer softmax classifier: forward, and one SGD step on a batch. */
 export class HandSoftmax {
-  constructor(public W: Matrix, public b: number[]) {}
+  constructor(
+    public W: Matrix,
+    public b: number[],
+  ) {}
 
   probs(x: Matrix): Matrix {
     return softmax(addBias(matmul(x, this.W), this.b));

@@ -69,7 +69,12 @@ export function syntheticRecord(options: {
  * A bare record whose epochs carry only the given validation accuracies (and training loss
  * 1 − accuracy), for checking which values tables and charts take from which runs.
  */
-export function valuesRecord(runId: string, status: TrainingRecord['status'], valAccuracy: readonly number[], config: Record<string, unknown> = {}): TrainingRecord {
+export function valuesRecord(
+  runId: string,
+  status: TrainingRecord['status'],
+  valAccuracy: readonly number[],
+  config: Record<string, unknown> = {},
+): TrainingRecord {
   return {
     version: 1,
     runId,

@@ -26,8 +26,12 @@ function check(f: Figure): { width: number; height: number } {
   return size;
 }
 
-const bn = [0, 1, 2].map((s) => syntheticRecord({ runId: `bn-${s}`, seed: s, finalAccuracy: 0.985, config: { variant: 'BN', batchSize: 32 * 2 ** s } }));
-const none = [0, 1, 2].map((s) => syntheticRecord({ runId: `none-${s}`, seed: 10 + s, finalAccuracy: 0.975, config: { variant: 'none', batchSize: 32 * 2 ** s } }));
+const bn = [0, 1, 2].map((s) =>
+  syntheticRecord({ runId: `bn-${s}`, seed: s, finalAccuracy: 0.985, config: { variant: 'BN', batchSize: 32 * 2 ** s } }),
+);
+const none = [0, 1, 2].map((s) =>
+  syntheticRecord({ runId: `none-${s}`, seed: 10 + s, finalAccuracy: 0.975, config: { variant: 'none', batchSize: 32 * 2 ** s } }),
+);
 const diverged = syntheticRecord({ runId: 'lr 0.04', seed: 99, diverge: 70 });
 
 test('loss per batch: raw and smoothed line per run, legend, axis titles, divergence marker', async () => {
@@ -38,7 +42,17 @@ test('loss per batch: raw and smoothed line per run, legend, axis titles, diverg
   ]);
   check(f);
   const texts = svgTexts(f.svg);
-  expect(texts).toEqual(expect.arrayContaining(['Training loss per batch', 'Training step (batch)', 'Run', 'With BN', 'Without BN', 'No BN, lr 0.04', 'No BN, lr 0.04: diverged']));
+  expect(texts).toEqual(
+    expect.arrayContaining([
+      'Training loss per batch',
+      'Training step (batch)',
+      'Run',
+      'With BN',
+      'Without BN',
+      'No BN, lr 0.04',
+      'No BN, lr 0.04: diverged',
+    ]),
+  );
   expect(texts.some((t) => t.startsWith('Training loss (faint: raw, bold: EMA 0.9)'))).toBe(true);
   // Three runs, each drawn raw and smoothed.
   expect(countMarks(f.svg, 'mark-line')).toBe(6);
@@ -56,7 +70,17 @@ test('accuracy per epoch: one line per run and figure, dash legend', async () =>
   );
   check(f);
   const texts = svgTexts(f.svg);
-  expect(texts).toEqual(expect.arrayContaining(['Accuracy per epoch', 'Epoch', 'Accuracy', 'With BN', 'Without BN', 'Training accuracy', 'Validation accuracy']));
+  expect(texts).toEqual(
+    expect.arrayContaining([
+      'Accuracy per epoch',
+      'Epoch',
+      'Accuracy',
+      'With BN',
+      'Without BN',
+      'Training accuracy',
+      'Validation accuracy',
+    ]),
+  );
   expect(countMarks(f.svg, 'mark-line')).toBe(4);
   // Epoch ticks are the integers 1..3, shown once each.
   const ticks = texts.filter((t) => /^\d$/.test(t));
@@ -69,7 +93,9 @@ test('mean ± CI band over seeds, with the CI of Student t', async () => {
     { label: 'none', records: none },
   ]);
   check(f);
-  expect(svgTexts(f.svg)).toEqual(expect.arrayContaining(['Validation accuracy per epoch: mean ± 95% CI over seeds', 'BN', 'none', 'Variant']));
+  expect(svgTexts(f.svg)).toEqual(
+    expect.arrayContaining(['Validation accuracy per epoch: mean ± 95% CI over seeds', 'BN', 'none', 'Variant']),
+  );
   expect(countMarks(f.svg, 'mark-area')).toBe(2);
   expect(countMarks(f.svg, 'mark-line')).toBe(2);
   // The band is mean ± t(0.975, 2)·sd/√3 of the three seeds' values (t = 4.302652729749462).
@@ -100,7 +126,12 @@ test('seed band: a mean only at the epochs every run of the group reached', asyn
     ['all', 1, 2],
     ['all', 2, 2],
   ]);
-  expect(rows.map((r) => r.mean)).toEqual([expect.closeTo(0.3, 12), expect.closeTo(0.3, 12), expect.closeTo(0.5, 12), expect.closeTo(0.7, 12)]);
+  expect(rows.map((r) => r.mean)).toEqual([
+    expect.closeTo(0.3, 12),
+    expect.closeTo(0.3, 12),
+    expect.closeTo(0.5, 12),
+    expect.closeTo(0.7, 12),
+  ]);
   const f = await seedBandChart(stopped, { id: 'seed-band-stopped-runs' });
   check(f);
   expect(countMarks(f.svg, 'mark-line')).toBe(3);
@@ -108,7 +139,10 @@ test('seed band: a mean only at the epochs every run of the group reached', asyn
 
 test('seed band: runs that failed or were interrupted are left out, as in the results table', () => {
   const groups = [
-    { label: 'one failed', records: [valuesRecord('f0', 'completed', [0.4, 0.6]), valuesRecord('f1', 'completed', [0.6, 0.8]), valuesRecord('f2', 'failed', [])] },
+    {
+      label: 'one failed',
+      records: [valuesRecord('f0', 'completed', [0.4, 0.6]), valuesRecord('f1', 'completed', [0.6, 0.8]), valuesRecord('f2', 'failed', [])],
+    },
     { label: 'interrupted', records: [valuesRecord('i0', 'completed', [0.5, 0.7]), valuesRecord('i1', 'interrupted', [0.1])] },
   ];
   const rows = seedBandRows(groups, 'valAccuracy');
@@ -118,7 +152,12 @@ test('seed band: runs that failed or were interrupted are left out, as in the re
     ['interrupted', 1, 1],
     ['interrupted', 2, 1],
   ]);
-  expect(rows.map((r) => r.mean)).toEqual([expect.closeTo(0.5, 12), expect.closeTo(0.7, 12), expect.closeTo(0.5, 12), expect.closeTo(0.7, 12)]);
+  expect(rows.map((r) => r.mean)).toEqual([
+    expect.closeTo(0.5, 12),
+    expect.closeTo(0.7, 12),
+    expect.closeTo(0.5, 12),
+    expect.closeTo(0.7, 12),
+  ]);
 });
 
 test('sweeps: lines on a log axis, grouped bars for names, error bars', async () => {
@@ -134,7 +173,19 @@ test('sweeps: lines on a log axis, grouped bars for names, error bars', async ()
   );
   check(lines);
   const t = svgTexts(lines.svg);
-  expect(t).toEqual(expect.arrayContaining(['Test accuracy vs batch size', 'Batch size', 'Test accuracy (mean ± 95% CI)', '16', '32', '64', '128', 'BN', 'no BN']));
+  expect(t).toEqual(
+    expect.arrayContaining([
+      'Test accuracy vs batch size',
+      'Batch size',
+      'Test accuracy (mean ± 95% CI)',
+      '16',
+      '32',
+      '64',
+      '128',
+      'BN',
+      'no BN',
+    ]),
+  );
   expect(countMarks(lines.svg, 'mark-line')).toBe(2);
   const bars = await sweepChart(
     ['conv1', 'conv2', 'conv3', 'conv4'].map((p) => ({ series: 'BN on one layer', x: p, values: [0.7998, 0.785, 0.791] })),
@@ -157,7 +208,9 @@ test('histograms overlay series on shared bins', async () => {
     { bins: 30, title: 'Pre-activations of conv1' },
   );
   check(f);
-  expect(svgTexts(f.svg)).toEqual(expect.arrayContaining(['Pre-activations of conv1', 'Activation value', 'Density', 'with BN', 'without BN']));
+  expect(svgTexts(f.svg)).toEqual(
+    expect.arrayContaining(['Pre-activations of conv1', 'Activation value', 'Density', 'with BN', 'without BN']),
+  );
   expect(countMarks(f.svg, 'mark-rect')).toBe(60);
 });
 

@@ -101,7 +101,10 @@ test('a feature-map PNG maps the value range onto viridis with square pixels', (
 
 test('the with/without-normalization figure: a titled row per model, every map embedded', async () => {
   const rows = [];
-  for (const [label, withBn] of [['Without normalization', false], ['With batch norm', true]] as const) {
+  for (const [label, withBn] of [
+    ['Without normalization', false],
+    ['With batch norm', true],
+  ] as const) {
     const [maps] = await extractFeatureMaps(model(withBn), input());
     rows.push({ label, maps: maps! });
   }
@@ -109,7 +112,9 @@ test('the with/without-normalization figure: a titled row per model, every map e
   const size = assertWellFormedSvg(f.svg);
   expect(size).toEqual({ width: f.width, height: f.height });
   const texts = svgTexts(f.svg);
-  expect(texts).toEqual(expect.arrayContaining(['First conv block, one input', 'Without normalization — conv1 (8×8×4)', 'With batch norm — conv1 (8×8×4)']));
+  expect(texts).toEqual(
+    expect.arrayContaining(['First conv block, one input', 'Without normalization — conv1 (8×8×4)', 'With batch norm — conv1 (8×8×4)']),
+  );
   expect(texts.filter((t) => t.startsWith('#'))).toHaveLength(8);
   const images = [...f.svg.matchAll(/href="data:image\/png;base64,([^"]+)"/g)];
   expect(images).toHaveLength(8);

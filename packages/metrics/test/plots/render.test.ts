@@ -6,7 +6,12 @@ import type { TopLevelSpec } from 'vega-lite';
 const chart = (title: string): TopLevelSpec => ({
   width: 120,
   height: 60,
-  data: { values: [{ x: 1, y: 2 }, { x: 2, y: 3 }] },
+  data: {
+    values: [
+      { x: 1, y: 2 },
+      { x: 2, y: 3 },
+    ],
+  },
   mark: 'line',
   encoding: {
     x: { field: 'x', type: 'quantitative', title },

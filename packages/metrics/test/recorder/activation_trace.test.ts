@@ -85,7 +85,9 @@ describe('ActivationTracer', () => {
     // 1×1 conv with the identity kernel on 2 channels, ReLU: channel 1 of 4 images of 5×5 holds 1…100.
     const input = tfl.input({ shape: [5, 5, 2] });
     const conv = tfl.layers.conv2d({ filters: 2, kernelSize: 1, activation: 'relu', biasInitializer: 'zeros', name: 'conv' });
-    const out = tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(tfl.layers.flatten().apply(conv.apply(input))) as tfl.SymbolicTensor;
+    const out = tfl.layers
+      .dense({ units: 2, activation: 'softmax' })
+      .apply(tfl.layers.flatten().apply(conv.apply(input))) as tfl.SymbolicTensor;
     const model = tfl.model({ inputs: input, outputs: out });
     conv.setWeights([tf.tensor4d([1, 0, 0, 1], [1, 1, 2, 2]), tf.zeros([2])]);
     const values = Array.from({ length: 100 }, (_, k) => [-(k + 1), ((k * 37) % 100) + 1]).flat();
@@ -182,7 +184,18 @@ describe('TrainingRecorder with activationTrace', () => {
       status: 'completed',
       batches: [],
       epochs: [{ epoch: 0, trainLoss: 1, seconds: 1, imagesPerSecond: 1 }],
-      activationTraces: [{ block: 'dense_3', unit: 0, percentiles: [15, 85], steps: [0, 100], values: [[-1, 1], [-0.5, 2]] }],
+      activationTraces: [
+        {
+          block: 'dense_3',
+          unit: 0,
+          percentiles: [15, 85],
+          steps: [0, 100],
+          values: [
+            [-1, 1],
+            [-0.5, 2],
+          ],
+        },
+      ],
       startedAt: '2026-12-07T00:00:00Z',
     });
     expect(activationTracesToCsv([record], { configColumns: 'none' }).trim().split('\n')).toEqual([

@@ -70,7 +70,12 @@ test("'precise': headline accuracy uses recomputed statistics; moving and batch-
     batchNorm: { statistics: 'precise', batches: () => [tf.tensor2d(testData.x)], batchStatisticsBatchSize: N },
   });
   await rec.begin(model);
-  const movingBefore = () => model.getLayer('bn').getWeights().slice(2).map((w) => Array.from(w.dataSync()));
+  const movingBefore = () =>
+    model
+      .getLayer('bn')
+      .getWeights()
+      .slice(2)
+      .map((w) => Array.from(w.dataSync()));
   const e = (await trainEpoch(rec, model, 5))!;
   const x = e.extra! as Record<string, number>;
   expect(e.testAccuracy).toBeCloseTo(x[extraKeys.bnBatchTestAccuracy]!, 10);
@@ -104,15 +109,29 @@ test("'precise': headline accuracy uses recomputed statistics; moving and batch-
 test("'moving': the headline is the moving-average accuracy, and the model is left as trained", async () => {
   const model = makeModel();
   const ts = testSet();
-  const rec = new TrainingRecorder({ model, test: ts, evalBatchSize: N, divergence: false, batchNorm: { statistics: 'moving', batchStatisticsBatchSize: N } });
+  const rec = new TrainingRecorder({
+    model,
+    test: ts,
+    evalBatchSize: N,
+    divergence: false,
+    batchNorm: { statistics: 'moving', batchStatisticsBatchSize: N },
+  });
   await rec.begin(model);
   const e = (await trainEpoch(rec, model, 3))!;
   expect(e.testAccuracy).toBe(e.extra![extraKeys.bnMovingTestAccuracy]);
   expect(e.extra![extraKeys.bnPreciseBatches]).toBeUndefined();
   expect(e.extra![extraKeys.bnBatchTestAccuracy]).toBeDefined();
-  const before = model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()));
+  const before = model
+    .getLayer('bn')
+    .getWeights()
+    .map((w) => Array.from(w.dataSync()));
   await rec.end();
-  expect(model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+  expect(
+    model
+      .getLayer('bn')
+      .getWeights()
+      .map((w) => Array.from(w.dataSync())),
+  ).toEqual(before);
   tf.dispose([ts.xs, ts.ys]);
   model.dispose();
 });

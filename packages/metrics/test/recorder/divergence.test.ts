@@ -60,11 +60,22 @@ describe('a run made to diverge with a huge learning rate', () => {
   ])('(%s, lr %s) is marked diverged at the right step, stopped, and its record kept', async (reason, lr) => {
     const rng = new Rng(3);
     const n = 64;
-    const xs = tf.tensor2d(Array.from({ length: n * 8 }, () => rng.normal()), [n, 8]);
-    const ys = tf.tensor1d(Array.from({ length: n }, () => rng.int(3)), 'float32');
+    const xs = tf.tensor2d(
+      Array.from({ length: n * 8 }, () => rng.normal()),
+      [n, 8],
+    );
+    const ys = tf.tensor1d(
+      Array.from({ length: n }, () => rng.int(3)),
+      'float32',
+    );
     const model = tfl.sequential({
       layers: [
-        tfl.layers.dense({ units: 16, inputShape: [8], activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+        tfl.layers.dense({
+          units: 16,
+          inputShape: [8],
+          activation: 'relu',
+          kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }),
+        }),
         tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
       ],
     });

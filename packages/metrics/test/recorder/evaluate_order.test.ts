@@ -8,7 +8,10 @@ beforeAll(initTestBackend);
 /** Sixteen examples stored class by class (eight of class 0, then eight of class 1). */
 function sorted() {
   const xs = tf.tensor2d(Array.from({ length: 16 }, (_, i) => [i, i < 8 ? -1 : 1]));
-  const ys = tf.tensor1d(Array.from({ length: 16 }, (_, i) => (i < 8 ? 0 : 1)), 'int32');
+  const ys = tf.tensor1d(
+    Array.from({ length: 16 }, (_, i) => (i < 8 ? 0 : 1)),
+    'int32',
+  );
   return { xs, ys };
 }
 

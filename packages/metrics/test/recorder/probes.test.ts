@@ -74,8 +74,7 @@ function bnModel(): tfl.LayersModel {
 }
 
 /** Cross-entropy of class probabilities against class ids, per example. */
-const sparseCE = (y: tf.Tensor, p: tf.Tensor): tf.Tensor =>
-  tf.neg(tf.log(tf.sum(tf.mul(tf.oneHot(tf.cast(y, 'int32'), 2), p), -1)));
+const sparseCE = (y: tf.Tensor, p: tf.Tensor): tf.Tensor => tf.neg(tf.log(tf.sum(tf.mul(tf.oneHot(tf.cast(y, 'int32'), 2), p), -1)));
 
 beforeAll(initTestBackend);
 
@@ -97,7 +96,10 @@ test('activation statistics equal hand-computed pre-activations (inline activati
   const z1 = addBias(matmul(X, W1), B1);
   const z2 = addBias(matmul(relu(z1), W2), B2);
   expect(stats.map((s) => s.block)).toEqual(['d1', 'd2']);
-  for (const [s, z] of [[stats[0]!, z1], [stats[1]!, z2]] as const) {
+  for (const [s, z] of [
+    [stats[0]!, z1],
+    [stats[1]!, z2],
+  ] as const) {
     const ref = meanStd(z);
     expect(s.mean).toBeCloseTo(ref.mean, 5);
     expect(s.std).toBeCloseTo(ref.std, 5);
@@ -106,13 +108,22 @@ test('activation statistics equal hand-computed pre-activations (inline activati
 
 test('activation statistics after batch norm use batch statistics and leave moving statistics alone', async () => {
   const model = bnModel();
-  const before = model.getLayer('bn1').getWeights().map((w) => Array.from(w.dataSync()));
+  const before = model
+    .getLayer('bn1')
+    .getWeights()
+    .map((w) => Array.from(w.dataSync()));
   const stats = await activationStats(model, tf.tensor2d(X));
-  const after = model.getLayer('bn1').getWeights().map((w) => Array.from(w.dataSync()));
+  const after = model
+    .getLayer('bn1')
+    .getWeights()
+    .map((w) => Array.from(w.dataSync()));
   expect(after).toEqual(before);
   const pre1 = bnTrain(addBias(matmul(X, W1), B1));
   const pre2 = addBias(matmul(relu(pre1), W2), B2);
-  for (const [s, z] of [[stats[0]!, pre1], [stats[1]!, pre2]] as const) {
+  for (const [s, z] of [
+    [stats[0]!, pre1],
+    [stats[1]!, pre2],
+  ] as const) {
     const ref = meanStd(z);
     expect(s.mean).toBeCloseTo(ref.mean, 5);
     expect(s.std).toBeCloseTo(ref.std, 5);

@@ -11,7 +11,11 @@ async function recordEpochs(rec: TrainingRecorder, epochs: number[][], first = 0
 
 describe('TrainingRecorder resumes a run from a record saved at an epoch end', () => {
   test('the resumed record equals one run straight through, but the resumes it lists', async () => {
-    const losses = [[2.0, 1.5], [1.2, 1.0], [0.8, 0.6]];
+    const losses = [
+      [2.0, 1.5],
+      [1.2, 1.0],
+      [0.8, 0.6],
+    ];
     const straight = new TrainingRecorder({ runId: 'r', environment: {}, learningRate: () => 0.1 });
     await straight.begin();
     await recordEpochs(straight, losses);
@@ -28,7 +32,11 @@ describe('TrainingRecorder resumes a run from a record saved at an epoch end', (
     await recordEpochs(second, losses.slice(1), 1);
     const resumed = await second.end();
 
-    const strip = (r: typeof whole) => ({ batches: r.batches, epochs: r.epochs.map(({ seconds: _s, imagesPerSecond: _i, extra, ...rest }) => ({ ...rest, batches: extra?.['batches'] })), status: r.status });
+    const strip = (r: typeof whole) => ({
+      batches: r.batches,
+      epochs: r.epochs.map(({ seconds: _s, imagesPerSecond: _i, extra, ...rest }) => ({ ...rest, batches: extra?.['batches'] })),
+      status: r.status,
+    });
     expect(strip(resumed)).toEqual(strip(whole));
     expect(resumed.batches.map((b) => b.step)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(resumed.startedAt).toBe(saved.startedAt);
@@ -72,11 +80,17 @@ describe('TrainingRecorder resumes a run from a record saved at an epoch end', (
     await first.begin();
     await recordEpochs(first, [[1, 1]]);
     const saved = JSON.parse(JSON.stringify(first.record));
-    await expect(new TrainingRecorder({ runId: 'b', environment: {} }).begin(undefined, { resumeFrom: saved })).rejects.toThrow(/resumeFrom: the saved record is of run a, not b/);
-    await expect(new TrainingRecorder({ runId: 'a', environment: {} }).begin(undefined, { resumeFrom: { ...saved, status: 'completed' } })).rejects.toThrow(/is completed; only a running record/);
+    await expect(new TrainingRecorder({ runId: 'b', environment: {} }).begin(undefined, { resumeFrom: saved })).rejects.toThrow(
+      /resumeFrom: the saved record is of run a, not b/,
+    );
+    await expect(
+      new TrainingRecorder({ runId: 'a', environment: {} }).begin(undefined, { resumeFrom: { ...saved, status: 'completed' } }),
+    ).rejects.toThrow(/is completed; only a running record/);
     first.beginEpoch(1);
     await first.recordBatch({ loss: 1, size: 2 });
     const cut = JSON.parse(JSON.stringify(first.record));
-    await expect(new TrainingRecorder({ runId: 'a', environment: {} }).begin(undefined, { resumeFrom: cut })).rejects.toThrow(/does not end at the end of an epoch/);
+    await expect(new TrainingRecorder({ runId: 'a', environment: {} }).begin(undefined, { resumeFrom: cut })).rejects.toThrow(
+      /does not end at the end of an epoch/,
+    );
   });
 });

@@ -68,13 +68,25 @@ describe('TrainingRecorder as a model.fit callback', () => {
     const r = rec.record;
 
     // The same run by hand: 2 epochs of batches [0,1], [2,3], [4] with SGD.
-    const hand = new HandSoftmax(W0.map((row) => [...row]), [...B0]);
+    const hand = new HandSoftmax(
+      W0.map((row) => [...row]),
+      [...B0],
+    );
     const expectedBatches: Array<{ loss: number; acc: number }> = [];
-    const expectedEpochs: Array<{ train: number; trainAcc: number; val: { loss: number; acc: number }; test: { loss: number; acc: number } }> = [];
+    const expectedEpochs: Array<{
+      train: number;
+      trainAcc: number;
+      val: { loss: number; acc: number };
+      test: { loss: number; acc: number };
+    }> = [];
     for (let e = 0; e < 2; e++) {
       let lossSum = 0;
       let accSum = 0;
-      for (const [s, n] of [[0, 2], [2, 2], [4, 1]] as const) {
+      for (const [s, n] of [
+        [0, 2],
+        [2, 2],
+        [4, 1],
+      ] as const) {
         const out = hand.sgdStep(X.slice(s, s + n), Y.slice(s, s + n), LR);
         expectedBatches.push(out);
         lossSum += out.loss * n;
@@ -131,7 +143,10 @@ describe('TrainingRecorder as a model.fit callback', () => {
       validationData: [tf.tensor2d(VX), tf.tensor1d(VY, 'float32')],
       callbacks: rec.callback(),
     });
-    const hand = new HandSoftmax(W0.map((row) => [...row]), [...B0]);
+    const hand = new HandSoftmax(
+      W0.map((row) => [...row]),
+      [...B0],
+    );
     hand.sgdStep(X, Y, LR);
     const val = hand.evaluate(VX, VY);
     const e = rec.record.epochs[0]!;
@@ -148,22 +163,50 @@ describe('TrainingRecorder as a model.fitDataset callback', () => {
     const dataset = {
       size: null,
       iterator: async () => {
-        const cuts = [[0, 2], [2, 2], [4, 1]] as const;
+        const cuts = [
+          [0, 2],
+          [2, 2],
+          [4, 1],
+        ] as const;
         let i = 0;
         return {
           next: async () =>
             i < cuts.length
-              ? { value: { xs: tf.tensor2d(X.slice(cuts[i]![0], cuts[i]![0] + cuts[i]![1])), ys: tf.tensor1d(Y.slice(cuts[i]![0], cuts[i]![0] + cuts[i++]![1]), 'float32') }, done: false }
+              ? {
+                  value: {
+                    xs: tf.tensor2d(X.slice(cuts[i]![0], cuts[i]![0] + cuts[i]![1])),
+                    ys: tf.tensor1d(Y.slice(cuts[i]![0], cuts[i]![0] + cuts[i++]![1]), 'float32'),
+                  },
+                  done: false,
+                }
               : { value: null, done: true },
         };
       },
     };
     const rec = new TrainingRecorder({ now: steppingClock(), environment: {} });
-    await model.fitDataset(dataset as unknown as Parameters<tfl.LayersModel['fitDataset']>[0], { epochs: 2, verbose: 0, callbacks: rec.callback() });
-    const hand = new HandSoftmax(W0.map((row) => [...row]), [...B0]);
+    await model.fitDataset(dataset as unknown as Parameters<tfl.LayersModel['fitDataset']>[0], {
+      epochs: 2,
+      verbose: 0,
+      callbacks: rec.callback(),
+    });
+    const hand = new HandSoftmax(
+      W0.map((row) => [...row]),
+      [...B0],
+    );
     const expected: number[] = [];
-    for (let e = 0; e < 2; e++) for (const [s, n] of [[0, 2], [2, 2], [4, 1]] as const) expected.push(hand.sgdStep(X.slice(s, s + n), Y.slice(s, s + n), LR).loss);
-    expect(rec.record.batches.map((b) => b.loss).map((l, i) => l - expected[i]!).every((d) => Math.abs(d) < 1e-5)).toBe(true);
+    for (let e = 0; e < 2; e++)
+      for (const [s, n] of [
+        [0, 2],
+        [2, 2],
+        [4, 1],
+      ] as const)
+        expected.push(hand.sgdStep(X.slice(s, s + n), Y.slice(s, s + n), LR).loss);
+    expect(
+      rec.record.batches
+        .map((b) => b.loss)
+        .map((l, i) => l - expected[i]!)
+        .every((d) => Math.abs(d) < 1e-5),
+    ).toBe(true);
     expect(rec.record.epochs.map((e) => e.imagesPerSecond)).toEqual([5 / 0.3, 5 / 0.3].map((v) => expect.closeTo(v, 8)));
     expect(rec.record.status).toBe('completed');
   });
@@ -202,7 +245,11 @@ describe('TrainingRecorder in a custom loop and as a MetricsSink', () => {
     expect(e1?.epoch).toBe(1);
     expect(e1?.valLoss).toBe(0.7);
     expect(e1?.trainAccuracy).toBeUndefined();
-    expect(record.batches.map((b) => [b.step, b.epoch, b.batch])).toEqual([[0, 0, 0], [1, 0, 1], [2, 1, 0]]);
+    expect(record.batches.map((b) => [b.step, b.epoch, b.batch])).toEqual([
+      [0, 0, 0],
+      [1, 0, 1],
+      [2, 1, 0],
+    ]);
     expect(record.batches[0]!.learningRate).toBe(0.01);
     expect(seen).toEqual(['start:loop', 'batch:0', 'batch:1', 'epoch:0', 'batch:2', 'epoch:1', 'end:completed']);
   });

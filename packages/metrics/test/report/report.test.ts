@@ -32,7 +32,10 @@ beforeAll(async () => {
   const image = tf.slice(exp.test.xs, 0, 1);
   const rows = [];
   const acts = [];
-  for (const [label, v] of [['With batch norm', 'BN'], ['Without normalization', 'none']] as const) {
+  for (const [label, v] of [
+    ['With batch norm', 'BN'],
+    ['Without normalization', 'none'],
+  ] as const) {
     const [maps] = await extractFeatureMaps(exp.models[v], image);
     rows.push({ label, maps: maps! });
     const [pre] = await blockActivations(exp.models[v], exp.test.xs, { kind: 'preActivation', limit: 1 });
@@ -41,7 +44,11 @@ beforeAll(async () => {
   extraFigures = [
     await featureMapFigure(rows, { title: 'Feature maps of conv1 for one test image', caption: 'Block outputs in inference mode.' }),
     await histogramChart(acts, { title: 'Pre-activations of conv1 on the test set' }),
-    await sweepChart(sweepFromRecords(runs, { x: (r) => r.config.variant as string }), { xTitle: 'Variant', yTitle: 'Test accuracy', percent: true }),
+    await sweepChart(sweepFromRecords(runs, { x: (r) => r.config.variant as string }), {
+      xTitle: 'Variant',
+      yTitle: 'Test accuracy',
+      percent: true,
+    }),
   ];
   dir = await mkdtemp(join(tmpdir(), 'bnlab-metrics-report-'));
 }, 60000);
@@ -65,7 +72,11 @@ test('the tiny experiment recorded what the report needs', () => {
 });
 
 test('Markdown tables show labels with HTML and pipes as written', async () => {
-  const { markdown } = await buildReport({ title: 'Labels', runs, groupBy: (r) => (r.runId.startsWith('BN') ? '<b>BN</b> | lr=0.1 & more' : 'none') });
+  const { markdown } = await buildReport({
+    title: 'Labels',
+    runs,
+    groupBy: (r) => (r.runId.startsWith('BN') ? '<b>BN</b> | lr=0.1 & more' : 'none'),
+  });
   expect(markdown).toContain('| &lt;b&gt;BN&lt;/b&gt; \\| lr=0.1 &amp; more |');
   expect(markdown).not.toContain('<b>BN</b>');
 });
@@ -106,7 +117,14 @@ test('buildReport: configuration, results with CI, plots, environment — HTML s
   for (const k of ['backend', 'SIMD', 'threads', '@tensorflow/tfjs-core', 'duration']) {
     expect(report.environment.map(([key]) => key)).toContain(k);
   }
-  expect(report.config).toEqual(expect.arrayContaining([['optimizer.name', 'adam'], ['batchSize', '16'], ['variant', 'varies: BN, none'], ['seed', 'varies: 0, 1, 2']]));
+  expect(report.config).toEqual(
+    expect.arrayContaining([
+      ['optimizer.name', 'adam'],
+      ['batchSize', '16'],
+      ['variant', 'varies: BN, none'],
+      ['seed', 'varies: 0, 1, 2'],
+    ]),
+  );
   expect(markdown).toMatch(/^# Tiny CNN with and without batch norm/);
   expect(markdown).toContain('| Variant | Runs | Diverged | Left out | Final test accuracy |');
   expect(markdown).toContain('![Feature maps of conv1 for one test image](figures/feature-maps-of-conv1-for-one-test-image.png)');
@@ -138,7 +156,16 @@ requireChromium().test('the HTML report opens in headless Chromium with no conso
   const written = await writeReport(join(dir, 'browser'), { title: 'Tiny CNN', runs, figures: extraFigures }, { data: false, png: false });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -160,7 +187,14 @@ requireChromium().test('the HTML report opens in headless Chromium with no conso
       await Promise.all(imgs.map((i) => i.decode().catch(() => undefined)));
       return imgs.map((i) => {
         const box = i.getBoundingClientRect();
-        return { alt: i.alt, complete: i.complete, naturalWidth: i.naturalWidth, naturalHeight: i.naturalHeight, width: box.width, height: box.height };
+        return {
+          alt: i.alt,
+          complete: i.complete,
+          naturalWidth: i.naturalWidth,
+          naturalHeight: i.naturalHeight,
+          width: box.width,
+          height: box.height,
+        };
       });
     });
     const inlineSvgs = await page.evaluate(() =>

@@ -34,7 +34,9 @@ test('results table: one row per variant, mean ± t·sd/√n of each run’s fin
   expect(t.rows[1]!.cells[3]!.n).toBe(3);
   const none2 = runs.find((r) => r.runId === 'none-2')!;
   expect(none2.epochs.map((e) => Number.isNaN(e.testLoss))).toEqual([false, true]);
-  const losses = runs.filter((r) => r.config.variant === 'none').map((r) => r.epochs.filter((e) => Number.isFinite(e.testLoss)).at(-1)!.testLoss!);
+  const losses = runs
+    .filter((r) => r.config.variant === 'none')
+    .map((r) => r.epochs.filter((e) => Number.isFinite(e.testLoss)).at(-1)!.testLoss!);
   expect(t.rows[1]!.cells[3]!.mean).toBeCloseTo((losses[0]! + losses[1]! + losses[2]!) / 3, 12);
   expect(t.rows[1]!.cells[0]!.n).toBe(3);
   // Best validation accuracy is the max over epochs.
@@ -69,7 +71,9 @@ test('final values: a diverged run counts with the value it reached, failed and 
   expect(markdown).toContain(`| A | 4 | 1 | 2 | ${aCell} |`);
   expect(markdown).toContain('| B | 1 | 0 | 0 | 80.00 % |');
   expect(html).toContain('<th>Variant</th><th>Runs</th><th>Diverged</th><th>Left out</th><th>Final validation accuracy</th>');
-  expect(html).toContain(`<th scope="row">A</th><td class="num">4</td><td class="num">1</td><td class="num">2</td><td class="num">${aCell}</td>`);
+  expect(html).toContain(
+    `<th scope="row">A</th><td class="num">4</td><td class="num">1</td><td class="num">2</td><td class="num">${aCell}</td>`,
+  );
   for (const text of [markdown, html.replace(/&#39;/g, "'")]) {
     expect(text).toContain('Diverged runs count with the values they reached before diverging.');
     expect(text).toContain('Runs that failed or were interrupted did not finish: they are left out of the means');
@@ -99,7 +103,7 @@ test('an accuracy interval that would pass 0% or 100% is cut there and marked', 
 });
 
 test('fewer than three runs: the mean and the range of the values, not a one-degree-of-freedom t-interval', () => {
-  expect(formatMeanCI(meanCI([0.9680, 0.9706]), true)).toBe('96.93 % (96.80–97.06)');
+  expect(formatMeanCI(meanCI([0.968, 0.9706]), true)).toBe('96.93 % (96.80–97.06)');
   expect(formatMeanCI(meanCI([0.0701, 0.0723]), false)).toBe('0.07120 (0.07010–0.07230)');
   expect(formatMeanCI(meanCI([0.5, 0.5]), true)).toBe('50.00 %');
 });
@@ -113,7 +117,13 @@ test('batch-norm runs get columns and a chart for the moving-average and batch-s
     const bn = syntheticRecord({ runId: `bn-${seed}`, seed: seed + 10, config: { variant: 'batch norm' } });
     for (const e of bn.epochs) {
       e.testAccuracy = 0.97 + seed / 1000;
-      e.extra = { ...e.extra, [extraKeys.bnMovingTestAccuracy]: 0.3 + seed / 100, [extraKeys.bnBatchTestAccuracy]: 0.96, [extraKeys.bnGapTestAccuracy]: 0.66 - seed / 100, [extraKeys.bnPreciseBatches]: 100 };
+      e.extra = {
+        ...e.extra,
+        [extraKeys.bnMovingTestAccuracy]: 0.3 + seed / 100,
+        [extraKeys.bnBatchTestAccuracy]: 0.96,
+        [extraKeys.bnGapTestAccuracy]: 0.66 - seed / 100,
+        [extraKeys.bnPreciseBatches]: 100,
+      };
     }
     return [none, bn];
   });

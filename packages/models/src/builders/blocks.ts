@@ -33,8 +33,20 @@ export type StackArchitecture = Exclude<ArchitectureName, 'resnet'>;
  */
 const VGG_STAGES: Record<VggDepth, number[][]> = {
   11: [[64], [128], [256, 256], [512, 512], [512, 512]],
-  13: [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
-  16: [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
+  13: [
+    [64, 64],
+    [128, 128],
+    [256, 256],
+    [512, 512],
+    [512, 512],
+  ],
+  16: [
+    [64, 64],
+    [128, 128],
+    [256, 256, 256],
+    [512, 512, 512],
+    [512, 512, 512],
+  ],
 };
 
 /** The blocks (before the classifier) an architecture is made of, given its validated options. */

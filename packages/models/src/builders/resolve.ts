@@ -29,10 +29,7 @@ interface RawSpec {
  * Validates a builder spec (every field, the options of `architecture` and the normalization)
  * and merges it with {@link DEFAULTS}. Throws `BnlabError('INVALID_CONFIG')` naming the field.
  */
-export function resolveSpec<O extends CommonBuildOptions>(
-  architecture: Exclude<ArchitectureName, never>,
-  spec: unknown,
-): ResolvedSpec<O> {
+export function resolveSpec<O extends CommonBuildOptions>(architecture: Exclude<ArchitectureName, never>, spec: unknown): ResolvedSpec<O> {
   const context = architecture;
   const raw = parseOrThrow<RawSpec>(builderSpecSchema, spec ?? {}, context);
   const options = parseOrThrow<O>(optionSchemas[architecture], raw.options ?? {}, context, ['options']);

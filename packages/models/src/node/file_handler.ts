@@ -117,11 +117,7 @@ async function save(dir: string, artifacts: io.ModelArtifacts): Promise<io.SaveR
     await fileOps.syncDir(dir);
   } catch (e) {
     await Promise.all(temps.map((t) => fileOps.unlinkIfExists(t).catch(() => undefined)));
-    throw ioError(
-      `saveModel: could not ${step} ${target}; the previous save in ${dir}, if any, is unchanged`,
-      target,
-      e,
-    );
+    throw ioError(`saveModel: could not ${step} ${target}; the previous save in ${dir}, if any, is unchanged`, target, e);
   }
   // 3. Remove weights no model.json points to any more, and temp files of crashed saves.
   try {
@@ -179,7 +175,8 @@ function checkWeightEntry(entry: unknown, field: string, fail: (field: string, r
     // tfjs decodes uint8 and uint16 values as `value × scale + min`: without two numbers every
     // value is NaN, and the model loaded and predicted NaN.
     for (const key of q!['dtype'] === 'float16' ? [] : ['scale', 'min']) {
-      if (!Number.isFinite(q![key])) fail(`${field}.quantization.${key}`, `must be a finite number for ${q!['dtype']} weights, ${got(q![key])}`);
+      if (!Number.isFinite(q![key]))
+        fail(`${field}.quantization.${key}`, `must be a finite number for ${q!['dtype']} weights, ${got(q![key])}`);
     }
   }
 }
@@ -220,7 +217,11 @@ function parseModelJson(text: string, path: string): io.ModelJSON {
   return json as io.ModelJSON;
 }
 
-async function readWeights(dir: string, modelJsonPath: string, manifest: io.WeightsManifestConfig): Promise<[io.WeightsManifestEntry[], ArrayBuffer]> {
+async function readWeights(
+  dir: string,
+  modelJsonPath: string,
+  manifest: io.WeightsManifestConfig,
+): Promise<[io.WeightsManifestEntry[], ArrayBuffer]> {
   const specs = io.getWeightSpecs(manifest);
   const files: { name: string; path: string; bytes: Uint8Array }[] = [];
   for (const group of manifest) {

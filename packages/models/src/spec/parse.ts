@@ -17,12 +17,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
  * Parses `input` with `schema`; on failure throws `BnlabError('INVALID_CONFIG')` whose message
  * names the field (its full path from `prefix`), its value and the rule, after `context`.
  */
-export function parseOrThrow<T>(
-  schema: z.ZodType,
-  input: unknown,
-  context: string,
-  prefix: readonly PropertyKey[] = [],
-): T {
+export function parseOrThrow<T>(schema: z.ZodType, input: unknown, context: string, prefix: readonly PropertyKey[] = []): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data as T;
   const issue = result.error.issues[0]!;
@@ -31,11 +26,9 @@ export function parseOrThrow<T>(
     const keys = issue.keys.map((k) => `\`${k}\``).join(', ');
     const known = knownKeys(schema, issue.path);
     const list = known.length > 0 ? `; the known fields are ${known.map((k) => `\`${k}\``).join(', ')}` : '';
-    throw new BnlabError(
-      'INVALID_CONFIG',
-      `${context}: unknown field ${keys}${where === '' ? '' : ` in \`${where}\``}${list}`,
-      { where: formatPath([...prefix, ...issue.path, issue.keys[0]!]) },
-    );
+    throw new BnlabError('INVALID_CONFIG', `${context}: unknown field ${keys}${where === '' ? '' : ` in \`${where}\``}${list}`, {
+      where: formatPath([...prefix, ...issue.path, issue.keys[0]!]),
+    });
   }
   // Union members report their own paths; the whole field's value is the useful one to show.
   const path = issue.path;

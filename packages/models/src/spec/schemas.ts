@@ -11,9 +11,7 @@ const positiveInt = (rule = 'a positive integer') =>
 
 const intList = (rule: string, length?: number) => {
   const base = z.array(positiveInt(), { error: `must be ${rule}` });
-  return length === undefined
-    ? base.min(1, { error: `must be ${rule}` })
-    : base.length(length, { error: `must be ${rule}` });
+  return length === undefined ? base.min(1, { error: `must be ${rule}` }) : base.length(length, { error: `must be ${rule}` });
 };
 
 const ACTIVATIONS = ['relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', 'gelu', 'linear'] as const;
@@ -73,9 +71,7 @@ const poolBlock = z.strictObject({
 });
 const dropoutBlock = z.strictObject({
   type: z.literal('dropout'),
-  rate: finite('a number in [0, 1)')
-    .min(0, { error: 'must be a number in [0, 1)' })
-    .lt(1, { error: 'must be a number in [0, 1)' }),
+  rate: finite('a number in [0, 1)').min(0, { error: 'must be a number in [0, 1)' }).lt(1, { error: 'must be a number in [0, 1)' }),
 });
 const flattenBlock = z.strictObject({ type: z.literal('flatten') });
 
@@ -122,9 +118,7 @@ export const optionSchemas = {
   }),
   vgg: z.strictObject({
     ...commonOptionShape,
-    depth: z
-      .union([z.literal(11), z.literal(13), z.literal(16)], { error: 'must be 11, 13 or 16 (VGG-11, VGG-13, VGG-16)' })
-      .optional(),
+    depth: z.union([z.literal(11), z.literal(13), z.literal(16)], { error: 'must be 11, 13 or 16 (VGG-11, VGG-13, VGG-16)' }).optional(),
     hiddenUnits: z.array(positiveInt(), { error: 'must be a list of positive integers (possibly empty)' }).optional(),
     dropout: finite('a number in [0, 1)')
       .min(0, { error: 'must be a number in [0, 1)' })
@@ -147,9 +141,7 @@ const placementSchema = z.strictObject(
       })
       .refine((l) => l === 'all' || new Set(l).size === l.length, { error: 'must not list a block twice' })
       .optional(),
-    position: z
-      .enum(['before-activation', 'after-activation'], { error: "must be 'before-activation' or 'after-activation'" })
-      .optional(),
+    position: z.enum(['before-activation', 'after-activation'], { error: "must be 'before-activation' or 'after-activation'" }).optional(),
   },
   { error: 'must be an object {layers?, position?}' },
 );
@@ -157,9 +149,7 @@ const placementSchema = z.strictObject(
 /** The parts of a spec every architecture shares; `norm` is checked by `@bnlab/layers`, `options` per architecture. */
 export const specShape = {
   inputShape: intList('a non-empty list of positive integers (the shape without the batch dimension)').optional(),
-  numClasses: positiveInt('an integer >= 2')
-    .min(2, { error: 'must be an integer >= 2' })
-    .optional(),
+  numClasses: positiveInt('an integer >= 2').min(2, { error: 'must be an integer >= 2' }).optional(),
   norm: z.unknown().optional(),
   placement: placementSchema.optional(),
   options: z.unknown().optional(),

@@ -7,13 +7,7 @@ export type BlockActivation = 'relu' | 'relu6' | 'elu' | 'selu' | 'tanh' | 'sigm
 export type OutputActivation = 'softmax' | 'linear';
 
 /** The variance-scaling initializers, by their tfjs names. */
-export type VarianceScalingName =
-  | 'glorotUniform'
-  | 'glorotNormal'
-  | 'heUniform'
-  | 'heNormal'
-  | 'lecunUniform'
-  | 'lecunNormal';
+export type VarianceScalingName = 'glorotUniform' | 'glorotNormal' | 'heUniform' | 'heNormal' | 'lecunUniform' | 'lecunNormal';
 
 /**
  * How conv/dense kernels are initialized, as plain JSON: a variance-scaling name, or a fixed

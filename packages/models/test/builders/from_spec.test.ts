@@ -7,8 +7,7 @@ beforeAll(async () => {
   await initBackend();
 });
 
-const layout = (m: LayersModel) =>
-  m.layers.map((l) => [l.name, l.getClassName(), JSON.stringify(l.outputShape)]);
+const layout = (m: LayersModel) => m.layers.map((l) => [l.name, l.getClassName(), JSON.stringify(l.outputShape)]);
 /** Whether two models hold bit-identical weights, in the same order. */
 function sameWeights(a: LayersModel, b: LayersModel): boolean {
   const wa = a.getWeights();
@@ -92,10 +91,22 @@ describe('fromSpec', () => {
       options: { blocks: [{ type: 'conv', filters: 4, normAfterPool }, { type: 'maxPool' }, { type: 'conv', filters: 4, normAfterPool }] },
     });
     expect(fromSpec(spec(true)).layers.map((l) => l.name)).toEqual([
-      'block1_conv', 'pool1', 'block1_norm', 'block2_conv', 'block2_norm', 'flatten1', 'classifier',
+      'block1_conv',
+      'pool1',
+      'block1_norm',
+      'block2_conv',
+      'block2_norm',
+      'flatten1',
+      'classifier',
     ]);
     expect(fromSpec(spec(false)).layers.map((l) => l.name)).toEqual([
-      'block1_conv', 'block1_norm', 'pool1', 'block2_conv', 'block2_norm', 'flatten1', 'classifier',
+      'block1_conv',
+      'block1_norm',
+      'pool1',
+      'block2_conv',
+      'block2_norm',
+      'flatten1',
+      'classifier',
     ]);
   });
 

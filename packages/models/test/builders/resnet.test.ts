@@ -135,7 +135,12 @@ describe('structure', () => {
     expect(inbound(m, 'stage1_block1_add')).toEqual(['stage1_block1_norm2', 'stem_act']);
     expect(inbound(m, 'stage2_block1_shortcut')).toEqual(['stage1_block1_out']);
     expect(inbound(m, 'stage2_block1_conv1_pad')).toEqual(['stage1_block1_out']);
-    expect(m.getLayer('stage2_block1_conv1_pad').getConfig()).toMatchObject({ padding: [[1, 1], [1, 1]] });
+    expect(m.getLayer('stage2_block1_conv1_pad').getConfig()).toMatchObject({
+      padding: [
+        [1, 1],
+        [1, 1],
+      ],
+    });
     expect(m.getLayer('stage2_block1_conv1').getConfig()).toMatchObject({ strides: [2, 2], padding: 'valid', useBias: false });
     expect(m.getLayer('stage1_block1_conv1').getConfig()).toMatchObject({ strides: [1, 1], padding: 'same', useBias: false });
     expect(m.getLayer('stage2_block1_shortcut').getConfig()).toMatchObject({ strides: 2, channels: 32 });
@@ -145,10 +150,17 @@ describe('structure', () => {
   test('shortcut B: a 1×1 stride-2 projection with its own norm; every other shortcut is the identity', () => {
     const m = resnet({ norm: { type: 'batch' }, options: { depth: 14, shortcut: 'B' } });
     expect(names(m).filter((n) => n.includes('proj'))).toEqual([
-      'stage2_block1_proj_conv', 'stage2_block1_proj_norm', 'stage3_block1_proj_conv', 'stage3_block1_proj_norm',
+      'stage2_block1_proj_conv',
+      'stage2_block1_proj_norm',
+      'stage3_block1_proj_conv',
+      'stage3_block1_proj_norm',
     ]);
     expect(m.getLayer('stage2_block1_proj_conv').getConfig()).toMatchObject({
-      kernelSize: [1, 1], strides: [2, 2], padding: 'valid', filters: 32, useBias: false,
+      kernelSize: [1, 1],
+      strides: [2, 2],
+      padding: 'valid',
+      filters: 32,
+      useBias: false,
     });
     expect(inbound(m, 'stage2_block1_proj_conv')).toEqual(['stage1_block2_out']);
     expect(inbound(m, 'stage2_block1_add')).toEqual(['stage2_block1_norm2', 'stage2_block1_proj_norm']);
@@ -159,8 +171,15 @@ describe('structure', () => {
     const m = resnet({ norm: { type: 'batch' }, options: { depth: 14, preActivation: true, shortcut: 'B' } });
     const stage2 = names(m).filter((n) => n.startsWith('stage2_block1'));
     expect(stage2).toEqual([
-      'stage2_block1_norm1', 'stage2_block1_act1', 'stage2_block1_conv1_pad', 'stage2_block1_conv1',
-      'stage2_block1_norm2', 'stage2_block1_act2', 'stage2_block1_conv2', 'stage2_block1_proj_conv', 'stage2_block1_add',
+      'stage2_block1_norm1',
+      'stage2_block1_act1',
+      'stage2_block1_conv1_pad',
+      'stage2_block1_conv1',
+      'stage2_block1_norm2',
+      'stage2_block1_act2',
+      'stage2_block1_conv2',
+      'stage2_block1_proj_conv',
+      'stage2_block1_add',
     ]);
     expect(names(m).slice(0, 2)).toEqual(['input', 'stem_conv']); // no norm after the stem: block 1's norm1 is it
     expect(names(m).slice(-4)).toEqual(['final_norm', 'final_act', 'pool', 'classifier']);
@@ -209,7 +228,11 @@ describe('structure', () => {
       config: { scale: 2, mode: 'fanIn', distribution: 'normal' },
     });
     const spec: ModelSpec = {
-      architecture: 'resnet', inputShape: [32, 32, 3], numClasses: 10, norm: { type: 'batch' }, options: { depth: 8, seed: 3 },
+      architecture: 'resnet',
+      inputShape: [32, 32, 3],
+      numClasses: 10,
+      norm: { type: 'batch' },
+      options: { depth: 8, seed: 3 },
     };
     const f = fromSpec(spec);
     expect(names(f)).toEqual(names(m));
@@ -272,7 +295,12 @@ describe('bad specs are INVALID_CONFIG naming the field', () => {
       "resnet: `options.widths` ([32,16,64]) must not decrease with `options.shortcut` 'A': stage 2 has 16 channels after 32",
       'options.widths',
     ],
-    ['two widths', base({ options: { widths: [16, 32] } }), 'resnet: `options.widths` ([16,32]) must be a list of 3 positive integers', 'options.widths'],
+    [
+      'two widths',
+      base({ options: { widths: [16, 32] } }),
+      'resnet: `options.widths` ([16,32]) must be a list of 3 positive integers',
+      'options.widths',
+    ],
     [
       'the default 32 groups and a 16-channel stage',
       base({ norm: { type: 'group' } }),
@@ -298,7 +326,12 @@ describe('bad specs are INVALID_CONFIG naming the field', () => {
       'resnet: `options.zeroInitLastNorm` (true) needs a normalization with a gamma, but `norm.scale` is false',
       'options.zeroInitLastNorm',
     ],
-    ['a misspelt option', base({ options: { preactivation: true } }), 'resnet: unknown field `preactivation` in `options`', 'options.preactivation'],
+    [
+      'a misspelt option',
+      base({ options: { preactivation: true } }),
+      'resnet: unknown field `preactivation` in `options`',
+      'options.preactivation',
+    ],
   ])('%s', (_, spec, message, where) => {
     const { architecture: _a, ...builderSpec } = spec;
     for (const check of [() => fromSpec(spec), () => validateModelSpec(spec), () => resnet(builderSpec as never)]) {
@@ -320,7 +353,9 @@ describe('bad specs are INVALID_CONFIG naming the field', () => {
   test('a group norm over a spatial axis the stage cannot split names the block and the field', () => {
     // Axis 1 is the height, 32 in stage 1: 3 groups do not divide it (only the layer can see that).
     const e = errorOf(() => resnet({ norm: { type: 'group', groups: 3, axis: 1 }, options: { depth: 8 } }));
-    expect(e.message).toContain('resnet: the stem normalization: GroupNormalization: `groups` (3) must divide the number of channels (32) on axis 1');
+    expect(e.message).toContain(
+      'resnet: the stem normalization: GroupNormalization: `groups` (3) must divide the number of channels (32) on axis 1',
+    );
     expect(e.where).toBe('norm.groups');
   });
 });
@@ -343,7 +378,12 @@ describe('training on wasm', () => {
   const NORMS: [string, NormalizationSpec, Partial<ResNetOptions>, number][] = [
     ['batch norm', { type: 'batch' }, {}, 0.01],
     ['no norm', { type: 'none' }, {}, 0.001],
-    ['batch norm, pre-activation, shortcut B, zero-init', { type: 'batch' }, { preActivation: true, shortcut: 'B', zeroInitLastNorm: true }, 0.01],
+    [
+      'batch norm, pre-activation, shortcut B, zero-init',
+      { type: 'batch' },
+      { preActivation: true, shortcut: 'B', zeroInitLastNorm: true },
+      0.01,
+    ],
   ];
   test.each(NORMS)('ResNet-8 with %s: the loss on a fixed batch falls', async (_, norm, options, lr) => {
     const model = resnet({ inputShape: [16, 16, 3], numClasses: 4, norm, options: { depth: 8, seed: 5, ...options } });
@@ -364,7 +404,10 @@ describe('save and load', () => {
       layer.setWeights(
         layer.weights.map((w) => {
           const n = w.shape.reduce((p: number, d) => p * (d ?? 1), 1);
-          return tf.tensor(Float32Array.from({ length: n }, () => (w.trainable ? rng.normal(0, 0.3) : 0.5 + rng.uniform())), w.shape as number[]);
+          return tf.tensor(
+            Float32Array.from({ length: n }, () => (w.trainable ? rng.normal(0, 0.3) : 0.5 + rng.uniform())),
+            w.shape as number[],
+          );
         }),
       );
     }

@@ -43,12 +43,37 @@ describe('vgg', () => {
   test('layout of VGG-11-BN: conv → norm → act per conv, a pool per stage, 1×1×512 into the classifier', () => {
     const m = vgg({ norm: { type: 'batch' }, options: { depth: 11 } });
     expect(m.layers.map((l) => l.name)).toEqual([
-      'block1_conv', 'block1_norm', 'block1_act', 'pool1',
-      'block2_conv', 'block2_norm', 'block2_act', 'pool2',
-      'block3_conv', 'block3_norm', 'block3_act', 'block4_conv', 'block4_norm', 'block4_act', 'pool3',
-      'block5_conv', 'block5_norm', 'block5_act', 'block6_conv', 'block6_norm', 'block6_act', 'pool4',
-      'block7_conv', 'block7_norm', 'block7_act', 'block8_conv', 'block8_norm', 'block8_act', 'pool5',
-      'flatten1', 'classifier',
+      'block1_conv',
+      'block1_norm',
+      'block1_act',
+      'pool1',
+      'block2_conv',
+      'block2_norm',
+      'block2_act',
+      'pool2',
+      'block3_conv',
+      'block3_norm',
+      'block3_act',
+      'block4_conv',
+      'block4_norm',
+      'block4_act',
+      'pool3',
+      'block5_conv',
+      'block5_norm',
+      'block5_act',
+      'block6_conv',
+      'block6_norm',
+      'block6_act',
+      'pool4',
+      'block7_conv',
+      'block7_norm',
+      'block7_act',
+      'block8_conv',
+      'block8_norm',
+      'block8_act',
+      'pool5',
+      'flatten1',
+      'classifier',
     ]);
     expect(m.getLayer('pool5').outputShape).toEqual([null, 1, 1, 512]); // 32 / 2⁵
     expect(convs(m).map((l) => l.getConfig().filters)).toEqual([64, 128, 256, 256, 512, 512, 512, 512]);
@@ -63,9 +88,7 @@ describe('vgg', () => {
     expect(convs(vgg({ options: { depth: 13 } })).map((l) => l.getConfig().filters)).toEqual([
       64, 64, 128, 128, 256, 256, 512, 512, 512, 512,
     ]);
-    expect(convs(vgg()).map((l) => l.getConfig().filters)).toEqual([
-      64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512,
-    ]);
+    expect(convs(vgg()).map((l) => l.getConfig().filters)).toEqual([64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]);
   });
 
   test('after-activation norm, a hidden head with dropout, and fromSpec', () => {
@@ -80,7 +103,15 @@ describe('vgg', () => {
     expect(validateModelSpec(spec)).toEqual(spec);
     const m = fromSpec(spec);
     expect(m.layers.map((l) => l.name).slice(-9)).toEqual([
-      'pool5', 'flatten1', 'block9_dense', 'block9_norm', 'dropout1', 'block10_dense', 'block10_norm', 'dropout2', 'classifier',
+      'pool5',
+      'flatten1',
+      'block9_dense',
+      'block9_norm',
+      'dropout1',
+      'block10_dense',
+      'block10_norm',
+      'dropout2',
+      'classifier',
     ]);
     expect(m.getLayer('block1_conv').getConfig()).toMatchObject({ activation: 'relu', useBias: true });
     expect(m.getLayer('dropout2').getConfig()).toMatchObject({ rate: 0.5 });
@@ -91,7 +122,11 @@ describe('vgg', () => {
   test.each([
     [{ depth: 19 }, 'vgg: `options.depth` (19) must be 11, 13 or 16 (VGG-11, VGG-13, VGG-16)', 'options.depth'],
     [{ depth: '16' }, "vgg: `options.depth` ('16') must be 11, 13 or 16", 'options.depth'],
-    [{ dropout: 0.5 }, 'vgg: `options.dropout` (0.5) has no effect: it adds dropout after each hidden dense layer, and `options.hiddenUnits` is empty', 'options.dropout'],
+    [
+      { dropout: 0.5 },
+      'vgg: `options.dropout` (0.5) has no effect: it adds dropout after each hidden dense layer, and `options.hiddenUnits` is empty',
+      'options.dropout',
+    ],
     [{ hiddenUnits: [512], dropout: 1 }, 'vgg: `options.dropout` (1) must be a number in [0, 1)', 'options.dropout'],
   ])('bad options %j are INVALID_CONFIG naming the field', (options, message, where) => {
     const spec = { architecture: 'vgg', inputShape: [32, 32, 3], numClasses: 10, options } as ModelSpec;

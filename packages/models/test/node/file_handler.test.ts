@@ -58,7 +58,9 @@ describe('atomic saves', () => {
     }
     expect(caught).toBeInstanceOf(BnlabError);
     expect((caught as BnlabError).code).toBe('IO_ERROR');
-    expect((caught as BnlabError).message).toMatch(/^saveModel: could not write .*weights\.[0-9a-f]{16}\.bin\.tmp-[0-9a-f]+; the previous save in .* is unchanged: ENOSPC/);
+    expect((caught as BnlabError).message).toMatch(
+      /^saveModel: could not write .*weights\.[0-9a-f]{16}\.bin\.tmp-[0-9a-f]+; the previous save in .* is unchanged: ENOSPC/,
+    );
     expect(readdirSync(dir).sort()).toEqual(before);
     jest.restoreAllMocks();
     await expectPrevious(dir, a);
@@ -112,7 +114,10 @@ describe('atomic saves', () => {
     const file = join(root, 'a-file');
     writeFileSync(file, 'not a folder');
     const dir = join(file, 'model');
-    await expect(saveModel(mlp(), dir)).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining(`cannot create the folder ${dir}`) });
+    await expect(saveModel(mlp(), dir)).rejects.toMatchObject({
+      code: 'IO_ERROR',
+      message: expect.stringContaining(`cannot create the folder ${dir}`),
+    });
     expect(existsSync(dir)).toBe(false);
   });
 

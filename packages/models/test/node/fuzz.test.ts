@@ -53,7 +53,14 @@ const SPECS: ModelSpec[] = [
     norm: { type: 'group', groups: 2 },
     options: { blocks: [{ type: 'conv', filters: 4, padding: 'same' }, { type: 'maxPool' }, { type: 'dense', units: 4 }] },
   },
-  { architecture: 'mlp', inputShape: [3, 2], numClasses: 2, norm: { type: 'layer' }, placement: { position: 'after-activation' }, options: { hiddenUnits: [3] } },
+  {
+    architecture: 'mlp',
+    inputShape: [3, 2],
+    numClasses: 2,
+    norm: { type: 'layer' },
+    placement: { position: 'after-activation' },
+    options: { hiddenUnits: [3] },
+  },
 ];
 
 beforeAll(async () => {
@@ -99,7 +106,8 @@ interface Files {
 const hashName = (bytes: Uint8Array) => `weights.${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}.bin`;
 
 /** Whether every value of `t` is finite, and at most `bound` in size. */
-const finite = (t: tf.Tensor, bound = Infinity): boolean => t.dtype === 'string' || Array.from(t.dataSync() as Float32Array).every((v) => Math.abs(v) <= bound);
+const finite = (t: tf.Tensor, bound = Infinity): boolean =>
+  t.dtype === 'string' || Array.from(t.dataSync() as Float32Array).every((v) => Math.abs(v) <= bound);
 
 /**
  * Weights that cannot overflow float32 in these tiny models (a few layers of tens of units, inputs
@@ -145,7 +153,8 @@ async function loadsOrRefuses(files: Files): Promise<'ok' | 'error'> {
       expect(CODES).toContain(e.code);
       const modelJson = join(dir, 'model.json');
       // The message names model.json (which lists the weights), or the weights file that is corrupt.
-      if (e.code === 'CHECKSUM_MISMATCH') expect(e.message).toMatch(new RegExp(`^loadModel: ${escaped(join(dir, 'weights.'))}[0-9a-f]{16}\\.bin is corrupt`));
+      if (e.code === 'CHECKSUM_MISMATCH')
+        expect(e.message).toMatch(new RegExp(`^loadModel: ${escaped(join(dir, 'weights.'))}[0-9a-f]{16}\\.bin is corrupt`));
       else expect(e.message).toContain(modelJson);
       expect(e.where?.startsWith(dir)).toBe(true);
     } else {
@@ -170,7 +179,10 @@ const unchanged = (s: Saved): Files => ({ modelJson: s.modelJson, weights: [[s.w
 /** Whether `text` is JSON with the weights manifest of `saved`. */
 function sameManifest(text: string, saved: Saved): boolean {
   try {
-    return JSON.stringify((JSON.parse(text.replace(/^\ufeff/, '')) as { weightsManifest?: unknown }).weightsManifest) === JSON.stringify(saved.json['weightsManifest']);
+    return (
+      JSON.stringify((JSON.parse(text.replace(/^\ufeff/, '')) as { weightsManifest?: unknown }).weightsManifest) ===
+      JSON.stringify(saved.json['weightsManifest'])
+    );
   } catch {
     return false;
   }
@@ -179,9 +191,27 @@ function sameManifest(text: string, saved: Saved): boolean {
 // ---- what mutations draw from ----
 
 const CLASS_NAMES = [
-  'Dense', 'Conv2D', 'Activation', 'Flatten', 'MaxPooling2D', 'Dropout', 'InputLayer', 'Sequential', 'Model', 'Functional',
-  'BatchNormalization', 'LayerNormalization', 'bnlab>BatchNormalization', 'bnlab>GroupNormalization', 'bnlab>LayerNormalization',
-  'bnlab>InstanceNormalization', 'Lambda', 'toString', '__proto__', 'constructor', '',
+  'Dense',
+  'Conv2D',
+  'Activation',
+  'Flatten',
+  'MaxPooling2D',
+  'Dropout',
+  'InputLayer',
+  'Sequential',
+  'Model',
+  'Functional',
+  'BatchNormalization',
+  'LayerNormalization',
+  'bnlab>BatchNormalization',
+  'bnlab>GroupNormalization',
+  'bnlab>LayerNormalization',
+  'bnlab>InstanceNormalization',
+  'Lambda',
+  'toString',
+  '__proto__',
+  'constructor',
+  '',
 ];
 const DTYPES = ['float32', 'int32', 'bool', 'complex64', 'string', 'uint8', 'uint16', 'float16', 'float64', '', 'toString'];
 
@@ -195,25 +225,103 @@ const DTYPES = ['float32', 'int32', 'bool', 'complex64', 'string', 'uint8', 'uin
 const NUMBERS: Json[] = [0, 1, -1, 2, 3, 4, 5, 0.5, -0.5, 1e-30, 1e30, 1e300, 65537, 2 ** 31, 2 ** 53, 1e12, -0];
 
 const MODEL_VALUES: Json[] = [
-  ...NUMBERS, ...CLASS_NAMES, ...DTYPES, 'same', 'valid', 'causal', 'channels_first', 'channels_last', 'relu', 'softmax',
-  'linear', 'sigmoid', 'tanh', 'elu', 'nope', null, true, false, [], {}, [2, 2], [1, 1], [0, 0], [1e12, 1e12], [null, 5], [null, 0],
-  [null, -1], [null, 6, 6, 2], [null, 3, 2], [null, 1e12], [4], [5, 4], [0], [], [3, 3, 2, 4], [2 ** 31], [1e9, 1e9],
-  { dtype: 'uint8', scale: 0.01, min: -1 }, { dtype: 'uint16', scale: 0.001, min: 0 }, { dtype: 'float16' }, { dtype: 'uint8' },
-  { dtype: 'uint8', scale: 'x', min: null }, { class_name: 'Zeros', config: {} }, { class_name: 'Nope', config: {} },
+  ...NUMBERS,
+  ...CLASS_NAMES,
+  ...DTYPES,
+  'same',
+  'valid',
+  'causal',
+  'channels_first',
+  'channels_last',
+  'relu',
+  'softmax',
+  'linear',
+  'sigmoid',
+  'tanh',
+  'elu',
+  'nope',
+  null,
+  true,
+  false,
+  [],
+  {},
+  [2, 2],
+  [1, 1],
+  [0, 0],
+  [1e12, 1e12],
+  [null, 5],
+  [null, 0],
+  [null, -1],
+  [null, 6, 6, 2],
+  [null, 3, 2],
+  [null, 1e12],
+  [4],
+  [5, 4],
+  [0],
+  [],
+  [3, 3, 2, 4],
+  [2 ** 31],
+  [1e9, 1e9],
+  { dtype: 'uint8', scale: 0.01, min: -1 },
+  { dtype: 'uint16', scale: 0.001, min: 0 },
+  { dtype: 'float16' },
+  { dtype: 'uint8' },
+  { dtype: 'uint8', scale: 'x', min: null },
+  { class_name: 'Zeros', config: {} },
+  { class_name: 'Nope', config: {} },
   JSON.parse('{"__proto__": {"polluted": true}}') as Json,
 ];
 
 const MODEL_KEYS = [
-  '__proto__', 'constructor', 'prototype', 'toString', 'class_name', 'config', 'name', 'units', 'filters', 'kernel_size',
-  'strides', 'padding', 'activation', 'use_bias', 'groups', 'axis', 'epsilon', 'momentum', 'center', 'scale',
-  'batch_input_shape', 'dtype', 'layers', 'inbound_nodes', 'weightsManifest', 'paths', 'weights', 'shape', 'quantization',
-  'trainable', 'rate', 'pool_size', 'data_format', 'dilation_rate', 'model_config', 'modelTopology', 'format',
-  'trainingConfig', 'userDefinedMetadata', 'group', '',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'class_name',
+  'config',
+  'name',
+  'units',
+  'filters',
+  'kernel_size',
+  'strides',
+  'padding',
+  'activation',
+  'use_bias',
+  'groups',
+  'axis',
+  'epsilon',
+  'momentum',
+  'center',
+  'scale',
+  'batch_input_shape',
+  'dtype',
+  'layers',
+  'inbound_nodes',
+  'weightsManifest',
+  'paths',
+  'weights',
+  'shape',
+  'quantization',
+  'trainable',
+  'rate',
+  'pool_size',
+  'data_format',
+  'dilation_rate',
+  'model_config',
+  'modelTopology',
+  'format',
+  'trainingConfig',
+  'userDefinedMetadata',
+  'group',
+  '',
 ];
 
 const modelMutationArb = mutationArb({
   keys: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...MODEL_KEYS) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) }),
-  values: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...MODEL_VALUES) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> }),
+  values: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...MODEL_VALUES) },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json> },
+  ),
   lengths: fc.nat({ max: 20 }),
   depths: fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constantFrom(1000, 100_000)),
 });
@@ -293,9 +401,17 @@ const entryChangeArb = fc.record({
   ),
   quantization: sometimes(
     fc.constantFrom<Json>(
-      { dtype: 'uint8', scale: 0.01, min: -1 }, { dtype: 'uint16', scale: 0.001, min: 0 }, { dtype: 'float16' }, { dtype: 'uint8' },
-      { dtype: 'uint16', scale: '0.1', min: 0 }, { dtype: 'uint8', scale: 1, min: null }, { dtype: 'uint8', scale: 'x', min: 0 },
-      { dtype: 'uint16', scale: 0.5, min: {} }, { dtype: 'int4' }, null, 'uint8',
+      { dtype: 'uint8', scale: 0.01, min: -1 },
+      { dtype: 'uint16', scale: 0.001, min: 0 },
+      { dtype: 'float16' },
+      { dtype: 'uint8' },
+      { dtype: 'uint16', scale: '0.1', min: 0 },
+      { dtype: 'uint8', scale: 1, min: null },
+      { dtype: 'uint8', scale: 'x', min: 0 },
+      { dtype: 'uint16', scale: 0.5, min: {} },
+      { dtype: 'int4' },
+      null,
+      'uint8',
     ),
   ),
   name: sometimes(fc.oneof(fc.constantFrom('', 'classifier/kernel', 'block1_dense/kernel', 'x', '__proto__'), fc.string({ maxLength: 4 }))),
@@ -365,12 +481,14 @@ const mutatedWeightsArb = savedArb.chain((saved) =>
         corruptedBytes(saved.weights, 64),
         fc.uint8Array({ minLength: 1, maxLength: 64 }).map((extra) => new Uint8Array([...saved.weights, ...extra])),
         // A few float32 weights set to values that are finite or not, keeping the size.
-        fc.array(fc.tuple(fc.nat(), fc.constantFrom(0, -1, 1e30, 3.4e38, Infinity, -Infinity, NaN)), { minLength: 1, maxLength: 3 }).map((sets) => {
-          const copy = saved.weights.slice();
-          const f = new Float32Array(copy.buffer);
-          for (const [at, v] of sets) f[at % f.length] = v;
-          return copy;
-        }),
+        fc
+          .array(fc.tuple(fc.nat(), fc.constantFrom(0, -1, 1e30, 3.4e38, Infinity, -Infinity, NaN)), { minLength: 1, maxLength: 3 })
+          .map((sets) => {
+            const copy = saved.weights.slice();
+            const f = new Float32Array(copy.buffer);
+            for (const [at, v] of sets) f[at % f.length] = v;
+            return copy;
+          }),
       ),
       fc.boolean(),
     )
@@ -381,65 +499,102 @@ const mutatedWeightsArb = savedArb.chain((saved) =>
 );
 
 describe('loadModel under random, corrupted and mutated files', () => {
-  it('model.json as random bytes, truncated, or with bytes changed', async () => {
-    const arb = savedArb.chain((saved) =>
-      corruptedBytes(new Uint8Array(Buffer.from(saved.modelJson))).map((bytes): Files => ({ modelJson: bytes, weights: [[saved.weightsName, saved.weights]] })),
-    );
-    await fc.assert(
-      fc.asyncProperty(arb, async (files) => {
-        await loadsOrRefuses(files);
-      }),
-      fuzzParameters(150, SAVED.map((s) => [unchanged(s)])),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'model.json as random bytes, truncated, or with bytes changed',
+    async () => {
+      const arb = savedArb.chain((saved) =>
+        corruptedBytes(new Uint8Array(Buffer.from(saved.modelJson))).map(
+          (bytes): Files => ({ modelJson: bytes, weights: [[saved.weightsName, saved.weights]] }),
+        ),
+      );
+      await fc.assert(
+        fc.asyncProperty(arb, async (files) => {
+          await loadsOrRefuses(files);
+        }),
+        fuzzParameters(
+          150,
+          SAVED.map((s) => [unchanged(s)]),
+        ),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 
-  it('model.json with fields deleted, replaced, retyped, renamed, repeated, grown or nested (layer configs, topology, manifest)', async () => {
-    await fc.assert(
-      fc.asyncProperty(mutatedModelJsonArb, async (files) => {
-        await loadsOrRefuses(files);
-      }),
-      fuzzParameters(200, SAVED.map((s) => [unchanged(s)])),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'model.json with fields deleted, replaced, retyped, renamed, repeated, grown or nested (layer configs, topology, manifest)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(mutatedModelJsonArb, async (files) => {
+          await loadsOrRefuses(files);
+        }),
+        fuzzParameters(
+          200,
+          SAVED.map((s) => [unchanged(s)]),
+        ),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 
-  it('weights manifest entries with other dtypes, shapes, quantization, names, order and paths, over their weights or ones of the size they describe', async () => {
-    await fc.assert(
-      fc.asyncProperty(mutatedManifestArb, async (files) => {
-        await loadsOrRefuses(files);
-      }),
-      fuzzParameters(200, SAVED.map((s) => [unchanged(s)])),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'weights manifest entries with other dtypes, shapes, quantization, names, order and paths, over their weights or ones of the size they describe',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(mutatedManifestArb, async (files) => {
+          await loadsOrRefuses(files);
+        }),
+        fuzzParameters(
+          200,
+          SAVED.map((s) => [unchanged(s)]),
+        ),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 
-  it('weights files truncated, extended or changed, under their name or renamed after their new SHA-256', async () => {
-    await fc.assert(
-      fc.asyncProperty(mutatedWeightsArb, async (files) => {
-        await loadsOrRefuses(files);
-      }),
-      fuzzParameters(150, SAVED.map((s) => [unchanged(s)])),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'weights files truncated, extended or changed, under their name or renamed after their new SHA-256',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(mutatedWeightsArb, async (files) => {
+          await loadsOrRefuses(files);
+        }),
+        fuzzParameters(
+          150,
+          SAVED.map((s) => [unchanged(s)]),
+        ),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 
-  it('a manifest declaring a huge shape over a tiny file is refused at once, without allocating it', async () => {
-    const hugeArb = fc.record({
-      saved: savedArb,
-      entry: fc.nat(),
-      // Mostly a huge shape; now and then none, the save unchanged.
-      shape: fc.option(fc.constantFrom<number[]>([2 ** 26], [1e9, 1e9], [2 ** 31], [1e7], [65536, 65536], [2 ** 53]), { nil: undefined, freq: 8 }),
-      dtype: fc.constantFrom('float32', 'int32', 'bool', 'complex64', 'string'),
-      quantization: fc.option(fc.constantFrom<Json>({ dtype: 'uint8', scale: 1, min: 0 }, { dtype: 'float16' }), { nil: undefined }),
-    });
-    type Huge = typeof hugeArb extends fc.Arbitrary<infer T> ? T : never;
-    await fc.assert(
-      fc.asyncProperty(hugeArb, async ({ saved, entry, shape, dtype, quantization }) => {
-        const json = copy(saved.json) as { weightsManifest: { weights: { [key: string]: Json }[] }[] };
-        const weights = (json.weightsManifest[0] as { weights: { [key: string]: Json }[] }).weights;
-        const e = weights[entry % weights.length] as { [key: string]: Json };
-        if (shape) Object.assign(e, { shape, dtype }, quantization ? { quantization } : {});
-        const outcome = await loadsOrRefuses({ modelJson: JSON.stringify(json), weights: [[saved.weightsName, saved.weights]] });
-        expect(outcome).toBe(shape ? 'error' : 'ok');
-      }),
-      fuzzParameters(40, [[{ saved: SAVED[0] as Saved, entry: 0, shape: undefined, dtype: 'float32', quantization: undefined } as Huge]]),
-    );
-  }, fuzzTimeLimit(40000));
+  it(
+    'a manifest declaring a huge shape over a tiny file is refused at once, without allocating it',
+    async () => {
+      const hugeArb = fc.record({
+        saved: savedArb,
+        entry: fc.nat(),
+        // Mostly a huge shape; now and then none, the save unchanged.
+        shape: fc.option(fc.constantFrom<number[]>([2 ** 26], [1e9, 1e9], [2 ** 31], [1e7], [65536, 65536], [2 ** 53]), {
+          nil: undefined,
+          freq: 8,
+        }),
+        dtype: fc.constantFrom('float32', 'int32', 'bool', 'complex64', 'string'),
+        quantization: fc.option(fc.constantFrom<Json>({ dtype: 'uint8', scale: 1, min: 0 }, { dtype: 'float16' }), { nil: undefined }),
+      });
+      type Huge = typeof hugeArb extends fc.Arbitrary<infer T> ? T : never;
+      await fc.assert(
+        fc.asyncProperty(hugeArb, async ({ saved, entry, shape, dtype, quantization }) => {
+          const json = copy(saved.json) as { weightsManifest: { weights: { [key: string]: Json }[] }[] };
+          const weights = (json.weightsManifest[0] as { weights: { [key: string]: Json }[] }).weights;
+          const e = weights[entry % weights.length] as { [key: string]: Json };
+          if (shape) Object.assign(e, { shape, dtype }, quantization ? { quantization } : {});
+          const outcome = await loadsOrRefuses({ modelJson: JSON.stringify(json), weights: [[saved.weightsName, saved.weights]] });
+          expect(outcome).toBe(shape ? 'error' : 'ok');
+        }),
+        fuzzParameters(40, [[{ saved: SAVED[0] as Saved, entry: 0, shape: undefined, dtype: 'float32', quantization: undefined } as Huge]]),
+      );
+    },
+    fuzzTimeLimit(40000),
+  );
 });

@@ -94,9 +94,7 @@ describe('saveModel / loadModel', () => {
     const loaded = await loadModel(dir);
 
     expect(bitwiseEqual(loaded.predict(x) as tf.Tensor, before)).toBe(true);
-    expect(loaded.layers.map((l) => [l.name, l.getClassName()])).toEqual(
-      model.layers.map((l) => [l.name, l.getClassName()]),
-    );
+    expect(loaded.layers.map((l) => [l.name, l.getClassName()])).toEqual(model.layers.map((l) => [l.name, l.getClassName()]));
     expect(summary(loaded)).toEqual(summary(model));
     const wa = model.getWeights();
     const wb = loaded.getWeights();
@@ -283,7 +281,11 @@ describe('loadModel errors', () => {
     ['shape', [4, 'x'], '`weightsManifest[0].weights[0].shape` must be a list of non-negative integers, got [4,"x"]'],
     ['shape', [4, -3], '`weightsManifest[0].weights[0].shape` must be a list of non-negative integers, got [4,-3]'],
     ['name', '', '`weightsManifest[0].weights[0].name` must be a non-empty string, got ""'],
-    ['quantization', { dtype: 'int4' }, '`weightsManifest[0].weights[0].quantization.dtype` must be one of uint8, uint16, float16, got "int4"'],
+    [
+      'quantization',
+      { dtype: 'int4' },
+      '`weightsManifest[0].weights[0].quantization.dtype` must be one of uint8, uint16, float16, got "int4"',
+    ],
   ])('a weights manifest entry with a bad %s (%j) is DATA_FORMAT naming the field', async (key, value, rule) => {
     const dir = await saved();
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
@@ -310,7 +312,9 @@ describe('loadModel errors', () => {
     expect(performance.now() - started).toBeLessThan(2000);
     expect(e.code).toBe('DATA_FORMAT');
     // 92 bytes; the 4 × 3 kernel (48) now 10,000,000 strings of at least their 4-byte length
-    expect(e.message).toBe(`loadModel: the weights files of ${join(dir, 'model.json')} hold 92 bytes, but its weightsManifest describes at least 40000044`);
+    expect(e.message).toBe(
+      `loadModel: the weights files of ${join(dir, 'model.json')} hold 92 bytes, but its weightsManifest describes at least 40000044`,
+    );
   });
 
   test.each([
@@ -321,43 +325,60 @@ describe('loadModel errors', () => {
     withManifest(dir, (entry) => (entry['quantization'] = quantization));
     const e = await errorOf(() => loadModel(dir));
     expect(e.code).toBe('DATA_FORMAT');
-    expect(e.message).toBe(`loadModel: ${join(dir, 'model.json')}: \`weightsManifest[0].weights[0].quantization.${key}\` must be a finite number for ${quantization.dtype} weights, ${got}`);
+    expect(e.message).toBe(
+      `loadModel: ${join(dir, 'model.json')}: \`weightsManifest[0].weights[0].quantization.${key}\` must be a finite number for ${quantization.dtype} weights, ${got}`,
+    );
   });
 
   test('a manifest value nested too deep to print is DATA_FORMAT naming the field, not a stack overflow', async () => {
     const dir = await saved();
     withManifest(dir, (entry) => (entry['shape'] = '@deep@'));
     const text = readFileSync(join(dir, 'model.json'), 'utf8');
-    writeFileSync(join(dir, 'model.json'), text.replace('"@deep@"', () => '['.repeat(100000) + ']'.repeat(100000)));
+    writeFileSync(
+      join(dir, 'model.json'),
+      text.replace('"@deep@"', () => '['.repeat(100000) + ']'.repeat(100000)),
+    );
     const e = await errorOf(() => loadModel(dir));
     expect(e.code).toBe('DATA_FORMAT');
-    expect(e.message).toBe(`loadModel: ${join(dir, 'model.json')}: \`weightsManifest[0].weights[0].shape\` must be a list of non-negative integers, got a value nested too deeply to show`);
-  });
-
-  test.each([']loat32', 'string', ['float32']])('an input dtype of %j is DATA_FORMAT naming model.json (the model loaded, and failed in its first prediction)', async (dtype) => {
-    const dir = await saved();
-    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-    json.modelTopology.config.layers[0].config.dtype = dtype;
-    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-    const e = await errorOf(() => loadModel(dir));
-    expect(e.code).toBe('DATA_FORMAT');
-    expect(e.message).toMatch(
-      new RegExp(`^loadModel: the model in ${join(dir, 'model.json').replace(/[.]/g, '\\.')} cannot be rebuilt: the dtype of its input block1_dense_input\\w* must be one of float32, int32, bool, got ${JSON.stringify(dtype).replace(/[[\]]/g, '\\$&')}$`),
+    expect(e.message).toBe(
+      `loadModel: ${join(dir, 'model.json')}: \`weightsManifest[0].weights[0].shape\` must be a list of non-negative integers, got a value nested too deeply to show`,
     );
   });
+
+  test.each([']loat32', 'string', ['float32']])(
+    'an input dtype of %j is DATA_FORMAT naming model.json (the model loaded, and failed in its first prediction)',
+    async (dtype) => {
+      const dir = await saved();
+      const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+      json.modelTopology.config.layers[0].config.dtype = dtype;
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      const e = await errorOf(() => loadModel(dir));
+      expect(e.code).toBe('DATA_FORMAT');
+      expect(e.message).toMatch(
+        new RegExp(
+          `^loadModel: the model in ${join(dir, 'model.json').replace(/[.]/g, '\\.')} cannot be rebuilt: the dtype of its input block1_dense_input\\w* must be one of float32, int32, bool, got ${JSON.stringify(dtype).replace(/[[\]]/g, '\\$&')}$`,
+        ),
+      );
+    },
+  );
 
   test.each([
     [{ class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } }, 'VarianceScaling'],
     ['Zeros', 'Zeros'],
-  ])('an activation %j that names another kind of class is DATA_FORMAT naming model.json (the model loaded, and its prediction threw a TypeError)', async (activation, got) => {
-    const dir = await saved();
-    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-    json.modelTopology.config.layers[0].config.activation = activation;
-    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-    const e = await errorOf(() => loadModel(dir));
-    expect(e.code).toBe('DATA_FORMAT');
-    expect(e.message).toBe(`loadModel: the model in ${join(dir, 'model.json')} cannot be rebuilt: the activation of layer block1_dense must be an activation function, got ${got}`);
-  });
+  ])(
+    'an activation %j that names another kind of class is DATA_FORMAT naming model.json (the model loaded, and its prediction threw a TypeError)',
+    async (activation, got) => {
+      const dir = await saved();
+      const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+      json.modelTopology.config.layers[0].config.activation = activation;
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+      const e = await errorOf(() => loadModel(dir));
+      expect(e.code).toBe('DATA_FORMAT');
+      expect(e.message).toBe(
+        `loadModel: the model in ${join(dir, 'model.json')} cannot be rebuilt: the activation of layer block1_dense must be an activation function, got ${got}`,
+      );
+    },
+  );
 
   test('an invalid option of a bnlab layer (groups not dividing the channels) is DATA_FORMAT naming model.json', async () => {
     const dir = freshDir();

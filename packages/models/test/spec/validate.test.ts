@@ -39,12 +39,7 @@ describe('spec validation', () => {
       'kerasCnn: unknown field `normalization`; the known fields are `inputShape`, `numClasses`, `norm`, `placement`, `options`',
       'normalization',
     ],
-    [
-      'one class',
-      () => kerasCnn({ numClasses: 1 }),
-      'kerasCnn: `numClasses` (1) must be an integer >= 2',
-      'numClasses',
-    ],
+    ['one class', () => kerasCnn({ numClasses: 1 }), 'kerasCnn: `numClasses` (1) must be an integer >= 2', 'numClasses'],
     [
       'an unknown position',
       () => kerasCnn({ placement: { position: 'after' as never } }),
@@ -60,7 +55,7 @@ describe('spec validation', () => {
     [
       'a badly formed initializer',
       () => kerasCnn({ options: { kernelInitializer: { name: 'randomNormal' } as never } }),
-      "kerasCnn: `options.kernelInitializer` ({\"name\":\"randomNormal\"}) must be one of 'glorotUniform'",
+      'kerasCnn: `options.kernelInitializer` ({"name":"randomNormal"}) must be one of \'glorotUniform\'',
       'options.kernelInitializer',
     ],
     [

@@ -65,30 +65,28 @@ export function withSharedMemory(module: Uint8Array): Uint8Array<ArrayBuffer> {
       r.at = end;
       continue;
     }
-    const count = r.u32();
-    for (let i = 0; i < count; i++) {
-      r.skipName();
-      r.skipName();
-      const kind = module[r.at++] as number;
-      if (kind !== MEMORY_KIND) {
-        // Functions (a type index), tables (type and limits) and globals (type and
-        // mutability) never appear in bnlab's module, which imports only its memory.
-        throw new Error(`bnlab: unexpected import of kind ${kind} in the SIMD module`);
-      }
-      const limitsAt = r.at;
-      const flags = module[r.at++] as number;
-      const min = r.u32();
-      if (flags & 1) r.u32();
-      const limits = [0x03, ...leb(min), ...leb(MAX_PAGES)];
-      const body = [...module.subarray(start, limitsAt), ...limits, ...module.subarray(r.at, end)];
-      const out = new Uint8Array(new ArrayBuffer(sizeAt + leb(body.length).length + body.length + (module.length - end)));
-      out.set(module.subarray(0, sizeAt), 0);
-      out.set(leb(body.length), sizeAt);
-      out.set(body, sizeAt + leb(body.length).length);
-      out.set(module.subarray(end), sizeAt + leb(body.length).length + body.length);
-      return out;
+    // The module's only import is its memory (the build checks): the first import is it.
+    if (r.u32() === 0) break;
+    r.skipName();
+    r.skipName();
+    const kind = module[r.at++] as number;
+    if (kind !== MEMORY_KIND) {
+      // Functions (a type index), tables (type and limits) and globals (type and
+      // mutability) never appear in bnlab's module, which imports only its memory.
+      throw new Error(`bnlab: unexpected import of kind ${kind} in the SIMD module`);
     }
-    break;
+    const limitsAt = r.at;
+    const flags = module[r.at++] as number;
+    const min = r.u32();
+    if (flags & 1) r.u32();
+    const limits = [0x03, ...leb(min), ...leb(MAX_PAGES)];
+    const body = [...module.subarray(start, limitsAt), ...limits, ...module.subarray(r.at, end)];
+    const out = new Uint8Array(new ArrayBuffer(sizeAt + leb(body.length).length + body.length + (module.length - end)));
+    out.set(module.subarray(0, sizeAt), 0);
+    out.set(leb(body.length), sizeAt);
+    out.set(body, sizeAt + leb(body.length).length);
+    out.set(module.subarray(end), sizeAt + leb(body.length).length + body.length);
+    return out;
   }
   throw new Error('bnlab: the SIMD module imports no memory');
 }

@@ -118,7 +118,9 @@ export function simdFor(backend: WasmBackendLike): SimdExports | null {
  * the SIMD module compiled for a shared memory, and the calling thread's instance; null
  * when the heap is not shared or bnlab's kernels do not run on it.
  */
-export function sharedSimdFor(backend: WasmBackendLike): { memory: WebAssembly.Memory; module: WebAssembly.Module; main: SimdExports } | null {
+export function sharedSimdFor(
+  backend: WasmBackendLike,
+): { memory: WebAssembly.Memory; module: WebAssembly.Module; main: SimdExports } | null {
   const main = simdFor(backend);
   const memory = backendMemory(backend);
   if (!main || !memory || !isShared(memory)) return null;
