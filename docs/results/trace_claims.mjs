@@ -19,7 +19,9 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const fixed = (x, d = 2) => x.toFixed(d);
 
 const byVariant = new Map();
-for (const file of readdirSync(join(dir, 'trials')).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(join(dir, 'trials'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const { trial, record } = JSON.parse(readFileSync(join(dir, 'trials', file), 'utf8'));
   if (record.status !== 'completed') continue;
   if (!byVariant.has(trial.variantLabel)) byVariant.set(trial.variantLabel, []);
@@ -30,7 +32,9 @@ const STEPS = [0, 1000, 2000, 5000, 10000, 25000, 50000];
 for (const [variant, records] of byVariant) {
   const epochs = records[0].epochs.length;
   const test = (e) => mean(records.map((r) => r.epochs[e - 1].testAccuracy * 100));
-  console.log(`${variant} (${records.length} seeds): test@1 ${fixed(test(1))}%  test@10 ${fixed(test(10))}%  test@${epochs} ${fixed(test(epochs))}%`);
+  console.log(
+    `${variant} (${records.length} seeds): test@1 ${fixed(test(1))}%  test@10 ${fixed(test(10))}%  test@${epochs} ${fixed(test(epochs))}%`,
+  );
   const traces = records.map((r) => r.activationTraces[0]);
   const at = (t, step) => t.values[t.steps.indexOf(step)];
   for (const step of STEPS.filter((s) => traces.every((t) => t.steps.includes(s)))) {
