@@ -18,10 +18,12 @@ describe('the example experiment files', () => {
     const trials = expandTrials(e, f);
     expect(trials.length).toBeGreaterThanOrEqual(e.seeds.length);
     expect(e.name).toBe(f.replace(/\.json$/, ''));
-    // The seed studies reproduce Keras scripts, which evaluate with the moving averages; the
-    // quick experiment uses the lab's default, precise statistics.
+    // Batch norm is evaluated with precise statistics (the lab's default; the moving averages
+    // are recorded beside them), except in seed 003, whose committed results (three seeds,
+    // docs/results/seed003-norm-types) used the moving averages, as its Keras script does:
+    // changing its file would change every trial id and orphan those results.
     const statistics = trials.map((t) => t.fields.evaluation.batchNormStatistics);
-    expect(new Set(statistics)).toEqual(new Set([f.startsWith('seed') ? 'moving' : 'precise']));
+    expect(new Set(statistics)).toEqual(new Set([f.startsWith('seed003') ? 'moving' : 'precise']));
   });
 });
 
