@@ -29,7 +29,14 @@ export { adam, FusedAdamOptimizer } from './optimizers/adam.js';
 export { momentum, FusedMomentumOptimizer } from './optimizers/momentum.js';
 export { conv2dBiasActivation, CONV2D_BIAS_ACTIVATION_KERNEL } from './ops/conv2d_bias_activation.js';
 export type { Conv2DBiasActivationOptions } from './ops/conv2d_bias_activation.js';
-export { groupNorm, groupNormAvailable, registerGroupNormKernels, GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL } from './ops/group_norm.js';
+export {
+  groupNorm,
+  groupNormAvailable,
+  standardizeTrailing,
+  registerGroupNormKernels,
+  GROUP_NORM_KERNEL,
+  GROUP_NORM_GRAD_KERNEL,
+} from './ops/group_norm.js';
 export { BnlabError, isBnlabError, ERROR_CODES } from './errors.js';
 export type { BnlabErrorCode, BnlabErrorOptions } from './errors.js';
 export { Rng } from './rng.js';

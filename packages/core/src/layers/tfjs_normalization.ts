@@ -1,7 +1,7 @@
 import { add, getBackend, mul, reshape, serialization, sub, tidy } from '@tensorflow/tfjs-core';
-import type { Tensor, Tensor1D, Tensor3D } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D } from '@tensorflow/tfjs-core';
 import { batchNormTraining } from '../ops/batch_norm_training.js';
-import { groupNorm } from '../ops/group_norm.js';
+import { standardizeTrailing } from '../ops/group_norm.js';
 
 // tfjs-layers' own `BatchNormalization` and `LayerNormalization` compose their training
 // forward from ~10 elementary ops (moments, then batchNorm, whose gradient tfjs builds from
@@ -122,7 +122,7 @@ function movingAverage(variable: Variable, value: Tensor, momentum: number): voi
 }
 
 /**
- * Layer norm over trailing axes as `groupNorm` with one group on `[rows, 1, features]`, then
+ * Layer norm over trailing axes as `standardizeTrailing` (one fused group norm), then
  * the scale and offset (shaped as the normalized axes) broadcast over the rows.
  */
 const fusedLayerNormCall: Fused<TfjsLayerNormalization> = (layer, x) => {
@@ -133,8 +133,7 @@ const fusedLayerNormCall: Fused<TfjsLayerNormalization> = (layer, x) => {
   if (first < 1 || !axes.every((a, i) => a === first + i)) return null;
   return tidy(() => {
     const features = x.shape.slice(first);
-    const inner = features.reduce((a, b) => a * b, 1);
-    let y: Tensor = reshape(groupNorm(reshape(x, [x.size / inner, 1, inner]) as Tensor3D, 1, epsilon), x.shape);
+    let y = standardizeTrailing(x, first, epsilon);
     if (layer.scale && layer.gamma) y = mul(y, reshape(layer.gamma.read(), features));
     if (layer.center && layer.beta) y = add(y, reshape(layer.beta.read(), features));
     return y;

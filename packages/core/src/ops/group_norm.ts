@@ -242,3 +242,23 @@ export function groupNorm(x: Tensor3D, groups: number, epsilon = 1e-3): Tensor3D
   r!.dispose();
   return y as Tensor3D;
 }
+
+/**
+ * `x` standardized over its axes from `first` (≥ 1) to the last, each slice `x[i₀, …, i_first−1]`
+ * on its own (layer normalization over trailing axes, no scale or offset): {@link groupNorm}
+ * with one group on the `[rows, 1, features]` view of `x`, its fused gradient included.
+ *
+ * @example
+ * ```ts
+ * const y = standardizeTrailing(x, x.rank - 1); // each row over the last axis
+ * ```
+ */
+export function standardizeTrailing(x: Tensor, first: number, epsilon = 1e-3): Tensor {
+  if (!Number.isInteger(first) || first < 1 || first >= x.rank) {
+    throw new BnlabError('INVALID_ARGUMENT', `standardizeTrailing: first must be an axis from 1 to ${x.rank - 1}, got ${first}`, {
+      where: 'first',
+    });
+  }
+  const inner = x.shape.slice(first).reduce((a, b) => a * b, 1);
+  return reshape(groupNorm(reshape(x, [x.size / inner, 1, inner]) as Tensor3D, 1, epsilon), x.shape);
+}

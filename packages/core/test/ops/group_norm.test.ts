@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/backend/init_backend.js';
 import { isBnlabError } from '../../src/errors.js';
-import { groupNorm } from '../../src/ops/group_norm.js';
+import { groupNorm, standardizeTrailing } from '../../src/ops/group_norm.js';
 import { Rng } from '../../src/rng.js';
 import { on, randn, relError } from '../support/backends.js';
 
@@ -152,5 +152,34 @@ describe.each(['wasm', 'cpu'] as const)('second-order gradients of groupNorm on 
     ]);
     const [theirs] = await on('cpu', () => [tf.grad(outer((t) => composed(t, groups)))(tf.tensor3d(x, shape as [number, number, number]))]);
     expect(relError(ours!, theirs!)).toBeLessThan(1e-3);
+  });
+});
+
+describe('standardizeTrailing', () => {
+  test('standardizes each leading index over the trailing axes (float64 reference), on wasm', async () => {
+    const shape = [3, 2, 4, 5];
+    const x = randn(new Rng(21), 120, 3).map((v) => v + 7);
+    const [y] = await on('wasm', () => [standardizeTrailing(tf.tensor(x, shape), 2, 1e-3)]);
+    // Slices of 4 · 5 = 20 values: each standardized with its biased variance.
+    const expected = new Float64Array(120);
+    for (let s0 = 0; s0 < 120; s0 += 20) {
+      const part = Array.from(x.subarray(s0, s0 + 20));
+      const mean = part.reduce((a, b) => a + b, 0) / 20;
+      const variance = part.reduce((a, b) => a + (b - mean) ** 2, 0) / 20;
+      part.forEach((v, i) => (expected[s0 + i] = (v - mean) / Math.sqrt(variance + 1e-3)));
+    }
+    expect(relError(y!, expected)).toBeLessThan(1e-5);
+  });
+
+  test('names a first axis that is not one of the trailing axes', () => {
+    for (const first of [0, 4, 1.5]) {
+      let error: unknown;
+      try {
+        standardizeTrailing(tf.zeros([2, 3, 4, 5]), first);
+      } catch (e) {
+        error = e;
+      }
+      expect(isBnlabError(error) && error.code === 'INVALID_ARGUMENT' && error.message.includes(`got ${first}`)).toBe(true);
+    }
   });
 });

@@ -16,7 +16,7 @@ import {
   zerosLike,
 } from '@tensorflow/tfjs-core';
 import type { GradSaveFunc, Tensor, Tensor3D } from '@tensorflow/tfjs-core';
-import { groupNorm, groupNormAvailable } from '@bnlab/core';
+import { groupNorm, groupNormAvailable, standardizeTrailing } from '@bnlab/core';
 
 /** What {@link standardize} returns: the standardized input and the statistics it used. */
 export interface Standardized {
@@ -105,8 +105,7 @@ function viaGroupNorm(x: Tensor, axes: number[], epsilon: number): Tensor | null
   const first = sorted[0];
   const trailing = first !== undefined && first >= 1 && sorted.every((a, i) => a === first + i) && sorted[sorted.length - 1] === x.rank - 1;
   if (!trailing || x.dtype !== 'float32' || x.size === 0 || !groupNormAvailable()) return null;
-  const inner = x.shape.slice(first).reduce((a, b) => a * b, 1);
-  return reshape(groupNorm(reshape(x, [x.size / inner, 1, inner]) as Tensor3D, 1, epsilon), x.shape);
+  return standardizeTrailing(x, first, epsilon);
 }
 
 /**
